@@ -1,0 +1,56 @@
+# Tokenboard: `make run` serves the demo, `make test` runs the suite. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+# The first Python 3.12+ found: $PYTHON, the version in .python-version, python3.13/3.12 on
+# PATH, then pyenv's installs. pyenv shims answer even when the version is not active, so
+# each candidate is run to prove it works.
+define find_python
+for c in "$$PYTHON" "python$$(cat .python-version 2>/dev/null)" python3.13 python3.12 \
+    $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3; do \
+  [ -n "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$c"; exit 0; }; \
+done; exit 1
+endef
+
+.PHONY: help install run test bench lint check clean
+
+help:
+	@echo "make run      set up, load demo data and serve on http://127.0.0.1:$(PORT)"
+	@echo "make test     set up and run the test suite (SQLite, or DATABASE_URL/REDIS_URL)"
+	@echo "make install  create .venv and install the locked dependencies"
+	@echo "make bench    run the benchmarks"
+	@echo "make lint     ruff and Django's system checks"
+
+$(VENV)/.installed: requirements.lock
+	@python=$$($(find_python)) || { \
+	  echo "Tokenboard needs Python 3.12 or newer (3.13 recommended) and found none."; \
+	  echo "Install one, e.g. 'pyenv install 3.13' or your system's python3.13 package,"; \
+	  echo "or point PYTHON at it: make install PYTHON=/path/to/python3.13"; exit 1; }; \
+	echo "Using $$python ($$($$python --version))"; \
+	[ -x $(PY) ] || $$python -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DEBUG=true $(PY) manage.py migrate --no-input
+	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) manage.py bench
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var .pytest_cache

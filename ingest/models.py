@@ -1,0 +1,74 @@
+"""Provider connections and the record of every pull."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from leaderboard.models import Source
+
+from . import credentials
+
+
+class Provider(models.TextChoices):
+    OPENAI = "openai", "OpenAI"
+    DEMO = "demo", "Demo (generated data)"
+
+
+class Connection(models.Model):
+    """An organisation's admin API at one provider, pulled on a schedule."""
+
+    name = models.SlugField(max_length=80, unique=True)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    base_url = models.CharField(max_length=300)
+    encrypted_api_key = models.TextField(blank=True, editable=False)
+    enabled = models.BooleanField(default=True)
+    pull_every_minutes = models.PositiveIntegerField(default=60)
+    source = models.OneToOneField(Source, on_delete=models.PROTECT, related_name="connection")
+    # Days up to and including this one were pulled completely at least once.
+    pulled_through = models.DateField(null=True, blank=True)
+    last_pull_at = models.DateTimeField(null=True, blank=True)
+    # Set while a pull runs, so two workers never pull one connection at once.
+    pulling_since = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def api_key(self) -> str:
+        return credentials.decrypt(self.encrypted_api_key)
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self.encrypted_api_key = credentials.encrypt(value)
+
+
+class IngestRun(models.Model):
+    """One pull of one connection: its window, progress and outcome."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
+    trigger = models.CharField(max_length=20, default="schedule")
+    window_start = models.DateField()
+    window_end = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    pages = models.PositiveIntegerField(default=0)
+    rows = models.BigIntegerField(default=0)
+    accounts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["connection", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.connection} {self.window_start}..{self.window_end} {self.status}"

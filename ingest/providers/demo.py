@@ -1,0 +1,135 @@
+"""The demo provider: deterministic, heavy-tailed usage for a made-up company.
+
+A demo connection's base URL names the vendor it imitates (demo://openai, demo://anthropic,
+demo://cursor). The same person, day and vendor always produce the same numbers, so pulling
+again changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
+
+TEAMS = ["Platform", "Payments", "Mobile", "Data", "Design Systems", "Support Tools"]
+FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
+         "Kemi", "Luca", "Maya", "Nikhil", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara"]
+LAST = ["Alvarez", "Brennan", "Chen", "Dubois", "Eriksen", "Fischer", "Gupta", "Haddad",
+        "Ito", "Jansen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor"]
+MODELS = {
+    "openai": ["gpt-5", "gpt-5-mini", "gpt-4.1", "o4-mini"],
+    "anthropic": ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"],
+    "cursor": ["claude-4.5-sonnet", "gpt-5", "auto"],
+}
+DEMO_BASE_URLS = {f"demo-{vendor}": f"demo://{vendor}" for vendor in MODELS}
+PEOPLE_COUNT = 60
+PAGE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    index: int
+    name: str
+    email: str
+    team: str
+
+
+def demo_people() -> list[DemoPerson]:
+    """The demo company's directory: 60 people in 6 teams."""
+    people = []
+    for i in range(PEOPLE_COUNT):
+        first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+        people.append(
+            DemoPerson(
+                index=i,
+                name=f"{first} {last}",
+                email=f"{first}.{last}{i}@demo.example.com".lower(),
+                team=TEAMS[i % len(TEAMS)],
+            )
+        )
+    return people
+
+
+def _weight(index: int) -> float:
+    """A heavy tail: most people use a little, a few use enormously."""
+    return min(random.Random(f"weight:{index}").paretovariate(1.1), 400.0)
+
+
+class DemoAdapter:
+    """Generates one vendor's usage for the demo directory."""
+
+    provider = "demo"
+
+    def __init__(self, *, base_url: str, api_key: str = "") -> None:
+        self.vendor = base_url.removeprefix("demo://")
+        if self.vendor not in MODELS:
+            raise ValueError(f"unknown demo vendor in {base_url!r}; use one of {list(MODELS)}")
+        self.users = [
+            p for p in demo_people()
+            if random.Random(f"uses:{self.vendor}:{p.index}").random() < 0.75
+        ]
+
+    def _account(self, person: DemoPerson) -> str:
+        return f"{self.vendor}-user-{person.index:03d}"
+
+    def accounts(self) -> Iterator[AccountRecord]:
+        for person in self.users:
+            yield AccountRecord(self._account(person), email=person.email, name=person.name)
+        if self.vendor == "anthropic":
+            yield AccountRecord("key-ci-pipeline", name="CI pipeline key", kind="api_key")
+
+    def _day(self, day: dt.date) -> Iterator[UsageRecord]:
+        weekend = day.weekday() >= 5
+        for person in self.users:
+            rng = random.Random(f"{self.vendor}:{day.isoformat()}:{person.index}")
+            if rng.random() > (0.25 if weekend else 0.85):
+                continue
+            yield self._usage(rng, day, self._account(person), _weight(person.index))
+        extra = random.Random(f"{self.vendor}:{day.isoformat()}:extra")
+        if self.vendor == "openai":
+            yield self._usage(extra, day, UNATTRIBUTED, 3.0)
+        if self.vendor == "anthropic" and not weekend:
+            yield self._usage(extra, day, "key-ci-pipeline", 5.0)
+
+    def _usage(self, rng: random.Random, day: dt.date, account: str, weight: float
+               ) -> UsageRecord:
+        tokens = int(1_500_000 * weight * rng.lognormvariate(0, 0.7))
+        cache_share = random.Random(f"cache:{account}").uniform(0.05, 0.8)
+        output = int(tokens * rng.uniform(0.02, 0.08))
+        cache_read = int((tokens - output) * cache_share)
+        cache_write = int((tokens - output - cache_read) * 0.1)
+        plain = tokens - output - cache_read - cache_write
+        models = MODELS[self.vendor]
+        cost = None
+        if self.vendor == "cursor":  # Cursor reports what it charged; the others are estimated
+            cost = (Decimal(plain + cache_write) * Decimal("0.000003")
+                    + Decimal(cache_read) * Decimal("0.0000003")
+                    + Decimal(output) * Decimal("0.000015")).quantize(Decimal("0.01"))
+        return UsageRecord(
+            day=day,
+            account=account,
+            model=models[int(rng.random() ** 2 * len(models))],
+            input=plain,
+            cache_read=cache_read,
+            cache_write=cache_write,
+            output=output,
+            requests=max(1, tokens // 40_000),
+            cost=cost,
+        )
+
+    def usage_pages(self, start: dt.date, end: dt.date) -> Iterator[list[UsageRecord]]:
+        day = start
+        while day <= end:
+            last = min(end, day + dt.timedelta(days=PAGE_DAYS - 1))
+            page = []
+            while day <= last:
+                page.extend(self._day(day))
+                day += dt.timedelta(days=1)
+            yield page
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,38 @@
+"""Celery tasks: thin wrappers over ingest.services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+from .models import Connection
+from .providers.http import ProviderUnavailable
+
+
+@shared_task(
+    name="ingest.pull_connection",
+    autoretry_for=(ProviderUnavailable,),
+    retry_backoff=60,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=5,
+)
+def pull_connection(connection_id: int, trigger: str = "schedule") -> int | None:
+    """Pull one connection's incremental window; return the IngestRun id."""
+    connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
+    if connection is None:
+        return None
+    try:
+        return services.pull_connection(connection=connection, trigger=trigger).pk
+    except services.PullInProgress:
+        return None
+
+
+@shared_task(name="ingest.queue_due_pulls")
+def queue_due_pulls() -> list[int]:
+    """Queue a pull for every enabled connection whose schedule is due."""
+    due = services.due_connections(timezone.now())
+    for connection in due:
+        pull_connection.delay(connection.pk)
+    return [c.pk for c in due]

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+
+from . import selectors, services
+from .models import Account, ModelPrice, Person, Source, Team, UsageFact, User
+
+admin.site.site_header = "Tokenboard administration"
+admin.site.register(User, UserAdmin)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "member_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest):  # noqa: ANN201
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(ordering="member_count")
+    def member_count(self, team: Team) -> int:
+        return team.member_count  # type: ignore[attr-defined]
+
+
+class AccountInline(admin.TabularInline):
+    model = Account
+    fields = ["provider", "external_id", "email", "kind", "matched_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "email", "team", "user"]
+    list_filter = ["team"]
+    list_select_related = ["team", "user"]
+    search_fields = ["display_name", "email"]
+    show_facets = admin.ShowFacets.ALWAYS
+    inlines = [AccountInline]
+    raw_id_fields = ["user"]
+
+    def save_model(self, request: HttpRequest, obj: Person, form, change: bool) -> None:  # noqa: ANN001
+        obj.email = services.normalize_email(obj.email)
+        super().save_model(request, obj, form, change)
+        services.match_accounts()
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "provider", "counts_toward_totals"]
+    list_editable = ["counts_toward_totals"]
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "provider", "kind", "email", "person", "matched_by", "first_seen"]
+    list_filter = ["provider", "kind", ("person", admin.EmptyFieldListFilter), "matched_by"]
+    list_select_related = ["person"]
+    search_fields = ["external_id", "email", "name", "person__display_name"]
+    show_facets = admin.ShowFacets.ALWAYS
+    readonly_fields = ["provider", "external_id", "kind", "email", "name", "matched_by",
+                       "first_seen"]
+    autocomplete_fields = ["person"]
+    fields = ["person", *readonly_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Account, form, change: bool) -> None:  # noqa: ANN001
+        """Assigning a person goes through the service, so the whole history moves with it."""
+        if "person" in form.changed_data:
+            try:
+                services.attribute_account(account=obj, person=obj.person)
+            except services.AttributionError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+
+
+@admin.register(UsageFact)
+class UsageFactAdmin(admin.ModelAdmin):
+    list_display = ["day", "source", "account", "model", "input", "cache_read", "cache_write",
+                    "output", "requests", "cost", "cost_estimated"]
+    list_filter = ["source", "cost_estimated", "model"]
+    list_select_related = ["source", "account"]
+    search_fields = ["account__email", "account__external_id", "model"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ModelPrice)
+class ModelPriceAdmin(admin.ModelAdmin):
+    list_display = ["model", "input_per_million", "cached_input_per_million",
+                    "cache_write_per_million", "output_per_million", "updated_at"]
+    search_fields = ["model"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None
+                        ) -> HttpResponse:
+        unpriced = selectors.unpriced_models()
+        if unpriced:
+            self.message_user(
+                request,
+                "Models seen in usage with no price (their cost is not estimated): "
+                + ", ".join(unpriced),
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)

@@ -1,0 +1,185 @@
+"""The core domain: people and teams, provider accounts, daily usage facts and model prices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+
+class User(AbstractUser):
+    """A login; linked to at most one Person."""
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    """An employee: the unit every board ranks."""
+
+    email = models.EmailField(max_length=254)
+    display_name = models.CharField(max_length=200)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="person_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+
+class Source(models.Model):
+    """Where usage comes from: one provider connection or one file-import source."""
+
+    name = models.SlugField(max_length=80, unique=True)
+    provider = models.CharField(max_length=40)
+    counts_toward_totals = models.BooleanField(
+        default=True,
+        help_text="Off when this usage also appears in another source (it is still stored).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(models.Model):
+    """A provider identity (a user id, an API key, or unattributed traffic)."""
+
+    class Kind(models.TextChoices):
+        USER = "user", "User"
+        API_KEY = "api_key", "API key"
+        UNATTRIBUTED = "unattributed", "Unattributed"
+
+    class MatchedBy(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        MANAGER = "manager", "Manager"
+
+    provider = models.CharField(max_length=40)
+    external_id = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.USER)
+    email = models.EmailField(max_length=254, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+    )
+    matched_by = models.CharField(max_length=20, choices=MatchedBy.choices, blank=True)
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"], name="account_provider_external_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="unattributed") | Q(person__isnull=True),
+                name="account_unattributed_has_no_person",
+            ),
+        ]
+        indexes = [models.Index(Lower("email"), name="account_email_ci")]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.UNATTRIBUTED:
+            return f"{self.provider}: unattributed"
+        return f"{self.provider}: {self.email or self.name or self.external_id}"
+
+
+class UsageFact(models.Model):
+    """Usage of one account on one model on one UTC day, as one source reported it."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="usage")
+    day = models.DateField()
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="usage")
+    model = models.CharField(max_length=200)
+    # Disjoint counts: total_tokens is their sum.
+    input = models.BigIntegerField(default=0)
+    cache_read = models.BigIntegerField(default=0)
+    cache_write = models.BigIntegerField(default=0)
+    output = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    cost_estimated = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "day", "account", "model"], name="usage_fact_natural_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(input__gte=0)
+                & Q(cache_read__gte=0)
+                & Q(cache_write__gte=0)
+                & Q(output__gte=0)
+                & Q(requests__gte=0),
+                name="usage_fact_counts_non_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["day", "account"], name="usage_fact_day_account"),
+            models.Index(fields=["account", "day"], name="usage_fact_account_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.account} {self.model}"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input + self.cache_read + self.cache_write + self.output
+
+
+TOTAL_TOKENS = F("input") + F("cache_read") + F("cache_write") + F("output")
+
+
+class ModelPrice(models.Model):
+    """List price per million tokens, used to estimate cost a provider does not report."""
+
+    model = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="Model name, or a prefix of dated snapshots (gpt-5 prices gpt-5-2025-08-07).",
+    )
+    input_per_million = models.DecimalField(max_digits=12, decimal_places=6)
+    cached_input_per_million = models.DecimalField(max_digits=12, decimal_places=6)
+    cache_write_per_million = models.DecimalField(max_digits=12, decimal_places=6)
+    output_per_million = models.DecimalField(max_digits=12, decimal_places=6)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model"]
+
+    def __str__(self) -> str:
+        return self.model
+
+    def cost_of(self, *, input: int, cache_read: int, cache_write: int, output: int) -> Decimal:
+        per_token = (
+            input * self.input_per_million
+            + cache_read * self.cached_input_per_million
+            + cache_write * self.cache_write_per_million
+            + output * self.output_per_million
+        )
+        return (per_token / 1_000_000).quantize(Decimal("0.000001"))

@@ -1,0 +1,270 @@
+"""Writes to the core domain. Every change to people, accounts and usage goes through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from .models import Account, ModelPrice, Person, Source, Team, UsageFact, User
+from .records import UNATTRIBUTED, AccountRecord, UsageRecord
+from .signals import usage_recorded
+
+BATCH_SIZE = 2000
+COUNT_FIELDS = ("input", "cache_read", "cache_write", "output", "requests")
+
+
+class AttributionError(Exception):
+    """An account cannot be given to that person."""
+
+
+def normalize_email(email: str | None) -> str:
+    """Return the form e-mails are compared in: trimmed, lower case."""
+    return (email or "").strip().lower()
+
+
+def ensure_source(*, name: str, provider: str) -> Source:
+    """Return the source called name, creating it for provider if needed."""
+    source, _ = Source.objects.get_or_create(name=name, defaults={"provider": provider})
+    return source
+
+
+def ensure_team(*, name: str) -> Team:
+    """Return the team called name, creating it if needed."""
+    team, _ = Team.objects.get_or_create(name=name)
+    return team
+
+
+def add_person(*, email: str, display_name: str = "", team: Team | None = None) -> Person:
+    """Create or update the person with this e-mail, then give them their matching accounts."""
+    email = normalize_email(email)
+    person = Person.objects.filter(email__iexact=email).first()
+    if person is None:
+        person = Person.objects.create(
+            email=email, display_name=display_name or email.split("@")[0], team=team
+        )
+    else:
+        person.display_name = display_name or person.display_name
+        person.team = team or person.team
+        person.save(update_fields=["display_name", "team"])
+    match_accounts()
+    return person
+
+
+def sync_accounts(*, provider: str, records: Iterable[AccountRecord]) -> int:
+    """Create or update provider accounts from a directory listing; return how many changed."""
+    wanted = {r.external_id: r for r in records}
+    existing = {
+        a.external_id: a
+        for a in Account.objects.filter(provider=provider, external_id__in=list(wanted))
+    }
+    new, changed = [], []
+    for external_id, record in wanted.items():
+        email = normalize_email(record.email)
+        account = existing.get(external_id)
+        if account is None:
+            new.append(
+                Account(
+                    provider=provider,
+                    external_id=external_id,
+                    kind=record.kind,
+                    email=email,
+                    name=record.name,
+                )
+            )
+        elif (account.email, account.name) != (email or account.email, record.name or account.name):
+            account.email = email or account.email
+            account.name = record.name or account.name
+            changed.append(account)
+    with transaction.atomic():
+        Account.objects.bulk_create(new, batch_size=BATCH_SIZE, ignore_conflicts=True)
+        Account.objects.bulk_update(changed, ["email", "name"], batch_size=BATCH_SIZE)
+        match_accounts()
+    return len(new) + len(changed)
+
+
+def match_accounts() -> int:
+    """Give every unmatched account with an e-mail to the person with that e-mail."""
+    unmatched = Account.objects.filter(
+        person__isnull=True, kind=Account.Kind.USER
+    ).exclude(email="")
+    emails = {normalize_email(e) for e in unmatched.values_list("email", flat=True)}
+    if not emails:
+        return 0
+    with transaction.atomic():
+        people = {
+            p.email_ci: p.pk
+            for p in Person.objects.annotate(email_ci=Lower("email")).filter(email_ci__in=emails)
+        }
+        if settings.AUTO_CREATE_PEOPLE:
+            missing = emails - people.keys()
+            names = dict(
+                unmatched.filter(email__in=missing)
+                .exclude(name="")
+                .values_list("email", "name")
+            )
+            created = Person.objects.bulk_create(
+                [Person(email=e, display_name=names.get(e) or e.split("@")[0]) for e in missing],
+                batch_size=BATCH_SIZE,
+            )
+            people |= {p.email: p.pk for p in created}
+        accounts = list(unmatched.filter(email__in=list(people)))
+        for account in accounts:
+            account.person_id = people[normalize_email(account.email)]
+            account.matched_by = Account.MatchedBy.EMAIL
+        matched = Account.objects.bulk_update(accounts, ["person", "matched_by"])
+        if matched:
+            transaction.on_commit(lambda: usage_recorded.send(sender=Account, start=None, end=None))
+    return matched
+
+
+def attribute_account(*, account: Account, person: Person | None) -> Account:
+    """Give an account (and so its whole history) to a person, or take it back with None."""
+    if person is not None and account.kind == Account.Kind.UNATTRIBUTED:
+        raise AttributionError(
+            "Unattributed usage has no single owner and cannot be given to a person."
+        )
+    with transaction.atomic():
+        account.person = person
+        account.matched_by = Account.MatchedBy.MANAGER if person else ""
+        account.save(update_fields=["person", "matched_by"])
+        transaction.on_commit(lambda: usage_recorded.send(sender=Account, start=None, end=None))
+    return account
+
+
+@cache
+def _prefixes(model: str) -> tuple[str, ...]:
+    parts = model.split("-")
+    return tuple("-".join(parts[:n]) for n in range(len(parts), 0, -1))
+
+
+def _price_for(prices: dict[str, ModelPrice], model: str) -> ModelPrice | None:
+    """The price of the model or of its longest listed prefix (dated snapshots)."""
+    for prefix in _prefixes(model.lower()):
+        if prefix in prices:
+            return prices[prefix]
+    return None
+
+
+def _aggregate(records: Iterable[UsageRecord]) -> dict[tuple[dt.date, str, str], UsageRecord]:
+    """Sum records that share a key (a provider may split one day, e.g. local and remote)."""
+    merged: dict[tuple[dt.date, str, str], UsageRecord] = {}
+    for r in records:
+        key = (r.day, r.account, r.model)
+        if (prev := merged.get(key)) is not None:
+            cost = None if prev.cost is None or r.cost is None else prev.cost + r.cost
+            r = UsageRecord(
+                day=r.day,
+                account=r.account,
+                model=r.model,
+                cost=cost,
+                **{f: getattr(prev, f) + getattr(r, f) for f in COUNT_FIELDS},
+            )
+        merged[key] = r
+    return merged
+
+
+def _accounts_for(*, provider: str, external_ids: set[str]) -> dict[str, int]:
+    """Account ids for these external ids, creating unknown accounts unmatched."""
+    found = dict(
+        Account.objects.filter(provider=provider, external_id__in=external_ids).values_list(
+            "external_id", "pk"
+        )
+    )
+    missing = external_ids - found.keys()
+    if missing:
+        Account.objects.bulk_create(
+            [
+                Account(
+                    provider=provider,
+                    external_id=e,
+                    kind=Account.Kind.UNATTRIBUTED if e == UNATTRIBUTED else Account.Kind.USER,
+                )
+                for e in missing
+            ],
+            ignore_conflicts=True,
+        )
+        found |= dict(
+            Account.objects.filter(provider=provider, external_id__in=missing).values_list(
+                "external_id", "pk"
+            )
+        )
+    return found
+
+
+def record_usage(
+    *, source: Source, records: Iterable[UsageRecord], recorded_at: dt.datetime | None = None
+) -> int:
+    """Upsert usage facts for a source: a key seen again replaces its values. Return rows."""
+    merged = _aggregate(records)
+    if not merged:
+        return 0
+    recorded_at = recorded_at or timezone.now()
+    prices = {p.model.lower(): p for p in ModelPrice.objects.all()}
+    with transaction.atomic():
+        accounts = _accounts_for(
+            provider=source.provider, external_ids={r.account for r in merged.values()}
+        )
+        facts = []
+        for r in merged.values():
+            cost, estimated = r.cost, False
+            if cost is None and (price := _price_for(prices, r.model)) is not None:
+                cost = price.cost_of(
+                    input=r.input, cache_read=r.cache_read, cache_write=r.cache_write,
+                    output=r.output,
+                )
+                estimated = True
+            facts.append(
+                UsageFact(
+                    source=source,
+                    day=r.day,
+                    account_id=accounts[r.account],
+                    model=r.model,
+                    cost=cost,
+                    cost_estimated=estimated,
+                    recorded_at=recorded_at,
+                    **{f: getattr(r, f) for f in COUNT_FIELDS},
+                )
+            )
+        UsageFact.objects.bulk_create(
+            facts,
+            batch_size=BATCH_SIZE,
+            update_conflicts=True,
+            unique_fields=["source", "day", "account", "model"],
+            update_fields=[*COUNT_FIELDS, "cost", "cost_estimated", "recorded_at"],
+        )
+        days = [r.day for r in merged.values()]
+        start, end = min(days), max(days)
+        transaction.on_commit(
+            lambda: usage_recorded.send(sender=Source, source_id=source.pk, start=start, end=end)
+        )
+    return len(facts)
+
+
+def prune_usage(
+    *, source: Source, start: dt.date, end: dt.date, recorded_before: dt.datetime
+) -> int:
+    """Delete a source's facts in [start, end] that a complete re-pull no longer reports."""
+    deleted, _ = UsageFact.objects.filter(
+        source=source, day__range=(start, end), recorded_at__lt=recorded_before
+    ).delete()
+    return deleted
+
+
+def ensure_user_for_person(*, person: Person) -> User:
+    """Return the login of a person, creating one (without a usable password) if needed."""
+    if person.user_id:
+        return person.user
+    with transaction.atomic():
+        user = User.objects.create_user(
+            username=f"person-{person.pk}", email=person.email, first_name=person.display_name
+        )
+        person.user = user
+        person.save(update_fields=["user"])
+    return user
+
