@@ -152,7 +152,11 @@ class UsageFact(models.Model):
         return self.input + self.cache_read + self.cache_write + self.output
 
 
-TOTAL_TOKENS = F("input") + F("cache_read") + F("cache_write") + F("output")
+def total_tokens(prefix: str = "") -> models.Expression:
+    """total_tokens in SQL, for facts reached through prefix (e.g. "accounts__usage__")."""
+    return F(f"{prefix}input") + F(f"{prefix}cache_read") + F(f"{prefix}cache_write") + F(
+        f"{prefix}output"
+    )
 
 
 class ModelPrice(models.Model):

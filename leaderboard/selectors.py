@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import F, IntegerField, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import Cast, Rank
 
-from .models import TOTAL_TOKENS, Person, UsageFact
+from .models import Person, UsageFact, total_tokens
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def standings(*, period: Period) -> QuerySet[Person]:
     return (
         Person.objects.select_related("team")
         .annotate(
-            total_tokens=Sum(TOTAL_TOKENS, filter=in_period, default=0),
+            total_tokens=Sum(total_tokens("accounts__usage__"), filter=in_period, default=0),
             cost=Sum("accounts__usage__cost", filter=in_period),
         )
         .filter(total_tokens__gt=0)

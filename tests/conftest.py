@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.factories import PersonFactory, TeamFactory, UserFactory
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI a skipped test is a failure: every test must really run there."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("CI") and skipped:
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; skips are failures under CI.",
+                            red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def platform(db):  # noqa: ANN001, ANN201
+    return TeamFactory(name="Platform")
+
+
+@pytest.fixture
+def alice(platform):  # noqa: ANN001, ANN201
+    """A ranked employee with a login."""
+    return PersonFactory(email="alice.nguyen@example.com", display_name="Alice Nguyen",
+                         team=platform, user=UserFactory(username="alice"))
+
+
+@pytest.fixture
+def bob(platform):  # noqa: ANN001, ANN201
+    """Alice's rival on the same team."""
+    return PersonFactory(email="bob.okafor@example.com", display_name="Bob Okafor", team=platform)
