@@ -39,13 +39,23 @@ install: $(VENV)/.installed
 run: install
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py seed_demo
+	@echo
+	@echo "Tokenboard demo: open http://127.0.0.1:$(PORT)/ and pick any demo person to sign in as."
+	@echo
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
+	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/ruff format --check --quiet .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks build their own data in a separate database (var/bench.sqlite3 by default).
+BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
 bench: install
-	$(PY) manage.py bench
+	@mkdir -p var
+	DEBUG=true DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --no-input -v 0
+	DEBUG=true DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_demo
+	DEBUG=true DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench
 
 lint: install
 	$(VENV)/bin/ruff check .

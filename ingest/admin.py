@@ -28,8 +28,15 @@ class ConnectionForm(forms.ModelForm):
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
-    list_display = ["name", "provider", "enabled", "pull_every_minutes", "pulled_through",
-                    "last_pull_at", "has_key"]
+    list_display = [
+        "name",
+        "provider",
+        "enabled",
+        "pull_every_minutes",
+        "pulled_through",
+        "last_pull_at",
+        "has_key",
+    ]
     list_filter = ["provider", "enabled"]
     readonly_fields = ["pulled_through", "last_pull_at"]
     actions = ["pull_now"]
@@ -38,7 +45,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     def has_key(self, connection: Connection) -> bool:
         return bool(connection.encrypted_api_key)
 
-    def save_model(self, request: HttpRequest, obj: Connection, form, change: bool) -> None:  # noqa: ANN001
+    def save_model(self, request: HttpRequest, obj: Connection, form, change: bool) -> None:
         if form.cleaned_data.get("new_api_key"):
             obj.api_key = form.cleaned_data["new_api_key"]
         if not change:
@@ -54,8 +61,17 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(IngestRun)
 class IngestRunAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "connection", "trigger", "window_start", "window_end", "status",
-                    "pages", "rows", "error"]
+    list_display = [
+        "started_at",
+        "connection",
+        "trigger",
+        "window_start",
+        "window_end",
+        "status",
+        "pages",
+        "rows",
+        "error",
+    ]
     list_filter = ["status", "connection", "trigger"]
     list_select_related = ["connection"]
     date_hierarchy = "started_at"

@@ -62,7 +62,9 @@ def incremental_window(connection: Connection, today: dt.date) -> tuple[dt.date,
 def _claim(connection: Connection, now: dt.datetime) -> bool:
     free = Q(pulling_since__isnull=True) | Q(pulling_since__lt=now - STALE_CLAIM)
     return bool(
-        Connection.objects.filter(free, pk=connection.pk).update(pulling_since=now, last_pull_at=now)
+        Connection.objects.filter(free, pk=connection.pk).update(
+            pulling_since=now, last_pull_at=now
+        )
     )
 
 

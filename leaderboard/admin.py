@@ -17,7 +17,7 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "member_count"]
     search_fields = ["name"]
 
-    def get_queryset(self, request: HttpRequest):  # noqa: ANN201
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(member_count=Count("members"))
 
     @admin.display(ordering="member_count")
@@ -44,7 +44,7 @@ class PersonAdmin(admin.ModelAdmin):
     inlines = [AccountInline]
     raw_id_fields = ["user"]
 
-    def save_model(self, request: HttpRequest, obj: Person, form, change: bool) -> None:  # noqa: ANN001
+    def save_model(self, request: HttpRequest, obj: Person, form, change: bool) -> None:
         obj.email = services.normalize_email(obj.email)
         super().save_model(request, obj, form, change)
         services.match_accounts()
@@ -63,15 +63,22 @@ class AccountAdmin(admin.ModelAdmin):
     list_select_related = ["person"]
     search_fields = ["external_id", "email", "name", "person__display_name"]
     show_facets = admin.ShowFacets.ALWAYS
-    readonly_fields = ["provider", "external_id", "kind", "email", "name", "matched_by",
-                       "first_seen"]
+    readonly_fields = [
+        "provider",
+        "external_id",
+        "kind",
+        "email",
+        "name",
+        "matched_by",
+        "first_seen",
+    ]
     autocomplete_fields = ["person"]
     fields = ["person", *readonly_fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: Account, form, change: bool) -> None:  # noqa: ANN001
+    def save_model(self, request: HttpRequest, obj: Account, form, change: bool) -> None:
         """Assigning a person goes through the service, so the whole history moves with it."""
         if "person" in form.changed_data:
             try:
@@ -82,8 +89,19 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(UsageFact)
 class UsageFactAdmin(admin.ModelAdmin):
-    list_display = ["day", "source", "account", "model", "input", "cache_read", "cache_write",
-                    "output", "requests", "cost", "cost_estimated"]
+    list_display = [
+        "day",
+        "source",
+        "account",
+        "model",
+        "input",
+        "cache_read",
+        "cache_write",
+        "output",
+        "requests",
+        "cost",
+        "cost_estimated",
+    ]
     list_filter = ["source", "cost_estimated", "model"]
     list_select_related = ["source", "account"]
     search_fields = ["account__email", "account__external_id", "model"]
@@ -101,12 +119,19 @@ class UsageFactAdmin(admin.ModelAdmin):
 
 @admin.register(ModelPrice)
 class ModelPriceAdmin(admin.ModelAdmin):
-    list_display = ["model", "input_per_million", "cached_input_per_million",
-                    "cache_write_per_million", "output_per_million", "updated_at"]
+    list_display = [
+        "model",
+        "input_per_million",
+        "cached_input_per_million",
+        "cache_write_per_million",
+        "output_per_million",
+        "updated_at",
+    ]
     search_fields = ["model"]
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None
-                        ) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
         unpriced = selectors.unpriced_models()
         if unpriced:
             self.message_user(

@@ -154,8 +154,11 @@ class UsageFact(models.Model):
 
 def total_tokens(prefix: str = "") -> models.Expression:
     """total_tokens in SQL, for facts reached through prefix (e.g. "accounts__usage__")."""
-    return F(f"{prefix}input") + F(f"{prefix}cache_read") + F(f"{prefix}cache_write") + F(
-        f"{prefix}output"
+    return (
+        F(f"{prefix}input")
+        + F(f"{prefix}cache_read")
+        + F(f"{prefix}cache_write")
+        + F(f"{prefix}output")
     )
 
 

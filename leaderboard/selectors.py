@@ -39,6 +39,10 @@ def standings(*, period: Period) -> QuerySet[Person]:
         .annotate(
             total_tokens=Sum(total_tokens("accounts__usage__"), filter=in_period, default=0),
             cost=Sum("accounts__usage__cost", filter=in_period),
+            cost_estimated=Max(
+                Cast("accounts__usage__cost_estimated", output_field=IntegerField()),
+                filter=in_period,
+            ),
         )
         .filter(total_tokens__gt=0)
         .annotate(rank=Window(Rank(), order_by=F("total_tokens").desc()))
@@ -75,9 +79,9 @@ def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[Usage
         "cost_sum": Sum("cost"),
         "estimated": Max(Cast("cost_estimated", output_field=IntegerField())),
     }
-    person_keys = ["account__person__email", "source__name"] if by_source else [
-        "account__person__email"
-    ]
+    person_keys = (
+        ["account__person__email", "source__name"] if by_source else ["account__person__email"]
+    )
     rows = [
         *attributed.values(*person_keys).annotate(**sums).order_by(*person_keys),
         *unowned.values("source__name").annotate(**sums).order_by("source__name"),

@@ -90,9 +90,9 @@ def sync_accounts(*, provider: str, records: Iterable[AccountRecord]) -> int:
 
 def match_accounts() -> int:
     """Give every unmatched account with an e-mail to the person with that e-mail."""
-    unmatched = Account.objects.filter(
-        person__isnull=True, kind=Account.Kind.USER
-    ).exclude(email="")
+    unmatched = Account.objects.filter(person__isnull=True, kind=Account.Kind.USER).exclude(
+        email=""
+    )
     emails = {normalize_email(e) for e in unmatched.values_list("email", flat=True)}
     if not emails:
         return 0
@@ -104,9 +104,7 @@ def match_accounts() -> int:
         if settings.AUTO_CREATE_PEOPLE:
             missing = emails - people.keys()
             names = dict(
-                unmatched.filter(email__in=missing)
-                .exclude(name="")
-                .values_list("email", "name")
+                unmatched.filter(email__in=missing).exclude(name="").values_list("email", "name")
             )
             created = Person.objects.bulk_create(
                 [Person(email=e, display_name=names.get(e) or e.split("@")[0]) for e in missing],
@@ -215,7 +213,9 @@ def record_usage(
             cost, estimated = r.cost, False
             if cost is None and (price := _price_for(prices, r.model)) is not None:
                 cost = price.cost_of(
-                    input=r.input, cache_read=r.cache_read, cache_write=r.cache_write,
+                    input=r.input,
+                    cache_read=r.cache_read,
+                    cache_write=r.cache_write,
                     output=r.output,
                 )
                 estimated = True
@@ -267,4 +267,3 @@ def ensure_user_for_person(*, person: Person) -> User:
         person.user = user
         person.save(update_fields=["user"])
     return user
-

@@ -15,7 +15,8 @@ environ.Env.read_env(BASE_DIR / ".env")
 
 # --- core ---------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
-_DEV_SECRET_KEY = "django-insecure-tokenboard-development-key-do-not-use-in-production"
+# Only good for DEBUG runs and tests; refused below otherwise.
+_DEV_SECRET_KEY = "django-insecure-tokenboard-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
 # pytest sets PYTEST_VERSION while it runs; the test suite may use the development key.
 if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY and "PYTEST_VERSION" not in os.environ:
@@ -151,11 +152,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "base-uri": [CSP.SELF],
 }
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", False) else None
+)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 # Provider admin keys are encrypted with this Fernet key (derived from SECRET_KEY if unset).
 CREDENTIALS_KEY = env.str("CREDENTIALS_KEY", default="")

@@ -75,5 +75,8 @@ def demo_sign_in(request: HttpRequest) -> HttpResponse:
             target = settings.LOGIN_REDIRECT_URL
         return redirect(target)
     people = Person.objects.select_related("team").order_by("team__name", "display_name")
-    return render(request, "leaderboard/demo_sign_in.html",
-                  {"people": people, "next": request.GET.get("next", "")})
+    return render(
+        request,
+        "leaderboard/demo_sign_in.html",
+        {"people": people, "next": request.GET.get("next", "")},
+    )

@@ -12,8 +12,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if os.environ.get("CI") and skipped:
-        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; skips are failures under CI.",
-                            red=True)
+        reporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; skips are failures under CI.", red=True
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -23,18 +24,22 @@ def httpserver_listen_address() -> tuple[str, int]:
 
 
 @pytest.fixture
-def platform(db):  # noqa: ANN001, ANN201
+def platform(db):
     return TeamFactory(name="Platform")
 
 
 @pytest.fixture
-def alice(platform):  # noqa: ANN001, ANN201
+def alice(platform):
     """A ranked employee with a login."""
-    return PersonFactory(email="alice.nguyen@example.com", display_name="Alice Nguyen",
-                         team=platform, user=UserFactory(username="alice"))
+    return PersonFactory(
+        email="alice.nguyen@example.com",
+        display_name="Alice Nguyen",
+        team=platform,
+        user=UserFactory(username="alice"),
+    )
 
 
 @pytest.fixture
-def bob(platform):  # noqa: ANN001, ANN201
+def bob(platform):
     """Alice's rival on the same team."""
     return PersonFactory(email="bob.okafor@example.com", display_name="Bob Okafor", team=platform)

@@ -16,10 +16,45 @@ from decimal import Decimal
 from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
 
 TEAMS = ["Platform", "Payments", "Mobile", "Data", "Design Systems", "Support Tools"]
-FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-         "Kemi", "Luca", "Maya", "Nikhil", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara"]
-LAST = ["Alvarez", "Brennan", "Chen", "Dubois", "Eriksen", "Fischer", "Gupta", "Haddad",
-        "Ito", "Jansen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor"]
+FIRST = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Luca",
+    "Maya",
+    "Nikhil",
+    "Olga",
+    "Pablo",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+]
+LAST = [
+    "Alvarez",
+    "Brennan",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Gupta",
+    "Haddad",
+    "Ito",
+    "Jansen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+]
 MODELS = {
     "openai": ["gpt-5", "gpt-5-mini", "gpt-4.1", "o4-mini"],
     "anthropic": ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"],
@@ -69,7 +104,8 @@ class DemoAdapter:
         if self.vendor not in MODELS:
             raise ValueError(f"unknown demo vendor in {base_url!r}; use one of {list(MODELS)}")
         self.users = [
-            p for p in demo_people()
+            p
+            for p in demo_people()
             if random.Random(f"uses:{self.vendor}:{p.index}").random() < 0.75
         ]
 
@@ -95,8 +131,7 @@ class DemoAdapter:
         if self.vendor == "anthropic" and not weekend:
             yield self._usage(extra, day, "key-ci-pipeline", 5.0)
 
-    def _usage(self, rng: random.Random, day: dt.date, account: str, weight: float
-               ) -> UsageRecord:
+    def _usage(self, rng: random.Random, day: dt.date, account: str, weight: float) -> UsageRecord:
         tokens = int(1_500_000 * weight * rng.lognormvariate(0, 0.7))
         cache_share = random.Random(f"cache:{account}").uniform(0.05, 0.8)
         output = int(tokens * rng.uniform(0.02, 0.08))
@@ -106,9 +141,11 @@ class DemoAdapter:
         models = MODELS[self.vendor]
         cost = None
         if self.vendor == "cursor":  # Cursor reports what it charged; the others are estimated
-            cost = (Decimal(plain + cache_write) * Decimal("0.000003")
-                    + Decimal(cache_read) * Decimal("0.0000003")
-                    + Decimal(output) * Decimal("0.000015")).quantize(Decimal("0.01"))
+            cost = (
+                Decimal(plain + cache_write) * Decimal("0.000003")
+                + Decimal(cache_read) * Decimal("0.0000003")
+                + Decimal(output) * Decimal("0.000015")
+            ).quantize(Decimal("0.01"))
         return UsageRecord(
             day=day,
             account=account,

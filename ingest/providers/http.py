@@ -98,9 +98,7 @@ class JsonClient:
                 break
             backoff = min(self.max_wait, 2 ** (attempt - 1) + random.uniform(0, 1))
             self.sleep(min(self.max_wait, wait if wait is not None else backoff))
-        raise ProviderUnavailable(
-            f"{method} {path} failed {self.attempts} times; last: {problem}"
-        )
+        raise ProviderUnavailable(f"{method} {path} failed {self.attempts} times; last: {problem}")
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)

@@ -25,10 +25,12 @@ class OpenAIStub:
         page1 = load("usage_completions_page1.json")
         users1 = load("users_page1.json")
         self.usage_pages: dict[str | None, Any] = {
-            None: page1, page1["next_page"]: load("usage_completions_page2.json")
+            None: page1,
+            page1["next_page"]: load("usage_completions_page2.json"),
         }
         self.users_pages: dict[str | None, Any] = {
-            None: users1, users1["last_id"]: load("users_page2.json")
+            None: users1,
+            users1["last_id"]: load("users_page2.json"),
         }
         self.usage_requests: list[Request] = []
         # Responses to give instead of the real page, in order: (status, body, headers).
@@ -37,18 +39,28 @@ class OpenAIStub:
         httpserver.expect_request(USERS_PATH, method="GET").respond_with_handler(self._users)
         self.base_url = httpserver.url_for("/").rstrip("/")
 
-    def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None
-              ) -> Response:
-        return Response(json.dumps(body), status=status, headers=headers,
-                        content_type="application/json")
+    def _json(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        return Response(
+            json.dumps(body), status=status, headers=headers, content_type="application/json"
+        )
 
     def _authorized(self, request: Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {ADMIN_KEY}"
 
     def _unauthorized(self) -> Response:
-        return self._json({"error": {"message": "Incorrect API key provided",
-                                     "type": "invalid_request_error", "code": "invalid_api_key",
-                                     "param": None}}, status=401)
+        return self._json(
+            {
+                "error": {
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                    "param": None,
+                }
+            },
+            status=401,
+        )
 
     def _usage(self, request: Request) -> Response:
         self.usage_requests.append(request)
@@ -74,7 +86,7 @@ def openai_api(httpserver: Any) -> OpenAIStub:
 
 
 @pytest.fixture
-def openai_connection(db: None, openai_api: OpenAIStub):  # noqa: ANN201
+def openai_connection(db: None, openai_api: OpenAIStub):
     connection, _ = connect_provider(
         name="openai-main", provider="openai", api_key=ADMIN_KEY, base_url=openai_api.base_url
     )

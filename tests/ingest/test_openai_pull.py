@@ -18,7 +18,7 @@ AUGUST = selectors.Period(dt.date(2026, 8, 1), dt.date(2026, 8, 31), "August 202
 TWO_TO_31 = 2**31
 
 
-def pull(connection):  # noqa: ANN001, ANN201
+def pull(connection):
     return pull_connection(connection=connection, start=AUG3, end=AUG5, trigger="test")
 
 
@@ -30,23 +30,27 @@ def fact(email: str, day: int, model: str) -> UsageFact:
     return UsageFact.objects.get(account__email=email, day=dt.date(2026, 8, day), model=model)
 
 
-def test_pull_twice_gives_identical_totals(openai_connection, openai_api) -> None:  # noqa: ANN001
+def test_pull_twice_gives_identical_totals(openai_connection, openai_api) -> None:
     first = pull(openai_connection)
     after_first = totals()
     second = pull(openai_connection)
 
     assert first.status == second.status == IngestRun.Status.SUCCEEDED
     assert (first.pages, first.rows) == (second.pages, second.rows) == (2, 9)
-    assert totals() == after_first == {
-        # input_tokens + output_tokens of every row of that person
-        "alice.nguyen@example.com": 54_500 + 6_200 + 7_000 + 800 + 30_000 + 2_000,
-        "carmen.diaz@example.com": 59_000 + 5_100 + 4_000 + 700,
-        "bob.okafor@example.com": 9_000 + 2_100 + 21_500 + 3_300,
-    }
+    assert (
+        totals()
+        == after_first
+        == {
+            # input_tokens + output_tokens of every row of that person
+            "alice.nguyen@example.com": 54_500 + 6_200 + 7_000 + 800 + 30_000 + 2_000,
+            "carmen.diaz@example.com": 59_000 + 5_100 + 4_000 + 700,
+            "bob.okafor@example.com": 9_000 + 2_100 + 21_500 + 3_300,
+        }
+    )
     assert UsageFact.objects.count() == 9
 
 
-def test_pull_asks_for_daily_buckets_by_user_and_model(openai_connection, openai_api) -> None:  # noqa: ANN001
+def test_pull_asks_for_daily_buckets_by_user_and_model(openai_connection, openai_api) -> None:
     pull(openai_connection)
 
     first, second = openai_api.usage_requests
@@ -58,20 +62,28 @@ def test_pull_asks_for_daily_buckets_by_user_and_model(openai_connection, openai
     assert second.args["page"] == openai_api.usage_pages[None]["next_page"]
 
 
-def test_pull_maps_openai_fields_to_disjoint_counts(openai_connection) -> None:  # noqa: ANN001
+def test_pull_maps_openai_fields_to_disjoint_counts(openai_connection) -> None:
     pull(openai_connection)
 
     alice = fact("alice.nguyen@example.com", 3, "gpt-5")
     # input_tokens 54,500 includes 12,000 cached and 1,500 cache-write tokens
     assert (alice.input, alice.cache_read, alice.cache_write, alice.output, alice.requests) == (
-        41_000, 12_000, 1_500, 6_200, 18)
+        41_000,
+        12_000,
+        1_500,
+        6_200,
+        18,
+    )
     assert alice.total_tokens == 54_500 + 6_200
     older_shape = fact("alice.nguyen@example.com", 5, "gpt-4.1")  # no input_cache_write_tokens
     assert (older_shape.input, older_shape.cache_read, older_shape.cache_write) == (
-        20_000, 10_000, 0)
+        20_000,
+        10_000,
+        0,
+    )
 
 
-def test_pull_keeps_counts_above_32_bits_exact(openai_connection) -> None:  # noqa: ANN001
+def test_pull_keeps_counts_above_32_bits_exact(openai_connection) -> None:
     pull(openai_connection)
     pull(openai_connection)
 
@@ -82,7 +94,7 @@ def test_pull_keeps_counts_above_32_bits_exact(openai_connection) -> None:  # no
     assert dev.total_tokens == 8_000_000_000
 
 
-def test_pull_estimates_cost_from_the_price_table(openai_connection) -> None:  # noqa: ANN001
+def test_pull_estimates_cost_from_the_price_table(openai_connection) -> None:
     pull(openai_connection)
 
     alice = fact("alice.nguyen@example.com", 3, "gpt-5")
@@ -92,7 +104,7 @@ def test_pull_estimates_cost_from_the_price_table(openai_connection) -> None:  #
     assert str(alice.cost) == f"{expected:.6f}"
 
 
-def test_unknown_user_is_kept_unmatched_then_counted_once_assigned(openai_connection) -> None:  # noqa: ANN001
+def test_unknown_user_is_kept_unmatched_then_counted_once_assigned(openai_connection) -> None:
     pull(openai_connection)
 
     dev_account = Account.objects.get(external_id="user-6pDv3TrE8wYu1IoA5sDf2GhJ")
@@ -108,15 +120,20 @@ def test_unknown_user_is_kept_unmatched_then_counted_once_assigned(openai_connec
     assert selectors.standings(period=AUGUST).first() == dev
 
 
-def test_unknown_user_is_matched_when_the_directory_learns_their_email(  # noqa: ANN201
-    openai_connection, openai_api  # noqa: ANN001
+def test_unknown_user_is_matched_when_the_directory_learns_their_email(
+    openai_connection, openai_api
 ):
     pull(openai_connection)
-    openai_api.users_pages["user-9dFj6KpN1qTs5UvH2mZa8RgL"]["data"].append({
-        "object": "organization.user", "id": "user-6pDv3TrE8wYu1IoA5sDf2GhJ",
-        "name": "Dev Patel", "email": "dev.patel@example.com", "role": "reader",
-        "added_at": 1785000000,
-    })
+    openai_api.users_pages["user-9dFj6KpN1qTs5UvH2mZa8RgL"]["data"].append(
+        {
+            "object": "organization.user",
+            "id": "user-6pDv3TrE8wYu1IoA5sDf2GhJ",
+            "name": "Dev Patel",
+            "email": "dev.patel@example.com",
+            "role": "reader",
+            "added_at": 1785000000,
+        }
+    )
 
     pull(openai_connection)
 
@@ -124,7 +141,7 @@ def test_unknown_user_is_matched_when_the_directory_learns_their_email(  # noqa:
     assert totals()["dev.patel@example.com"] == 8_000_000_000
 
 
-def test_usage_without_a_user_is_unattributed_and_never_ranked(openai_connection) -> None:  # noqa: ANN001
+def test_usage_without_a_user_is_unattributed_and_never_ranked(openai_connection) -> None:
     pull(openai_connection)
 
     account = Account.objects.get(provider="openai", external_id="")
@@ -136,16 +153,14 @@ def test_usage_without_a_user_is_unattributed_and_never_ranked(openai_connection
 
 
 @override_settings(AUTO_CREATE_PEOPLE=False)
-def test_pull_creates_nobody_when_only_the_directory_is_ranked(openai_connection, alice) -> None:  # noqa: ANN001
+def test_pull_creates_nobody_when_only_the_directory_is_ranked(openai_connection, alice) -> None:
     pull(openai_connection)
 
     assert list(Person.objects.all()) == [alice]
     assert totals() == {"alice.nguyen@example.com": 100_500}
 
 
-def test_second_pull_replaces_revised_days_and_drops_vanished_rows(  # noqa: ANN201
-    openai_connection, openai_api  # noqa: ANN001
-):
+def test_second_pull_replaces_revised_days_and_drops_vanished_rows(openai_connection, openai_api):
     pull(openai_connection)
     page1 = openai_api.usage_pages[None]
     page1["data"][0]["results"][0]["output_tokens"] = 7_000  # Alice, Aug 3, revised upward
@@ -155,22 +170,27 @@ def test_second_pull_replaces_revised_days_and_drops_vanished_rows(  # noqa: ANN
 
     assert run.rows == 8
     assert fact("alice.nguyen@example.com", 3, "gpt-5").output == 7_000
-    assert not UsageFact.objects.filter(account__email="carmen.diaz@example.com",
-                                        day=dt.date(2026, 8, 4)).exists()
+    assert not UsageFact.objects.filter(
+        account__email="carmen.diaz@example.com", day=dt.date(2026, 8, 4)
+    ).exists()
     assert totals()["carmen.diaz@example.com"] == 4_000 + 700
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda r: r.pop("output_tokens"),
-         "page 2, bucket 1, result 2: required field 'output_tokens' is missing"),
-        (lambda r: r.update(num_model_requests="12"),
-         "page 2, bucket 1, result 2: field 'num_model_requests' should be a whole number"),
+        (
+            lambda r: r.pop("output_tokens"),
+            "page 2, bucket 1, result 2: required field 'output_tokens' is missing",
+        ),
+        (
+            lambda r: r.update(num_model_requests="12"),
+            "page 2, bucket 1, result 2: field 'num_model_requests' should be a whole number",
+        ),
     ],
 )
-def test_malformed_page_fails_the_run_and_keeps_committed_rows(  # noqa: ANN201
-    openai_connection, openai_api, change, message  # noqa: ANN001
+def test_malformed_page_fails_the_run_and_keeps_committed_rows(
+    openai_connection, openai_api, change, message
 ):
     change(openai_api.usage_pages["page_AAAAAGkFhQBpBYUAAAAAAGkGwIA="]["data"][0]["results"][1])
 
@@ -182,17 +202,18 @@ def test_malformed_page_fails_the_run_and_keeps_committed_rows(  # noqa: ANN201
     # Page 1 (Aug 3 and 4) is in, with the right values; nothing of page 2 is.
     assert fact("alice.nguyen@example.com", 3, "gpt-5").input == 41_000
     assert set(UsageFact.objects.values_list("day", flat=True)) == {
-        dt.date(2026, 8, 3), dt.date(2026, 8, 4)}
+        dt.date(2026, 8, 3),
+        dt.date(2026, 8, 4),
+    }
     openai_connection.refresh_from_db()
     assert openai_connection.pulled_through is None
 
 
-def test_failed_pull_keeps_earlier_data_of_days_it_did_not_reach(  # noqa: ANN201
-    openai_connection, openai_api  # noqa: ANN001
-):
+def test_failed_pull_keeps_earlier_data_of_days_it_did_not_reach(openai_connection, openai_api):
     pull(openai_connection)
     openai_api.usage_pages["page_AAAAAGkFhQBpBYUAAAAAAGkGwIA="]["data"][0]["results"][0].pop(
-        "input_tokens")
+        "input_tokens"
+    )
 
     pull(openai_connection)
 
@@ -200,10 +221,13 @@ def test_failed_pull_keeps_earlier_data_of_days_it_did_not_reach(  # noqa: ANN20
 
 
 @override_settings(INGEST_MAX_RETRY_WAIT=0.01)
-def test_rate_limit_is_retried_after_the_requested_wait(openai_connection, openai_api) -> None:  # noqa: ANN001
+def test_rate_limit_is_retried_after_the_requested_wait(openai_connection, openai_api) -> None:
     openai_api.usage_failures = [
-        (429, {"error": {"message": "Rate limit reached", "type": "requests"}},
-         {"Retry-After": "0"}),
+        (
+            429,
+            {"error": {"message": "Rate limit reached", "type": "requests"}},
+            {"Retry-After": "0"},
+        ),
         (503, {"error": {"message": "Service unavailable"}}, {}),
     ]
 
@@ -215,9 +239,7 @@ def test_rate_limit_is_retried_after_the_requested_wait(openai_connection, opena
 
 
 @override_settings(INGEST_MAX_RETRY_WAIT=0.01, INGEST_MAX_ATTEMPTS=3)
-def test_provider_that_stays_down_fails_the_run_for_a_later_retry(  # noqa: ANN201
-    openai_connection, openai_api  # noqa: ANN001
-):
+def test_provider_that_stays_down_fails_the_run_for_a_later_retry(openai_connection, openai_api):
     openai_api.usage_failures = [(503, {"error": {"message": "Service unavailable"}}, {})] * 3
 
     with pytest.raises(ProviderUnavailable):
@@ -230,7 +252,9 @@ def test_provider_that_stays_down_fails_the_run_for_a_later_retry(  # noqa: ANN2
     assert openai_connection.pulling_since is None  # the next pull is not locked out
 
 
-def test_rejected_key_fails_at_once_with_the_providers_message(openai_connection, openai_api) -> None:  # noqa: ANN001
+def test_rejected_key_fails_at_once_with_the_providers_message(
+    openai_connection, openai_api
+) -> None:
     openai_connection.api_key = "sk-admin-revoked"
     openai_connection.save()
 

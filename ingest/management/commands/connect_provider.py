@@ -16,7 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("name", help="a short name for this connection, e.g. openai-main")
         parser.add_argument("--provider", required=True, choices=PROVIDERS)
         parser.add_argument(
-            "--api-key-env", required=True, metavar="VAR",
+            "--api-key-env",
+            required=True,
+            metavar="VAR",
             help="name of the environment variable holding the admin API key",
         )
         parser.add_argument("--base-url", default="", help="defaults to the provider's real API")
@@ -27,11 +29,15 @@ class Command(BaseCommand):
             raise CommandError(f"environment variable {options['api_key_env']} is not set or empty")
         try:
             connection, created = connect_provider(
-                name=options["name"], provider=options["provider"], api_key=api_key,
+                name=options["name"],
+                provider=options["provider"],
+                api_key=api_key,
                 base_url=options["base_url"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         verb = "Created" if created else "Updated"
-        self.stdout.write(f"{verb} connection {connection.name} ({connection.provider}, "
-                          f"{connection.base_url}); key stored encrypted.")
+        self.stdout.write(
+            f"{verb} connection {connection.name} ({connection.provider}, "
+            f"{connection.base_url}); key stored encrypted."
+        )

@@ -27,8 +27,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         names = options["names"]
-        connections = Connection.objects.filter(name__in=names) if names else (
-            Connection.objects.filter(enabled=True))
+        connections = (
+            Connection.objects.filter(name__in=names)
+            if names
+            else (Connection.objects.filter(enabled=True))
+        )
         missing = set(names) - {c.name for c in connections}
         if missing:
             raise CommandError(f"no connection named {', '.join(sorted(missing))}")
@@ -40,17 +43,22 @@ class Command(BaseCommand):
 
     def _pull(self, connection: Connection, start: dt.date | None, end: dt.date | None) -> bool:
         with tqdm(desc=connection.name, unit=" pages", disable=None) as bar:
+
             def on_page(run: IngestRun) -> None:
                 bar.update(1)
                 bar.set_postfix(rows=run.rows)
+
             try:
-                run = pull_connection(connection=connection, start=start, end=end,
-                                      trigger="command", on_page=on_page)
+                run = pull_connection(
+                    connection=connection, start=start, end=end, trigger="command", on_page=on_page
+                )
             except (PullInProgress, ProviderUnavailable, ValueError) as exc:
                 self.stderr.write(f"{connection.name}: {exc}")
                 return False
-        summary = (f"{connection.name}: {run.status}, {run.window_start}..{run.window_end}, "
-                   f"{run.pages} pages, {run.rows} rows, {run.accounts} accounts updated")
+        summary = (
+            f"{connection.name}: {run.status}, {run.window_start}..{run.window_end}, "
+            f"{run.pages} pages, {run.rows} rows, {run.accounts} accounts updated"
+        )
         if run.status == IngestRun.Status.FAILED:
             self.stderr.write(f"{summary}. Error: {run.error}")
             return False

@@ -20,14 +20,20 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: int) -> None:
         people = demo_people()
         for person in people:
-            core.add_person(email=person.email, display_name=person.name,
-                            team=core.ensure_team(name=person.team))
+            core.add_person(
+                email=person.email,
+                display_name=person.name,
+                team=core.ensure_team(name=person.team),
+            )
         end = timezone.now().date()
         start = end - timezone.timedelta(days=options["days"] - 1)
         for name, base_url in DEMO_BASE_URLS.items():
             connection, _ = connect_provider(name=name, provider=Provider.DEMO, base_url=base_url)
             run = pull_connection(connection=connection, start=start, end=end, trigger="demo")
             self.stdout.write(f"{name}: {run.status}, {run.rows} usage rows for {start}..{end}")
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready: {len(people)} people. Sign in at /accounts/demo/ by picking anyone."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(people)} people. "
+                "Sign in at /accounts/demo/ by picking anyone."
+            )
+        )

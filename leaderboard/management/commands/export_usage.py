@@ -9,8 +9,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leaderboard.selectors import usage_totals
 
-COLUMNS = ["email", "source", "input", "output", "cache_read", "cache_write", "requests",
-           "cost_usd", "cost_estimated"]
+COLUMNS = [
+    "email",
+    "source",
+    "input",
+    "output",
+    "cache_read",
+    "cache_write",
+    "requests",
+    "cost_usd",
+    "cost_estimated",
+]
 
 
 def _date(value: str) -> dt.date:
@@ -26,17 +35,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--start", type=_date, required=True)
         parser.add_argument("--end", type=_date, required=True, help="inclusive")
-        parser.add_argument("--by-source", action="store_true", help="one row per person and source")
+        parser.add_argument(
+            "--by-source", action="store_true", help="one row per person and source"
+        )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
 
     def handle(self, *args: object, **options: object) -> None:
         if options["start"] > options["end"]:
             raise CommandError("--start is after --end")
-        rows = usage_totals(start=options["start"], end=options["end"],
-                            by_source=options["by_source"])
+        rows = usage_totals(
+            start=options["start"], end=options["end"], by_source=options["by_source"]
+        )
         records = [
-            {k: (str(v) if k == "cost_usd" and v is not None else v)
-             for k, v in dataclasses.asdict(row).items()}
+            {
+                k: (str(v) if k == "cost_usd" and v is not None else v)
+                for k, v in dataclasses.asdict(row).items()
+            }
             for row in rows
         ]
         if options["format"] == "json":
@@ -45,5 +59,10 @@ class Command(BaseCommand):
         writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         for record in records:
-            writer.writerow({**record, "cost_usd": record["cost_usd"] or "",
-                             "cost_estimated": str(record["cost_estimated"]).lower()})
+            writer.writerow(
+                {
+                    **record,
+                    "cost_usd": record["cost_usd"] or "",
+                    "cost_estimated": str(record["cost_estimated"]).lower(),
+                }
+            )

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from ingest.models import Connection, IngestRun
+from leaderboard.models import Person, Source, Team, UsageFact
+
+from .conftest import ADMIN_KEY
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_connect_provider_stores_the_key_from_the_environment_encrypted(
+    db, monkeypatch, openai_api
+):
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
+
+    out = run(
+        "connect_provider",
+        "openai-main",
+        "--provider",
+        "openai",
+        "--api-key-env",
+        "OPENAI_ADMIN_KEY",
+        "--base-url",
+        openai_api.base_url,
+    )
+
+    connection = Connection.objects.get(name="openai-main")
+    assert "Created connection openai-main" in out
+    assert ADMIN_KEY not in connection.encrypted_api_key
+    assert connection.api_key == ADMIN_KEY
+    assert connection.source == Source.objects.get(name="openai-main", provider="openai")
+
+
+def test_connect_provider_defaults_to_the_real_api_and_updates_in_place(db, monkeypatch) -> None:
+    monkeypatch.setenv("KEY", "sk-admin-1")
+    run("connect_provider", "openai-main", "--provider", "openai", "--api-key-env", "KEY")
+    monkeypatch.setenv("KEY", "sk-admin-2")
+
+    out = run("connect_provider", "openai-main", "--provider", "openai", "--api-key-env", "KEY")
+
+    connection = Connection.objects.get()
+    assert "Updated connection" in out
+    assert connection.base_url == "https://api.openai.com"
+    assert connection.api_key == "sk-admin-2"
+
+
+def test_connect_provider_refuses_a_missing_key(db) -> None:
+    with pytest.raises(CommandError, match="NOPE is not set"):
+        run("connect_provider", "x", "--provider", "openai", "--api-key-env", "NOPE")
+    assert not Connection.objects.exists()
+
+
+def test_pull_usage_pulls_an_inclusive_window_and_prints_a_summary(openai_connection) -> None:
+    out = run("pull_usage", "openai-main", "--start", "2026-08-03", "--end", "2026-08-05")
+
+    assert "openai-main: succeeded, 2026-08-03..2026-08-05, 2 pages, 9 rows" in out
+    assert UsageFact.objects.count() == 9
+
+
+def test_pull_usage_exits_non_zero_with_the_reason_when_a_pull_fails(openai_connection, openai_api):
+    openai_api.usage_pages[None]["data"][0]["results"][0]["model"] = 42
+
+    with pytest.raises(CommandError, match="1 pull"):
+        run("pull_usage", "--start", "2026-08-03", "--end", "2026-08-05")
+
+    assert "field 'model' should be text" in IngestRun.objects.get().error
+
+
+def test_pull_usage_names_connections_it_does_not_know(db) -> None:
+    with pytest.raises(CommandError, match="no connection named nope"):
+        run("pull_usage", "nope")
+
+
+def test_export_usage_prints_per_person_totals_and_unattributed_rows(openai_connection) -> None:
+    run("pull_usage", "--start", "2026-08-03", "--end", "2026-08-05")
+
+    out = run("export_usage", "--start", "2026-08-03", "--end", "2026-08-05")
+
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == [
+        "email",
+        "source",
+        "input",
+        "output",
+        "cache_read",
+        "cache_write",
+        "requests",
+        "cost_usd",
+        "cost_estimated",
+    ]
+    by_email = {r["email"]: r for r in rows if r["email"]}
+    alice = by_email["alice.nguyen@example.com"]
+    assert (
+        alice["input"],
+        alice["cache_read"],
+        alice["cache_write"],
+        alice["output"],
+        alice["requests"],
+    ) == ("66000", "24000", "1500", "9000", "29")
+    assert alice["cost_estimated"] == "true"
+    unowned = [(r["source"], r["input"]) for r in rows if not r["email"]]
+    # Dev's unknown account and the null-user traffic, one row for their source
+    assert unowned == [("openai-main", str(2_400_000_000 + 60_000))]
+
+
+def test_export_usage_splits_by_source_and_speaks_json(openai_connection) -> None:
+    run("pull_usage", "--start", "2026-08-03", "--end", "2026-08-05")
+
+    out = run(
+        "export_usage",
+        "--start",
+        "2026-08-03",
+        "--end",
+        "2026-08-03",
+        "--by-source",
+        "--format",
+        "json",
+    )
+
+    rows = json.loads(out)
+    assert {(r["email"], r["source"], r["output"]) for r in rows} == {
+        ("alice.nguyen@example.com", "openai-main", 6_200),
+        ("bob.okafor@example.com", "openai-main", 2_100),
+    }
+
+
+def test_seed_demo_loads_a_company_through_ingest_and_is_safe_twice(db) -> None:
+    run("seed_demo", "--days", "14")
+    facts = list(
+        UsageFact.objects.order_by("pk").values_list(
+            "source__name", "day", "account__external_id", "model", "input", "output", "cost"
+        )
+    )
+
+    out = run("seed_demo", "--days", "14")
+
+    assert "Demo data ready: 60 people" in out
+    assert Person.objects.count() == 60
+    assert Team.objects.count() == 6
+    assert set(Source.objects.values_list("name", flat=True)) == {
+        "demo-openai",
+        "demo-anthropic",
+        "demo-cursor",
+    }
+    assert (
+        list(
+            UsageFact.objects.order_by("pk").values_list(
+                "source__name",
+                "day",
+                "account__external_id",
+                "model",
+                "input",
+                "output",
+                "cost",
+            )
+        )
+        == facts
+    )
+    assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 6

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError
+from django.test import override_settings
+
+from leaderboard import selectors, services
+from leaderboard.models import Account, ModelPrice, Person, UsageFact
+from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
+from tests.factories import PersonFactory, SourceFactory
+
+DAY = dt.date(2026, 8, 3)
+
+
+def test_person_email_is_unique_whatever_its_case(db) -> None:
+    PersonFactory(email="ada@example.com")
+    with pytest.raises(IntegrityError):
+        PersonFactory(email="ADA@example.com")
+
+
+def test_accounts_match_people_by_trimmed_case_insensitive_email(alice) -> None:
+    services.sync_accounts(
+        provider="openai",
+        records=[AccountRecord("user-1", email="  Alice.Nguyen@EXAMPLE.com ", name="Alice N")],
+    )
+
+    account = Account.objects.get(external_id="user-1")
+    assert account.person == alice
+    assert account.matched_by == Account.MatchedBy.EMAIL
+    assert Person.objects.count() == 1
+
+
+def test_accounts_with_a_new_email_create_the_person(db) -> None:
+    services.sync_accounts(
+        provider="openai",
+        records=[AccountRecord("user-1", email="new.hire@example.com", name="New Hire")],
+    )
+
+    person = Account.objects.get(external_id="user-1").person
+    assert (person.email, person.display_name) == ("new.hire@example.com", "New Hire")
+
+
+@override_settings(AUTO_CREATE_PEOPLE=False)
+def test_accounts_stay_unmatched_until_the_person_is_added(db) -> None:
+    services.sync_accounts(
+        provider="openai", records=[AccountRecord("user-1", email="new.hire@example.com")]
+    )
+    assert Account.objects.get().person is None
+
+    person = services.add_person(email="New.Hire@example.com", display_name="New Hire")
+
+    assert Account.objects.get().person == person
+
+
+def test_record_usage_sums_records_that_share_a_key(db) -> None:
+    source = SourceFactory()
+    local = UsageRecord(
+        day=DAY, account="u1", model="m", input=2**31, output=5, requests=1, cost=Decimal("0.10")
+    )
+    remote = UsageRecord(
+        day=DAY, account="u1", model="m", input=2**31, output=7, requests=2, cost=Decimal("0.15")
+    )
+
+    services.record_usage(source=source, records=[local, remote])
+
+    fact = UsageFact.objects.get()
+    assert (fact.input, fact.output, fact.requests) == (2**32, 12, 3)
+    assert fact.cost == Decimal("0.25")
+    assert not fact.cost_estimated
+
+
+def test_record_usage_prices_dated_snapshots_by_their_model_prefix(db) -> None:
+    source = SourceFactory()
+    services.record_usage(
+        source=source,
+        records=[
+            UsageRecord(
+                day=DAY,
+                account="u1",
+                model="gpt-5-mini-2025-08-07",
+                input=1_000_000,
+                output=1_000_000,
+            ),
+            UsageRecord(day=DAY, account="u1", model="mystery-model", input=1_000_000),
+        ],
+    )
+
+    priced = UsageFact.objects.get(model="gpt-5-mini-2025-08-07")
+    mini = ModelPrice.objects.get(model="gpt-5-mini")
+    assert priced.cost == mini.input_per_million + mini.output_per_million
+    assert priced.cost_estimated
+    assert UsageFact.objects.get(model="mystery-model").cost is None
+    assert selectors.unpriced_models() == ["mystery-model"]
+
+
+def test_unattributed_usage_can_never_be_given_to_a_person(alice) -> None:
+    services.record_usage(
+        source=SourceFactory(),
+        records=[UsageRecord(day=DAY, account=UNATTRIBUTED, model="m", input=10)],
+    )
+    account = Account.objects.get()
+
+    with pytest.raises(services.AttributionError):
+        services.attribute_account(account=account, person=alice)
+    with pytest.raises(IntegrityError):
+        Account.objects.filter(pk=account.pk).update(person=alice)
