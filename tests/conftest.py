@@ -4,7 +4,9 @@ import os
 
 import pytest
 
+from ingest.services import connect_provider
 from tests.factories import PersonFactory, TeamFactory, UserFactory
+from tests.stubs import ADMIN_KEY, OpenAIStub
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -43,3 +45,16 @@ def alice(platform):
 def bob(platform):
     """Alice's rival on the same team."""
     return PersonFactory(email="bob.okafor@example.com", display_name="Bob Okafor", team=platform)
+
+
+@pytest.fixture
+def openai_api(httpserver) -> OpenAIStub:
+    return OpenAIStub(httpserver)
+
+
+@pytest.fixture
+def openai_connection(db, openai_api: OpenAIStub):
+    connection, _ = connect_provider(
+        name="openai-main", provider="openai", api_key=ADMIN_KEY, base_url=openai_api.base_url
+    )
+    return connection

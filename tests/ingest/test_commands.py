@@ -9,8 +9,7 @@ from django.core.management import CommandError, call_command
 
 from ingest.models import Connection, IngestRun
 from leaderboard.models import Person, Source, Team, UsageFact
-
-from .conftest import ADMIN_KEY
+from tests.stubs import ADMIN_KEY
 
 
 def run(*args: str) -> str:

@@ -1,16 +1,16 @@
+"""Stand-ins for provider APIs: real HTTP servers on 127.0.0.1 serving recorded pages."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from werkzeug import Request, Response
 
 from ingest.providers.openai import USAGE_PATH, USERS_PATH
-from ingest.services import connect_provider
 
-DATA = Path(__file__).parent.parent / "data" / "openai"
+DATA = Path(__file__).parent / "data" / "openai"
 ADMIN_KEY = "sk-admin-test-key"
 
 
@@ -78,16 +78,3 @@ class OpenAIStub:
 
     def result(self, page: str | None, bucket: int, index: int) -> dict[str, Any]:
         return self.usage_pages[page]["data"][bucket]["results"][index]
-
-
-@pytest.fixture
-def openai_api(httpserver: Any) -> OpenAIStub:
-    return OpenAIStub(httpserver)
-
-
-@pytest.fixture
-def openai_connection(db: None, openai_api: OpenAIStub):
-    connection, _ = connect_provider(
-        name="openai-main", provider="openai", api_key=ADMIN_KEY, base_url=openai_api.base_url
-    )
-    return connection

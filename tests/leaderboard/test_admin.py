@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from leaderboard import selectors
+from leaderboard.models import Account
+from tests.factories import AccountFactory, UsageFactFactory, UserFactory
+
+AUGUST = selectors.month_of(dt.date(2026, 8, 1))
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", is_staff=True, is_superuser=True)
+
+
+def test_manager_assigns_an_unmatched_account_and_its_history_counts(client, manager, alice):
+    account = AccountFactory(person=None, external_id="user-unknown", email="")
+    UsageFactFactory(account=account, day=dt.date(2026, 8, 2), input=700, output=0)
+    UsageFactFactory(account=account, day=dt.date(2026, 8, 9), input=300, output=0)
+    client.force_login(manager)
+
+    response = client.post(f"/admin/leaderboard/account/{account.pk}/change/", {"person": alice.pk})
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.person, account.matched_by) == (alice, Account.MatchedBy.MANAGER)
+    assert [(p, p.total_tokens) for p in selectors.standings(period=AUGUST)] == [(alice, 1000)]
+
+
+def test_unmatched_accounts_are_one_filter_away(client, manager) -> None:
+    AccountFactory(person=None, external_id="user-orphan", email="")
+    AccountFactory(external_id="user-matched")
+    client.force_login(manager)
+
+    page = client.get("/admin/leaderboard/account/", {"person__isempty": "1"}).content.decode()
+
+    assert "user-orphan" in page
+    assert "user-matched" not in page
+
+
+def test_connection_admin_never_shows_the_key_back(client, manager, openai_connection) -> None:
+    client.force_login(manager)
+
+    page = client.get(f"/admin/ingest/connection/{openai_connection.pk}/change/").content.decode()
+
+    assert "new_api_key" in page
+    assert openai_connection.api_key not in page
+    assert openai_connection.encrypted_api_key not in page
+
+
+def test_connection_admin_replaces_the_key_only_when_a_new_one_is_typed(
+    client, manager, openai_connection
+):
+    client.force_login(manager)
+    url = f"/admin/ingest/connection/{openai_connection.pk}/change/"
+    form = {
+        "name": "openai-main",
+        "provider": "openai",
+        "base_url": openai_connection.base_url,
+        "enabled": "on",
+        "pull_every_minutes": "30",
+    }
+
+    client.post(url, {**form, "new_api_key": ""})
+    openai_connection.refresh_from_db()
+    assert openai_connection.api_key == "sk-admin-test-key"
+    assert openai_connection.pull_every_minutes == 30
+
+    client.post(url, {**form, "new_api_key": "sk-admin-rotated"})
+    openai_connection.refresh_from_db()
+    assert openai_connection.api_key == "sk-admin-rotated"
+
+
+def test_price_list_names_models_without_a_price(client, manager) -> None:
+    UsageFactFactory(model="mystery-model-9", cost=None)
+    client.force_login(manager)
+
+    page = client.get("/admin/leaderboard/modelprice/").content.decode()
+
+    assert "Models seen in usage with no price" in page
+    assert "mystery-model-9" in page
