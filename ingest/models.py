@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 
 from leaderboard.models import Source
@@ -11,6 +13,10 @@ from . import credentials
 
 class Provider(models.TextChoices):
     OPENAI = "openai", "OpenAI"
+    ANTHROPIC = "anthropic", "Anthropic (Messages usage)"
+    CLAUDE_CODE = "claude_code", "Claude Code analytics"
+    CURSOR = "cursor", "Cursor"
+    FILE = "file", "File import"
     DEMO = "demo", "Demo (generated data)"
 
 
@@ -27,8 +33,6 @@ class Connection(models.Model):
     # Days up to and including this one were pulled completely at least once.
     pulled_through = models.DateField(null=True, blank=True)
     last_pull_at = models.DateTimeField(null=True, blank=True)
-    # Set while a pull runs, so two workers never pull one connection at once.
-    pulling_since = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -52,6 +56,7 @@ class IngestRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Succeeded, some rows rejected"
         FAILED = "failed", "Failed"
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
@@ -61,6 +66,7 @@ class IngestRun(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     pages = models.PositiveIntegerField(default=0)
     rows = models.BigIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
     accounts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField()
@@ -72,3 +78,34 @@ class IngestRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection} {self.window_start}..{self.window_end} {self.status}"
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None
+
+
+class RejectedRow(models.Model):
+    """A row (or a whole page) that could not be read, quarantined for review."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="rejected")
+    run = models.ForeignKey(
+        IngestRun, null=True, on_delete=models.SET_NULL, related_name="rejected_rows"
+    )
+    location = models.CharField(max_length=200, help_text="Where it was: page, row or line.")
+    reason = models.TextField()
+    raw = models.TextField(help_text="The row as received.")
+    # Seeing the same bad row again (a re-pull, a re-imported file) records nothing new.
+    fingerprint = models.CharField(max_length=64, editable=False)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "fingerprint"], name="rejected_row_once_per_connection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection}: {self.location}"

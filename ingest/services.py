@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
+from django.db import connection as db
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from leaderboard import services as core
 
-from .models import Connection, IngestRun, Provider
+from .models import Connection, IngestRun, Provider, RejectedRow
 from .providers import DEFAULT_BASE_URLS, adapter_for
-from .providers.http import ProviderError, ProviderUnavailable
+from .providers.http import ProviderError, ProviderRejected, ProviderUnavailable
+from .records import Batch, Rejection, raw_text
 
 log = logging.getLogger(__name__)
-# A claim older than this belongs to a worker that died; the next pull may take over.
-STALE_CLAIM = dt.timedelta(hours=2)
+PULL_LOCK = 0x746B6264  # advisory-lock namespace for "one pull per connection"
 
 
 class PullInProgress(Exception):
@@ -36,7 +38,9 @@ def connect_provider(
         connection = Connection.objects.filter(name=name).first()
         created = connection is None
         if connection is None:
-            source = core.ensure_source(name=name, provider=provider)
+            # A source's provider namespaces its account ids; each file source has its own.
+            namespace = f"file:{name}" if provider == Provider.FILE else provider
+            source = core.ensure_source(name=name, provider=namespace)
             connection = Connection(name=name, provider=provider, source=source)
         elif connection.provider != provider:
             raise ValueError(
@@ -44,6 +48,8 @@ def connect_provider(
                 "choose another name"
             )
         connection.base_url = base_url or connection.base_url or DEFAULT_BASE_URLS[provider]
+        if provider == Provider.FILE:
+            connection.enabled = False  # files are imported, never pulled on a schedule
         if api_key:
             connection.api_key = api_key
         connection.save()
@@ -59,13 +65,90 @@ def incremental_window(connection: Connection, today: dt.date) -> tuple[dt.date,
     return start, today
 
 
-def _claim(connection: Connection, now: dt.datetime) -> bool:
-    free = Q(pulling_since__isnull=True) | Q(pulling_since__lt=now - STALE_CLAIM)
-    return bool(
-        Connection.objects.filter(free, pk=connection.pk).update(
-            pulling_since=now, last_pull_at=now
+@contextmanager
+def exclusive(connection: Connection) -> Iterator[None]:
+    """Hold the connection's pull lock, or raise PullInProgress.
+
+    A PostgreSQL session lock: the server releases it when a killed worker's connection
+    drops, so a crash never blocks the next pull. SQLite (a laptop, one process) has none.
+    """
+    if db.vendor != "postgresql":
+        yield
+        return
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PULL_LOCK, connection.pk])
+        if not cursor.fetchone()[0]:
+            raise PullInProgress(f"{connection.name} is already being pulled")
+    try:
+        yield
+    finally:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PULL_LOCK, connection.pk])
+
+
+def quarantine(
+    *, connection: Connection, run: IngestRun | None, rejections: Iterable[Rejection]
+) -> int:
+    """Keep rows that could not be read for review; the same row seen again is kept once."""
+    rows = {}
+    for r in rejections:
+        fingerprint = hashlib.sha256(f"{r.location}\0{r.reason}\0{r.raw}".encode()).hexdigest()
+        rows[fingerprint] = RejectedRow(
+            connection=connection,
+            run=run,
+            location=r.location[:200],
+            reason=r.reason,
+            raw=r.raw,
+            fingerprint=fingerprint,
         )
+    RejectedRow.objects.bulk_create(
+        rows.values(),
+        update_conflicts=True,
+        unique_fields=["connection", "fingerprint"],
+        update_fields=["run", "last_seen"],
     )
+    return len(rows)
+
+
+def _record(
+    *,
+    connection: Connection,
+    run: IngestRun,
+    batches: Iterable[Batch],
+    recorded_at: dt.datetime,
+    on_batch: Callable[[IngestRun], None] | None,
+) -> None:
+    """Record each batch as it comes, so a failure keeps everything before it."""
+    for batch in batches:
+        run.rows += core.record_usage(
+            source=connection.source, records=batch.records, recorded_at=recorded_at
+        )
+        run.rejected += quarantine(connection=connection, run=run, rejections=batch.rejected)
+        run.pages += 1
+        run.save(update_fields=["pages", "rows", "rejected", "accounts"])
+        if on_batch:
+            on_batch(run)
+
+
+def _close_interrupted_runs(connection: Connection, now: dt.datetime) -> None:
+    """Runs still 'running' while we hold the lock belong to a worker that died."""
+    connection.runs.filter(status=IngestRun.Status.RUNNING).update(
+        status=IngestRun.Status.FAILED,
+        finished_at=now,
+        error="Interrupted: the worker stopped before the pull finished. Later pulls fetch the "
+        "same window again, so nothing is lost or counted twice.",
+    )
+
+
+def _failure_message(connection: Connection, exc: ProviderError) -> str:
+    if isinstance(exc, ProviderRejected) and exc.bad_key:
+        return (
+            f"{connection.get_provider_display()} refused the admin key of connection "
+            f"'{connection.name}' ({exc}). Put a valid admin key in with "
+            f"`manage.py connect_provider {connection.name} --provider {connection.provider} "
+            "--api-key-env VAR` or in the admin."
+        )
+    return str(exc)
 
 
 def pull_connection(
@@ -78,9 +161,10 @@ def pull_connection(
 ) -> IngestRun:
     """Pull a connection's usage for [start, end] (its incremental window by default).
 
-    Pages are committed as they arrive, so a failure keeps what came before it; only a
-    complete pull removes facts the provider no longer reports and moves the watermark.
-    Transient failures are recorded and re-raised as ProviderUnavailable so callers can retry.
+    Pages are committed as they arrive and unreadable rows are quarantined, so a failure keeps
+    what came before it. Only a clean, complete pull removes facts the provider no longer
+    reports; a complete one moves the watermark. Transient failures are recorded and re-raised
+    as ProviderUnavailable so the task can retry later.
     """
     now = timezone.now()
     if start is None or end is None:
@@ -88,52 +172,92 @@ def pull_connection(
         start, end = start or default_start, end or default_end
     if start > end:
         raise ValueError(f"start {start} is after end {end}")
-    if not _claim(connection, now):
-        raise PullInProgress(f"{connection.name} is already being pulled")
-    run = IngestRun.objects.create(
-        connection=connection, trigger=trigger, window_start=start, window_end=end, started_at=now
-    )
-    adapter = None
-    try:
-        adapter = adapter_for(
-            provider=connection.provider, base_url=connection.base_url, api_key=connection.api_key
+    with exclusive(connection):
+        _close_interrupted_runs(connection, now)
+        Connection.objects.filter(pk=connection.pk).update(last_pull_at=now)
+        run = IngestRun.objects.create(
+            connection=connection,
+            trigger=trigger,
+            window_start=start,
+            window_end=end,
+            started_at=now,
         )
-        run.accounts = core.sync_accounts(provider=adapter.provider, records=adapter.accounts())
-        for records in adapter.usage_pages(start, end):
-            run.rows += core.record_usage(
-                source=connection.source, records=records, recorded_at=now
+        adapter = None
+        try:
+            adapter = adapter_for(
+                provider=connection.provider,
+                base_url=connection.base_url,
+                api_key=connection.api_key,
             )
-            run.pages += 1
-            run.save(update_fields=["pages", "rows", "accounts"])
-            if on_page:
-                on_page(run)
-        core.prune_usage(source=connection.source, start=start, end=end, recorded_before=now)
-        run.status = IngestRun.Status.SUCCEEDED
-        if connection.pulled_through is None or end > connection.pulled_through:
-            Connection.objects.filter(pk=connection.pk).update(pulled_through=end)
-            connection.pulled_through = end
-    except ProviderError as exc:
-        run.status, run.error = IngestRun.Status.FAILED, str(exc)
-        log.warning("pull of %s failed: %s", connection.name, exc)
-        if isinstance(exc, ProviderUnavailable):
+            directory = adapter.accounts()
+            run.accounts = core.sync_accounts(
+                provider=connection.source.provider, records=directory.accounts
+            )
+            run.rejected += quarantine(
+                connection=connection, run=run, rejections=directory.rejected
+            )
+            _record(
+                connection=connection,
+                run=run,
+                batches=adapter.usage(start, end),
+                recorded_at=now,
+                on_batch=on_page,
+            )
+            if run.rejected:
+                run.status = IngestRun.Status.PARTIAL
+                run.error = f"{run.rejected} row(s) could not be read; see Rejected rows."
+            else:
+                run.status = IngestRun.Status.SUCCEEDED
+                core.prune_usage(
+                    source=connection.source, start=start, end=end, recorded_before=now
+                )
+            if connection.pulled_through is None or end > connection.pulled_through:
+                Connection.objects.filter(pk=connection.pk).update(pulled_through=end)
+                connection.pulled_through = end
+        except ProviderError as exc:
+            run.status, run.error = IngestRun.Status.FAILED, _failure_message(connection, exc)
+            if exc.raw is not None:
+                run.rejected += quarantine(
+                    connection=connection,
+                    run=run,
+                    rejections=[
+                        Rejection(
+                            location=f"page {run.pages + 1}", reason=str(exc), raw=raw_text(exc.raw)
+                        )
+                    ],
+                )
+            log.warning("pull of %s failed: %s", connection.name, run.error)
+            if isinstance(exc, ProviderUnavailable):
+                raise
+        except Exception as exc:
+            run.status, run.error = IngestRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
             raise
-    except Exception as exc:
-        run.status, run.error = IngestRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        run.finished_at = timezone.now()
-        run.save()
-        Connection.objects.filter(pk=connection.pk).update(pulling_since=None)
-        if adapter is not None:
-            adapter.close()
+        finally:
+            run.finished_at = timezone.now()
+            run.save()
+            if adapter is not None:
+                adapter.close()
     return run
+
+
+def check_connection(*, connection: Connection) -> str:
+    """Make one cheap authenticated call to the provider; return what it said."""
+    adapter = adapter_for(
+        provider=connection.provider, base_url=connection.base_url, api_key=connection.api_key
+    )
+    try:
+        return adapter.check()
+    except ProviderError as exc:
+        return _failure_message(connection, exc)
+    finally:
+        adapter.close()
 
 
 def due_connections(now: dt.datetime) -> list[Connection]:
     """Enabled connections whose schedule says it is time to pull."""
     return [
         c
-        for c in Connection.objects.filter(enabled=True)
+        for c in Connection.objects.filter(enabled=True).exclude(provider=Provider.FILE)
         if c.last_pull_at is None
         or c.last_pull_at + dt.timedelta(minutes=c.pull_every_minutes) <= now
     ]

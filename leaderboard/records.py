@@ -33,3 +33,5 @@ class UsageRecord:
     output: int = 0
     requests: int = 0
     cost: Decimal | None = None  # as reported by the provider, in USD
+    # What the account is, should it be new: "user" or "api_key" (a key or service account).
+    account_kind: str = "user"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
 
 from django.conf import settings
@@ -156,32 +157,27 @@ def _aggregate(records: Iterable[UsageRecord]) -> dict[tuple[dt.date, str, str],
         key = (r.day, r.account, r.model)
         if (prev := merged.get(key)) is not None:
             cost = None if prev.cost is None or r.cost is None else prev.cost + r.cost
-            r = UsageRecord(
-                day=r.day,
-                account=r.account,
-                model=r.model,
-                cost=cost,
-                **{f: getattr(prev, f) + getattr(r, f) for f in COUNT_FIELDS},
-            )
+            r = replace(r, cost=cost, **{f: getattr(prev, f) + getattr(r, f) for f in COUNT_FIELDS})
         merged[key] = r
     return merged
 
 
-def _accounts_for(*, provider: str, external_ids: set[str]) -> dict[str, int]:
-    """Account ids for these external ids, creating unknown accounts unmatched."""
+def _accounts_for(*, provider: str, records: Iterable[UsageRecord]) -> dict[str, int]:
+    """Account ids for the records' accounts, creating unknown accounts unmatched."""
+    kinds = {r.account: r.account_kind for r in records}
     found = dict(
-        Account.objects.filter(provider=provider, external_id__in=external_ids).values_list(
+        Account.objects.filter(provider=provider, external_id__in=kinds).values_list(
             "external_id", "pk"
         )
     )
-    missing = external_ids - found.keys()
+    missing = kinds.keys() - found.keys()
     if missing:
         Account.objects.bulk_create(
             [
                 Account(
                     provider=provider,
                     external_id=e,
-                    kind=Account.Kind.UNATTRIBUTED if e == UNATTRIBUTED else Account.Kind.USER,
+                    kind=Account.Kind.UNATTRIBUTED if e == UNATTRIBUTED else kinds[e],
                 )
                 for e in missing
             ],
@@ -205,9 +201,7 @@ def record_usage(
     recorded_at = recorded_at or timezone.now()
     prices = {p.model.lower(): p for p in ModelPrice.objects.all()}
     with transaction.atomic():
-        accounts = _accounts_for(
-            provider=source.provider, external_ids={r.account for r in merged.values()}
-        )
+        accounts = _accounts_for(provider=source.provider, records=merged.values())
         facts = []
         for r in merged.values():
             cost, estimated = r.cost, False

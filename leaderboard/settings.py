@@ -178,7 +178,7 @@ CELERY_BEAT_SCHEDULE = {
 # A pull re-fetches this many recent days (providers revise them) and, on its first run,
 # this many days of history.
 INGEST_LOOKBACK_DAYS = env.int("INGEST_LOOKBACK_DAYS", default=3)
-INGEST_BACKFILL_DAYS = env.int("INGEST_BACKFILL_DAYS", default=30)
+INGEST_BACKFILL_DAYS = env.int("INGEST_BACKFILL_DAYS", default=90)
 INGEST_HTTP_TIMEOUT = env.float("INGEST_HTTP_TIMEOUT", default=30.0)
 INGEST_MAX_ATTEMPTS = env.int("INGEST_MAX_ATTEMPTS", default=5)
 INGEST_MAX_RETRY_WAIT = env.float("INGEST_MAX_RETRY_WAIT", default=60.0)

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import os
 
+import psycopg
 import pytest
+from django.db import connection
 
 from ingest.services import connect_provider
 from tests.factories import PersonFactory, TeamFactory, UserFactory
@@ -18,6 +20,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"CI: {len(skipped)} test(s) skipped; skips are failures under CI.", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def postgres(db):
+    """Open extra PostgreSQL sessions to the test database (other workers, other clients)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (CI runs it; set DATABASE_URL to run it locally)")
+    opened = []
+
+    def connect():
+        params = connection.get_connection_params()
+        session = psycopg.connect(**params, autocommit=True)
+        opened.append(session)
+        return session
+
+    yield connect
+    for session in opened:
+        session.close()
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,8 @@ class OpenAIStub:
             None: users1,
             users1["last_id"]: load("users_page2.json"),
         }
+        # Bodies to serve as they are (bytes) instead of a page, by cursor.
+        self.raw_pages: dict[str | None, bytes] = {}
         self.usage_requests: list[Request] = []
         # Responses to give instead of the real page, in order: (status, body, headers).
         self.usage_failures: list[tuple[int, Any, dict[str, str]]] = []
@@ -69,7 +71,10 @@ class OpenAIStub:
         if self.usage_failures:
             status, body, headers = self.usage_failures.pop(0)
             return self._json(body, status, headers)
-        return self._json(self.usage_pages[request.args.get("page")])
+        cursor = request.args.get("page")
+        if cursor in self.raw_pages:
+            return Response(self.raw_pages[cursor], content_type="application/json")
+        return self._json(self.usage_pages[cursor])
 
     def _users(self, request: Request) -> Response:
         if not self._authorized(request):

@@ -1,8 +1,7 @@
 """Provider adapters: each turns one vendor's admin API into account and usage records.
 
-An adapter has `provider` (the namespace of its account ids), `accounts()`,
-`usage_pages(start, end)` (one list of records per API page; a (day, account, model) key
-never spans two pages) and `close()`.
+An adapter has `accounts()` (the provider's users), `usage(start, end)` (one Batch per API page), `check()` (one cheap authenticated call)
+and `close()`.
 """
 
 from __future__ import annotations
@@ -11,23 +10,34 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Protocol
 
-from leaderboard.records import AccountRecord, UsageRecord
+from ingest.records import Batch, Directory
 
+from . import anthropic, claude_code, cursor, openai
 from .demo import DemoAdapter
-from .openai import DEFAULT_BASE_URL as OPENAI_BASE_URL
-from .openai import OpenAIAdapter
 
 
 class Adapter(Protocol):
-    provider: str
-
-    def accounts(self) -> Iterator[AccountRecord]: ...
-    def usage_pages(self, start: dt.date, end: dt.date) -> Iterator[list[UsageRecord]]: ...
+    def accounts(self) -> Directory: ...
+    def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]: ...
+    def check(self) -> str: ...
     def close(self) -> None: ...
 
 
-ADAPTERS = {"openai": OpenAIAdapter, "demo": DemoAdapter}
-DEFAULT_BASE_URLS = {"openai": OPENAI_BASE_URL, "demo": "demo://openai"}
+ADAPTERS = {
+    "openai": openai.OpenAIAdapter,
+    "anthropic": anthropic.AnthropicAdapter,
+    "claude_code": claude_code.ClaudeCodeAdapter,
+    "cursor": cursor.CursorAdapter,
+    "demo": DemoAdapter,
+}
+DEFAULT_BASE_URLS = {
+    "openai": openai.DEFAULT_BASE_URL,
+    "anthropic": anthropic.DEFAULT_BASE_URL,
+    "claude_code": claude_code.DEFAULT_BASE_URL,
+    "cursor": cursor.DEFAULT_BASE_URL,
+    "demo": "demo://openai",
+    "file": "",
+}
 
 
 def adapter_for(*, provider: str, base_url: str, api_key: str) -> Adapter:

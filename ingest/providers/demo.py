@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ingest.records import Batch, Directory
 from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
 
 TEAMS = ["Platform", "Payments", "Mobile", "Data", "Design Systems", "Support Tools"]
@@ -112,11 +113,15 @@ class DemoAdapter:
     def _account(self, person: DemoPerson) -> str:
         return f"{self.vendor}-user-{person.index:03d}"
 
-    def accounts(self) -> Iterator[AccountRecord]:
-        for person in self.users:
-            yield AccountRecord(self._account(person), email=person.email, name=person.name)
+    def accounts(self) -> Directory:
+        directory = Directory(
+            [AccountRecord(self._account(p), email=p.email, name=p.name) for p in self.users]
+        )
         if self.vendor == "anthropic":
-            yield AccountRecord("key-ci-pipeline", name="CI pipeline key", kind="api_key")
+            directory.accounts.append(
+                AccountRecord("key-ci-pipeline", name="CI pipeline key", kind="api_key")
+            )
+        return directory
 
     def _day(self, day: dt.date) -> Iterator[UsageRecord]:
         weekend = day.weekday() >= 5
@@ -158,15 +163,18 @@ class DemoAdapter:
             cost=cost,
         )
 
-    def usage_pages(self, start: dt.date, end: dt.date) -> Iterator[list[UsageRecord]]:
+    def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
         day = start
         while day <= end:
             last = min(end, day + dt.timedelta(days=PAGE_DAYS - 1))
-            page = []
+            batch = Batch()
             while day <= last:
-                page.extend(self._day(day))
+                batch.records.extend(self._day(day))
                 day += dt.timedelta(days=1)
-            yield page
+            yield batch
+
+    def check(self) -> str:
+        return f"Demo data for {self.vendor}: {len(self.users)} people."
 
     def close(self) -> None:
         pass

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import random
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -15,6 +17,10 @@ from django.conf import settings
 class ProviderError(Exception):
     """A pull could not finish; the message says why in words an operator can act on."""
 
+    def __init__(self, message: str, *, raw: Any = None) -> None:
+        super().__init__(message)
+        self.raw = raw  # the offending payload, kept for review
+
 
 class ProviderUnavailable(ProviderError):
     """The provider stayed rate-limited, failing or unreachable after our retries: try later."""
@@ -22,6 +28,14 @@ class ProviderUnavailable(ProviderError):
 
 class ProviderRejected(ProviderError):
     """The provider refused the request (bad key, missing permission, bad parameters)."""
+
+    def __init__(self, message: str, *, status: int, raw: Any = None) -> None:
+        super().__init__(message, raw=raw)
+        self.status = status
+
+    @property
+    def bad_key(self) -> bool:
+        return self.status in (401, 403)
 
 
 class ProviderDataError(ProviderError):
@@ -43,13 +57,30 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def _describe(response: httpx.Response) -> str:
+    """The provider's own words: OpenAI and Anthropic nest them in error.message, Cursor
+    puts them in message."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:200]
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return str(body["error"].get("message") or body["error"])
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        if body.get("message"):
+            return str(body["message"])
     return str(body)[:200]
+
+
+def _json(response: httpx.Response, method: str, path: str) -> Any:
+    """The body as JSON, with numbers that have a fraction read exactly (money)."""
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError as exc:
+        raise ProviderDataError(
+            f"{method} {path} answered {response.status_code} with a body that is not JSON",
+            raw=response.content,
+        ) from exc
 
 
 class JsonClient:
@@ -81,16 +112,11 @@ class JsonClient:
                 problem, wait = f"{type(exc).__name__}: {exc}", None
             else:
                 if response.status_code < 400:
-                    try:
-                        return response.json()
-                    except ValueError as exc:
-                        raise ProviderDataError(
-                            f"{method} {path} answered {response.status_code} with a body "
-                            "that is not JSON"
-                        ) from exc
+                    return _json(response, method, path)
                 if response.status_code not in RETRY_STATUSES:
                     raise ProviderRejected(
-                        f"{method} {path} answered {response.status_code}: {_describe(response)}"
+                        f"{method} {path} answered {response.status_code}: {_describe(response)}",
+                        status=response.status_code,
                     )
                 problem = f"HTTP {response.status_code}: {_describe(response)}"
                 wait = _retry_after(response)
@@ -102,6 +128,9 @@ class JsonClient:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.request("POST", path, json=body)
 
     def close(self) -> None:
         self.http.close()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
+from ingest.records import Batch, Directory
 from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
 
 from .http import JsonClient, ProviderDataError
-from .parsing import Reader
+from .parsing import Reader, keeping, read_rows
 
 DEFAULT_BASE_URL = "https://api.openai.com"
 USAGE_PATH = "/v1/organization/usage/completions"
@@ -20,47 +22,67 @@ USERS_PATH = "/v1/organization/users"
 MAX_DAILY_BUCKETS = 31  # the API's limit for bucket_width=1d
 
 
-def _epoch(day: dt.date) -> int:
+def epoch(day: dt.date) -> int:
     return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
 
 
-def parse_usage_result(result: Reader, day: dt.date) -> UsageRecord:
-    """Map one completions result to a record (input excludes cached and cache-write tokens)."""
+def read_result(obj: Any, where: str, day: dt.date) -> list[UsageRecord]:
+    """One completions result; input excludes cached and cache-write tokens."""
+    result = Reader(obj, where)
     total_input = result.int("input_tokens")
     cache_read = result.int("input_cached_tokens", required=False)
     cache_write = result.int("input_cache_write_tokens", required=False)
     plain_input = total_input - cache_read - cache_write
     if plain_input < 0:
         raise ProviderDataError(
-            f"{result.where}: input_tokens ({total_input}) is less than cached plus cache-write "
+            f"{where}: input_tokens ({total_input}) is less than cached plus cache-write "
             f"tokens ({cache_read} + {cache_write})"
         )
     model = result.str("model", required=False, nullable=True)
-    return UsageRecord(
-        day=day,
-        account=result.str("user_id", required=False, nullable=True) or UNATTRIBUTED,
-        model=model or "unknown",
-        input=plain_input,
-        cache_read=cache_read,
-        cache_write=cache_write,
-        output=result.int("output_tokens"),
-        requests=result.int("num_model_requests"),
-    )
+    return [
+        UsageRecord(
+            day=day,
+            account=result.str("user_id", required=False, nullable=True) or UNATTRIBUTED,
+            model=model or "unknown",
+            input=plain_input,
+            cache_read=cache_read,
+            cache_write=cache_write,
+            output=result.int("output_tokens"),
+            requests=result.int("num_model_requests"),
+        )
+    ]
 
 
-def parse_usage_page(body: object, page: int) -> tuple[list[UsageRecord], str | None]:
-    """Records of one page and the cursor of the next (None on the last page)."""
+def read_usage_page(body: Any, page: int) -> tuple[Batch, str | None]:
+    """One page of daily buckets, and the cursor of the next page (None on the last)."""
     data = Reader(body, f"page {page}")
-    records = []
+    batch = Batch()
     for b, bucket_obj in enumerate(data.list("data"), start=1):
         bucket = Reader(bucket_obj, f"page {page}, bucket {b}")
         day = dt.datetime.fromtimestamp(bucket.int("start_time"), tz=dt.UTC).date()
-        for r, result in enumerate(bucket.list("results"), start=1):
-            records.append(parse_usage_result(Reader(result, f"{bucket.where}, result {r}"), day))
-    next_page = data.str("next_page", nullable=True) if data.bool("has_more") else None
-    if data.bool("has_more") and not next_page:
+        records, rejected = read_rows(
+            bucket.list("results"),
+            f"{bucket.where}, result",
+            lambda obj, where, day=day: read_result(obj, where, day),
+        )
+        batch.records += records
+        batch.rejected += rejected
+    has_more = data.bool("has_more")
+    next_page = data.str("next_page", required=False, nullable=True)
+    if has_more and not next_page:
         raise ProviderDataError(f"page {page}: has_more is true but next_page is empty")
-    return records, next_page
+    return batch, next_page if has_more else None
+
+
+def read_user(obj: Any, where: str) -> list[AccountRecord]:
+    user = Reader(obj, where)
+    return [
+        AccountRecord(
+            external_id=user.str("id") or "",
+            email=user.str("email", required=False, nullable=True) or "",
+            name=user.str("name", required=False, nullable=True) or "",
+        )
+    ]
 
 
 class OpenAIAdapter:
@@ -73,29 +95,31 @@ class OpenAIAdapter:
             base_url=base_url, headers={"authorization": f"Bearer {api_key}"}
         )
 
-    def accounts(self) -> Iterator[AccountRecord]:
+    def accounts(self) -> Directory:
+        directory = Directory()
         after: str | None = None
         page = 0
         while True:
             page += 1
             params: dict[str, object] = {"limit": 100} | ({"after": after} if after else {})
-            body = Reader(self.client.get(USERS_PATH, **params), f"users page {page}")
-            for i, user_obj in enumerate(body.list("data"), start=1):
-                user = Reader(user_obj, f"users page {page}, user {i}")
-                yield AccountRecord(
-                    external_id=user.str("id") or "",
-                    email=user.str("email", required=False, nullable=True) or "",
-                    name=user.str("name", required=False, nullable=True) or "",
+            raw = self.client.get(USERS_PATH, **params)
+            with keeping(raw):
+                body = Reader(raw, f"users page {page}")
+                accounts, rejected = read_rows(
+                    body.list("data"), f"users page {page}, user", read_user
                 )
-            if not body.bool("has_more"):
-                return
-            after = body.str("last_id")
+            directory.accounts += accounts
+            directory.rejected += rejected
+            with keeping(raw):
+                if not body.bool("has_more"):
+                    return directory
+                after = body.str("last_id")
 
-    def usage_pages(self, start: dt.date, end: dt.date) -> Iterator[list[UsageRecord]]:
-        """Daily buckets for [start, end], one list of records per API page."""
+    def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
+        """Daily buckets for [start, end], one batch per API page."""
         params = {
-            "start_time": _epoch(start),
-            "end_time": _epoch(end + dt.timedelta(days=1)),
+            "start_time": epoch(start),
+            "end_time": epoch(end + dt.timedelta(days=1)),
             "bucket_width": "1d",
             "group_by[]": ["user_id", "model"],
             "limit": MAX_DAILY_BUCKETS,
@@ -105,10 +129,16 @@ class OpenAIAdapter:
         while True:
             page += 1
             body = self.client.get(USAGE_PATH, **params, **({"page": cursor} if cursor else {}))
-            records, cursor = parse_usage_page(body, page)
-            yield records
+            with keeping(body):
+                batch, cursor = read_usage_page(body, page)
+            yield batch
             if cursor is None:
                 return
+
+    def check(self) -> str:
+        """Make one cheap authenticated call; say what it found."""
+        body = Reader(self.client.get(USERS_PATH, limit=1), "users page 1")
+        return f"OpenAI answered; the key can list users ({len(body.list('data'))} shown)."
 
     def close(self) -> None:
         self.client.close()

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from ingest.records import Rejection, raw_text
 
 from .http import ProviderDataError
+
+T = TypeVar("T")
 
 
 class Reader:
@@ -12,7 +20,7 @@ class Reader:
 
     def __init__(self, obj: Any, where: str) -> None:
         if not isinstance(obj, dict):
-            raise ProviderDataError(f"{where}: expected an object, got {type(obj).__name__}")
+            raise ProviderDataError(f"{where}: expected an object, got {_kind(obj)}", raw=obj)
         self.obj = obj
         self.where = where
 
@@ -24,6 +32,7 @@ class Reader:
         return self.obj[name]
 
     def int(self, name: str, *, required: bool = True) -> int:
+        """A non-negative whole number; absent or null optional fields count as 0."""
         value = self._get(name, required)
         if value is None and not required:
             return 0
@@ -35,6 +44,27 @@ class Reader:
             raise ProviderDataError(f"{self.where}: field '{name}' is negative ({value})")
         return value
 
+    def decimal(self, name: str, *, required: bool = True) -> Decimal | None:
+        """A non-negative number (JSON number or numeric string), exactly."""
+        value = self._get(name, required)
+        if value is None and not required:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | float | str):
+            raise ProviderDataError(
+                f"{self.where}: field '{name}' should be a number, got {value!r}"
+            )
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise ProviderDataError(
+                f"{self.where}: field '{name}' should be a number, got {value!r}"
+            ) from None
+        if not number.is_finite() or number < 0:
+            raise ProviderDataError(
+                f"{self.where}: field '{name}' is not a usable amount ({value!r})"
+            )
+        return number
+
     def str(self, name: str, *, required: bool = True, nullable: bool = False) -> str | None:
         value = self._get(name, required)
         if value is None and (nullable or not required):
@@ -43,8 +73,10 @@ class Reader:
             raise ProviderDataError(f"{self.where}: field '{name}' should be text, got {value!r}")
         return value
 
-    def bool(self, name: str) -> bool:
-        value = self._get(name, True)
+    def bool(self, name: str, *, required: bool = True) -> bool:
+        value = self._get(name, required)
+        if value is None and not required:
+            return False
         if not isinstance(value, bool):
             raise ProviderDataError(f"{self.where}: field '{name}' should be true or false")
         return value
@@ -54,3 +86,52 @@ class Reader:
         if not isinstance(value, list):
             raise ProviderDataError(f"{self.where}: field '{name}' should be a list")
         return value
+
+    def object(self, name: str, *, required: bool = True) -> Reader | None:
+        value = self._get(name, required)
+        if value is None and not required:
+            return None
+        return Reader(value, f"{self.where}, {name}")
+
+    def timestamp(self, name: str) -> dt.date:
+        """The UTC day of an RFC 3339 timestamp such as 2026-08-04T00:00:00Z."""
+        text = self.str(name) or ""
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ProviderDataError(
+                f"{self.where}: field '{name}' should be an RFC 3339 time, got {text!r}"
+            ) from None
+        if moment.tzinfo is None:
+            raise ProviderDataError(f"{self.where}: field '{name}' has no time zone ({text!r})")
+        return moment.astimezone(dt.UTC).date()
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def read_rows(
+    items: Iterable[Any], where: str, read: Callable[[Any, str], Iterable[T]]
+) -> tuple[list[T], list[Rejection]]:
+    """Read each item with read(item, its place); bad items become rejections, not failures."""
+    good: list[T] = []
+    rejected: list[Rejection] = []
+    for i, item in enumerate(items, start=1):
+        place = f"{where} {i}"
+        try:
+            good.extend(read(item, place))
+        except ProviderDataError as exc:
+            rejected.append(Rejection(location=place, reason=str(exc), raw=raw_text(item)))
+    return good, rejected
+
+
+@contextmanager
+def keeping(raw: Any) -> Iterator[None]:
+    """Attach the whole payload to a data error raised while reading it, for review."""
+    try:
+        yield
+    except ProviderDataError as exc:
+        if exc.raw is None:
+            exc.raw = raw
+        raise

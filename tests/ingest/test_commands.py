@@ -68,12 +68,20 @@ def test_pull_usage_pulls_an_inclusive_window_and_prints_a_summary(openai_connec
 
 
 def test_pull_usage_exits_non_zero_with_the_reason_when_a_pull_fails(openai_connection, openai_api):
-    openai_api.usage_pages[None]["data"][0]["results"][0]["model"] = 42
+    del openai_api.usage_pages[None]["has_more"]
 
     with pytest.raises(CommandError, match="1 pull"):
         run("pull_usage", "--start", "2026-08-03", "--end", "2026-08-05")
 
-    assert "field 'model' should be text" in IngestRun.objects.get().error
+    assert "page 1: required field 'has_more' is missing" in IngestRun.objects.get().error
+
+
+def test_pull_usage_reports_rejected_rows_without_failing(openai_connection, openai_api) -> None:
+    openai_api.usage_pages[None]["data"][0]["results"][0]["model"] = 42
+
+    out = run("pull_usage", "--start", "2026-08-03", "--end", "2026-08-05")
+
+    assert "partial" in out and "1 rows rejected" in out
 
 
 def test_pull_usage_names_connections_it_does_not_know(db) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.test import override_settings
 
-from ingest.models import IngestRun
+from ingest.models import IngestRun, RejectedRow
 from ingest.providers.http import ProviderUnavailable
 from ingest.services import pull_connection
 from leaderboard import selectors, services
@@ -189,10 +190,53 @@ def test_second_pull_replaces_revised_days_and_drops_vanished_rows(openai_connec
         ),
     ],
 )
-def test_malformed_page_fails_the_run_and_keeps_committed_rows(
+def test_malformed_rows_are_quarantined_and_good_rows_still_land(
     openai_connection, openai_api, change, message
 ):
-    change(openai_api.usage_pages["page_AAAAAGkFhQBpBYUAAAAAAGkGwIA="]["data"][0]["results"][1])
+    bad = openai_api.usage_pages["page_AAAAAGkFhQBpBYUAAAAAAGkGwIA="]["data"][0]["results"][1]
+    change(bad)
+
+    run = pull(openai_connection)
+
+    assert run.status == IngestRun.Status.PARTIAL
+    assert run.rejected == 1 and "1 row(s) could not be read" in run.error
+    rejected = RejectedRow.objects.get()
+    assert rejected.reason.startswith(message)
+    assert json.loads(rejected.raw) == bad  # kept as received, for review
+    assert run.rows == 8
+    assert not UsageFact.objects.filter(account__email="carmen.diaz@example.com", day=AUG5).exists()
+    assert fact("bob.okafor@example.com", 5, "gpt-5").output == 3_300  # same page, good row
+
+
+def test_a_quarantined_row_keeps_its_earlier_value_and_is_kept_once(openai_connection, openai_api):
+    pull(openai_connection)
+    openai_api.usage_pages[None]["data"][0]["results"][0]["output_tokens"] = -5
+
+    pull(openai_connection)
+    pull(openai_connection)
+
+    assert fact("alice.nguyen@example.com", 3, "gpt-5").output == 6_200
+    assert RejectedRow.objects.get().reason == (
+        "page 1, bucket 1, result 1: field 'output_tokens' is negative (-5)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("page2", "message"),
+    [
+        (b"<html>Bad gateway</html>", "answered 200 with a body that is not JSON"),
+        (b'{"object": "page", "has_more": false}', "page 2: required field 'data' is missing"),
+        (
+            b'{"object": "page", "data": [{"start_time": "yesterday", "results": []}], '
+            b'"has_more": false}',
+            "page 2, bucket 1: field 'start_time' should be a whole number",
+        ),
+    ],
+)
+def test_an_unreadable_page_fails_the_run_and_keeps_committed_rows(
+    openai_connection, openai_api, page2, message
+):
+    openai_api.raw_pages["page_AAAAAGkFhQBpBYUAAAAAAGkGwIA="] = page2
 
     run = pull(openai_connection)
 
@@ -201,10 +245,9 @@ def test_malformed_page_fails_the_run_and_keeps_committed_rows(
     assert run.pages == 1
     # Page 1 (Aug 3 and 4) is in, with the right values; nothing of page 2 is.
     assert fact("alice.nguyen@example.com", 3, "gpt-5").input == 41_000
-    assert set(UsageFact.objects.values_list("day", flat=True)) == {
-        dt.date(2026, 8, 3),
-        dt.date(2026, 8, 4),
-    }
+    assert set(UsageFact.objects.values_list("day", flat=True)) == {AUG3, dt.date(2026, 8, 4)}
+    kept = RejectedRow.objects.get().raw
+    assert kept == page2.decode() or json.loads(kept) == json.loads(page2)
     openai_connection.refresh_from_db()
     assert openai_connection.pulled_through is None
 
@@ -249,7 +292,8 @@ def test_provider_that_stays_down_fails_the_run_for_a_later_retry(openai_connect
     assert run.status == IngestRun.Status.FAILED
     assert "failed 3 times; last: HTTP 503: Service unavailable" in run.error
     openai_connection.refresh_from_db()
-    assert openai_connection.pulling_since is None  # the next pull is not locked out
+    assert openai_connection.pulled_through is None  # the next pull fetches the same window
+    assert pull(openai_connection).status == IngestRun.Status.SUCCEEDED
 
 
 def test_rejected_key_fails_at_once_with_the_providers_message(
@@ -262,4 +306,6 @@ def test_rejected_key_fails_at_once_with_the_providers_message(
 
     assert run.status == IngestRun.Status.FAILED
     assert "answered 401: Incorrect API key provided" in run.error
+    assert "admin key of connection 'openai-main'" in run.error  # which key to fix
+    assert "sk-admin-revoked" not in run.error
     assert openai_api.usage_requests == []  # the users list failed first; nothing retried

@@ -2,15 +2,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import time_machine
 from django.conf import settings
 from django.test import override_settings
 
 from ingest import tasks
 from ingest.models import IngestRun
-from ingest.services import due_connections, incremental_window, pull_connection
+from ingest.services import (
+    PULL_LOCK,
+    PullInProgress,
+    due_connections,
+    incremental_window,
+    pull_connection,
+)
 
 NOW = dt.datetime(2026, 8, 6, 1, 0, tzinfo=dt.UTC)
+AUG3, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 5)
 
 
 def test_beat_queues_due_pulls_every_few_minutes() -> None:
@@ -61,22 +69,26 @@ def test_pull_task_pulls_the_incremental_window_and_moves_the_watermark(
     assert openai_connection.last_pull_at == NOW
 
 
-def test_a_connection_is_never_pulled_twice_at_once(openai_connection) -> None:
-    openai_connection.__class__.objects.filter(pk=openai_connection.pk).update(
-        pulling_since=dt.datetime.now(dt.UTC)
-    )
+def test_a_connection_is_never_pulled_twice_at_once(openai_connection, postgres) -> None:
+    other = postgres()  # another worker, holding the connection's pull lock
+    other.execute("SELECT pg_advisory_lock(%s, %s)", [PULL_LOCK, openai_connection.pk])
 
     assert tasks.pull_connection(openai_connection.pk) is None
+    with pytest.raises(PullInProgress):
+        pull_connection(connection=openai_connection)
     assert not IngestRun.objects.exists()
 
+    other.execute("SELECT pg_advisory_unlock(%s, %s)", [PULL_LOCK, openai_connection.pk])
+    assert tasks.pull_connection(openai_connection.pk) is not None
 
-def test_a_claim_left_by_a_dead_worker_expires(openai_connection) -> None:
-    openai_connection.__class__.objects.filter(pk=openai_connection.pk).update(
-        pulling_since=dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+
+def test_runs_left_running_by_a_dead_worker_are_closed_by_the_next_pull(openai_connection) -> None:
+    dead = IngestRun.objects.create(
+        connection=openai_connection, window_start=AUG3, window_end=AUG5, started_at=NOW
     )
 
-    run = pull_connection(
-        connection=openai_connection, start=dt.date(2026, 8, 3), end=dt.date(2026, 8, 5)
-    )
+    pull_connection(connection=openai_connection, start=AUG3, end=AUG5)
 
-    assert run.status == IngestRun.Status.SUCCEEDED
+    dead.refresh_from_db()
+    assert dead.status == IngestRun.Status.FAILED
+    assert dead.error.startswith("Interrupted: the worker stopped")

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingest.services import connect_provider
 
-PROVIDERS = ["openai"]
+PROVIDERS = ["openai", "anthropic", "claude_code", "cursor"]
 
 
 class Command(BaseCommand):

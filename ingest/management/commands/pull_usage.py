@@ -59,6 +59,8 @@ class Command(BaseCommand):
             f"{connection.name}: {run.status}, {run.window_start}..{run.window_end}, "
             f"{run.pages} pages, {run.rows} rows, {run.accounts} accounts updated"
         )
+        if run.rejected:
+            summary += f", {run.rejected} rows rejected (admin: Ingest > Rejected rows)"
         if run.status == IngestRun.Status.FAILED:
             self.stderr.write(f"{summary}. Error: {run.error}")
             return False

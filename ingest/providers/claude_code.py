@@ -1,0 +1,125 @@
+"""Anthropic Claude Code analytics: one UTC day per request, per actor and model.
+
+Reference: GET /v1/organizations/usage_report/claude_code
+(https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_claude_code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from ingest.records import Batch, Directory
+from leaderboard.records import UsageRecord
+
+from .anthropic import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from .anthropic import anthropic_client, users_directory
+from .http import ProviderDataError
+from .parsing import Reader, keeping, read_rows
+
+USAGE_PATH = "/v1/organizations/usage_report/claude_code"
+PAGE_SIZE = 1000
+API_KEY_PREFIX = "api_key:"
+
+
+def read_record(obj: Any, where: str) -> list[UsageRecord]:
+    """One actor's day: a record per model; API keys are kept under their key name."""
+    record = Reader(obj, where)
+    actor = record.object("actor")
+    kind = actor.str("type")
+    if kind == "user_actor":
+        account = (actor.str("email_address") or "").strip().lower()
+    elif kind == "api_actor":
+        account = API_KEY_PREFIX + (actor.str("api_key_name") or "")
+    else:
+        raise ProviderDataError(f"{actor.where}: unknown actor type {kind!r}")
+    if not account or account == API_KEY_PREFIX:
+        raise ProviderDataError(f"{actor.where}: the actor has no e-mail or key name")
+    day = record.timestamp("date")
+    records = []
+    for m, item in enumerate(record.list("model_breakdown"), start=1):
+        model = Reader(item, f"{where}, model {m}")
+        tokens = model.object("tokens")
+        cost = model.object("estimated_cost", required=False)
+        cents = cost.decimal("amount") if cost is not None else None
+        records.append(
+            UsageRecord(
+                day=day,
+                account=account,
+                model=model.str("model") or "unknown",
+                input=tokens.int("input"),
+                cache_read=tokens.int("cache_read", required=False),
+                cache_write=tokens.int("cache_creation", required=False),
+                output=tokens.int("output"),
+                requests=0,  # sessions are not requests; the report has no request count
+                cost=None if cents is None else cents / Decimal(100),
+                account_kind="user" if kind == "user_actor" else "api_key",
+            )
+        )
+    return records
+
+
+class ClaudeCodeAdapter:
+    """Pulls Claude Code usage, a day at a time; all records of a day count (local, remote)."""
+
+    provider = "claude_code"
+
+    def __init__(self, *, base_url: str, api_key: str) -> None:
+        self.client = anthropic_client(base_url, api_key)
+
+    def accounts(self) -> Directory:
+        # Records name people by e-mail, so the users list only adds display names.
+        directory = users_directory(self.client)
+        directory.accounts = [
+            replace(a, external_id=a.email.strip().lower()) for a in directory.accounts if a.email
+        ]
+        return directory
+
+    def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
+        day = start
+        while day <= end:
+            yield from self._day(day)
+            day += dt.timedelta(days=1)
+
+    def _day(self, day: dt.date) -> Iterator[Batch]:
+        """Every page of one day; the day's records are yielded once all pages are in, since
+        one person's records may span pages."""
+        whole_day = Batch()
+        cursor: str | None = None
+        page = 0
+        while True:
+            page += 1
+            params: dict[str, Any] = {"starting_at": day.isoformat(), "limit": PAGE_SIZE}
+            body = self.client.get(USAGE_PATH, **params, **({"page": cursor} if cursor else {}))
+            with keeping(body):
+                data = Reader(body, f"{day} page {page}")
+                records, rejected = read_rows(
+                    data.list("data"), f"{data.where}, record", read_record
+                )
+                has_more = data.bool("has_more")
+                cursor = data.str("next_page", required=False, nullable=True)
+                if has_more and not cursor:
+                    raise ProviderDataError(
+                        f"{data.where}: has_more is true but next_page is empty"
+                    )
+            wrong_day = [r for r in records if r.day != day]
+            if wrong_day:
+                raise ProviderDataError(
+                    f"{data.where}: asked for {day}, got a record for {wrong_day[0].day}", raw=body
+                )
+            whole_day.records += records
+            whole_day.rejected += rejected
+            if not has_more:
+                yield whole_day
+                return
+            yield Batch()  # progress: a page done, its records wait for the rest of the day
+
+    def check(self) -> str:
+        body = Reader(self.client.get("/v1/organizations/users", limit=1), "users page 1")
+        return f"Anthropic answered; the key can list users ({len(body.list('data'))} shown)."
+
+    def close(self) -> None:
+        self.client.close()

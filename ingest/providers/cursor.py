@@ -1,0 +1,137 @@
+"""Cursor Admin API: usage events summed into daily facts per user and model.
+
+Reference: POST /teams/filtered-usage-events and GET /teams/members
+(https://cursor.com/docs/account/teams/admin-api).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from ingest.records import Batch, Directory
+from leaderboard.records import AccountRecord, UsageRecord
+
+from .http import JsonClient, ProviderDataError
+from .parsing import Reader, keeping, read_rows
+
+DEFAULT_BASE_URL = "https://api.cursor.com"
+EVENTS_PATH = "/teams/filtered-usage-events"
+MEMBERS_PATH = "/teams/members"
+CHUNK_DAYS = 7  # events are summed in memory per chunk; keys never span chunks
+
+
+def epoch_ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def read_event(obj: Any, where: str) -> list[UsageRecord]:
+    """One request: a record with requests=1 (events without tokenUsage still count)."""
+    event = Reader(obj, where)
+    stamp = event.str("timestamp") or ""
+    if not stamp.isdigit():
+        raise ProviderDataError(f"{where}: timestamp should be epoch milliseconds, got {stamp!r}")
+    day = dt.datetime.fromtimestamp(int(stamp) / 1000, tz=dt.UTC).date()
+    service_account = event.str("serviceAccountId", required=False, nullable=True)
+    if service_account:
+        account, kind = f"service_account:{service_account}", "api_key"
+    else:
+        account, kind = (event.str("userEmail") or "").strip().lower(), "user"
+        if not account:
+            raise ProviderDataError(f"{where}: userEmail is empty")
+    tokens = event.object("tokenUsage", required=False)
+    cents = event.decimal("chargedCents", required=False)
+    return [
+        UsageRecord(
+            day=day,
+            account=account,
+            account_kind=kind,
+            model=event.str("model", required=False, nullable=True) or "unknown",
+            input=tokens.int("inputTokens") if tokens else 0,
+            cache_read=tokens.int("cacheReadTokens", required=False) if tokens else 0,
+            cache_write=tokens.int("cacheWriteTokens", required=False) if tokens else 0,
+            output=tokens.int("outputTokens") if tokens else 0,
+            requests=1,
+            cost=None if cents is None else cents / Decimal(100),
+        )
+    ]
+
+
+def read_member(obj: Any, where: str) -> list[AccountRecord]:
+    member = Reader(obj, where)
+    email = (member.str("email") or "").strip().lower()
+    if not email:
+        raise ProviderDataError(f"{where}: member has no e-mail")
+    return [
+        AccountRecord(
+            external_id=email,
+            email=email,
+            name=member.str("name", required=False, nullable=True) or "",
+        )
+    ]
+
+
+class CursorAdapter:
+    """Pulls one Cursor team."""
+
+    page_size = 1000  # the API's maximum
+
+    def __init__(self, *, base_url: str, api_key: str) -> None:
+        self.client = JsonClient(base_url=base_url, headers={}, auth=httpx.BasicAuth(api_key, ""))
+
+    def accounts(self) -> Directory:
+        raw = self.client.get(MEMBERS_PATH)
+        with keeping(raw):
+            members = Reader(raw, "members").list("teamMembers")
+        accounts, rejected = read_rows(members, "members, member", read_member)
+        return Directory(accounts, rejected)
+
+    def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
+        chunk_start = start
+        while chunk_start <= end:
+            chunk_end = min(end, chunk_start + dt.timedelta(days=CHUNK_DAYS - 1))
+            yield from self._chunk(chunk_start, chunk_end)
+            chunk_start = chunk_end + dt.timedelta(days=1)
+
+    def _chunk(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
+        """All event pages of [start, end]; sums are yielded once every page is in."""
+        window = {
+            "startDate": epoch_ms(dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)),
+            # both bounds are inclusive: end at the chunk's last millisecond
+            "endDate": epoch_ms(
+                dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+            )
+            - 1,
+        }
+        whole = Batch()
+        page = 1
+        while True:
+            body = self.client.post(
+                EVENTS_PATH, {**window, "page": page, "pageSize": self.page_size}
+            )
+            where = f"{start}..{end} page {page}"
+            with keeping(body):
+                data = Reader(body, where)
+                records, rejected = read_rows(
+                    data.list("usageEvents"), f"{where}, event", read_event
+                )
+                has_next = data.object("pagination").bool("hasNextPage")
+            whole.records += records
+            whole.rejected += rejected
+            if not has_next:
+                yield whole
+                return
+            yield Batch()
+            page += 1
+
+    def check(self) -> str:
+        raw = self.client.get(MEMBERS_PATH)
+        count = len(Reader(raw, "members").list("teamMembers"))
+        return f"Cursor answered; the key can list the team ({count} members)."
+
+    def close(self) -> None:
+        self.client.close()
