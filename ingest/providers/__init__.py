@@ -1,7 +1,7 @@
 """Provider adapters: each turns one vendor's admin API into account and usage records.
 
-An adapter has `accounts()` (the provider's users), `usage(start, end)` (one Batch per API page), `check()` (one cheap authenticated call)
-and `close()`.
+An adapter has `accounts()` (the provider's users), `usage(start, end)` (one Batch per API
+page), `check()` (one cheap authenticated call) and `close()`.
 """
 
 from __future__ import annotations

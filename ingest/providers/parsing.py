@@ -6,13 +6,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 from ingest.records import Rejection, raw_text
 
 from .http import ProviderDataError
-
-T = TypeVar("T")
 
 
 class Reader:
@@ -111,7 +109,7 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def read_rows(
+def read_rows[T](
     items: Iterable[Any], where: str, read: Callable[[Any, str], Iterable[T]]
 ) -> tuple[list[T], list[Rejection]]:
     """Read each item with read(item, its place); bad items become rejections, not failures."""
