@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import replace
-from functools import cache
 
 from django.conf import settings
 from django.db import transaction
@@ -136,18 +136,14 @@ def attribute_account(*, account: Account, person: Person | None) -> Account:
     return account
 
 
-@cache
-def _prefixes(model: str) -> tuple[str, ...]:
-    parts = model.split("-")
-    return tuple("-".join(parts[:n]) for n in range(len(parts), 0, -1))
+# Dated snapshots share their model's price: gpt-5-2025-08-07, claude-sonnet-4-5-20250929.
+SNAPSHOT_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
 
 
 def _price_for(prices: dict[str, ModelPrice], model: str) -> ModelPrice | None:
-    """The price of the model or of its longest listed prefix (dated snapshots)."""
-    for prefix in _prefixes(model.lower()):
-        if prefix in prices:
-            return prices[prefix]
-    return None
+    """The price of the model, or of the model a dated snapshot belongs to."""
+    name = model.strip().lower()
+    return prices.get(name) or prices.get(SNAPSHOT_SUFFIX.sub("", name))
 
 
 def _aggregate(records: Iterable[UsageRecord]) -> dict[tuple[dt.date, str, str], UsageRecord]:

@@ -6,9 +6,10 @@ import psycopg
 import pytest
 from django.db import connection
 
+from ingest.providers.cursor import CursorAdapter
 from ingest.services import connect_provider
 from tests.factories import PersonFactory, TeamFactory, UserFactory
-from tests.stubs import ADMIN_KEY, OpenAIStub
+from tests.stubs import ADMIN_KEY, AnthropicStub, CursorStub, OpenAIStub
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -78,3 +79,36 @@ def openai_connection(db, openai_api: OpenAIStub):
         name="openai-main", provider="openai", api_key=ADMIN_KEY, base_url=openai_api.base_url
     )
     return connection
+
+
+@pytest.fixture
+def anthropic_api(httpserver) -> AnthropicStub:
+    return AnthropicStub(httpserver)
+
+
+@pytest.fixture
+def cursor_api(httpserver, monkeypatch) -> CursorStub:
+    monkeypatch.setattr(CursorAdapter, "page_size", 2)  # the recorded events span pages
+    return CursorStub(httpserver)
+
+
+def connect(name: str, provider: str, base_url: str):
+    connection, _ = connect_provider(
+        name=name, provider=provider, api_key=ADMIN_KEY, base_url=base_url
+    )
+    return connection
+
+
+@pytest.fixture
+def anthropic_connection(db, anthropic_api):
+    return connect("anthropic-main", "anthropic", anthropic_api.base_url)
+
+
+@pytest.fixture
+def claude_code_connection(db, anthropic_api):
+    return connect("claude-code", "claude_code", anthropic_api.base_url)
+
+
+@pytest.fixture
+def cursor_connection(db, cursor_api):
+    return connect("cursor-team", "cursor", cursor_api.base_url)

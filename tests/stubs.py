@@ -1,16 +1,22 @@
-"""Stand-ins for provider APIs: real HTTP servers on 127.0.0.1 serving recorded pages."""
+"""Stand-ins for provider APIs: real HTTP servers on 127.0.0.1 serving recorded pages.
+
+Each stub checks authentication the way its provider does, pages the way its provider does,
+records the requests it got, and can be told to fail first (a 429, a 500) or to serve a raw
+body instead of a page.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
 
 from werkzeug import Request, Response
 
-from ingest.providers.openai import USAGE_PATH, USERS_PATH
+from ingest.providers import anthropic, claude_code, cursor, openai
 
-DATA = Path(__file__).parent / "data" / "openai"
+DATA = Path(__file__).parent / "data"
 ADMIN_KEY = "sk-admin-test-key"
 
 
@@ -18,68 +24,176 @@ def load(name: str) -> Any:
     return json.loads((DATA / name).read_text())
 
 
-class OpenAIStub:
-    """A stand-in for the OpenAI Admin API on 127.0.0.1, serving recorded pages by cursor."""
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body), status=status, headers=headers, content_type="application/json"
+    )
+
+
+class ProviderStub:
+    """What every stub shares: auth, injected failures, raw bodies, a request log."""
+
+    unauthorized: Any = {"error": {"message": "invalid key"}}
 
     def __init__(self, httpserver: Any) -> None:
-        page1 = load("usage_completions_page1.json")
-        users1 = load("users_page1.json")
-        self.usage_pages: dict[str | None, Any] = {
-            None: page1,
-            page1["next_page"]: load("usage_completions_page2.json"),
-        }
-        self.users_pages: dict[str | None, Any] = {
-            None: users1,
-            users1["last_id"]: load("users_page2.json"),
-        }
-        # Bodies to serve as they are (bytes) instead of a page, by cursor.
-        self.raw_pages: dict[str | None, bytes] = {}
-        self.usage_requests: list[Request] = []
-        # Responses to give instead of the real page, in order: (status, body, headers).
-        self.usage_failures: list[tuple[int, Any, dict[str, str]]] = []
-        httpserver.expect_request(USAGE_PATH, method="GET").respond_with_handler(self._usage)
-        httpserver.expect_request(USERS_PATH, method="GET").respond_with_handler(self._users)
         self.base_url = httpserver.url_for("/").rstrip("/")
+        self.usage_requests: list[Request] = []
+        # Responses to give instead of the next usage page, in order: (status, body, headers).
+        self.usage_failures: list[tuple[int, Any, dict[str, str]]] = []
+        # Bodies to serve as they are instead of a usage page, by cursor (or page number).
+        self.raw_pages: dict[Any, bytes] = {}
 
-    def _json(
-        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
-    ) -> Response:
-        return Response(
-            json.dumps(body), status=status, headers=headers, content_type="application/json"
+    def authorized(self, request: Request) -> bool:
+        raise NotImplementedError
+
+    def guarded(self, handler: Any, *, usage: bool = False) -> Any:
+        def handle(request: Request) -> Response:
+            if usage:
+                self.usage_requests.append(request)
+            if not self.authorized(request):
+                return json_response(self.unauthorized, 401)
+            if usage and self.usage_failures:
+                status, body, headers = self.usage_failures.pop(0)
+                return json_response(body, status, headers)
+            return handler(request)
+
+        return handle
+
+    def raw_or(self, key: Any, body: Any) -> Response:
+        if key in self.raw_pages:
+            return Response(self.raw_pages[key], content_type="application/json")
+        return json_response(body)
+
+
+class OpenAIStub(ProviderStub):
+    """GET usage/completions paged by `page`, users paged by `after`; Bearer admin key."""
+
+    unauthorized = {
+        "error": {
+            "message": "Incorrect API key provided",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+            "param": None,
+        }
+    }
+
+    def __init__(self, httpserver: Any) -> None:
+        super().__init__(httpserver)
+        page1 = load("openai/usage_completions_page1.json")
+        users1 = load("openai/users_page1.json")
+        self.usage_pages = {
+            None: page1,
+            page1["next_page"]: load("openai/usage_completions_page2.json"),
+        }
+        self.users_pages = {None: users1, users1["last_id"]: load("openai/users_page2.json")}
+        httpserver.expect_request(openai.USAGE_PATH, method="GET").respond_with_handler(
+            self.guarded(
+                lambda r: self.raw_or(r.args.get("page"), self.usage_pages[r.args.get("page")]),
+                usage=True,
+            )
+        )
+        httpserver.expect_request(openai.USERS_PATH, method="GET").respond_with_handler(
+            self.guarded(lambda r: json_response(self.users_pages[r.args.get("after")]))
         )
 
-    def _authorized(self, request: Request) -> bool:
+    def authorized(self, request: Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {ADMIN_KEY}"
 
-    def _unauthorized(self) -> Response:
-        return self._json(
-            {
-                "error": {
-                    "message": "Incorrect API key provided",
-                    "type": "invalid_request_error",
-                    "code": "invalid_api_key",
-                    "param": None,
-                }
-            },
-            status=401,
+
+class AnthropicStub(ProviderStub):
+    """Messages usage paged by `page`, users by `after_id`; x-api-key and a version header.
+    Claude Code analytics: one day per request (`starting_at`), paged by `page`."""
+
+    unauthorized = {
+        "type": "error",
+        "error": {"type": "authentication_error", "message": "invalid x-api-key"},
+        "request_id": "req_test",
+    }
+
+    def __init__(self, httpserver: Any) -> None:
+        super().__init__(httpserver)
+        page1 = load("anthropic/messages_usage_page1.json")
+        users1 = load("anthropic/users_page1.json")
+        self.usage_pages = {
+            None: page1,
+            page1["next_page"]: load("anthropic/messages_usage_page2.json"),
+        }
+        self.users_pages = {None: users1, users1["last_id"]: load("anthropic/users_page2.json")}
+        day4 = load("claude_code/2026-08-04_page1.json")
+        self.claude_code_pages = {
+            ("2026-08-03", None): load("claude_code/2026-08-03.json"),
+            ("2026-08-04", None): day4,
+            ("2026-08-04", day4["next_page"]): load("claude_code/2026-08-04_page2.json"),
+            ("2026-08-05", None): load("claude_code/2026-08-05.json"),
+        }
+        httpserver.expect_request(anthropic.USAGE_PATH, method="GET").respond_with_handler(
+            self.guarded(
+                lambda r: self.raw_or(r.args.get("page"), self.usage_pages[r.args.get("page")]),
+                usage=True,
+            )
+        )
+        httpserver.expect_request(claude_code.USAGE_PATH, method="GET").respond_with_handler(
+            self.guarded(self._claude_code, usage=True)
+        )
+        httpserver.expect_request(anthropic.USERS_PATH, method="GET").respond_with_handler(
+            self.guarded(lambda r: json_response(self.users_pages[r.args.get("after_id")]))
         )
 
-    def _usage(self, request: Request) -> Response:
-        self.usage_requests.append(request)
-        if not self._authorized(request):
-            return self._unauthorized()
-        if self.usage_failures:
-            status, body, headers = self.usage_failures.pop(0)
-            return self._json(body, status, headers)
-        cursor = request.args.get("page")
-        if cursor in self.raw_pages:
-            return Response(self.raw_pages[cursor], content_type="application/json")
-        return self._json(self.usage_pages[cursor])
+    def _claude_code(self, request: Request) -> Response:
+        key = (request.args["starting_at"], request.args.get("page"))
+        empty = {"data": [], "has_more": False, "next_page": None}
+        return self.raw_or(key, self.claude_code_pages.get(key, empty))
 
-    def _users(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return self._unauthorized()
-        return self._json(self.users_pages[request.args.get("after")])
+    def authorized(self, request: Request) -> bool:
+        return (
+            request.headers.get("x-api-key") == ADMIN_KEY
+            and request.headers.get("anthropic-version") == anthropic.API_VERSION
+        )
 
-    def result(self, page: str | None, bucket: int, index: int) -> dict[str, Any]:
-        return self.usage_pages[page]["data"][bucket]["results"][index]
+
+class CursorStub(ProviderStub):
+    """POST filtered-usage-events: filters recorded events by startDate..endDate (both
+    inclusive), newest first, pages by page/pageSize; GET members. HTTP Basic, key as user."""
+
+    unauthorized = {"error": "Unauthorized", "message": "Invalid API key"}
+
+    def __init__(self, httpserver: Any) -> None:
+        super().__init__(httpserver)
+        self.events = load("cursor/usage_events.json")["usageEvents"]
+        self.members = load("cursor/team_members.json")
+        httpserver.expect_request(cursor.EVENTS_PATH, method="POST").respond_with_handler(
+            self.guarded(self._events, usage=True)
+        )
+        httpserver.expect_request(cursor.MEMBERS_PATH, method="GET").respond_with_handler(
+            self.guarded(lambda r: json_response(self.members))
+        )
+
+    def _events(self, request: Request) -> Response:
+        body = json.loads(request.data)
+        start, end = body["startDate"], body["endDate"]
+        page, size = body.get("page", 1), body.get("pageSize", 100)
+        chosen = sorted(
+            (e for e in self.events if start <= int(e["timestamp"]) <= end),
+            key=lambda e: int(e["timestamp"]),
+            reverse=True,
+        )
+        pages = max(1, -(-len(chosen) // size))
+        return self.raw_or(
+            page,
+            {
+                "totalUsageEventsCount": len(chosen),
+                "pagination": {
+                    "numPages": pages,
+                    "currentPage": page,
+                    "pageSize": size,
+                    "hasNextPage": page < pages,
+                    "hasPreviousPage": page > 1,
+                },
+                "usageEvents": chosen[(page - 1) * size : page * size],
+                "period": {"startDate": start, "endDate": end},
+            },
+        )
+
+    def authorized(self, request: Request) -> bool:
+        expected = "Basic " + base64.b64encode(f"{ADMIN_KEY}:".encode()).decode()
+        return request.headers.get("Authorization") == expected

@@ -72,28 +72,30 @@ def test_record_usage_sums_records_that_share_a_key(db) -> None:
     assert not fact.cost_estimated
 
 
-def test_record_usage_prices_dated_snapshots_by_their_model_prefix(db) -> None:
+def test_record_usage_prices_dated_snapshots_as_their_model(db) -> None:
     source = SourceFactory()
     services.record_usage(
         source=source,
         records=[
-            UsageRecord(
-                day=DAY,
-                account="u1",
-                model="gpt-5-mini-2025-08-07",
-                input=1_000_000,
-                output=1_000_000,
-            ),
-            UsageRecord(day=DAY, account="u1", model="mystery-model", input=1_000_000),
+            UsageRecord(day=DAY, account="u1", model=model, input=1_000_000, output=1_000_000)
+            for model in [
+                "gpt-5-mini-2025-08-07",
+                "claude-sonnet-4-5-20250929",
+                "claude-opus-4-6",
+                "mystery-model",
+            ]
         ],
     )
 
-    priced = UsageFact.objects.get(model="gpt-5-mini-2025-08-07")
-    mini = ModelPrice.objects.get(model="gpt-5-mini")
-    assert priced.cost == mini.input_per_million + mini.output_per_million
-    assert priced.cost_estimated
-    assert UsageFact.objects.get(model="mystery-model").cost is None
-    assert selectors.unpriced_models() == ["mystery-model"]
+    for model, listed in [
+        ("gpt-5-mini-2025-08-07", "gpt-5-mini"),
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+    ]:
+        fact, price = UsageFact.objects.get(model=model), ModelPrice.objects.get(model=listed)
+        assert fact.cost == price.input_per_million + price.output_per_million
+        assert fact.cost_estimated
+    # a newer version is not priced as an older one (claude-opus-4 is listed)
+    assert selectors.unpriced_models() == ["claude-opus-4-6", "mystery-model"]
 
 
 def test_unattributed_usage_can_never_be_given_to_a_person(alice) -> None:
