@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import IO
 
 from django.conf import settings
 from django.db import connection as db
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from leaderboard import services as core
 
+from .files import FileFormatError, UsageFile, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow
 from .providers import DEFAULT_BASE_URLS, adapter_for
 from .providers.http import ProviderError, ProviderRejected, ProviderUnavailable
@@ -237,6 +239,56 @@ def pull_connection(
             run.save()
             if adapter is not None:
                 adapter.close()
+    return run
+
+
+def import_usage_file(
+    *,
+    source: str,
+    stream: IO[bytes],
+    filename: str,
+    fmt: str | None = None,
+    trigger: str = "import",
+    on_batch: Callable[[IngestRun], None] | None = None,
+) -> IngestRun:
+    """Import a usage file into a file source: good rows land, bad rows are quarantined with
+    their line number. Importing the same file again changes nothing."""
+    fmt = fmt or file_format(filename)
+    connection, _ = connect_provider(name=source, provider=Provider.FILE)
+    if connection.provider != Provider.FILE:
+        raise ValueError(f"{source!r} is a {connection.provider} connection, not a file source")
+    now = timezone.now()
+    usage_file = UsageFile(stream, fmt=fmt, source=source)
+    with exclusive(connection):
+        run = IngestRun.objects.create(
+            connection=connection,
+            trigger=trigger,
+            window_start=now.date(),
+            window_end=now.date(),
+            started_at=now,
+        )
+        try:
+            for directory, batch in usage_file.batches():
+                run.accounts += core.sync_accounts(
+                    provider=connection.source.provider, records=directory.accounts
+                )
+                _record(
+                    connection=connection,
+                    run=run,
+                    batches=[batch],
+                    recorded_at=now,
+                    on_batch=on_batch,
+                )
+            run.status = IngestRun.Status.PARTIAL if run.rejected else IngestRun.Status.SUCCEEDED
+            if run.rejected:
+                run.error = f"{run.rejected} row(s) rejected; see Rejected rows."
+        except FileFormatError as exc:
+            run.status, run.error = IngestRun.Status.FAILED, f"{filename}: {exc}"
+        finally:
+            run.window_start = usage_file.first_day or run.window_start
+            run.window_end = usage_file.last_day or run.window_end
+            run.finished_at = timezone.now()
+            run.save()
     return run
 
 
