@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from leaderboard.services import ensure_source
+from leaderboard.services import count_source, ensure_source
 
-from .models import Connection, IngestRun
+from . import services
+from .models import Connection, IngestRun, Provider, RejectedRow
 from .tasks import pull_connection
 
 
@@ -25,6 +29,17 @@ class ConnectionForm(forms.ModelForm):
         fields = ["name", "provider", "base_url", "enabled", "pull_every_minutes"]
 
 
+class UsageFileForm(forms.Form):
+    source = forms.SlugField(
+        help_text="The source these rows belong to, e.g. internal-gateway. Created on first import."
+    )
+    file = forms.FileField(
+        help_text="CSV or JSON Lines: day, email or external_id, model, "
+        "input, cache_read, cache_write, output, requests, "
+        "cost_usd (see the README)."
+    )
+
+
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
@@ -32,18 +47,27 @@ class ConnectionAdmin(admin.ModelAdmin):
         "name",
         "provider",
         "enabled",
+        "counts_toward_totals",
         "pull_every_minutes",
         "pulled_through",
         "last_pull_at",
         "has_key",
     ]
-    list_filter = ["provider", "enabled"]
+    list_filter = ["provider", "enabled", "source__counts_toward_totals"]
+    list_select_related = ["source"]
+    search_fields = ["name"]
     readonly_fields = ["pulled_through", "last_pull_at"]
-    actions = ["pull_now"]
+    actions = ["pull_now", "test_connection", "include_in_totals", "exclude_from_totals"]
 
     @admin.display(boolean=True, description="Key stored")
     def has_key(self, connection: Connection) -> bool:
         return bool(connection.encrypted_api_key)
+
+    @admin.display(
+        boolean=True, description="Counts toward totals", ordering="source__counts_toward_totals"
+    )
+    def counts_toward_totals(self, connection: Connection) -> bool:
+        return connection.source.counts_toward_totals
 
     def save_model(self, request: HttpRequest, obj: Connection, form, change: bool) -> None:
         if form.cleaned_data.get("new_api_key"):
@@ -54,9 +78,80 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Pull now")
     def pull_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
-        for connection in queryset:
+        pullable = queryset.exclude(provider=Provider.FILE)
+        for connection in pullable:
             pull_connection.delay_on_commit(connection.pk, trigger="admin")
-        self.message_user(request, f"Queued {queryset.count()} pull(s); see Ingest runs.")
+        self.message_user(request, f"Queued {pullable.count()} pull(s); see Ingest runs.")
+
+    @admin.action(description="Test connection")
+    def test_connection(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset.exclude(provider=Provider.FILE):
+            self.message_user(
+                request,
+                f"Connection {connection.name}: {services.check_connection(connection=connection)}",
+            )
+
+    @admin.action(description="Count toward leaderboard totals")
+    def include_in_totals(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset:
+            count_source(source=connection.source, counted=True)
+        self.message_user(request, f"{queryset.count()} source(s) now count toward totals.")
+
+    @admin.action(description="Exclude from leaderboard totals (keep the data)")
+    def exclude_from_totals(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset:
+            count_source(source=connection.source, counted=False)
+        self.message_user(request, f"{queryset.count()} source(s) excluded from totals.")
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="ingest_connection_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = UsageFileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                run = services.import_usage_file(
+                    source=form.cleaned_data["source"],
+                    stream=upload.file,
+                    filename=upload.name,
+                    trigger="admin",
+                )
+            except (ValueError, services.PullInProgress) as exc:
+                form.add_error("source", str(exc))
+            else:
+                level = {
+                    IngestRun.Status.SUCCEEDED: messages.SUCCESS,
+                    IngestRun.Status.PARTIAL: messages.WARNING,
+                }.get(run.status, messages.ERROR)
+                self.message_user(
+                    request,
+                    f"Imported {upload.name}: {run.rows} rows, "
+                    f"{run.rejected} rejected. {run.error}".strip(),
+                    level,
+                )
+                return redirect(reverse("admin:ingest_ingestrun_change", args=[run.pk]))
+        return render(
+            request,
+            "admin/import_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Import usage file",
+                "form": form,
+                "help": "Good rows are imported; every bad row is kept under Rejected rows "
+                "with its line number. Importing the same file again changes nothing.",
+            },
+        )
 
 
 @admin.register(IngestRun)
@@ -70,11 +165,36 @@ class IngestRunAdmin(admin.ModelAdmin):
         "status",
         "pages",
         "rows",
+        "rejected_link",
+        "duration",
         "error",
     ]
     list_filter = ["status", "connection", "trigger"]
     list_select_related = ["connection"]
     date_hierarchy = "started_at"
+
+    @admin.display(description="Rejected")
+    def rejected_link(self, run: IngestRun) -> str:
+        if not run.rejected:
+            return "0"
+        url = reverse("admin:ingest_rejectedrow_changelist") + f"?run__id__exact={run.pk}"
+        return format_html('<a href="{}">{}</a>', url, run.rejected)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(RejectedRow)
+class RejectedRowAdmin(admin.ModelAdmin):
+    list_display = ["last_seen", "connection", "location", "reason", "run"]
+    list_filter = ["connection"]
+    list_select_related = ["connection", "run"]
+    search_fields = ["reason", "raw", "location"]
+    readonly_fields = ["connection", "run", "location", "reason", "raw", "first_seen", "last_seen"]
+    exclude = ["fingerprint"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Count
+from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
 
 from . import selectors, services
-from .models import Account, ModelPrice, Person, Source, Team, UsageFact, User
+from .directory import DirectoryFormatError
+from .models import Account, ModelPrice, Person, Source, Team, UsageFact, User, total_tokens
 
 admin.site.site_header = "Tokenboard administration"
 admin.site.register(User, UserAdmin)
@@ -34,15 +38,61 @@ class AccountInline(admin.TabularInline):
     show_change_link = True
 
 
+class DirectoryForm(forms.Form):
+    file = forms.FileField(help_text="CSV with a header: email, name, team, manager_email.")
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "email", "team", "user"]
+    list_display = ["display_name", "email", "team", "manager", "user"]
     list_filter = ["team"]
-    list_select_related = ["team", "user"]
+    list_select_related = ["team", "user", "manager"]
     search_fields = ["display_name", "email"]
     show_facets = admin.ShowFacets.ALWAYS
     inlines = [AccountInline]
     raw_id_fields = ["user"]
+    autocomplete_fields = ["manager"]
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="leaderboard_person_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = DirectoryForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = services.import_people(stream=form.cleaned_data["file"].file)
+            except DirectoryFormatError as exc:
+                form.add_error("file", str(exc))
+            else:
+                self.message_user(
+                    request, f"{result.created} people created, {result.updated} updated."
+                )
+                for problem in result.problems:
+                    self.message_user(
+                        request, f"Line {problem.line}: {problem.reason}", messages.WARNING
+                    )
+                return redirect("admin:leaderboard_person_changelist")
+        return render(
+            request,
+            "admin/import_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Import directory",
+                "form": form,
+                "help": "People are matched by e-mail (any case): new ones are created, existing "
+                "ones updated. Their provider accounts are linked at once.",
+            },
+        )
 
     def save_model(self, request: HttpRequest, obj: Person, form, change: bool) -> None:
         obj.email = services.normalize_email(obj.email)
@@ -58,7 +108,17 @@ class SourceAdmin(admin.ModelAdmin):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "provider", "kind", "email", "person", "matched_by", "first_seen"]
+    list_display = [
+        "__str__",
+        "provider",
+        "kind",
+        "email",
+        "total_tokens",
+        "last_day",
+        "person",
+        "matched_by",
+    ]
+    list_editable = ["person"]
     list_filter = ["provider", "kind", ("person", admin.EmptyFieldListFilter), "matched_by"]
     list_select_related = ["person"]
     search_fields = ["external_id", "email", "name", "person__display_name"]
@@ -74,6 +134,21 @@ class AccountAdmin(admin.ModelAdmin):
     ]
     autocomplete_fields = ["person"]
     fields = ["person", *readonly_fields]
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(usage_tokens=Sum(total_tokens("usage__")), usage_last_day=Max("usage__day"))
+        )
+
+    @admin.display(description="Usage (tokens)", ordering="usage_tokens")
+    def total_tokens(self, account: Account) -> str:
+        return f"{account.usage_tokens or 0:,}"  # type: ignore[attr-defined]
+
+    @admin.display(description="Last usage", ordering="usage_last_day")
+    def last_day(self, account: Account):
+        return account.usage_last_day  # type: ignore[attr-defined]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import IO
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .directory import DirectoryProblem, read_directory
 from .models import Account, ModelPrice, Person, Source, Team, UsageFact, User
 from .records import UNATTRIBUTED, AccountRecord, UsageRecord
 from .signals import usage_recorded
@@ -257,3 +259,71 @@ def ensure_user_for_person(*, person: Person) -> User:
         person.user = user
         person.save(update_fields=["user"])
     return user
+
+
+@dataclass(frozen=True)
+class DirectoryImport:
+    created: int
+    updated: int
+    problems: list[DirectoryProblem]
+
+
+def import_people(*, stream: IO[bytes]) -> DirectoryImport:
+    """Create or update people and teams from a directory CSV, then link their accounts."""
+    rows, problems = read_directory(stream)
+    with transaction.atomic():
+        teams = {name: ensure_team(name=name) for name in {r.team for r in rows if r.team}}
+        existing = {
+            p.email_ci: p
+            for p in Person.objects.annotate(email_ci=Lower("email")).filter(
+                email_ci__in=[r.email for r in rows]
+            )
+        }
+        created = updated = 0
+        for row in rows:
+            person = existing.get(row.email)
+            if person is None:
+                person = Person.objects.create(
+                    email=row.email,
+                    display_name=row.name or row.email.split("@")[0],
+                    team=teams.get(row.team),
+                )
+                existing[row.email] = person
+                created += 1
+            else:
+                person.display_name = row.name or person.display_name
+                person.team = teams.get(row.team, person.team)
+                person.save(update_fields=["display_name", "team"])
+                updated += 1
+        managers = {
+            p.email_ci: p
+            for p in Person.objects.annotate(email_ci=Lower("email")).filter(
+                email_ci__in=[r.manager_email for r in rows if r.manager_email]
+            )
+        }
+        for row in rows:
+            if not row.manager_email:
+                continue
+            manager = managers.get(row.manager_email)
+            if manager is None:
+                problems.append(
+                    DirectoryProblem(
+                        row.line,
+                        f"manager {row.manager_email} is not in the directory; "
+                        f"{row.email} was imported without a manager",
+                    )
+                )
+                continue
+            Person.objects.filter(pk=existing[row.email].pk).update(manager=manager)
+        match_accounts()
+    return DirectoryImport(created, updated, sorted(problems, key=lambda p: p.line))
+
+
+def count_source(*, source: Source, counted: bool) -> Source:
+    """Include a source in leaderboard totals, or exclude it (its facts stay stored)."""
+    source.counts_toward_totals = counted
+    source.save(update_fields=["counts_toward_totals"])
+    transaction.on_commit(
+        lambda: usage_recorded.send(sender=Source, source_id=source.pk, start=None, end=None)
+    )
+    return source

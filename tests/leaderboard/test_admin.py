@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +83,39 @@ def test_price_list_names_models_without_a_price(client, manager) -> None:
 
     assert "Models seen in usage with no price" in page
     assert "mystery-model-9" in page
+
+
+def test_unmatched_accounts_show_their_usage_and_are_assigned_in_the_list(client, manager, alice):
+    account = AccountFactory(person=None, external_id="user-orphan", email="")
+    UsageFactFactory(account=account, day=dt.date(2026, 8, 2), input=1_234_000, output=0)
+    client.force_login(manager)
+
+    listing = client.get("/admin/leaderboard/account/", {"person__isempty": "1"}).content.decode()
+    assert "1,234,000" in listing
+
+    client.post(
+        "/admin/leaderboard/account/?person__isempty=1",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": account.pk,
+            "form-0-person": alice.pk,
+            "_save": "Save",
+        },
+    )
+
+    account.refresh_from_db()
+    assert (account.person, account.matched_by) == (alice, Account.MatchedBy.MANAGER)
+
+
+def test_manager_imports_the_directory_in_the_admin(client, manager) -> None:
+    client.force_login(manager)
+    people = Path(__file__).parent.parent / "data" / "people.csv"
+
+    with people.open("rb") as upload:
+        page = client.post(
+            "/admin/leaderboard/person/import/", {"file": upload}, follow=True
+        ).content.decode()
+
+    assert "3 people created, 0 updated." in page
+    assert "Line 5: email &#x27;not-an-email&#x27; is not an e-mail address" in page
