@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from leaderboard import services as core
 
+from .credentials import CredentialError
 from .files import FileFormatError, UsageFile, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow
 from .providers import DEFAULT_BASE_URLS, adapter_for
-from .providers.http import ProviderError, ProviderRejected, ProviderUnavailable
+from .providers.http import NO_PAYLOAD, ProviderError, ProviderRejected, ProviderUnavailable
 from .records import Batch, Rejection, raw_text
 
 log = logging.getLogger(__name__)
@@ -216,9 +217,11 @@ def pull_connection(
             if connection.pulled_through is None or end > connection.pulled_through:
                 Connection.objects.filter(pk=connection.pk).update(pulled_through=end)
                 connection.pulled_through = end
+        except CredentialError as exc:
+            run.status, run.error = IngestRun.Status.FAILED, str(exc)
         except ProviderError as exc:
             run.status, run.error = IngestRun.Status.FAILED, _failure_message(connection, exc)
-            if exc.raw is not None:
+            if exc.raw is not NO_PAYLOAD:
                 run.rejected += quarantine(
                     connection=connection,
                     run=run,

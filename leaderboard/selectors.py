@@ -50,6 +50,9 @@ def standings(*, period: Period) -> QuerySet[Person]:
     )
 
 
+MICRODOLLAR = Decimal("0.000001")
+
+
 @dataclass(frozen=True)
 class UsageTotal:
     """One row of an export: a person's (or one unattributed source's) totals."""
@@ -95,7 +98,7 @@ def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[Usage
             cache_read=row["cache_read_sum"],
             cache_write=row["cache_write_sum"],
             requests=row["requests_sum"],
-            cost_usd=row["cost_sum"],
+            cost_usd=None if row["cost_sum"] is None else row["cost_sum"].quantize(MICRODOLLAR),
             cost_estimated=bool(row["estimated"]),
         )
         for row in rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ class ProviderStub:
         self.usage_failures: list[tuple[int, Any, dict[str, str]]] = []
         # Bodies to serve as they are instead of a usage page, by cursor (or page number).
         self.raw_pages: dict[Any, bytes] = {}
+        # Usage pages that wait, by cursor, until their event is set (a slow provider).
+        self.held_pages: dict[Any, threading.Event] = {}
 
     def authorized(self, request: Request) -> bool:
         raise NotImplementedError
@@ -59,7 +62,14 @@ class ProviderStub:
 
         return handle
 
+    def hold(self, key: Any) -> threading.Event:
+        """Make the usage page with this cursor wait until the returned event is set."""
+        self.held_pages[key] = threading.Event()
+        return self.held_pages[key]
+
     def raw_or(self, key: Any, body: Any) -> Response:
+        if key in self.held_pages:
+            self.held_pages[key].wait(timeout=60)
         if key in self.raw_pages:
             return Response(self.raw_pages[key], content_type="application/json")
         return json_response(body)

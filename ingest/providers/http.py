@@ -13,11 +13,14 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+# "No payload attached" (a payload of JSON null is still a payload to keep).
+NO_PAYLOAD: Any = object()
+
 
 class ProviderError(Exception):
     """A pull could not finish; the message says why in words an operator can act on."""
 
-    def __init__(self, message: str, *, raw: Any = None) -> None:
+    def __init__(self, message: str, *, raw: Any = NO_PAYLOAD) -> None:
         super().__init__(message)
         self.raw = raw  # the offending payload, kept for review
 
@@ -29,7 +32,7 @@ class ProviderUnavailable(ProviderError):
 class ProviderRejected(ProviderError):
     """The provider refused the request (bad key, missing permission, bad parameters)."""
 
-    def __init__(self, message: str, *, status: int, raw: Any = None) -> None:
+    def __init__(self, message: str, *, status: int, raw: Any = NO_PAYLOAD) -> None:
         super().__init__(message, raw=raw)
         self.status = status
 

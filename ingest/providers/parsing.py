@@ -10,7 +10,7 @@ from typing import Any
 
 from ingest.records import Rejection, raw_text
 
-from .http import ProviderDataError
+from .http import NO_PAYLOAD, ProviderDataError
 
 
 class Reader:
@@ -130,6 +130,6 @@ def keeping(raw: Any) -> Iterator[None]:
     try:
         yield
     except ProviderDataError as exc:
-        if exc.raw is None:
+        if exc.raw is NO_PAYLOAD:
             exc.raw = raw
         raise

@@ -309,3 +309,13 @@ def test_rejected_key_fails_at_once_with_the_providers_message(
     assert "admin key of connection 'openai-main'" in run.error  # which key to fix
     assert "sk-admin-revoked" not in run.error
     assert openai_api.usage_requests == []  # the users list failed first; nothing retried
+
+
+def test_a_key_that_cannot_be_decrypted_fails_the_run_with_the_fix(openai_connection) -> None:
+    from cryptography.fernet import Fernet
+
+    with override_settings(CREDENTIALS_KEY=Fernet.generate_key().decode()):
+        run = pull(openai_connection)
+
+    assert run.status == IngestRun.Status.FAILED
+    assert "cannot be decrypted" in run.error and "connect_provider" in run.error

@@ -1,0 +1,190 @@
+"""Property tests: whatever a provider sends, an adapter either reads it or says exactly what
+is wrong (a ProviderDataError, or a rejected row kept for review); it never crashes the worker."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingest.models import IngestRun, RejectedRow
+from ingest.providers.anthropic import AnthropicAdapter
+from ingest.providers.claude_code import ClaudeCodeAdapter
+from ingest.providers.cursor import CursorAdapter
+from ingest.providers.http import ProviderDataError
+from ingest.providers.openai import OpenAIAdapter
+from ingest.services import pull_connection
+from tests.stubs import load
+
+DAY = dt.date(2026, 8, 5)  # the day the Claude Code sample is for
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.decimals(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+SAMPLES = {
+    "openai": load("openai/usage_completions_page2.json"),
+    "anthropic": load("anthropic/messages_usage_page2.json"),
+    "claude_code": load("claude_code/2026-08-05.json"),
+    "cursor": {
+        "usageEvents": load("cursor/usage_events.json")["usageEvents"][:3],
+        "pagination": {"hasNextPage": False, "numPages": 1, "currentPage": 1},
+    },
+}
+DIRECTORIES = {
+    "openai": load("openai/users_page2.json"),
+    "anthropic": load("anthropic/users_page2.json"),
+    "claude_code": load("anthropic/users_page2.json"),
+    "cursor": load("cursor/team_members.json"),
+}
+ADAPTERS = {
+    "openai": OpenAIAdapter,
+    "anthropic": AnthropicAdapter,
+    "claude_code": ClaudeCodeAdapter,
+    "cursor": CursorAdapter,
+}
+
+
+class CannedClient:
+    """Answers every usage request with one payload, and the directory with a valid list."""
+
+    def __init__(self, provider: str, payload: Any) -> None:
+        self.provider, self.payload = provider, payload
+
+    def get(self, path: str, **params: Any) -> Any:
+        return (
+            DIRECTORIES[self.provider] if "users" in path or "members" in path else (self.payload)
+        )
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.payload
+
+    def close(self) -> None:
+        pass
+
+
+def adapter_with(provider: str, payload: Any):
+    adapter = ADAPTERS[provider](base_url="http://127.0.0.1:9", api_key="k")
+    adapter.client = CannedClient(provider, payload)
+    return adapter
+
+
+def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every place in a JSON document, as a tuple of keys and indexes."""
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += paths(value, (*prefix, i))
+    return found
+
+
+@st.composite
+def damaged(draw: st.DrawFn, provider: str) -> Any:
+    """A documented sample with one place deleted or replaced by any JSON value."""
+    document = copy.deepcopy(SAMPLES[provider])
+    where = draw(st.sampled_from(paths(document)))
+    replacement = draw(json_values)
+    if not where:
+        return replacement
+    parent = document
+    for step in where[:-1]:
+        parent = parent[step]
+    if draw(st.booleans()) and isinstance(parent, dict):
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = replacement
+    return document
+
+
+def read_all(provider: str, payload: Any) -> list:
+    return list(adapter_with(provider, payload).usage(DAY, DAY))
+
+
+@pytest.mark.parametrize("provider", ADAPTERS)
+def test_documented_samples_read_without_rejections(provider) -> None:
+    batches = read_all(provider, SAMPLES[provider])
+
+    assert sum(len(b.records) for b in batches) > 0
+    assert not any(b.rejected for b in batches)
+
+
+@pytest.mark.parametrize("provider", ADAPTERS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_damage_is_read_or_reported_never_crashes(provider, data) -> None:
+    payload = data.draw(damaged(provider))
+    try:
+        batches = read_all(provider, payload)
+    except ProviderDataError as exc:
+        assert str(exc)  # says what is wrong
+        return
+    for batch in batches:
+        for record in batch.records:
+            counts = (
+                record.input,
+                record.cache_read,
+                record.cache_write,
+                record.output,
+                record.requests,
+            )
+            assert all(isinstance(c, int) and c >= 0 for c in counts)
+            assert record.cost is None or (
+                isinstance(record.cost, Decimal) and record.cost.is_finite() and record.cost >= 0
+            )
+        for rejection in batch.rejected:
+            assert rejection.reason and rejection.location
+
+
+@pytest.mark.parametrize("provider", ADAPTERS)
+@settings(max_examples=40, deadline=None)
+@given(junk=json_values)
+def test_any_json_at_all_is_read_or_reported(provider, junk) -> None:
+    try:
+        read_all(provider, junk)
+    except ProviderDataError as exc:
+        assert str(exc).startswith(("page", "2026-08-05", "users", "members"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("provider", ADAPTERS)
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_a_pull_of_damaged_pages_always_ends_recorded(provider, data, monkeypatch) -> None:
+    from ingest.services import connect_provider
+
+    payload = data.draw(damaged(provider))
+    monkeypatch.setattr(
+        "ingest.services.adapter_for", lambda **kwargs: adapter_with(provider, payload)
+    )
+    connection, _ = connect_provider(
+        name=f"{provider.replace('_', '-')}-x", provider=provider, api_key="k"
+    )
+
+    run = pull_connection(connection=connection, start=DAY, end=DAY)
+
+    assert run.status in {
+        IngestRun.Status.SUCCEEDED,
+        IngestRun.Status.PARTIAL,
+        IngestRun.Status.FAILED,
+    }
+    if run.status != IngestRun.Status.SUCCEEDED:
+        assert run.error
+        assert RejectedRow.objects.filter(run=run).exists()  # the payload is kept for review
