@@ -118,6 +118,7 @@ def read_row(row: dict[str, Any], source: str) -> tuple[UsageRecord, AccountReco
         account=account,
         model=model,
         cost=cost,
+        email=email,
         **{name: _count(row, name) for name in COUNTS},
     )
     return record, AccountRecord(external_id=account, email=email)

@@ -35,3 +35,5 @@ class UsageRecord:
     cost: Decimal | None = None  # as reported by the provider, in USD
     # What the account is, should it be new: "user" or "api_key" (a key or service account).
     account_kind: str = "user"
+    # The account's e-mail when the usage row itself carries one (Claude Code, Cursor, files).
+    email: str = ""

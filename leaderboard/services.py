@@ -93,8 +93,11 @@ def sync_accounts(*, provider: str, records: Iterable[AccountRecord]) -> int:
 
 def match_accounts() -> int:
     """Give every unmatched account with an e-mail to the person with that e-mail."""
-    unmatched = Account.objects.filter(person__isnull=True, kind=Account.Kind.USER).exclude(
-        email=""
+    # A manager's decision (matched_by set, even to nobody) is never overridden.
+    unmatched = (
+        Account.objects.filter(person__isnull=True, matched_by="")
+        .exclude(kind=Account.Kind.UNATTRIBUTED)
+        .exclude(email="")
     )
     emails = {normalize_email(e) for e in unmatched.values_list("email", flat=True)}
     if not emails:
@@ -132,7 +135,7 @@ def attribute_account(*, account: Account, person: Person | None) -> Account:
         )
     with transaction.atomic():
         account.person = person
-        account.matched_by = Account.MatchedBy.MANAGER if person else ""
+        account.matched_by = Account.MatchedBy.MANAGER
         account.save(update_fields=["person", "matched_by"])
         transaction.on_commit(lambda: usage_recorded.send(sender=Account, start=None, end=None))
     return account
@@ -161,21 +164,26 @@ def _aggregate(records: Iterable[UsageRecord]) -> dict[tuple[dt.date, str, str],
 
 
 def _accounts_for(*, provider: str, records: Iterable[UsageRecord]) -> dict[str, int]:
-    """Account ids for the records' accounts, creating unknown accounts unmatched."""
-    kinds = {r.account: r.account_kind for r in records}
+    """Account ids for the records' accounts, creating unknown ones (unmatched until
+    match_accounts finds their e-mail)."""
+    wanted: dict[str, UsageRecord] = {}
+    for r in records:
+        if r.account not in wanted or (r.email and not wanted[r.account].email):
+            wanted[r.account] = r
     found = dict(
-        Account.objects.filter(provider=provider, external_id__in=kinds).values_list(
+        Account.objects.filter(provider=provider, external_id__in=wanted).values_list(
             "external_id", "pk"
         )
     )
-    missing = kinds.keys() - found.keys()
+    missing = wanted.keys() - found.keys()
     if missing:
         Account.objects.bulk_create(
             [
                 Account(
                     provider=provider,
                     external_id=e,
-                    kind=Account.Kind.UNATTRIBUTED if e == UNATTRIBUTED else kinds[e],
+                    kind=Account.Kind.UNATTRIBUTED if e == UNATTRIBUTED else wanted[e].account_kind,
+                    email=normalize_email(wanted[e].email),
                 )
                 for e in missing
             ],
@@ -186,6 +194,8 @@ def _accounts_for(*, provider: str, records: Iterable[UsageRecord]) -> dict[str,
                 "external_id", "pk"
             )
         )
+        if any(wanted[e].email for e in missing):
+            match_accounts()
     return found
 
 

@@ -145,6 +145,10 @@ class AnthropicStub(ProviderStub):
         httpserver.expect_request(claude_code.USAGE_PATH, method="GET").respond_with_handler(
             self.guarded(self._claude_code, usage=True)
         )
+        self.api_keys = load("anthropic/api_keys.json")
+        httpserver.expect_request(claude_code.API_KEYS_PATH, method="GET").respond_with_handler(
+            self.guarded(lambda r: json_response(self.api_keys))
+        )
         httpserver.expect_request(anthropic.USERS_PATH, method="GET").respond_with_handler(
             self.guarded(lambda r: json_response(self.users_pages[r.args.get("after_id")]))
         )

@@ -7,13 +7,14 @@ Reference: GET /v1/organizations/usage_report/claude_code
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from ingest.records import Batch, Directory
-from leaderboard.records import UsageRecord
+from ingest.records import Batch, Directory, Rejection
+from leaderboard.records import AccountRecord, UsageRecord
 
 from .anthropic import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from .anthropic import anthropic_client, users_directory
@@ -21,8 +22,21 @@ from .http import ProviderDataError
 from .parsing import Reader, keeping, read_rows
 
 USAGE_PATH = "/v1/organizations/usage_report/claude_code"
+API_KEYS_PATH = "/v1/organizations/api_keys"
 PAGE_SIZE = 1000
 API_KEY_PREFIX = "api_key:"
+
+
+def read_api_key(obj: Any, where: str) -> list[tuple[str, str | None]]:
+    """(key name, owner's user id or None)."""
+    key = Reader(obj, where)
+    owner = None
+    for role in ("principal", "created_by"):
+        who = key.object(role, required=False)
+        if who is not None and who.str("type", required=False, nullable=True) == "user":
+            owner = who.str("id")
+            break
+    return [(key.str("name") or "", owner)]
 
 
 def read_record(obj: Any, where: str) -> list[UsageRecord]:
@@ -57,6 +71,7 @@ def read_record(obj: Any, where: str) -> list[UsageRecord]:
                 requests=0,  # sessions are not requests; the report has no request count
                 cost=None if cents is None else cents / Decimal(100),
                 account_kind="user" if kind == "user_actor" else "api_key",
+                email=account if kind == "user_actor" else "",
             )
         )
     return records
@@ -71,12 +86,51 @@ class ClaudeCodeAdapter:
         self.client = anthropic_client(base_url, api_key)
 
     def accounts(self) -> Directory:
-        # Records name people by e-mail, so the users list only adds display names.
-        directory = users_directory(self.client)
-        directory.accounts = [
-            replace(a, external_id=a.email.strip().lower()) for a in directory.accounts if a.email
-        ]
+        """People by e-mail (the users list adds names), and API keys with the owner the
+        keys list names: the key's principal when it is a user, else its creator."""
+        users = users_directory(self.client)
+        emails = {a.external_id: a.email.strip().lower() for a in users.accounts if a.email}
+        directory = Directory(
+            [
+                replace(a, external_id=emails[a.external_id])
+                for a in users.accounts
+                if a.external_id in emails
+            ],
+            users.rejected,
+        )
+        keys, rejected = self._api_keys()
+        directory.rejected += rejected
+        names = Counter(name for name, _ in keys)
+        for name, owner in keys:
+            if names[name] == 1:  # names are not unique; an ambiguous name names nobody
+                directory.accounts.append(
+                    AccountRecord(
+                        external_id=API_KEY_PREFIX + name,
+                        email=emails.get(owner or "", ""),
+                        name=f"API key {name}",
+                        kind="api_key",
+                    )
+                )
         return directory
+
+    def _api_keys(self) -> tuple[list[tuple[str, str | None]], list[Rejection]]:
+        keys: list[tuple[str, str | None]] = []
+        rejected: list[Rejection] = []
+        after: str | None = None
+        page = 0
+        while True:
+            page += 1
+            raw = self.client.get(
+                API_KEYS_PATH, limit=1000, **({"after_id": after} if after else {})
+            )
+            with keeping(raw):
+                body = Reader(raw, f"api keys page {page}")
+                found, bad = read_rows(body.list("data"), f"{body.where}, key", read_api_key)
+                keys += found
+                rejected += bad
+                if not body.bool("has_more"):
+                    return keys, rejected
+                after = body.str("last_id")
 
     def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
         day = start

@@ -50,6 +50,7 @@ def read_event(obj: Any, where: str) -> list[UsageRecord]:
             day=day,
             account=account,
             account_kind=kind,
+            email=account if kind == "user" else "",
             model=event.str("model", required=False, nullable=True) or "unknown",
             input=tokens.int("inputTokens") if tokens else 0,
             cache_read=tokens.int("cacheReadTokens", required=False) if tokens else 0,

@@ -78,10 +78,12 @@ def test_messages_without_an_account_are_unattributed(anthropic_connection) -> N
 
 def test_claude_code_sums_every_record_of_a_day_across_pages(claude_code_connection) -> None:
     first = pull(claude_code_connection)
+    after_first = totals()
     second = pull(claude_code_connection)
 
     assert first.status == second.status == IngestRun.Status.SUCCEEDED
-    assert first.rows == second.rows == 5
+    assert first.rows == second.rows == 7
+    assert totals() == after_first
     sonnet = UsageFact.objects.get(
         account__email="alice.nguyen@example.com", day=dt.date(2026, 8, 4), model="claude-sonnet-5"
     )
@@ -89,14 +91,19 @@ def test_claude_code_sums_every_record_of_a_day_across_pages(claude_code_connect
     assert counts(sonnet) == (9_000 + 1_000, 52_000 + 4_000, 3_000 + 500, 2_600 + 500, 0)
     assert sonnet.cost == Decimal("0.38")  # 31 + 7 cents, as reported
     assert not sonnet.cost_estimated
+    opus, sonnet_local_and_remote = 38_000 + 410_000 + 16_000 + 11_500, 10_000 + 56_000 + 6_600
+    release_bot = 100 + 50  # her API key: the keys list names her as its creator
     assert totals() == {
-        "alice.nguyen@example.com": (38_000 + 410_000 + 16_000 + 11_500)
-        + 10_000
-        + 56_000
-        + 3_500
-        + 3_100,
+        "dev.patel@example.com": 14_000
+        + 61_000
+        + 5_000
+        + 4_200
+        + 2_500_000_000
+        + 3_000_000_000
+        + 10
+        + 2_200_000_000,  # past 2^31 on Aug 5
+        "alice.nguyen@example.com": opus + sonnet_local_and_remote + release_bot,
         "bob.okafor@example.com": 21_000 + 150_000 + 7_000 + 6_900,
-        "dev.patel@example.com": 14_000 + 61_000 + 5_000 + 4_200,
     }
 
 
@@ -116,8 +123,10 @@ def test_claude_code_keeps_api_key_usage_under_its_key_name(claude_code_connecti
     pull(claude_code_connection)
 
     key = Account.objects.get(provider="claude_code", external_id="api_key:ci-bot-key")
-    assert (key.kind, key.person) == (Account.Kind.API_KEY, None)
+    assert (key.kind, key.person) == (Account.Kind.API_KEY, None)  # no owner known
     assert UsageFact.objects.get(account=key).total_tokens == 6_000
+    owned = Account.objects.get(provider="claude_code", external_id="api_key:release-bot")
+    assert (owned.kind, owned.person.email) == (Account.Kind.API_KEY, "alice.nguyen@example.com")
     assert Account.objects.get(external_id="bob.okafor@example.com").person.email == (
         "bob.okafor@example.com"
     )

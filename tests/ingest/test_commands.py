@@ -175,3 +175,26 @@ def test_seed_demo_loads_a_company_through_ingest_and_is_safe_twice(db) -> None:
         == facts
     )
     assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 6
+
+
+@pytest.mark.parametrize(
+    ("provider", "base_url"),
+    [
+        ("anthropic", "https://api.anthropic.com"),
+        ("claude_code", "https://api.anthropic.com"),
+        ("cursor", "https://api.cursor.com"),
+    ],
+)
+def test_connect_provider_knows_every_provider(db, monkeypatch, provider, base_url) -> None:
+    monkeypatch.setenv("KEY", "sk-admin-1")
+
+    run(
+        "connect_provider",
+        f"{provider}-main".replace("_", "-"),
+        "--provider",
+        provider,
+        "--api-key-env",
+        "KEY",
+    )
+
+    assert Connection.objects.get(provider=provider).base_url == base_url

@@ -87,3 +87,13 @@ def test_cursor_totals_rank_people(cursor_connection) -> None:
         "dev.patel@example.com": 650 + 2_100 + 9_800 + 44_000,
         "carmen.diaz@example.com": 2_000 + 700 + 7_400 + 22_000,
     }
+
+
+def test_cursor_matches_people_by_the_events_own_email(cursor_connection, cursor_api) -> None:
+    cursor_api.members = {"teamMembers": []}  # a removed member is no longer listed
+
+    pull(cursor_connection)
+
+    carmen = UsageFact.objects.get(day=AUG5).account
+    assert carmen.email == "carmen.diaz@example.com"
+    assert carmen.person.email == "carmen.diaz@example.com"

@@ -59,15 +59,16 @@ def test_export_by_source_gives_each_sources_per_person_totals(
         2_400 + 900,
         0,
     )
+    # her own records, and her API key release-bot (input 100, output 50, 1 cent)
     assert figures(alice, "claude-code") == (
-        38_000 + 9_000 + 1_000,
+        38_000 + 9_000 + 1_000 + 100,
         410_000 + 52_000 + 4_000,
         16_000 + 3_000 + 500,
-        11_500 + 2_600 + 500,
+        11_500 + 2_600 + 500 + 50,
         0,
-        "3.060000",
+        "3.070000",  # 268 + 31 + 7 + 1 cents
         "false",
-    )  # 268 + 31 + 7 cents
+    )
     assert figures(alice, "cursor-team") == (
         3_200 + 2_200_000_000,
         12_000 + 2_300_000_000,
