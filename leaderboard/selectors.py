@@ -9,7 +9,8 @@ from decimal import Decimal
 from django.db.models import F, IntegerField, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import Cast, Rank
 
-from .models import Person, UsageFact, total_tokens
+from . import metrics
+from .models import Person, UsageFact
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,15 @@ def month_of(day: dt.date) -> Period:
 
 def standings(*, period: Period) -> QuerySet[Person]:
     """People with usage in the period, ranked by total tokens (ties share a rank)."""
-    in_period = Q(
-        accounts__usage__day__range=(period.start, period.end),
-        accounts__usage__source__counts_toward_totals=True,
+    prefix = "accounts__usage__"
+    in_period = Q(accounts__usage__day__range=(period.start, period.end)) & metrics.counted(
+        prefix
     )
     return (
         Person.objects.select_related("team")
         .annotate(
-            total_tokens=Sum(total_tokens("accounts__usage__"), filter=in_period, default=0),
-            cost=Sum("accounts__usage__cost", filter=in_period),
+            total_tokens=metrics.aggregate("total_tokens", prefix=prefix, filter=in_period),
+            cost=metrics.aggregate("cost", prefix=prefix, filter=in_period),
             cost_estimated=Max(
                 Cast("accounts__usage__cost_estimated", output_field=IntegerField()),
                 filter=in_period,
