@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -174,6 +175,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "queue-due-pulls": {"task": "ingest.queue_due_pulls", "schedule": 300.0},
+    # The nightly full pass over all history (after each ingest, only changed days are).
+    "badges-nightly": {"task": "badges.evaluate_changed",
+                       "schedule": crontab(hour=3, minute=15)},
 }
 # A pull re-fetches this many recent days (providers revise them) and, on its first run,
 # this many days of history.
@@ -189,5 +193,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        # In-process tasks (no broker) would log every run; workers keep the default.
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+    },
 }

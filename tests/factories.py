@@ -66,3 +66,20 @@ class UsageFactFactory(factory.django.DjangoModelFactory):
 
 def days_ago(n: int) -> dt.date:
     return timezone.now().date() - dt.timedelta(days=n)
+
+
+class BadgeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "badges.Badge"
+
+    slug = factory.Sequence(lambda n: f"badge-{n}")
+    name = factory.Sequence(lambda n: f"Badge {n}")
+    description = "A test badge."
+    icon = "*"
+    group = "Test"
+    kind = "threshold"
+    params = factory.LazyFunction(lambda: {"metric": "total_tokens"})
+    tiers = factory.LazyFunction(lambda: {"bronze": 100, "gold": 1000})
+    period = "all_time"
+    policy = "permanent"
+    enabled = True

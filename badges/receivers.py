@@ -1,0 +1,21 @@
+"""Usage changed: queue a badge evaluation for those days (the only flow back from ingest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.dispatch import receiver
+
+from leaderboard.signals import usage_recorded
+
+from . import tasks
+
+
+@receiver(usage_recorded, dispatch_uid="badges-evaluate-on-usage")
+def queue_evaluation(sender: Any, start: dt.date | None = None, end: dt.date | None = None,
+                     **kwargs: Any) -> None:
+    if start and end:
+        tasks.evaluate_changed.delay(start.isoformat(), end.isoformat())
+    else:
+        tasks.evaluate_changed.delay()

@@ -1,0 +1,321 @@
+"""The rules engine's reading half: who qualifies for a badge, computed set-based in SQL.
+
+Each rule kind is one query over counted usage facts for everyone at once (grouped by person
+and period); tier thresholds are then applied to the aggregated rows. Metrics come from
+leaderboard.metrics, the same definitions the boards use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import F, Max, Min, QuerySet, Value, Window
+from django.db.models.functions import Rank, TruncMonth, TruncWeek
+
+from leaderboard import metrics
+from leaderboard.models import UsageFact
+
+from .models import ALL_TIME, TIERS, Badge
+
+K, P = Badge.Kind, Badge.Period
+THRESHOLD_METRICS = ["total_tokens", "output", "cache_read", "cost", "requests", "active_days"]
+ROLLING_DAYS = {P.ROLLING_30: 30, P.ROLLING_90: 90}
+ALLOWED_PERIODS = {
+    K.RANK: {P.WEEK, P.MONTH},
+    K.STREAK: {P.ALL_TIME, P.ROLLING_30, P.ROLLING_90},
+    K.FIRST: {P.ALL_TIME},
+}
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """A person meets a badge tier for a period, with the numbers that show it."""
+
+    person_id: int
+    tier: str
+    period_start: dt.date
+    period_end: dt.date
+    last_day: dt.date  # the latest usage behind it: older than two days makes a grant quiet
+    evidence: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+def _number(value: Any, what: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(f"{what} should be a number, got {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise ValidationError(f"{what} should be a number of 0 or more, got {value!r}")
+    return number
+
+
+def validate(*, kind: str, params: dict[str, Any], tiers: dict[str, Any], period: str) -> None:
+    """Check a badge definition; raise ValidationError naming the field and the fix."""
+    errors: dict[str, list[str]] = {}
+
+    def problem(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if not isinstance(params, dict):
+        raise ValidationError({"params": "Parameters should be a JSON object."})
+    if not isinstance(tiers, dict) or not tiers:
+        raise ValidationError({"tiers": 'Tiers should be a JSON object such as {"gold": 10}.'})
+    unknown = set(tiers) - set(TIERS)
+    if unknown:
+        problem("tiers", f"Unknown tier(s) {', '.join(sorted(unknown))}; use {', '.join(TIERS)}.")
+    if kind in ALLOWED_PERIODS and period not in ALLOWED_PERIODS[kind]:
+        allowed = ", ".join(sorted(ALLOWED_PERIODS[kind]))
+        problem("period", f"A {kind} badge is judged over: {allowed}.")
+    if kind == K.FIRST:
+        if len(tiers) != 1:
+            problem("tiers", "A first-usage badge has exactly one tier.")
+    else:
+        for tier, value in tiers.items():
+            try:
+                number = _number(value, f"The {tier} threshold")
+            except ValidationError as exc:
+                problem("tiers", exc.messages[0])
+                continue
+            if kind in {K.RANK, K.STREAK, K.BREADTH} and (number != int(number) or number < 1):
+                problem("tiers", f"The {tier} threshold should be a whole number of 1 or more.")
+    if kind == K.THRESHOLD and params.get("metric") not in THRESHOLD_METRICS:
+        problem("params", f'A threshold badge needs "metric": one of {", ".join(THRESHOLD_METRICS)}.')
+    if kind == K.RANK and params.get("metric") not in THRESHOLD_METRICS:
+        problem("params", f'A rank badge needs "metric": one of {", ".join(THRESHOLD_METRICS)}.')
+    if kind == K.BREADTH and params.get("of") not in {"models", "sources"}:
+        problem("params", 'A breadth badge needs "of": "models" or "sources".')
+    if kind == K.RATIO:
+        if params.get("metric") not in metrics.RATIOS:
+            problem("params", f'A ratio badge needs "metric": one of {", ".join(metrics.RATIOS)}.')
+        if params.get("direction") not in {"above", "below"}:
+            problem("params", 'A ratio badge needs "direction": "above" or "below".')
+        try:
+            if _number(params.get("min_volume"), "min_volume") <= 0:
+                raise ValidationError("x")
+        except ValidationError:
+            problem("params", 'A ratio badge needs "min_volume" above 0, so that tiny usage '
+                              "cannot win.")
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- periods --------------------------------------------------------------------------------
+
+def period_end(period: str, start: dt.date) -> dt.date:
+    if period == P.DAY:
+        return start
+    if period == P.WEEK:
+        return start + dt.timedelta(days=6)
+    next_month = (start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return next_month - dt.timedelta(days=1)
+
+
+def period_start(period: str, day: dt.date) -> dt.date:
+    if period == P.WEEK:
+        return day - dt.timedelta(days=day.weekday())
+    if period == P.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def scope(badge: Badge, *, today: dt.date, changed: tuple[dt.date, dt.date] | None
+          ) -> tuple[dt.date, dt.date] | None:
+    """The days to read: whole periods around the changed days, the rolling window, or all."""
+    if badge.period in ROLLING_DAYS:
+        return today - dt.timedelta(days=ROLLING_DAYS[badge.period] - 1), today
+    if badge.period == P.ALL_TIME or changed is None:
+        return None
+    start, end = changed
+    return period_start(badge.period, start), period_end(badge.period,
+                                                         period_start(badge.period, end))
+
+
+# --- qualifiers -----------------------------------------------------------------------------
+
+def _facts(window: tuple[dt.date, dt.date] | None) -> QuerySet[UsageFact]:
+    facts = UsageFact.objects.filter(metrics.counted())
+    return facts.filter(day__range=window) if window else facts
+
+
+def _bucket(period: str) -> Any:
+    if period == P.WEEK:
+        return TruncWeek("day")
+    if period == P.MONTH:
+        return TruncMonth("day")
+    if period == P.DAY:
+        return F("day")
+    return Value(ALL_TIME[0])
+
+
+def _as_date(value: Any) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _grouped(badge: Badge, window: tuple[dt.date, dt.date] | None, **aggs: Any
+             ) -> QuerySet[UsageFact]:
+    return (_facts(window).annotate(bucket=_bucket(badge.period))
+            .values("account__person", "bucket")
+            .annotate(last_day=Max("day"), **aggs)
+            .order_by())
+
+
+def _span(badge: Badge, bucket: Any, window: tuple[dt.date, dt.date] | None
+          ) -> tuple[dt.date, dt.date]:
+    if badge.periodic:
+        start = _as_date(bucket)
+        return start, period_end(badge.period, start)
+    if badge.period in ROLLING_DAYS and window:
+        return window
+    return ALL_TIME
+
+
+def _ordered_tiers(tiers: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    return [(t, Decimal(str(tiers[t]))) for t in TIERS if t in tiers and tiers[t] is not None]
+
+
+def _reached(badge: Badge, value: Decimal | None, *, lower_is_better: bool = False
+             ) -> list[str]:
+    if value is None:
+        return []
+    return [tier for tier, bound in _ordered_tiers(badge.tiers)
+            if (value <= bound if lower_is_better else value >= bound)]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(
+            round(value, 6))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _qualifiers_from_rows(badge: Badge, rows: Iterable[dict[str, Any]],
+                          window: tuple[dt.date, dt.date] | None, value_of: Any,
+                          *, lower_is_better: bool = False) -> list[Qualifier]:
+    found = []
+    for row in rows:
+        value, evidence = value_of(row)
+        start, end = _span(badge, row["bucket"], window)
+        for tier in _reached(badge, value, lower_is_better=lower_is_better):
+            found.append(Qualifier(
+                person_id=row["account__person"], tier=tier, period_start=start, period_end=end,
+                last_day=_as_date(row["last_day"]),
+                evidence={k: _jsonable(v) for k, v in evidence.items()},
+            ))
+    return found
+
+
+def _threshold(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
+    name = badge.params["metric"] if badge.kind == K.THRESHOLD else badge.params["of"]
+    rows = _grouped(badge, window, value=metrics.aggregate(name))
+    return _qualifiers_from_rows(badge, rows, window, lambda r: (
+        None if r["value"] is None else Decimal(r["value"]), {name: r["value"]}))
+
+
+def _ratio(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
+    ratio = metrics.RATIOS[badge.params["metric"]]
+    parts = {ratio.numerator, ratio.denominator, ratio.volume}
+    # annotation names must not shadow the fact fields the aggregates read
+    rows = _grouped(badge, window, **{f"m_{p}": metrics.aggregate(p) for p in parts})
+    minimum = Decimal(str(badge.params["min_volume"]))
+
+    def value_of(row: dict[str, Any]) -> tuple[Decimal | None, dict[str, Any]]:
+        values = {p: row[f"m_{p}"] for p in parts}
+        value = metrics.ratio_value(badge.params["metric"], values)
+        if (values[ratio.volume] or 0) < minimum:
+            value = None
+        return value, {badge.params["metric"]: value, **dict(sorted(values.items()))}
+
+    return _qualifiers_from_rows(badge, rows, window, value_of,
+                                 lower_is_better=badge.params["direction"] == "below")
+
+
+def _rank(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
+    """Top N of each closed period: a period that has not ended yet awards nothing."""
+    name = badge.params["metric"]
+    widest = max(int(bound) for _, bound in _ordered_tiers(badge.tiers))
+    current = period_start(badge.period, today)
+    rows = (
+        _grouped(badge, window, value=metrics.aggregate(name))
+        .filter(bucket__lt=current, value__gt=0)
+        .annotate(rank=Window(Rank(), partition_by=[F("bucket")], order_by=F("value").desc()))
+        .filter(rank__lte=widest)
+    )
+    found = []
+    for row in rows:
+        reached = _reached(badge, Decimal(row["rank"]), lower_is_better=True)
+        if reached:
+            best = reached[-1]
+            start, end = _span(badge, row["bucket"], window)
+            found.append(Qualifier(
+                person_id=row["account__person"], tier=best, period_start=start, period_end=end,
+                last_day=end, evidence={"rank": row["rank"], name: _jsonable(row["value"])}))
+    return found
+
+
+def _day_number(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '2000-01-01')"
+    return f"CAST(julianday({column}) AS INTEGER)"
+
+
+def _streak(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
+    """The longest run of consecutive active UTC days per person (gaps and islands)."""
+    facts = (_facts(window).annotate(person=F("account__person")).values("person", "day")
+             .distinct().order_by())
+    days_sql, params = facts.query.sql_with_params()
+    sql = f"""
+        SELECT person, COUNT(*) AS length, MIN(day) AS first_day, MAX(day) AS last_day
+        FROM (
+            SELECT person, day,
+                   {_day_number("day")} - ROW_NUMBER() OVER (PARTITION BY person ORDER BY day)
+                   AS island
+            FROM ({days_sql}) AS active_days
+        ) AS islands
+        GROUP BY person, island
+    """  # noqa: S608 - days_sql is Django's own compiled query; values are parameters
+    longest: dict[int, tuple[int, dt.date, dt.date]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for person, length, first_day, last_day in cursor.fetchall():
+            first_day, last_day = _to_date(first_day), _to_date(last_day)
+            best = longest.get(person)
+            if best is None or (length, last_day) > (best[0], best[2]):
+                longest[person] = (length, first_day, last_day)
+    rows = [{"account__person": person, "bucket": None, "last_day": last,
+             "length": length, "first": first}
+            for person, (length, first, last) in longest.items()]
+    return _qualifiers_from_rows(badge, rows, window, lambda r: (
+        Decimal(r["length"]), {"streak_days": r["length"], "from": r["first"],
+                               "to": r["last_day"]}))
+
+
+def _to_date(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else _as_date(value)
+
+
+def _first(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
+    rows = _facts(None).values("account__person").annotate(first=Min("day")).order_by()
+    (tier,) = badge.tiers
+    return [Qualifier(person_id=r["account__person"], tier=tier, period_start=ALL_TIME[0],
+                      period_end=ALL_TIME[1], last_day=r["first"],
+                      evidence={"first_day": r["first"].isoformat()}) for r in rows]
+
+
+KINDS = {K.THRESHOLD: _threshold, K.BREADTH: _threshold, K.RATIO: _ratio, K.RANK: _rank,
+         K.STREAK: _streak, K.FIRST: _first}
+
+
+def qualifiers(badge: Badge, *, today: dt.date,
+               changed: tuple[dt.date, dt.date] | None = None) -> list[Qualifier]:
+    """Everyone who meets each tier of the badge now, over the days in scope."""
+    return KINDS[badge.kind](badge, scope(badge, today=today, changed=changed), today)

@@ -1,0 +1,162 @@
+"""The rules engine's writing half: grant, revoke and restore awards; titles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from leaderboard.models import Person
+
+from . import rules
+from .models import Award, Badge, DisplayedTitle
+
+QUIET_AFTER = dt.timedelta(days=2)
+PASSED_ON = "passed on: a later period has another holder"
+NO_LONGER = "the condition no longer holds"
+
+
+class TitleError(Exception):
+    """A person cannot display that title."""
+
+
+@dataclass
+class Outcome:
+    """What an evaluation did (or, in a dry run, would do)."""
+
+    granted: list[rules.Qualifier] = field(default_factory=list)
+    revoked: list[Award] = field(default_factory=list)
+    restored: list[Award] = field(default_factory=list)
+
+    def __iadd__(self, other: Outcome) -> Outcome:
+        self.granted += other.granted
+        self.revoked += other.revoked
+        self.restored += other.restored
+        return self
+
+
+def _key(badge: Badge, person_id: int, tier: str, start: dt.date, end: dt.date) -> tuple:
+    # Periodic badges award each period; the others hold one ongoing award per tier.
+    return (person_id, tier, start, end) if badge.periodic else (person_id, tier)
+
+
+def evaluate_badge(
+    *, badge: Badge, changed: tuple[dt.date, dt.date] | None = None,
+    now: dt.datetime | None = None, dry_run: bool = False,
+) -> Outcome:
+    """Bring one badge's awards in line with the facts for the periods in scope."""
+    now = now or timezone.now()
+    if not badge.enabled or badge.retired:
+        return Outcome()
+    if badge.policy == Badge.Policy.HOLDER:
+        changed = None  # who holds it now depends on every period
+    today = now.date()
+    found = {_key(badge, q.person_id, q.tier, q.period_start, q.period_end): q
+             for q in rules.qualifiers(badge, today=today, changed=changed)}
+    window = rules.scope(badge, today=today, changed=changed)
+    existing_awards = Award.objects.filter(badge=badge).order_by("granted_at")
+    if badge.periodic and window:
+        existing_awards = existing_awards.filter(period_start__range=window)
+    existing: dict[tuple, Award] = {}
+    for award in existing_awards:
+        key = _key(badge, award.person_id, award.tier, award.period_start, award.period_end)
+        if key not in existing or award.active:
+            existing[key] = award
+    latest = max((q.period_start for q in found.values()), default=None)
+
+    def holds(q: rules.Qualifier) -> bool:
+        return badge.policy != Badge.Policy.HOLDER or q.period_start == latest
+
+    outcome = Outcome()
+    for key, q in found.items():
+        award = existing.get(key)
+        if award is None:
+            outcome.granted.append(q)
+        elif not award.active and holds(q) and badge.policy != Badge.Policy.PERMANENT:
+            outcome.restored.append(award)
+        elif award.active and not holds(q):
+            award.revoked_reason = PASSED_ON
+            outcome.revoked.append(award)
+    if badge.policy != Badge.Policy.PERMANENT:
+        for key, award in existing.items():
+            if award.active and key not in found:
+                award.revoked_reason = NO_LONGER if badge.policy == Badge.Policy.LIVE else (
+                    PASSED_ON)
+                outcome.revoked.append(award)
+    if not dry_run:
+        _apply(badge, outcome, now, holds)
+    return outcome
+
+
+def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:  # noqa: ANN001
+    with transaction.atomic():
+        Award.objects.bulk_create(
+            [Award(person_id=q.person_id, badge=badge, tier=q.tier, period_start=q.period_start,
+                   period_end=q.period_end, granted_at=now, evidence=q.evidence,
+                   quiet=q.last_day < now.date() - QUIET_AFTER,
+                   revoked_at=None if holds(q) else now,
+                   revoked_reason="" if holds(q) else PASSED_ON)
+             for q in outcome.granted],
+            ignore_conflicts=True, batch_size=1000,
+        )
+        for award in outcome.revoked:
+            award.revoked_at = now
+        for award in outcome.restored:
+            award.revoked_at, award.revoked_reason = None, ""
+        Award.objects.bulk_update([*outcome.revoked, *outcome.restored],
+                                  ["revoked_at", "revoked_reason"], batch_size=1000)
+        if outcome.revoked:
+            _clear_lost_titles(badge)
+
+
+def _clear_lost_titles(badge: Badge) -> None:
+    """A title goes when the last award behind it is revoked."""
+    DisplayedTitle.objects.filter(badge=badge).exclude(
+        person__awards__badge=badge, person__awards__revoked_at__isnull=True
+    ).delete()
+
+
+def evaluate_all(
+    *, changed: tuple[dt.date, dt.date] | None = None, now: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> Outcome:
+    """Evaluate every enabled, unretired badge (over all history when changed is None)."""
+    outcome = Outcome()
+    for badge in Badge.objects.filter(enabled=True, retired=False):
+        outcome += evaluate_badge(badge=badge, changed=changed, now=now, dry_run=dry_run)
+    return outcome
+
+
+@dataclass(frozen=True)
+class Preview:
+    people: int
+    by_tier: dict[str, int]
+    sample: list[str]
+
+
+def preview_badge(*, badge: Badge, now: dt.datetime | None = None, sample: int = 10) -> Preview:
+    """Who would hold the badge if it were enabled now, granting nothing."""
+    now = now or timezone.now()
+    found = rules.qualifiers(badge, today=now.date())
+    if badge.policy == Badge.Policy.HOLDER and found:
+        latest = max(q.period_start for q in found)
+        found = [q for q in found if q.period_start == latest]
+    people = {q.person_id for q in found}
+    by_tier = Counter(q.tier for q in {(q.person_id, q.tier): q for q in found}.values())
+    names = list(Person.objects.filter(pk__in=people).order_by("display_name")
+                 .values_list("display_name", flat=True)[:sample])
+    return Preview(len(people), {t: by_tier[t] for t in rules.TIERS if t in by_tier}, names)
+
+
+def choose_title(*, person: Person, badge: Badge | None) -> DisplayedTitle:
+    """Display the title of a badge the person holds (None: display no title)."""
+    if badge is not None:
+        if not badge.title:
+            raise TitleError(f"{badge.name} carries no title.")
+        if not badge.awards.filter(person=person, revoked_at__isnull=True).exists():
+            raise TitleError(f"{person} does not hold {badge.name}.")
+    choice, _ = DisplayedTitle.objects.update_or_create(person=person, defaults={"badge": badge})
+    return choice
