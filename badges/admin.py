@@ -15,21 +15,49 @@ from .models import Award, Badge
 class BadgeForm(forms.ModelForm):
     class Meta:
         model = Badge
-        fields = "__all__"
+        fields = [
+            "name",
+            "slug",
+            "icon",
+            "group",
+            "title",
+            "description",
+            "kind",
+            "params",
+            "tiers",
+            "period",
+            "policy",
+            "enabled",
+            "retired",
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not self.errors:
-            rules.validate(kind=data["kind"], params=data.get("params") or {},
-                           tiers=data.get("tiers") or {}, period=data["period"])
+            rules.validate(
+                kind=data["kind"],
+                params=data.get("params") or {},
+                tiers=data.get("tiers") or {},
+                period=data["period"],
+            )
         return data
 
 
 @admin.register(Badge)
 class BadgeAdmin(admin.ModelAdmin):
     form = BadgeForm
-    list_display = ["icon", "name", "title", "group", "kind", "period", "policy", "enabled",
-                    "retired", "holders"]
+    list_display = [
+        "icon",
+        "name",
+        "title",
+        "group",
+        "kind",
+        "period",
+        "policy",
+        "enabled",
+        "retired",
+        "holders",
+    ]
     list_display_links = ["name"]
     list_editable = ["enabled"]
     list_filter = ["group", "kind", "period", "policy", "enabled", "retired"]
@@ -44,9 +72,15 @@ class BadgeAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Badge]:
-        return super().get_queryset(request).annotate(
-            holder_count=Count("awards__person", filter=Q(awards__revoked_at__isnull=True),
-                               distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                holder_count=Count(
+                    "awards__person", filter=Q(awards__revoked_at__isnull=True), distinct=True
+                )
+            )
+        )
 
     @admin.display(description="Holders", ordering="holder_count")
     def holders(self, badge: Badge) -> int:
@@ -59,10 +93,11 @@ class BadgeAdmin(admin.ModelAdmin):
         result = services.preview_badge(badge=badge)
         tiers = ", ".join(f"{tier}: {count}" for tier, count in result.by_tier.items())
         sample = ", ".join(result.sample)
-        return (f"{result.people} people ({tiers or 'none'})"
-                + (f"; for example {sample}" if sample else ""))
+        return f"{result.people} people ({tiers or 'none'})" + (
+            f"; for example {sample}" if sample else ""
+        )
 
-    def save_model(self, request: HttpRequest, obj: Badge, form, change: bool) -> None:  # noqa: ANN001
+    def save_model(self, request: HttpRequest, obj: Badge, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         # A new or edited badge is evaluated over all history.
         transaction.on_commit(lambda: tasks.evaluate_badge.delay(obj.pk))
@@ -91,8 +126,17 @@ class BadgeAdmin(admin.ModelAdmin):
 
 @admin.register(Award)
 class AwardAdmin(admin.ModelAdmin):
-    list_display = ["granted_at", "person", "badge", "tier", "period_start", "period_end",
-                    "quiet", "revoked_at", "revoked_reason"]
+    list_display = [
+        "granted_at",
+        "person",
+        "badge",
+        "tier",
+        "period_start",
+        "period_end",
+        "quiet",
+        "revoked_at",
+        "revoked_reason",
+    ]
     list_filter = ["badge", "tier", ("revoked_at", admin.EmptyFieldListFilter), "quiet"]
     list_select_related = ["person", "badge"]
     search_fields = ["person__display_name", "person__email", "badge__name"]

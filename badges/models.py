@@ -39,13 +39,17 @@ class Badge(models.Model):
     description = models.TextField()
     icon = models.CharField(max_length=16, help_text="An emoji or a short symbol.")
     group = models.CharField(max_length=60, help_text="Where it is shown: Volume, Efficiency, …")
-    title = models.CharField(max_length=60, blank=True,
-                             help_text="A title holders may display, e.g. Cache Wizard.")
+    title = models.CharField(
+        max_length=60, blank=True, help_text="A title holders may display, e.g. Cache Wizard."
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    params = models.JSONField(default=dict, blank=True,
-                              help_text="Rule parameters for the kind (see the README).")
-    tiers = models.JSONField(help_text='Tier thresholds, e.g. {"bronze": 1000000, "gold": '
-                                       "1000000000}; kinds without a threshold use one tier.")
+    params = models.JSONField(
+        default=dict, blank=True, help_text="Rule parameters for the kind (see the README)."
+    )
+    tiers = models.JSONField(
+        help_text='Tier thresholds, e.g. {"bronze": 1000000, "gold": '
+        "1000000000}; kinds without a threshold use one tier."
+    )
     period = models.CharField(max_length=20, choices=Period.choices)
     policy = models.CharField(max_length=20, choices=Policy.choices, default=Policy.PERMANENT)
     enabled = models.BooleanField(default=False)
@@ -89,12 +93,12 @@ class Award(models.Model):
                 fields=["person", "badge", "tier", "period_start", "period_end"],
                 name="award_once_per_person_badge_tier_period",
             ),
-            models.CheckConstraint(
-                condition=models.Q(tier__in=TIERS), name="award_tier_is_known"
-            ),
+            models.CheckConstraint(condition=models.Q(tier__in=TIERS), name="award_tier_is_known"),
         ]
-        indexes = [models.Index(fields=["badge", "period_start"]),
-                   models.Index(fields=["person", "-granted_at"])]
+        indexes = [
+            models.Index(fields=["badge", "period_start"]),
+            models.Index(fields=["person", "-granted_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} — {self.badge} ({self.tier}, {self.period_label})"
@@ -117,8 +121,9 @@ class DisplayedTitle(models.Model):
 
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="title_choice")
     # None: the person chose to display no title.
-    badge = models.ForeignKey(Badge, null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="+")
+    badge = models.ForeignKey(
+        Badge, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     chosen_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

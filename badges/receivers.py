@@ -13,8 +13,9 @@ from . import tasks
 
 
 @receiver(usage_recorded, dispatch_uid="badges-evaluate-on-usage")
-def queue_evaluation(sender: Any, start: dt.date | None = None, end: dt.date | None = None,
-                     **kwargs: Any) -> None:
+def queue_evaluation(
+    sender: Any, start: dt.date | None = None, end: dt.date | None = None, **kwargs: Any
+) -> None:
     if start and end:
         tasks.evaluate_changed.delay(start.isoformat(), end.isoformat())
     else:

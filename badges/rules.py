@@ -47,6 +47,7 @@ class Qualifier:
 
 # --- validation -----------------------------------------------------------------------------
 
+
 def _number(value: Any, what: str) -> Decimal:
     try:
         number = Decimal(str(value))
@@ -87,7 +88,9 @@ def validate(*, kind: str, params: dict[str, Any], tiers: dict[str, Any], period
             if kind in {K.RANK, K.STREAK, K.BREADTH} and (number != int(number) or number < 1):
                 problem("tiers", f"The {tier} threshold should be a whole number of 1 or more.")
     if kind == K.THRESHOLD and params.get("metric") not in THRESHOLD_METRICS:
-        problem("params", f'A threshold badge needs "metric": one of {", ".join(THRESHOLD_METRICS)}.')
+        problem(
+            "params", f'A threshold badge needs "metric": one of {", ".join(THRESHOLD_METRICS)}.'
+        )
     if kind == K.RANK and params.get("metric") not in THRESHOLD_METRICS:
         problem("params", f'A rank badge needs "metric": one of {", ".join(THRESHOLD_METRICS)}.')
     if kind == K.BREADTH and params.get("of") not in {"models", "sources"}:
@@ -101,13 +104,15 @@ def validate(*, kind: str, params: dict[str, Any], tiers: dict[str, Any], period
             if _number(params.get("min_volume"), "min_volume") <= 0:
                 raise ValidationError("x")
         except ValidationError:
-            problem("params", 'A ratio badge needs "min_volume" above 0, so that tiny usage '
-                              "cannot win.")
+            problem(
+                "params", 'A ratio badge needs "min_volume" above 0, so that tiny usage cannot win.'
+            )
     if errors:
         raise ValidationError(errors)
 
 
 # --- periods --------------------------------------------------------------------------------
+
 
 def period_end(period: str, start: dt.date) -> dt.date:
     if period == P.DAY:
@@ -126,19 +131,22 @@ def period_start(period: str, day: dt.date) -> dt.date:
     return day
 
 
-def scope(badge: Badge, *, today: dt.date, changed: tuple[dt.date, dt.date] | None
-          ) -> tuple[dt.date, dt.date] | None:
+def scope(
+    badge: Badge, *, today: dt.date, changed: tuple[dt.date, dt.date] | None
+) -> tuple[dt.date, dt.date] | None:
     """The days to read: whole periods around the changed days, the rolling window, or all."""
     if badge.period in ROLLING_DAYS:
         return today - dt.timedelta(days=ROLLING_DAYS[badge.period] - 1), today
     if badge.period == P.ALL_TIME or changed is None:
         return None
     start, end = changed
-    return period_start(badge.period, start), period_end(badge.period,
-                                                         period_start(badge.period, end))
+    return period_start(badge.period, start), period_end(
+        badge.period, period_start(badge.period, end)
+    )
 
 
 # --- qualifiers -----------------------------------------------------------------------------
+
 
 def _facts(window: tuple[dt.date, dt.date] | None) -> QuerySet[UsageFact]:
     facts = UsageFact.objects.filter(metrics.counted())
@@ -159,16 +167,21 @@ def _as_date(value: Any) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _grouped(badge: Badge, window: tuple[dt.date, dt.date] | None, **aggs: Any
-             ) -> QuerySet[UsageFact]:
-    return (_facts(window).annotate(bucket=_bucket(badge.period))
-            .values("account__person", "bucket")
-            .annotate(last_day=Max("day"), **aggs)
-            .order_by())
+def _grouped(
+    badge: Badge, window: tuple[dt.date, dt.date] | None, **aggs: Any
+) -> QuerySet[UsageFact]:
+    return (
+        _facts(window)
+        .annotate(bucket=_bucket(badge.period))
+        .values("account__person", "bucket")
+        .annotate(last_day=Max("day"), **aggs)
+        .order_by()
+    )
 
 
-def _span(badge: Badge, bucket: Any, window: tuple[dt.date, dt.date] | None
-          ) -> tuple[dt.date, dt.date]:
+def _span(
+    badge: Badge, bucket: Any, window: tuple[dt.date, dt.date] | None
+) -> tuple[dt.date, dt.date]:
     if badge.periodic:
         start = _as_date(bucket)
         return start, period_end(badge.period, start)
@@ -181,44 +194,59 @@ def _ordered_tiers(tiers: dict[str, Any]) -> list[tuple[str, Decimal]]:
     return [(t, Decimal(str(tiers[t]))) for t in TIERS if t in tiers and tiers[t] is not None]
 
 
-def _reached(badge: Badge, value: Decimal | None, *, lower_is_better: bool = False
-             ) -> list[str]:
+def _reached(badge: Badge, value: Decimal | None, *, lower_is_better: bool = False) -> list[str]:
     if value is None:
         return []
-    return [tier for tier, bound in _ordered_tiers(badge.tiers)
-            if (value <= bound if lower_is_better else value >= bound)]
+    return [
+        tier
+        for tier, bound in _ordered_tiers(badge.tiers)
+        if (value <= bound if lower_is_better else value >= bound)
+    ]
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(
-            round(value, 6))
+    if isinstance(value, Decimal):  # exact, at most 6 places, no exponent: "0.5", "1500"
+        return format(round(value, 6).normalize(), "f")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
 
 
-def _qualifiers_from_rows(badge: Badge, rows: Iterable[dict[str, Any]],
-                          window: tuple[dt.date, dt.date] | None, value_of: Any,
-                          *, lower_is_better: bool = False) -> list[Qualifier]:
+def _qualifiers_from_rows(
+    badge: Badge,
+    rows: Iterable[dict[str, Any]],
+    window: tuple[dt.date, dt.date] | None,
+    value_of: Any,
+    *,
+    lower_is_better: bool = False,
+) -> list[Qualifier]:
     found = []
     for row in rows:
         value, evidence = value_of(row)
         start, end = _span(badge, row["bucket"], window)
         for tier in _reached(badge, value, lower_is_better=lower_is_better):
-            found.append(Qualifier(
-                person_id=row["account__person"], tier=tier, period_start=start, period_end=end,
-                last_day=_as_date(row["last_day"]),
-                evidence={k: _jsonable(v) for k, v in evidence.items()},
-            ))
+            found.append(
+                Qualifier(
+                    person_id=row["account__person"],
+                    tier=tier,
+                    period_start=start,
+                    period_end=end,
+                    last_day=_as_date(row["last_day"]),
+                    evidence={k: _jsonable(v) for k, v in evidence.items()},
+                )
+            )
     return found
 
 
 def _threshold(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
     name = badge.params["metric"] if badge.kind == K.THRESHOLD else badge.params["of"]
     rows = _grouped(badge, window, value=metrics.aggregate(name))
-    return _qualifiers_from_rows(badge, rows, window, lambda r: (
-        None if r["value"] is None else Decimal(r["value"]), {name: r["value"]}))
+    return _qualifiers_from_rows(
+        badge,
+        rows,
+        window,
+        lambda r: (None if r["value"] is None else Decimal(r["value"]), {name: r["value"]}),
+    )
 
 
 def _ratio(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
@@ -235,8 +263,9 @@ def _ratio(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
             value = None
         return value, {badge.params["metric"]: value, **dict(sorted(values.items()))}
 
-    return _qualifiers_from_rows(badge, rows, window, value_of,
-                                 lower_is_better=badge.params["direction"] == "below")
+    return _qualifiers_from_rows(
+        badge, rows, window, value_of, lower_is_better=badge.params["direction"] == "below"
+    )
 
 
 def _rank(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
@@ -256,9 +285,16 @@ def _rank(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
         if reached:
             best = reached[-1]
             start, end = _span(badge, row["bucket"], window)
-            found.append(Qualifier(
-                person_id=row["account__person"], tier=best, period_start=start, period_end=end,
-                last_day=end, evidence={"rank": row["rank"], name: _jsonable(row["value"])}))
+            found.append(
+                Qualifier(
+                    person_id=row["account__person"],
+                    tier=best,
+                    period_start=start,
+                    period_end=end,
+                    last_day=end,
+                    evidence={"rank": row["rank"], name: _jsonable(row["value"])},
+                )
+            )
     return found
 
 
@@ -270,8 +306,13 @@ def _day_number(column: str) -> str:
 
 def _streak(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
     """The longest run of consecutive active UTC days per person (gaps and islands)."""
-    facts = (_facts(window).annotate(person=F("account__person")).values("person", "day")
-             .distinct().order_by())
+    facts = (
+        _facts(window)
+        .annotate(person=F("account__person"))
+        .values("person", "day")
+        .distinct()
+        .order_by()
+    )
     days_sql, params = facts.query.sql_with_params()
     sql = f"""
         SELECT person, COUNT(*) AS length, MIN(day) AS first_day, MAX(day) AS last_day
@@ -291,12 +332,25 @@ def _streak(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
             best = longest.get(person)
             if best is None or (length, last_day) > (best[0], best[2]):
                 longest[person] = (length, first_day, last_day)
-    rows = [{"account__person": person, "bucket": None, "last_day": last,
-             "length": length, "first": first}
-            for person, (length, first, last) in longest.items()]
-    return _qualifiers_from_rows(badge, rows, window, lambda r: (
-        Decimal(r["length"]), {"streak_days": r["length"], "from": r["first"],
-                               "to": r["last_day"]}))
+    rows = [
+        {
+            "account__person": person,
+            "bucket": None,
+            "last_day": last,
+            "length": length,
+            "first": first,
+        }
+        for person, (length, first, last) in longest.items()
+    ]
+    return _qualifiers_from_rows(
+        badge,
+        rows,
+        window,
+        lambda r: (
+            Decimal(r["length"]),
+            {"streak_days": r["length"], "from": r["first"], "to": r["last_day"]},
+        ),
+    )
 
 
 def _to_date(value: Any) -> dt.date:
@@ -306,16 +360,31 @@ def _to_date(value: Any) -> dt.date:
 def _first(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
     rows = _facts(None).values("account__person").annotate(first=Min("day")).order_by()
     (tier,) = badge.tiers
-    return [Qualifier(person_id=r["account__person"], tier=tier, period_start=ALL_TIME[0],
-                      period_end=ALL_TIME[1], last_day=r["first"],
-                      evidence={"first_day": r["first"].isoformat()}) for r in rows]
+    return [
+        Qualifier(
+            person_id=r["account__person"],
+            tier=tier,
+            period_start=ALL_TIME[0],
+            period_end=ALL_TIME[1],
+            last_day=r["first"],
+            evidence={"first_day": r["first"].isoformat()},
+        )
+        for r in rows
+    ]
 
 
-KINDS = {K.THRESHOLD: _threshold, K.BREADTH: _threshold, K.RATIO: _ratio, K.RANK: _rank,
-         K.STREAK: _streak, K.FIRST: _first}
+KINDS = {
+    K.THRESHOLD: _threshold,
+    K.BREADTH: _threshold,
+    K.RATIO: _ratio,
+    K.RANK: _rank,
+    K.STREAK: _streak,
+    K.FIRST: _first,
+}
 
 
-def qualifiers(badge: Badge, *, today: dt.date,
-               changed: tuple[dt.date, dt.date] | None = None) -> list[Qualifier]:
+def qualifiers(
+    badge: Badge, *, today: dt.date, changed: tuple[dt.date, dt.date] | None = None
+) -> list[Qualifier]:
     """Everyone who meets each tier of the badge now, over the days in scope."""
     return KINDS[badge.kind](badge, scope(badge, today=today, changed=changed), today)

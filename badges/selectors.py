@@ -18,16 +18,20 @@ class HeldTitle:
 
 def titles_held(person: Person) -> list[HeldTitle]:
     """Titles from badges the person holds now, newest first, then highest tier."""
-    awards = (Award.objects.filter(person=person, revoked_at__isnull=True)
-              .exclude(badge__title="").select_related("badge"))
+    awards = (
+        Award.objects.filter(person=person, revoked_at__isnull=True)
+        .exclude(badge__title="")
+        .select_related("badge")
+    )
     best: dict[int, Award] = {}
     for award in awards:
         current = best.get(award.badge_id)
         if current is None or (award.granted_at, TIERS.index(award.tier)) > (
-                current.granted_at, TIERS.index(current.tier)):
+            current.granted_at,
+            TIERS.index(current.tier),
+        ):
             best[award.badge_id] = award
-    ordered = sorted(best.values(), key=lambda a: (a.granted_at, TIERS.index(a.tier)),
-                     reverse=True)
+    ordered = sorted(best.values(), key=lambda a: (a.granted_at, TIERS.index(a.tier)), reverse=True)
     return [HeldTitle(a.badge, a.tier, a) for a in ordered]
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from leaderboard.models import Person
@@ -44,8 +45,11 @@ def _key(badge: Badge, person_id: int, tier: str, start: dt.date, end: dt.date) 
 
 
 def evaluate_badge(
-    *, badge: Badge, changed: tuple[dt.date, dt.date] | None = None,
-    now: dt.datetime | None = None, dry_run: bool = False,
+    *,
+    badge: Badge,
+    changed: tuple[dt.date, dt.date] | None = None,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
 ) -> Outcome:
     """Bring one badge's awards in line with the facts for the periods in scope."""
     now = now or timezone.now()
@@ -54,8 +58,10 @@ def evaluate_badge(
     if badge.policy == Badge.Policy.HOLDER:
         changed = None  # who holds it now depends on every period
     today = now.date()
-    found = {_key(badge, q.person_id, q.tier, q.period_start, q.period_end): q
-             for q in rules.qualifiers(badge, today=today, changed=changed)}
+    found = {
+        _key(badge, q.person_id, q.tier, q.period_start, q.period_end): q
+        for q in rules.qualifiers(badge, today=today, changed=changed)
+    }
     window = rules.scope(badge, today=today, changed=changed)
     existing_awards = Award.objects.filter(badge=badge).order_by("granted_at")
     if badge.periodic and window:
@@ -83,44 +89,59 @@ def evaluate_badge(
     if badge.policy != Badge.Policy.PERMANENT:
         for key, award in existing.items():
             if award.active and key not in found:
-                award.revoked_reason = NO_LONGER if badge.policy == Badge.Policy.LIVE else (
-                    PASSED_ON)
+                award.revoked_reason = (
+                    NO_LONGER if badge.policy == Badge.Policy.LIVE else (PASSED_ON)
+                )
                 outcome.revoked.append(award)
     if not dry_run:
         _apply(badge, outcome, now, holds)
     return outcome
 
 
-def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:  # noqa: ANN001
+def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:
     with transaction.atomic():
         Award.objects.bulk_create(
-            [Award(person_id=q.person_id, badge=badge, tier=q.tier, period_start=q.period_start,
-                   period_end=q.period_end, granted_at=now, evidence=q.evidence,
-                   quiet=q.last_day < now.date() - QUIET_AFTER,
-                   revoked_at=None if holds(q) else now,
-                   revoked_reason="" if holds(q) else PASSED_ON)
-             for q in outcome.granted],
-            ignore_conflicts=True, batch_size=1000,
+            [
+                Award(
+                    person_id=q.person_id,
+                    badge=badge,
+                    tier=q.tier,
+                    period_start=q.period_start,
+                    period_end=q.period_end,
+                    granted_at=now,
+                    evidence=q.evidence,
+                    quiet=q.last_day < now.date() - QUIET_AFTER,
+                    revoked_at=None if holds(q) else now,
+                    revoked_reason="" if holds(q) else PASSED_ON,
+                )
+                for q in outcome.granted
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
         )
         for award in outcome.revoked:
             award.revoked_at = now
         for award in outcome.restored:
             award.revoked_at, award.revoked_reason = None, ""
-        Award.objects.bulk_update([*outcome.revoked, *outcome.restored],
-                                  ["revoked_at", "revoked_reason"], batch_size=1000)
+        Award.objects.bulk_update(
+            [*outcome.revoked, *outcome.restored], ["revoked_at", "revoked_reason"], batch_size=1000
+        )
         if outcome.revoked:
             _clear_lost_titles(badge)
 
 
 def _clear_lost_titles(badge: Badge) -> None:
     """A title goes when the last award behind it is revoked."""
-    DisplayedTitle.objects.filter(badge=badge).exclude(
-        person__awards__badge=badge, person__awards__revoked_at__isnull=True
-    ).delete()
+    still_held = Award.objects.filter(
+        badge=badge, person=OuterRef("person"), revoked_at__isnull=True
+    )
+    DisplayedTitle.objects.filter(badge=badge).exclude(Exists(still_held)).delete()
 
 
 def evaluate_all(
-    *, changed: tuple[dt.date, dt.date] | None = None, now: dt.datetime | None = None,
+    *,
+    changed: tuple[dt.date, dt.date] | None = None,
+    now: dt.datetime | None = None,
     dry_run: bool = False,
 ) -> Outcome:
     """Evaluate every enabled, unretired badge (over all history when changed is None)."""
@@ -146,8 +167,11 @@ def preview_badge(*, badge: Badge, now: dt.datetime | None = None, sample: int =
         found = [q for q in found if q.period_start == latest]
     people = {q.person_id for q in found}
     by_tier = Counter(q.tier for q in {(q.person_id, q.tier): q for q in found}.values())
-    names = list(Person.objects.filter(pk__in=people).order_by("display_name")
-                 .values_list("display_name", flat=True)[:sample])
+    names = list(
+        Person.objects.filter(pk__in=people)
+        .order_by("display_name")
+        .values_list("display_name", flat=True)[:sample]
+    )
     return Preview(len(people), {t: by_tier[t] for t in rules.TIERS if t in by_tier}, names)
 
 

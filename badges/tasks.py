@@ -13,8 +13,9 @@ from .models import Badge
 @shared_task(name="badges.evaluate_changed")
 def evaluate_changed(start: str | None = None, end: str | None = None) -> int:
     """Re-evaluate badges for periods around changed days (all history without dates)."""
-    changed = (dt.date.fromisoformat(start), dt.date.fromisoformat(end)) if start and end else (
-        None)
+    changed = (
+        (dt.date.fromisoformat(start), dt.date.fromisoformat(end)) if start and end else (None)
+    )
     outcome = services.evaluate_all(changed=changed)
     return len(outcome.granted) + len(outcome.revoked) + len(outcome.restored)
 

@@ -35,12 +35,15 @@ class Ratio:
 
 
 RATIOS = {
-    "cache_read_share": Ratio("Cache-read share of input-side tokens", "cache_read",
-                              "input_side", volume="input_side"),
-    "output_per_input": Ratio("Output tokens per input-side token", "output", "input_side",
-                              volume="input_side"),
-    "cost_per_1k_output": Ratio("Cost (USD) per 1,000 output tokens", "cost", "output",
-                                scale=1000, volume="output"),
+    "cache_read_share": Ratio(
+        "Cache-read share of input-side tokens", "cache_read", "input_side", volume="input_side"
+    ),
+    "output_per_input": Ratio(
+        "Output tokens per input-side token", "output", "input_side", volume="input_side"
+    ),
+    "cost_per_1k_output": Ratio(
+        "Cost (USD) per 1,000 output tokens", "cost", "output", scale=1000, volume="output"
+    ),
 }
 
 
@@ -57,8 +60,9 @@ def aggregate(name: str, *, prefix: str = "", filter: Q | None = None) -> Aggreg
     if name == "total_tokens":
         return Sum(total_tokens(p), filter=filter, default=0)
     if name == "input_side":
-        return Sum(F(f"{p}input") + F(f"{p}cache_read") + F(f"{p}cache_write"), filter=filter,
-                   default=0)
+        return Sum(
+            F(f"{p}input") + F(f"{p}cache_read") + F(f"{p}cache_write"), filter=filter, default=0
+        )
     if name == "cost":
         return Sum(f"{p}cost", filter=filter)
     if name == "active_days":

@@ -32,9 +32,7 @@ def month_of(day: dt.date) -> Period:
 def standings(*, period: Period) -> QuerySet[Person]:
     """People with usage in the period, ranked by total tokens (ties share a rank)."""
     prefix = "accounts__usage__"
-    in_period = Q(accounts__usage__day__range=(period.start, period.end)) & metrics.counted(
-        prefix
-    )
+    in_period = Q(accounts__usage__day__range=(period.start, period.end)) & metrics.counted(prefix)
     return (
         Person.objects.select_related("team")
         .annotate(

@@ -176,8 +176,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "queue-due-pulls": {"task": "ingest.queue_due_pulls", "schedule": 300.0},
     # The nightly full pass over all history (after each ingest, only changed days are).
-    "badges-nightly": {"task": "badges.evaluate_changed",
-                       "schedule": crontab(hour=3, minute=15)},
+    "badges-nightly": {"task": "badges.evaluate_changed", "schedule": crontab(hour=3, minute=15)},
 }
 # A pull re-fetches this many recent days (providers revise them) and, on its first run,
 # this many days of history.

@@ -21,26 +21,38 @@ class Usage:
         self.source = Source.objects.create(name="test-source", provider="openai")
         self.accounts: dict[int, object] = {}
 
-    def __call__(self, person: Person, day: dt.date, *, source: Source | None = None,
-                 model: str = "gpt-5", **counts: int) -> None:
+    def __call__(
+        self,
+        person: Person,
+        day: dt.date,
+        *,
+        source: Source | None = None,
+        model: str = "gpt-5",
+        **counts: int,
+    ) -> None:
         account = self.accounts.get(person.pk) or AccountFactory(person=person)
         self.accounts[person.pk] = account
-        UsageFactFactory(account=account, source=source or self.source, day=day, model=model,
-                         **{"input": 0, "output": 0, **counts})
+        UsageFactFactory(
+            account=account,
+            source=source or self.source,
+            day=day,
+            model=model,
+            **{"input": 0, "output": 0, **counts},
+        )
 
 
 @pytest.fixture
-def usage(db) -> Usage:  # noqa: ANN001
+def usage(db) -> Usage:
     return Usage()
 
 
 @pytest.fixture
-def people(db) -> list[Person]:  # noqa: ANN001
+def people(db) -> list[Person]:
     return [PersonFactory(display_name=name) for name in ["Ada", "Ben", "Cy", "Di"]]
 
 
 @pytest.fixture
-def catalogue(db) -> dict[str, Badge]:  # noqa: ANN001
+def catalogue(db) -> dict[str, Badge]:
     """The default catalogue, as the data migration seeds it (tests that flush the database
     remove seeded rows, so put them back)."""
     migration = importlib.import_module("badges.migrations.0002_default_catalogue")

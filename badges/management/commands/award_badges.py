@@ -15,8 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--full", action="store_true", help="evaluate all history")
-        parser.add_argument("--dry-run", action="store_true", help="change nothing; say what "
-                            "would change")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="change nothing; say what would change"
+        )
 
     def handle(self, *args: object, **options: bool) -> None:
         today = timezone.now().date()
@@ -24,5 +25,7 @@ class Command(BaseCommand):
         outcome = evaluate_all(changed=changed, dry_run=options["dry_run"])
         verb = "would be" if options["dry_run"] else "were"
         scope = "all history" if options["full"] else f"periods since {changed[0]}"
-        self.stdout.write(f"Badges over {scope}: {len(outcome.granted)} awards {verb} granted, "
-                          f"{len(outcome.revoked)} revoked, {len(outcome.restored)} restored.")
+        self.stdout.write(
+            f"Badges over {scope}: {len(outcome.granted)} awards {verb} granted, "
+            f"{len(outcome.revoked)} revoked, {len(outcome.restored)} restored."
+        )

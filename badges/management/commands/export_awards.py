@@ -17,13 +17,23 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
 
     def handle(self, *args: object, **options: str) -> None:
-        awards = (Award.objects.filter(revoked_at__isnull=True)
-                  .order_by("person__email", "badge__slug", "period_start", "tier")
-                  .values_list("person__email", "badge__slug", "tier", "period_start",
-                               "period_end", "granted_at"))
-        rows = [dict(zip(COLUMNS, (email, slug, tier, start.isoformat(), end.isoformat(),
-                                   granted.isoformat()), strict=True))
-                for email, slug, tier, start, end, granted in awards]
+        awards = (
+            Award.objects.filter(revoked_at__isnull=True)
+            .order_by("person__email", "badge__slug", "period_start", "tier")
+            .values_list(
+                "person__email", "badge__slug", "tier", "period_start", "period_end", "granted_at"
+            )
+        )
+        rows = [
+            dict(
+                zip(
+                    COLUMNS,
+                    (email, slug, tier, start.isoformat(), end.isoformat(), granted.isoformat()),
+                    strict=True,
+                )
+            )
+            for email, slug, tier, start, end, granted in awards
+        ]
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, indent=2))
             return
