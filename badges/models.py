@@ -83,6 +83,8 @@ class Award(models.Model):
     evidence = models.JSONField(default=dict)
     # Granted for a period that ended more than two days earlier: no "new badge" notice.
     quiet = models.BooleanField(default=False)
+    # When its holder was first shown the "new badge" notice.
+    noticed_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=200, blank=True)
 

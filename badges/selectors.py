@@ -46,3 +46,82 @@ def displayed_title(person: Person) -> str:
             if title.badge == choice.badge:
                 return title.badge.title
     return held[0].badge.title if held else ""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a standings row shows of a person's badges: their title and badge icons."""
+
+    title: str
+    icons: list[tuple[str, str, str]]  # (icon, name, tier), best tier per badge
+
+
+def summaries(person_ids: list[int]) -> dict[int, Summary]:
+    """Titles and badge icons for many people in a constant number of queries."""
+    awards = (
+        Award.objects.filter(person__in=person_ids, revoked_at__isnull=True)
+        .select_related("badge")
+        .order_by("granted_at")
+    )
+    chosen = dict(
+        DisplayedTitle.objects.filter(person__in=person_ids).values_list("person_id", "badge_id")
+    )
+    best: dict[int, dict[int, Award]] = {}
+    for award in awards:
+        held = best.setdefault(award.person_id, {})
+        current = held.get(award.badge_id)
+        if current is None or (award.granted_at, TIERS.index(award.tier)) >= (
+            current.granted_at,
+            TIERS.index(current.tier),
+        ):
+            held[award.badge_id] = award
+    result = {}
+    for person_id in person_ids:
+        held = best.get(person_id, {})
+        titled = sorted(
+            (a for a in held.values() if a.badge.title),
+            key=lambda a: (a.granted_at, TIERS.index(a.tier)),
+            reverse=True,
+        )
+        default = titled[0].badge.title if titled else ""
+        if person_id not in chosen:
+            title = default
+        elif chosen[person_id] is None:
+            title = ""  # the person chose to display none
+        else:
+            choice = held.get(chosen[person_id])
+            title = choice.badge.title if choice and choice.badge.title else default
+        icons = [
+            (a.badge.icon, a.badge.name, a.tier)
+            for a in sorted(held.values(), key=lambda a: (-TIERS.index(a.tier), a.badge.name))
+        ]
+        result[person_id] = Summary(title, icons)
+    return result
+
+
+@dataclass(frozen=True)
+class BadgeGroup:
+    name: str
+    awards: list[Award]
+
+
+def badge_groups(person: Person) -> list[BadgeGroup]:
+    """A person's awards (current and past), grouped as the catalogue groups them."""
+    awards = (
+        Award.objects.filter(person=person)
+        .select_related("badge")
+        .order_by("badge__group", "badge__name", "-period_start", "-tier")
+    )
+    groups: dict[str, list[Award]] = {}
+    for award in awards:
+        groups.setdefault(award.badge.group, []).append(award)
+    return [BadgeGroup(name, items) for name, items in groups.items()]
+
+
+def new_awards(person: Person) -> list[Award]:
+    """Awards the person has not been told about yet (quiet ones never are)."""
+    return list(
+        Award.objects.filter(
+            person=person, noticed_at__isnull=True, quiet=False, revoked_at__isnull=True
+        ).select_related("badge")
+    )

@@ -184,3 +184,8 @@ def choose_title(*, person: Person, badge: Badge | None) -> DisplayedTitle:
             raise TitleError(f"{person} does not hold {badge.name}.")
     choice, _ = DisplayedTitle.objects.update_or_create(person=person, defaults={"badge": badge})
     return choice
+
+
+def mark_noticed(*, awards: list[Award], now: dt.datetime | None = None) -> None:
+    """The holder has seen the "new badge" notice for these awards."""
+    Award.objects.filter(pk__in=[a.pk for a in awards]).update(noticed_at=now or timezone.now())

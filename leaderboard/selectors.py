@@ -6,47 +6,22 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, IntegerField, Max, Q, QuerySet, Sum, Window
-from django.db.models.functions import Cast, Rank
+from django.db.models import Count, IntegerField, Max, QuerySet, Sum
+from django.db.models.functions import Cast
 
-from . import metrics
-from .models import Person, UsageFact
-
-
-@dataclass(frozen=True)
-class Period:
-    """An inclusive range of UTC days with a label."""
-
-    start: dt.date
-    end: dt.date
-    label: str
+from .metrics import aggregate
+from .models import Account, Board, Person, UsageFact
+from .standings import Period, Scope, period_of, ranked
 
 
 def month_of(day: dt.date) -> Period:
     """The calendar month that contains day."""
-    start = day.replace(day=1)
-    next_month = (start + dt.timedelta(days=32)).replace(day=1)
-    return Period(start, next_month - dt.timedelta(days=1), start.strftime("%B %Y"))
+    return period_of(Board.Period.MONTH, day)
 
 
 def standings(*, period: Period) -> QuerySet[Person]:
     """People with usage in the period, ranked by total tokens (ties share a rank)."""
-    prefix = "accounts__usage__"
-    in_period = Q(accounts__usage__day__range=(period.start, period.end)) & metrics.counted(prefix)
-    return (
-        Person.objects.select_related("team")
-        .annotate(
-            total_tokens=metrics.aggregate("total_tokens", prefix=prefix, filter=in_period),
-            cost=metrics.aggregate("cost", prefix=prefix, filter=in_period),
-            cost_estimated=Max(
-                Cast("accounts__usage__cost_estimated", output_field=IntegerField()),
-                filter=in_period,
-            ),
-        )
-        .filter(total_tokens__gt=0)
-        .annotate(rank=Window(Rank(), order_by=F("total_tokens").desc()))
-        .order_by("rank", "display_name")
-    )
+    return ranked(Scope(lens=Board.Lens.TOTAL_TOKENS, period=period)).select_related("team")
 
 
 MICRODOLLAR = Decimal("0.000001")
@@ -111,4 +86,40 @@ def unpriced_models() -> list[str]:
         .values_list("model", flat=True)
         .distinct()
         .order_by("model")
+    )
+
+
+@dataclass(frozen=True)
+class UnownedUsage:
+    source: str
+    tokens: int
+    cost: Decimal | None
+    accounts: int
+
+
+def unowned_usage(*, start: dt.date, end: dt.date) -> list[UnownedUsage]:
+    """Usage no person owns (unattributed or unmatched), per source, over [start, end]."""
+    rows = (
+        UsageFact.objects.filter(day__range=(start, end), account__person__isnull=True)
+        .values("source__name")
+        .annotate(
+            tokens=aggregate("total_tokens"),
+            cost_sum=Sum("cost"),
+            accounts=Count("account", distinct=True),
+        )
+        .order_by("-tokens")
+    )
+    return [
+        UnownedUsage(r["source__name"], int(r["tokens"]), r["cost_sum"], r["accounts"])
+        for r in rows
+    ]
+
+
+def unmatched_accounts() -> QuerySet[Account]:
+    """Accounts with usage but no person, biggest first."""
+    return (
+        Account.objects.filter(person__isnull=True)
+        .annotate(tokens=aggregate("total_tokens", prefix="usage__"), last_day=Max("usage__day"))
+        .filter(tokens__gt=0)
+        .order_by("-tokens")
     )

@@ -6,13 +6,18 @@ from django.urls import include, path
 from . import views
 
 leaderboard_patterns = [
-    path("", views.standings, name="standings"),
+    path("", views.boards, name="boards"),
+    path("boards/<slug:slug>/", views.board, name="board"),
+    path("people/<int:person_id>/", views.person, name="person"),
+    path("teams/<int:team_id>/", views.team, name="team"),
+    path("manage/unattributed/", views.unattributed, name="unattributed"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/demo/", views.demo_sign_in, name="demo-sign-in"),
 ]
 
 urlpatterns = [
     path("", include((leaderboard_patterns, "leaderboard"))),
+    path("", include("badges.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
 ]

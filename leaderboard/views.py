@@ -11,20 +11,271 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
-from . import selectors, services
-from .models import Person
+from . import charts, history, selectors, services
+from .boards import boards_visible
+from .models import Board, BoardSnapshot, Person, Team
+from .standings import Ranking, Scope, daily_totals, period_of, unit_of
 
 PAGE_SIZE = 50
+HISTORY_PERIODS = [
+    Board.Period.WEEK,
+    Board.Period.MONTH,
+    Board.Period.QUARTER,
+    Board.Period.ALL_TIME,
+]
+
+
+def _me(request: HttpRequest) -> Person | None:
+    return getattr(request.user, "person", None)
+
+
+def _int(value: str | None, default: int, *, low: int = 0, high: int = 10_000) -> int:
+    try:
+        return max(low, min(high, int(value or default)))
+    except ValueError:
+        return default
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    return render(request, "leaderboard/unavailable.html", status=503)
 
 
 @require_GET
-def standings(request: HttpRequest) -> HttpResponse:
-    period = selectors.month_of(timezone.now().date())
-    page = Paginator(selectors.standings(period=period), PAGE_SIZE).get_page(
-        request.GET.get("page")
+def boards(request: HttpRequest) -> HttpResponse:
+    if not boards_visible():
+        return _unavailable(request)
+    me, today = _me(request), timezone.now().date()
+    cards = []
+    for board in Board.objects.exclude(status=Board.Status.RETIRED).prefetch_related(
+        "teams", "sources"
+    ):
+        as_of = board.paused_at.date() if board.paused_at else None
+        period = period_of(board.period, as_of or today)
+        ranking = Ranking(Scope.of_board(board, lens=board.metric, period=period, as_of=as_of))
+        mine = ranking.positions([me.pk]).get(me.pk) if me else None
+        cards.append(
+            {
+                "board": board,
+                "period": period,
+                "top": ranking.page(limit=3),
+                "mine": mine,
+                "count": ranking.count() if mine else 0,
+                "unit": unit_of(board.metric),
+            }
+        )
+    archived = Board.objects.filter(
+        status=Board.Status.RETIRED, retired_view=Board.RetiredView.ARCHIVE
     )
-    return render(request, "leaderboard/standings.html", {"period": period, "page": page})
+    return render(request, "leaderboard/boards.html", {"cards": cards, "archived": archived})
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def board(request: HttpRequest, slug: str) -> HttpResponse:
+    board = get_object_or_404(Board.objects.prefetch_related("teams", "sources"), slug=slug)
+    if not boards_visible():
+        return _unavailable(request)
+    if board.status == Board.Status.RETIRED:
+        if board.retired_view == Board.RetiredView.HIDDEN:
+            raise Http404("This board is retired.")
+        snapshot = BoardSnapshot.objects.filter(board=board).latest()
+        return render(
+            request,
+            "leaderboard/archive.html",
+            {"board": board, "snapshot": snapshot, "unit": unit_of(snapshot.lens)},
+        )
+    lens = (
+        request.GET.get("lens") if request.GET.get("lens") in Board.Lens.values else (board.metric)
+    )
+    back = _int(request.GET.get("back"), 0, high=520)
+    as_of = board.paused_at.date() if board.paused_at else None
+    today = as_of or timezone.now().date()
+    period = period_of(board.period, today, back)
+    team = (
+        Team.objects.filter(pk=request.GET.get("team")).first()
+        if request.GET.get("team", "").isdigit()
+        else None
+    )
+    search = request.GET.get("q", "").strip()[:100]
+    scope = Scope.of_board(board, lens=lens, period=period, team=team, as_of=as_of)
+    ranking = Ranking(scope)
+    total = ranking.count(search)
+    page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = ranking.page(
+        offset=page.start_index() - 1 if total else 0, limit=PAGE_SIZE, search=search
+    )
+    me = _me(request)
+    mine = ranking.positions([me.pk]).get(me.pk) if me else None
+    everyone = ranking.count() if mine else 0
+    previous = (
+        Ranking(
+            Scope.of_board(
+                board,
+                lens=lens,
+                period=period_of(board.period, today, back + 1),
+                team=team,
+                as_of=as_of,
+            )
+        ).positions([r.person_id for r in rows])
+        if board.period != Board.Period.ALL_TIME
+        else {}
+    )
+    context = {
+        "board": board,
+        "lens": lens,
+        "lenses": Board.Lens.choices,
+        "unit": unit_of(lens),
+        "period": period,
+        "back": back,
+        "team": team,
+        "teams": _board_teams(board),
+        "q": search,
+        "rows": rows,
+        "page": page,
+        "total": total,
+        "changes": _changes(rows, previous, all_time=board.period == Board.Period.ALL_TIME),
+        "sparklines": daily_totals([r.person_id for r in rows], period, sources=scope.sources),
+        "mine": mine,
+        "mine_on_page": mine and any(r.person_id == mine.person_id for r in rows),
+        "percentile": round(100 * mine.rank / everyone, 1) if mine and everyone else None,
+        "ratio_lens": lens == Board.Lens.CACHE_READ_SHARE,
+    }
+    template = "leaderboard/board.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#standings"
+    return render(request, template, context)
+
+
+def _changes(rows: list, previous: dict, *, all_time: bool) -> dict[int, tuple[str, str, str]]:
+    """Rank movement against the previous period: (class, text, description)."""
+    if all_time:
+        return {}
+    changes = {}
+    for row in rows:
+        before = previous.get(row.person_id)
+        if before is None:
+            changes[row.person_id] = ("new", "new", "not ranked in the previous period")
+        elif before.rank > row.rank:
+            changes[row.person_id] = ("up", f"▲ {before.rank - row.rank}", f"up from {before.rank}")
+        elif before.rank < row.rank:
+            changes[row.person_id] = (
+                "down",
+                f"▼ {row.rank - before.rank}",
+                f"down from {before.rank}",
+            )
+        else:
+            changes[row.person_id] = ("same", "=", "same rank as the previous period")
+    return changes
+
+
+def _board_teams(board: Board) -> list[Team]:
+    chosen = list(board.teams.all())
+    return chosen or list(Team.objects.order_by("name"))
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def person(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_object_or_404(Person.objects.select_related("team", "manager"), pk=person_id)
+    is_owner = person.user_id is not None and person.user_id == request.user.pk
+    if not boards_visible() and not is_owner:
+        return _unavailable(request)
+    today = timezone.now().date()
+    kind = (
+        request.GET.get("period")
+        if request.GET.get("period") in HISTORY_PERIODS
+        else (Board.Period.MONTH)
+    )
+    period = period_of(kind, today)
+    chart_period = (
+        period if kind != Board.Period.ALL_TIME else period_of(Board.Period.QUARTER, today)
+    )
+    by = "model" if request.GET.get("by") == "model" else "source"
+    days = history.daily(people=[person.pk], period=chart_period, by=by)
+    ranked_boards = list(Board.objects.filter(status=Board.Status.ACTIVE))
+    rank_board = next(
+        (b for b in ranked_boards if b.slug == request.GET.get("board")),
+        ranked_boards[0] if ranked_boards else None,
+    )
+    context = {
+        "person": person,
+        "is_owner": is_owner,
+        "kind": kind,
+        "periods": HISTORY_PERIODS,
+        "period": period,
+        "by": by,
+        "totals": history.totals(people=[person.pk], period=period),
+        "boards": ranked_boards,
+        "rank_board": rank_board,
+        "charts": {
+            "tokens": charts.tokens_by_day(days),
+            "cost": charts.cost_by_day(days),
+            "cache": charts.cache_share_by_day(days),
+            "rank": charts.rank_over_time(
+                history.rank_history(person=person, board=rank_board, today=today)
+            )
+            if rank_board
+            else None,
+        },
+        "chart_period": chart_period,
+    }
+    template = "leaderboard/person.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#history"
+    return render(request, template, context)
+
+
+@require_GET
+def team(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = get_object_or_404(Team, pk=team_id)
+    if not boards_visible():
+        return _unavailable(request)
+    today = timezone.now().date()
+    kind = (
+        request.GET.get("period")
+        if request.GET.get("period") in HISTORY_PERIODS
+        else (Board.Period.MONTH)
+    )
+    period = period_of(kind, today)
+    ranking = Ranking(Scope(lens=Board.Lens.TOTAL_TOKENS, period=period, teams=(team.pk,)))
+    members = team.members.values_list("pk", flat=True)
+    chart_period = (
+        period if kind != Board.Period.ALL_TIME else period_of(Board.Period.QUARTER, today)
+    )
+    return render(
+        request,
+        "leaderboard/team.html",
+        {
+            "team": team,
+            "kind": kind,
+            "periods": HISTORY_PERIODS,
+            "period": period,
+            "rows": ranking.page(limit=500),
+            "size": team.members.count(),
+            "totals": history.totals(people=members, period=period),
+            "chart": charts.tokens_by_day(history.daily(people=members, period=chart_period)),
+            "chart_period": chart_period,
+        },
+    )
+
+
+@require_GET
+def unattributed(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_staff:
+        raise Http404
+    today = timezone.now().date()
+    period = period_of(Board.Period.MONTH, today)
+    return render(
+        request,
+        "leaderboard/unattributed.html",
+        {
+            "period": period,
+            "unowned": selectors.unowned_usage(start=period.start, end=period.end),
+            "accounts": selectors.unmatched_accounts()[:100],
+        },
+    )
 
 
 def _database_ok() -> bool:

@@ -1,8 +1,9 @@
-"""Readable numbers: 281.0B tokens, $1,234.56."""
+"""Readable numbers (281.0B tokens, $1,234.56, 61.2%) and tiny server-drawn sparklines."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django import template
 
@@ -28,3 +29,35 @@ def usd(value: Decimal | None) -> str:
     if value is None:
         return "n/a"
     return f"${Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+
+
+@register.filter
+def share(value: float | Decimal | None) -> str:
+    return "n/a" if value is None else f"{Decimal(str(value)) * 100:.1f}%"
+
+
+@register.filter
+def in_unit(value: Any, unit: str) -> str:
+    """A lens value in its unit."""
+    if unit == "usd":
+        return usd(value)
+    if unit == "share":
+        return share(value)
+    if unit in {"days", "count"}:
+        return "n/a" if value is None else f"{int(value):,}"
+    return tokens(None if value is None else int(value))
+
+
+@register.filter
+def sparkline(values: list[int] | None) -> str:
+    """Points for an SVG polyline in a 100 x 24 box."""
+    if not values:
+        return ""
+    top = max(values) or 1
+    step = 100 / max(1, len(values) - 1)
+    return " ".join(f"{i * step:.1f},{23 - 22 * v / top:.1f}" for i, v in enumerate(values))
+
+
+@register.filter
+def lookup(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    return (mapping or {}).get(key)

@@ -1,0 +1,45 @@
+"""Badge fragments for the leaderboard's pages (the leaderboard app never imports badges)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from leaderboard.models import Person
+
+from .. import selectors, services
+
+register = template.Library()
+
+
+@register.simple_tag
+def badge_summaries(rows: list[Any]) -> dict[int, selectors.Summary]:
+    """{person_id: Summary} for the people of a standings page."""
+    return selectors.summaries([row.person_id for row in rows])
+
+
+@register.filter
+def summary_of(summaries: dict[int, selectors.Summary], person_id: int) -> Any:
+    return summaries.get(person_id)
+
+
+@register.inclusion_tag("badges/_person_badges.html", takes_context=True)
+def person_badges(context: dict[str, Any], person: Person) -> dict[str, Any]:
+    """A person's badges grouped, their title (the owner may change it), and, for the owner,
+    each new badge once: showing the notice marks it seen."""
+    request = context["request"]
+    is_owner = getattr(request.user, "pk", None) is not None and person.user_id == request.user.pk
+    notices = selectors.new_awards(person) if is_owner else []
+    if notices:
+        services.mark_noticed(awards=notices)
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "person": person,
+        "is_owner": is_owner,
+        "groups": selectors.badge_groups(person),
+        "titles": selectors.titles_held(person),
+        "title": selectors.displayed_title(person),
+        "notices": notices,
+    }

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "badges"
+
+urlpatterns = [
+    path("people/<int:person_id>/title/", views.choose_title, name="choose-title"),
+]

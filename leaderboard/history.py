@@ -1,0 +1,104 @@
+"""Reads for a person's or a team's history: daily usage and rank over time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+
+from . import metrics
+from .models import Board, Person, Team, UsageFact
+from .standings import Period, Ranking, Scope, period_of
+
+
+@dataclass(frozen=True)
+class Day:
+    day: dt.date
+    key: str  # the source or model
+    tokens: int
+    cost: Decimal | None
+    cache_read: int
+    input_side: int
+
+
+def _facts(*, people: QuerySet[Person] | list[int], period: Period) -> QuerySet[UsageFact]:
+    return UsageFact.objects.filter(
+        metrics.counted(), account__person__in=people, day__range=(period.start, period.end)
+    )
+
+
+def daily(*, people: QuerySet[Person] | list[int], period: Period, by: str = "source") -> list[Day]:
+    """Usage per day and source (or model), oldest first."""
+    key = "source__name" if by == "source" else "model"
+    rows = (
+        _facts(people=people, period=period)
+        .values("day", key)
+        .annotate(
+            tokens=metrics.aggregate("total_tokens"),
+            cost=Sum("cost"),
+            cache_read_sum=metrics.aggregate("cache_read"),
+            input_side=metrics.aggregate("input_side"),
+        )
+        .order_by("day", key)
+    )
+    return [
+        Day(
+            r["day"],
+            r[key],
+            int(r["tokens"]),
+            r["cost"],
+            int(r["cache_read_sum"]),
+            int(r["input_side"]),
+        )
+        for r in rows
+    ]
+
+
+def totals(*, people: QuerySet[Person] | list[int], period: Period) -> dict[str, Any]:
+    """Totals over the period: every metric the boards use."""
+    names = [
+        "total_tokens",
+        "input",
+        "cache_read",
+        "cache_write",
+        "output",
+        "requests",
+        "cost",
+        "active_days",
+        "models",
+    ]
+    values = _facts(people=people, period=period).aggregate(
+        **{f"m_{n}": metrics.aggregate(n) for n in names}
+    )
+    result = {n: values[f"m_{n}"] for n in names}
+    result["cache_read_share"] = metrics.ratio_value(
+        "cache_read_share",
+        {
+            "cache_read": result["cache_read"],
+            "input_side": result["input"] + result["cache_read"] + result["cache_write"],
+        },
+    )
+    return result
+
+
+def rank_history(
+    *, person: Person, board: Board, today: dt.date, periods: int = 12
+) -> list[tuple[str, int | None]]:
+    """The person's rank on the board in each of the last periods (None: not ranked)."""
+    points = []
+    for back in reversed(range(periods)):
+        period = period_of(board.period, today, back)
+        row = (
+            Ranking(Scope.of_board(board, lens=board.metric, period=period))
+            .positions([person.pk])
+            .get(person.pk)
+        )
+        points.append((period.start.isoformat(), row.rank if row else None))
+    return points
+
+
+def team_members(team: Team) -> QuerySet[Person]:
+    return team.members.all()

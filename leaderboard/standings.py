@@ -1,0 +1,279 @@
+"""Reads for boards: periods, lenses and rankings, computed in SQL.
+
+A ranking ranks everyone in scope with one window function; paging, search and "where is
+this person" read from that ranked set, so ranks are the same whatever is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, FloatField, IntegerField, Max, Q, QuerySet, Window
+from django.db.models.functions import Cast, NullIf, Rank
+
+from . import metrics
+from .models import Board, Person, Team, UsageFact
+
+ALL_TIME_START = dt.date(2000, 1, 1)
+PREFIX = "accounts__usage__"
+Lens = Board.Lens
+LENS_UNITS = {
+    Lens.COST: "usd",
+    Lens.CACHE_READ_SHARE: "share",
+    Lens.ACTIVE_DAYS: "days",
+    Lens.REQUESTS: "count",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of UTC days with a label."""
+
+    start: dt.date
+    end: dt.date
+    label: str
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    return dt.date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def period_of(kind: str, today: dt.date, back: int = 0) -> Period:
+    """The period of this kind containing today, or `back` periods before it."""
+    if kind == Board.Period.DAY:
+        day = today - dt.timedelta(days=back)
+        return Period(day, day, day.strftime("%a %d %b %Y"))
+    if kind == Board.Period.WEEK:
+        start = today - dt.timedelta(days=today.weekday() + 7 * back)
+        end = start + dt.timedelta(days=6)
+        year, week, _ = start.isocalendar()
+        return Period(start, end, f"Week {week}, {year} ({start:%d %b}–{end:%d %b})")
+    if kind == Board.Period.MONTH:
+        start = _add_months(today.replace(day=1), -back)
+        return Period(start, _add_months(start, 1) - dt.timedelta(days=1), f"{start:%B %Y}")
+    if kind == Board.Period.QUARTER:
+        first = _add_months(today.replace(day=1), -((today.month - 1) % 3) - 3 * back)
+        quarter = (first.month - 1) // 3 + 1
+        return Period(
+            first, _add_months(first, 3) - dt.timedelta(days=1), f"Q{quarter} {first.year}"
+        )
+    return Period(ALL_TIME_START, today, "All time")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who and what a ranking covers."""
+
+    lens: str
+    period: Period
+    teams: tuple[int, ...] = ()
+    sources: tuple[int, ...] = ()
+    min_activity: int = 0
+    ratio_min_volume: int = 0
+    as_of: dt.date | None = None  # a paused board counts no day after its pause
+
+    @classmethod
+    def of_board(
+        cls,
+        board: Board,
+        *,
+        lens: str,
+        period: Period,
+        team: Team | None = None,
+        as_of: dt.date | None = None,
+    ) -> Scope:
+        teams = tuple(t.pk for t in board.teams.all())
+        if team is not None:
+            teams = (team.pk,) if not teams or team.pk in teams else (-1,)
+        return cls(
+            lens=lens,
+            period=period,
+            teams=teams,
+            sources=tuple(s.pk for s in board.sources.all()),
+            min_activity=board.min_activity,
+            ratio_min_volume=board.ratio_min_volume if lens == Lens.CACHE_READ_SHARE else 0,
+            as_of=as_of,
+        )
+
+
+def _in_scope(scope: Scope, prefix: str = PREFIX) -> Q:
+    end = min(scope.period.end, scope.as_of) if scope.as_of else scope.period.end
+    condition = Q(**{f"{prefix}day__range": (scope.period.start, end)}) & metrics.counted(prefix)
+    if scope.sources:
+        condition &= Q(**{f"{prefix}source__in": scope.sources})
+    return condition
+
+
+def _lens_value(lens: str, where: Q) -> Any:
+    if lens == Lens.CACHE_READ_SHARE:
+        return Cast(metrics.aggregate("cache_read", prefix=PREFIX, filter=where), FloatField()) / (
+            NullIf(
+                Cast(metrics.aggregate("input_side", prefix=PREFIX, filter=where), FloatField()),
+                0.0,
+            )
+        )
+    return metrics.aggregate(lens, prefix=PREFIX, filter=where)
+
+
+def ranked(scope: Scope) -> QuerySet[Person]:
+    """Everyone in scope with usage, annotated with value, totals and rank (ties share)."""
+    where = _in_scope(scope)
+    people = Person.objects.all()
+    if scope.teams:
+        people = people.filter(team__in=scope.teams)
+    people = people.annotate(
+        total_tokens=metrics.aggregate("total_tokens", prefix=PREFIX, filter=where),
+        cost=metrics.aggregate("cost", prefix=PREFIX, filter=where),
+        cost_estimated=Max(Cast(f"{PREFIX}cost_estimated", IntegerField()), filter=where),
+        value=_lens_value(scope.lens, where),
+    ).filter(total_tokens__gt=0, total_tokens__gte=scope.min_activity)
+    if scope.lens == Lens.CACHE_READ_SHARE:
+        people = people.annotate(
+            input_side=metrics.aggregate("input_side", prefix=PREFIX, filter=where)
+        ).filter(input_side__gte=max(scope.ratio_min_volume, 1))
+    if scope.lens == Lens.COST:
+        people = people.filter(value__isnull=False)
+    return people.annotate(rank=Window(Rank(), order_by=F("value").desc())).order_by(
+        "rank", "display_name"
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    person_id: int
+    name: str
+    team_id: int | None
+    team: str
+    user_id: int | None
+    value: Any
+    total_tokens: int
+    cost: Decimal | None
+    cost_estimated: bool
+
+
+COLUMNS = [
+    "rank",
+    "id",
+    "display_name",
+    "team_id",
+    "team_name",
+    "user_id",
+    "value",
+    "total_tokens",
+    "cost",
+    "cost_estimated",
+]
+
+
+class Ranking:
+    """A scope's ranking, read a page or a person at a time."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        inner = ranked(scope).values(
+            *COLUMNS[1:5],
+            "user_id",
+            "value",
+            "total_tokens",
+            "cost",
+            "cost_estimated",
+            "rank",
+            team_name=F("team__name"),
+        )
+        self._sql, self._params = inner.query.sql_with_params()
+
+    def _select(self, tail: str, params: Iterable[Any] = ()) -> list[tuple]:
+        columns = ", ".join(f"r.{c}" for c in COLUMNS)
+        sql = f"SELECT {columns} FROM ({self._sql}) r {tail}"  # noqa: S608 - compiled by Django
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self._params, *params])
+            return cursor.fetchall()
+
+    def _rows(self, raw: list[tuple]) -> list[Row]:
+        cost_field = UsageFact._meta.get_field("cost")
+        rows = []
+        for rank, pk, name, team_id, team, user_id, value, total, cost, estimated in raw:
+            if cost is not None and not isinstance(cost, Decimal):
+                cost = cost_field.to_python(cost)
+            if self.scope.lens == Lens.COST and value is not None:
+                value = cost_field.to_python(value)
+            rows.append(
+                Row(
+                    rank,
+                    pk,
+                    name,
+                    team_id,
+                    team or "",
+                    user_id,
+                    value,
+                    int(total),
+                    cost,
+                    bool(estimated),
+                )
+            )
+        return rows
+
+    @staticmethod
+    def _search(search: str) -> tuple[str, list[str]]:
+        if not search:
+            return "", []
+        escaped = search.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return "WHERE UPPER(r.display_name) LIKE %s ESCAPE '\\'", [f"%{escaped}%"]
+
+    def count(self, search: str = "") -> int:
+        where, params = self._search(search)
+        sql = f"SELECT COUNT(*) FROM ({self._sql}) r {where}"  # noqa: S608 - compiled by Django
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self._params, *params])
+            return cursor.fetchone()[0]
+
+    def page(self, *, offset: int = 0, limit: int = 50, search: str = "") -> list[Row]:
+        where, params = self._search(search)
+        return self._rows(
+            self._select(
+                f"{where} ORDER BY r.rank, r.display_name, r.id LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            )
+        )
+
+    def positions(self, person_ids: Iterable[int]) -> dict[int, Row]:
+        ids = list(person_ids)
+        if not ids:
+            return {}
+        marks = ", ".join(["%s"] * len(ids))
+        return {
+            row.person_id: row for row in self._rows(self._select(f"WHERE r.id IN ({marks})", ids))
+        }
+
+
+def daily_totals(
+    person_ids: Iterable[int], period: Period, *, sources: tuple[int, ...] = (), last_days: int = 31
+) -> dict[int, list[int]]:
+    """Total tokens per day for each person over the period's last days (for sparklines)."""
+    start = max(period.start, period.end - dt.timedelta(days=last_days - 1))
+    facts = UsageFact.objects.filter(
+        metrics.counted(), account__person__in=list(person_ids), day__range=(start, period.end)
+    )
+    if sources:
+        facts = facts.filter(source__in=sources)
+    days = (period.end - start).days + 1
+    series: dict[int, list[int]] = {}
+    for row in (
+        facts.values("account__person", "day")
+        .annotate(tokens=metrics.aggregate("total_tokens"))
+        .order_by()
+    ):
+        values = series.setdefault(row["account__person"], [0] * days)
+        values[(row["day"] - start).days] = int(row["tokens"])
+    return series
+
+
+def unit_of(lens: str) -> str:
+    return LENS_UNITS.get(lens, "tokens")
