@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 import os
 
 import psycopg
@@ -8,7 +10,14 @@ from django.db import connection
 
 from ingest.providers.cursor import CursorAdapter
 from ingest.services import connect_provider
-from tests.factories import PersonFactory, TeamFactory, UserFactory
+from leaderboard.models import Board, Person, SiteSwitch, Source
+from tests.factories import (
+    AccountFactory,
+    PersonFactory,
+    TeamFactory,
+    UsageFactFactory,
+    UserFactory,
+)
 from tests.stubs import ADMIN_KEY, AnthropicStub, CursorStub, OpenAIStub
 
 
@@ -112,3 +121,50 @@ def claude_code_connection(db, anthropic_api):
 @pytest.fixture
 def cursor_connection(db, cursor_api):
     return connect("cursor-team", "cursor", cursor_api.base_url)
+
+
+class Usage:
+    """Writes usage facts for people on one shared source (or the one named)."""
+
+    def __init__(self) -> None:
+        self.source = Source.objects.create(name="test-source", provider="openai")
+        self.accounts: dict[int, object] = {}
+
+    def __call__(
+        self,
+        person: Person,
+        day: dt.date,
+        *,
+        source: Source | None = None,
+        model: str = "gpt-5",
+        **counts: int,
+    ) -> None:
+        account = self.accounts.get(person.pk) or AccountFactory(person=person)
+        self.accounts[person.pk] = account
+        UsageFactFactory(
+            account=account,
+            source=source or self.source,
+            day=day,
+            model=model,
+            **{"input": 0, "output": 0, **counts},
+        )
+
+
+@pytest.fixture
+def usage(db) -> Usage:
+    return Usage()
+
+
+@pytest.fixture
+def seeded_boards(db) -> dict[str, Board]:
+    """The four seeded boards (put back if a test that flushes the database removed them)."""
+    migration = importlib.import_module("leaderboard.migrations.0005_seed_boards")
+    for board in migration.BOARDS:
+        Board.objects.get_or_create(slug=board["slug"], defaults=board)
+    SiteSwitch.objects.get_or_create(id=1)
+    return {b.slug: b for b in Board.objects.all()}
+
+
+@pytest.fixture
+def volume(seeded_boards) -> Board:
+    return seeded_boards["token-volume"]

@@ -14,6 +14,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("unused-password-1")
 
 
 class TeamFactory(factory.django.DjangoModelFactory):

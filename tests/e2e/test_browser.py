@@ -1,0 +1,180 @@
+"""Headless Chromium (Debian's package) driven by Playwright: what a person sees and does.
+
+Screenshots of the main pages at 1280 and 390 px wide are saved to var/screenshots/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leaderboard.models import Board
+from tests.factories import PersonFactory, TeamFactory, UserFactory
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        pytest.skip("needs Debian's chromium (CI installs it: apt-get install chromium)")
+    # Playwright's sync API runs an event loop; the ORM calls here are plain test setup.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def company(usage, seeded_boards, settings):
+    """A small company with a month of usage, in demo mode so anyone can sign in."""
+    settings.DEMO_MODE = True
+    today = dt.date.today()
+    teams = [TeamFactory(name=n) for n in ["Platform", "Payments", "Mobile"]]
+    people = [
+        PersonFactory(display_name=f"{first} {last}", team=teams[i % 3])
+        for i, (first, last) in enumerate(
+            zip(
+                ["Ada", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro"],
+                ["Alvarez", "Brennan", "Chen", "Dubois", "Eriksen", "Fischer", "Gupta", "Ito"],
+                strict=True,
+            )
+        )
+    ]
+    for back in range(40):
+        day = today - dt.timedelta(days=back)
+        for i, person in enumerate(people):
+            if (back + i) % 3:
+                usage(
+                    person,
+                    day,
+                    input=1_000_000 * (i + 1) + back * 1000,
+                    cache_read=400_000 * (8 - i),
+                    output=50_000 * (i % 4 + 1),
+                    requests=10 + i,
+                    cost=f"{(i + 1) * 0.75:.2f}",
+                    model=f"m{back % 3}",
+                )
+    return people
+
+
+def errors_of(page) -> list[str]:
+    """Console errors, except plotly's style-rule injection that the CSP blocks on purpose
+    (static/css/plotly.css carries those rules instead)."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            found.append(f"{m.text} @ {m.location.get('url')}")
+            if m.type == "error"
+            and "favicon" not in m.location.get("url", "")
+            and not ("plotly.min.js" in m.location.get("url", "") and "inline style" in m.text)
+            else None
+        ),
+    )
+    return found
+
+
+def sign_in(page, live_server, name: str) -> None:
+    page.goto(f"{live_server.url}/accounts/demo/")
+    page.select_option("#person", label=name)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_a_person_browses_boards_lenses_periods_and_charts(browser, live_server, company) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = errors_of(page)
+    sign_in(page, live_server, "Chloe Chen")
+    page.screenshot(path=SHOTS / "boards-1280.png", full_page=True)
+    assert page.locator(".board-card").count() == 4
+
+    page.click("text=Token volume")
+    page.wait_for_selector("#standings tbody tr")
+    page.evaluate("window.__sameDocument = true")
+    first = page.locator("#standings tbody tr").first.inner_text()
+
+    page.select_option("#lens", "output")
+    page.wait_for_url("**lens=output**")
+    page.wait_for_function(
+        "document.querySelector('#standings th:nth-child(4)').textContent.includes('Output')"
+    )
+    assert page.locator("#standings tbody tr").first.inner_text() != first
+    assert page.evaluate("window.__sameDocument") is True  # swapped, not reloaded
+
+    page.click("text=← Previous")
+    page.wait_for_url("**back=1**")
+    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%B %Y")
+    page.wait_for_selector(f"#standings .period-nav >> text={last_month}")
+    assert page.evaluate("window.__sameDocument") is True
+    page.go_back()
+    page.wait_for_url("**lens=output**")
+    page.wait_for_selector("#standings .period-nav >> text=Current")  # restored
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=SHOTS / "board-1280.png", full_page=True)
+
+    page.click("nav[aria-label=Main] >> text=My page")
+    page.wait_for_selector(".chart[data-drawn=true] .main-svg")
+    assert page.locator(".chart[data-drawn=true]").count() == 4
+    page.screenshot(path=SHOTS / "person-1280.png", full_page=True)
+    assert errors == []
+
+
+def test_the_main_pages_fit_a_phone(browser, live_server, company) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    sign_in(page, live_server, "Ada Alvarez")
+    page.screenshot(path=SHOTS / "boards-390.png", full_page=True)
+    page.goto(f"{live_server.url}/boards/token-volume/")
+    page.screenshot(path=SHOTS / "board-390.png", full_page=True)
+    widest = page.evaluate("document.documentElement.scrollWidth")
+    assert widest <= 390  # nothing spills sideways
+    page.goto(f"{live_server.url}/people/{company[0].pk}/")
+    page.wait_for_selector(".chart[data-drawn=true] .main-svg")
+    page.screenshot(path=SHOTS / "person-390.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_manager_retires_a_board_and_everyone_sees_the_archive(browser, live_server, company):
+    UserFactory(
+        username="manager", is_staff=True, is_superuser=True, password="a-manager-password-1"
+    )
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "a-manager-password-1")
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/leaderboard/board/")
+    row = page.locator("tr", has_text="token-volume")
+    row.locator("input[name=_selected_action]").check()
+    page.select_option("select[name=action]", "retire")
+    page.click("button[name=index]")
+    page.check("input[value=archive]")
+    page.click("input[name=confirm]")
+    page.wait_for_selector("text=Token volume: now Retired.")
+
+    page.goto(f"{live_server.url}/boards/token-volume/")
+    assert page.locator("text=Retired on").count() == 1
+    assert page.locator("table.standings tbody tr").count() == len(company)
+    page.screenshot(path=SHOTS / "archive-1280.png", full_page=True)
+    assert Board.objects.get(slug="token-volume").status == "retired"

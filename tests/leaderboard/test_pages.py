@@ -1,0 +1,339 @@
+"""Every page, in full and as an htmx fragment; lenses, periods, ties, the pinned row,
+paused/retired/hidden/switched-off states, and who may see what."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from badges.models import Award, Badge
+from leaderboard import boards
+from tests.factories import PersonFactory, TeamFactory, UserFactory
+
+from .conftest import AUG
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def ranks(html: str) -> list[tuple[str, str]]:
+    """(rank, name) of each standings row."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
+    return re.findall(
+        r'<td class="num">(\d+)</td>\s*<td><a href="/people/\d+/"[^>]*>([^<]+)</a>', body
+    )
+
+
+@pytest.fixture
+def employee(client, alice):
+    client.force_login(alice.user)
+    return client
+
+
+@pytest.fixture
+def field(usage, alice, bob, platform):
+    """Alice, Bob and Carol with different strengths in August, Dan on another team."""
+    carol = PersonFactory(display_name="Carol Diaz", team=platform)
+    dan = PersonFactory(display_name="Dan Ito", team=TeamFactory(name="Payments"))
+    usage(alice, AUG, input=4_000, cache_read=1_000, output=500, requests=10, cost="1.00")
+    usage(bob, AUG, input=200_000, cache_read=1_800_000, output=100, requests=2, cost="9.00")
+    usage(bob, AUG + dt.timedelta(days=1), input=1, requests=1)
+    usage(carol, AUG, input=1_000, output=5_500, requests=1, cost="0.10")
+    usage(dan, AUG, input=1_000, output=5_500, requests=1, cost="0.10")
+    return {"alice": alice, "bob": bob, "carol": carol, "dan": dan}
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/boards/token-volume/", "/people/1/", "/teams/1/", "/manage/unattributed/"]
+)
+def test_every_page_needs_a_login(client, seeded_boards, path) -> None:
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_boards_index_shows_top_three_and_my_rank(employee, seeded_boards, field) -> None:
+    page = employee.get("/").content.decode()
+
+    volume = page.split("Token volume</a>", 1)[1].split("</article>", 1)[0]
+    assert re.findall(r'<span class="rank">(\d)</span> <a[^>]*>([^<]+)</a>', volume) == [
+        ("1", "Bob Okafor"),
+        ("2", "Carol Diaz"),
+        ("2", "Dan Ito"),
+    ]
+    assert "You: <strong>#4</strong> of 4" in volume
+    assert page.count('class="card board-card"') == 4
+
+
+def test_standings_rank_by_the_default_lens_and_ties_share_a_rank(employee, volume, field) -> None:
+    response = employee.get("/boards/token-volume/")
+
+    page = response.content.decode()
+    assert ranks(page) == [
+        ("1", "Bob Okafor"),
+        ("2", "Carol Diaz"),
+        ("2", "Dan Ito"),
+        ("4", "Alice Nguyen"),
+    ]
+    assert "August 2026" in page
+    assert '<tr class="me" aria-current="true">' in page
+    assert "2.0M" in page  # Bob: 2,000,101 tokens, readable
+    assert "<html" in page
+
+
+def test_standings_answer_htmx_with_the_fragment_only(employee, volume, field) -> None:
+    response = employee.get("/boards/token-volume/", {"lens": "output"}, **HTMX)
+
+    page = response.content.decode()
+    assert "<html" not in page
+    assert page.lstrip().startswith('<section id="standings"')
+    assert ranks(page)[0] == ("1", "Carol Diaz")
+    assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("lens", "expected"),
+    [
+        ("total_tokens", ["Bob Okafor", "Carol Diaz", "Dan Ito", "Alice Nguyen"]),
+        ("output", ["Carol Diaz", "Dan Ito", "Alice Nguyen", "Bob Okafor"]),
+        ("cost", ["Bob Okafor", "Alice Nguyen", "Carol Diaz", "Dan Ito"]),
+        ("cache_read_share", ["Bob Okafor"]),  # the only one past 1M input-side tokens
+        ("requests", ["Alice Nguyen", "Bob Okafor", "Carol Diaz", "Dan Ito"]),
+        ("active_days", ["Bob Okafor", "Alice Nguyen", "Carol Diaz", "Dan Ito"]),
+    ],
+)
+def test_every_lens_ranks_by_its_own_metric(employee, volume, field, lens, expected) -> None:
+    page = employee.get("/boards/token-volume/", {"lens": lens}).content.decode()
+
+    assert [name for _, name in ranks(page)] == expected
+    assert ("input-side tokens in the period are ranked" in page) == (lens == "cache_read_share")
+
+
+def test_lens_values_are_shown_in_their_unit(employee, volume, field) -> None:
+    assert (
+        "90.0%"
+        in employee.get("/boards/token-volume/", {"lens": "cache_read_share"}).content.decode()
+    )
+    assert "$9.00" in employee.get("/boards/token-volume/", {"lens": "cost"}).content.decode()
+
+
+def test_stepping_back_shows_the_previous_period(employee, volume, field, usage) -> None:
+    usage(field["alice"], dt.date(2026, 7, 30), input=10**12)
+
+    page = employee.get("/boards/token-volume/", {"back": 1}).content.decode()
+
+    assert "July 2026" in page
+    assert ranks(page) == [("1", "Alice Nguyen")]
+    assert 'rel="next"' in page
+
+
+def test_rank_change_against_the_previous_period(employee, volume, field, usage) -> None:
+    usage(field["alice"], dt.date(2026, 7, 30), input=100)
+    usage(field["carol"], dt.date(2026, 7, 30), input=1000)
+
+    page = employee.get("/boards/token-volume/").content.decode()
+
+    assert 'title="down from 2">▼ 2</span>' in page  # Alice: 2nd in July, 4th now
+    assert 'title="not ranked in the previous period">new</span>' in page
+
+
+def test_search_keeps_everyones_rank(employee, volume, field) -> None:
+    page = employee.get("/boards/token-volume/", {"q": "dan"}, **HTMX).content.decode()
+
+    assert ranks(page) == [("2", "Dan Ito")]
+
+
+def test_team_filter_ranks_within_the_team(employee, volume, field) -> None:
+    platform = field["alice"].team
+
+    page = employee.get("/boards/token-volume/", {"team": platform.pk}).content.decode()
+
+    assert ranks(page) == [("1", "Bob Okafor"), ("2", "Carol Diaz"), ("3", "Alice Nguyen")]
+
+
+def test_my_row_is_pinned_with_rank_and_percentile_when_off_the_page(
+    employee, volume, usage, alice
+):
+    for n in range(59):
+        usage(PersonFactory(display_name=f"P{n:02d}"), AUG, input=10_000 + n)
+    usage(alice, AUG, input=1)
+
+    page = employee.get("/boards/token-volume/").content.decode()
+
+    pinned = page.split("<tfoot>", 1)[1]
+    assert '<td class="num">60</td>' in pinned
+    assert "(you, top 100.0%)" in pinned
+    assert "Alice Nguyen" not in page.split("<tfoot>", 1)[0].split("<tbody>", 1)[1]
+    second = employee.get("/boards/token-volume/", {"page": 2}).content.decode()
+    assert "<tfoot>" not in second  # on page 2 Alice's own row is in the table
+
+
+def test_standings_pages_make_the_same_queries_for_5_or_60_people(
+    employee, volume, usage, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert employee.get("/boards/token-volume/").status_code == 200
+        return len(captured)
+
+    for n in range(5):
+        usage(PersonFactory(), AUG, input=1000 + n)
+    few = queries()
+    for n in range(55):
+        usage(PersonFactory(), AUG, input=2000 + n)
+    many = queries()
+
+    assert few == many
+    with django_assert_num_queries(few):
+        employee.get("/boards/token-volume/")
+
+
+def test_paused_board_shows_a_banner_and_freezes_standings(employee, volume, field, usage) -> None:
+    boards.pause_board(board=volume, by=None)
+    usage(field["alice"], dt.date(2026, 8, 21), input=10**12)  # after the pause
+
+    page = employee.get("/boards/token-volume/").content.decode()
+
+    assert "Paused." in page and "frozen as of 20 Aug 2026" in page
+    assert ranks(page)[0] == ("1", "Bob Okafor")
+
+
+def test_retired_board_shows_its_archive(employee, volume, field, usage) -> None:
+    boards.retire_board(board=volume, view="archive", by=None)
+    usage(field["alice"], AUG + dt.timedelta(days=2), input=10**12)  # too late for the archive
+
+    page = employee.get("/boards/token-volume/").content.decode()
+
+    assert "Retired on 20 August 2026" in page
+    assert re.findall(r"<td>([A-Z][a-z]+ [A-Z][a-z]+)</td>", page)[:1] == ["Bob Okafor"]
+    assert "Token volume" in employee.get("/").content.decode().split("Archive", 1)[1]
+
+
+def test_hidden_retired_board_is_not_found(employee, volume, field) -> None:
+    boards.retire_board(board=volume, view="hidden", by=None)
+
+    assert employee.get("/boards/token-volume/").status_code == 404
+    assert "/boards/token-volume/" not in employee.get("/").content.decode()
+
+
+def test_site_switch_hides_every_board_and_keeps_my_page(employee, volume, field) -> None:
+    boards.set_boards_visible(visible=False, by=None)
+
+    for path in [
+        "/",
+        "/boards/token-volume/",
+        f"/teams/{field['alice'].team_id}/",
+        f"/people/{field['bob'].pk}/",
+    ]:
+        response = employee.get(path)
+        assert response.status_code == 503
+        assert "The leaderboard is not available" in response.content.decode()
+    assert employee.get(f"/people/{field['alice'].pk}/").status_code == 200
+
+
+def test_person_page_shows_totals_badges_and_charts(employee, seeded_boards, field) -> None:
+    bob = field["bob"]
+
+    page = employee.get(f"/people/{bob.pk}/").content.decode()
+
+    assert "Bob Okafor" in page and "Platform" in page
+    assert "90.0%" in page  # cache-read share in August
+    for chart in ["chart-tokens", "chart-cost", "chart-cache", "chart-rank"]:
+        assert f'data-chart="{chart}"' in page
+        assert f'<script id="{chart}" type="application/json"' in page
+    assert 'name="badge"' not in page  # only the owner picks a title
+
+
+def test_person_page_fragment_switches_stacking(employee, seeded_boards, field) -> None:
+    page = employee.get(f"/people/{field['bob'].pk}/", {"by": "model"}, **HTMX).content.decode()
+
+    assert page.lstrip().startswith('<section id="history">')
+    assert '"name":"gpt-5"' in page.replace(" ", "")
+
+
+def test_owner_chooses_a_title_and_sees_new_badges_once(employee, seeded_boards, field) -> None:
+    alice = field["alice"]
+    badge = Badge.objects.create(
+        slug="t",
+        name="Trail Blazer",
+        description="d",
+        icon="T",
+        group="Test",
+        title="Trailblazer",
+        kind="first",
+        tiers={"bronze": None},
+        period="all_time",
+        enabled=True,
+    )
+    Award.objects.create(
+        person=alice,
+        badge=badge,
+        tier="bronze",
+        period_start=AUG,
+        period_end=AUG,
+        granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+    )
+
+    first = employee.get(f"/people/{alice.pk}/").content.decode()
+    second = employee.get(f"/people/{alice.pk}/").content.decode()
+
+    assert "New badge:" in first and "New badge" not in second
+    response = employee.post(f"/people/{alice.pk}/title/", {"badge": badge.pk}, follow=True)
+    assert "Your title is now Trailblazer." in response.content.decode()
+    standings = employee.get("/boards/token-volume/").content.decode()
+    assert '<span class="title">Trailblazer</span>' in standings
+
+
+def test_nobody_changes_someone_elses_title(employee, field) -> None:
+    assert employee.post(f"/people/{field['bob'].pk}/title/", {"badge": ""}).status_code == 403
+
+
+def test_team_page_ranks_members(employee, seeded_boards, field) -> None:
+    page = employee.get(f"/teams/{field['alice'].team_id}/").content.decode()
+
+    assert ranks(page) == [("1", "Bob Okafor"), ("2", "Carol Diaz"), ("3", "Alice Nguyen")]
+    assert 'data-chart="chart-team"' in page
+
+
+def test_unattributed_page_is_for_managers_only(employee, client, seeded_boards, usage) -> None:
+    from tests.factories import AccountFactory, UsageFactFactory
+
+    UsageFactFactory(
+        account=AccountFactory(person=None, external_id="key-x"),
+        source=usage.source,
+        day=AUG,
+        input=1_500_000,
+        cost=Decimal("2.50"),
+    )
+    assert employee.get("/manage/unattributed/").status_code == 404
+
+    client.force_login(UserFactory(username="boss", is_staff=True))
+    page = client.get("/manage/unattributed/").content.decode()
+    assert "1.5M" in page and "$2.50" in page
+    assert "/admin/leaderboard/account/" in page
+
+
+def test_names_from_providers_are_escaped(employee, volume, usage) -> None:
+    usage(PersonFactory(display_name="<script>alert(1)</script>"), AUG, input=10)
+
+    page = employee.get("/boards/token-volume/").content.decode()
+
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_pages_carry_a_strict_content_security_policy(employee, seeded_boards, field) -> None:
+    response = employee.get(f"/people/{field['alice'].pk}/")
+
+    policy = response["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert f'nonce="{nonce}"' in response.content.decode()
+    assert "<script>" not in response.content.decode()  # no inline script bodies
