@@ -6,7 +6,6 @@ Screenshots of the main pages at 1280 and 390 px wide are saved to var/screensho
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,11 +30,11 @@ ARGS = [
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
+def browser(monkeypatch) -> Iterator[object]:
     if CHROMIUM is None:
         pytest.skip("needs Debian's chromium (CI installs it: apt-get install chromium)")
     # Playwright's sync API runs an event loop; the ORM calls here are plain test setup.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
