@@ -115,13 +115,15 @@ class BadgeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retire (no longer earnable; awards stay visible)")
     def retire(self, request: HttpRequest, queryset: QuerySet[Badge]) -> None:
-        count = queryset.update(retired=True)
-        self.message_user(request, f"Retired {count} badge(s).", messages.WARNING)
+        for badge in queryset:
+            services.set_retired(badge=badge, retired=True, by=request.user)
+        self.message_user(request, f"Retired {queryset.count()} badge(s).", messages.WARNING)
 
     @admin.action(description="Un-retire")
     def unretire(self, request: HttpRequest, queryset: QuerySet[Badge]) -> None:
-        count = queryset.update(retired=False)
-        self.message_user(request, f"Un-retired {count} badge(s).")
+        for badge in queryset:
+            services.set_retired(badge=badge, retired=False, by=request.user)
+        self.message_user(request, f"Un-retired {queryset.count()} badge(s).")
 
 
 @admin.register(Award)

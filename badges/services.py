@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from leaderboard.models import Person
+from leaderboard import audit
+from leaderboard.models import Person, User
 
 from . import rules
 from .models import Award, Badge, DisplayedTitle
@@ -189,3 +190,14 @@ def choose_title(*, person: Person, badge: Badge | None) -> DisplayedTitle:
 def mark_noticed(*, awards: list[Award], now: dt.datetime | None = None) -> None:
     """The holder has seen the "new badge" notice for these awards."""
     Award.objects.filter(pk__in=[a.pk for a in awards]).update(noticed_at=now or timezone.now())
+
+
+def set_retired(*, badge: Badge, retired: bool, by: User | None) -> Badge:
+    """Retire a badge (no longer earned; its awards stay visible), or bring it back."""
+    with transaction.atomic():
+        badge.retired = retired
+        badge.save(update_fields=["retired", "updated_at"])
+        audit.record(
+            actor=by, action="badge retired" if retired else "badge un-retired", target=badge
+        )
+    return badge

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from leaderboard import audit
 from leaderboard.services import count_source, ensure_source
 
 from . import services
@@ -75,6 +76,15 @@ class ConnectionAdmin(admin.ModelAdmin):
         if not change:
             obj.source = ensure_source(name=obj.name, provider=obj.provider)
         super().save_model(request, obj, form, change)
+        audit.record(
+            actor=request.user,
+            action="connection changed" if change else ("connection created"),
+            target=obj,
+            details={
+                "fields": [f for f in form.changed_data if f != "new_api_key"],
+                "key replaced": bool(form.cleaned_data.get("new_api_key")),
+            },
+        )
 
     @admin.action(description="Pull now")
     def pull_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:

@@ -14,7 +14,9 @@ from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
+from leaderboard import audit
 from leaderboard import services as core
+from leaderboard.models import User
 
 from .credentials import CredentialError
 from .files import FileFormatError, UsageFile, file_format
@@ -32,7 +34,7 @@ class PullInProgress(Exception):
 
 
 def connect_provider(
-    *, name: str, provider: str, api_key: str = "", base_url: str = ""
+    *, name: str, provider: str, api_key: str = "", base_url: str = "", by: User | None = None
 ) -> tuple[Connection, bool]:
     """Create or update a connection (and its usage source); return it and whether it is new."""
     if provider not in Provider.values:
@@ -56,6 +58,16 @@ def connect_provider(
         if api_key:
             connection.api_key = api_key
         connection.save()
+        if created or api_key or base_url:
+            audit.record(
+                actor=by,
+                action="connection created" if created else ("connection updated"),
+                target=connection,
+                details={
+                    "key replaced": bool(api_key) and not created,
+                    "base_url": connection.base_url,
+                },
+            )
     return connection, created
 
 

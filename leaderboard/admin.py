@@ -12,6 +12,7 @@ from . import boards, selectors, services
 from .directory import DirectoryFormatError
 from .models import (
     Account,
+    AuditEvent,
     Board,
     BoardStatusChange,
     ModelPrice,
@@ -56,7 +57,7 @@ class DirectoryForm(forms.Form):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "email", "team", "manager", "user"]
+    list_display = ["display_name", "email", "team", "manager", "visibility", "user"]
     list_filter = ["team"]
     list_select_related = ["team", "user", "manager"]
     search_fields = ["display_name", "email"]
@@ -64,6 +65,7 @@ class PersonAdmin(admin.ModelAdmin):
     inlines = [AccountInline]
     raw_id_fields = ["user"]
     autocomplete_fields = ["manager"]
+    readonly_fields = ["visibility", "pseudonym"]  # the person's own choice
 
     def get_urls(self) -> list:
         return [
@@ -391,3 +393,21 @@ class SiteSwitchAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: SiteSwitch, form, change: bool) -> None:
         boards.set_boards_visible(visible=obj.boards_visible, by=request.user)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "target_type", "target", "details"]
+    list_filter = ["action", "target_type"]
+    list_select_related = ["actor"]
+    search_fields = ["target", "action", "actor__email"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from . import audit
 from .models import Board, BoardSnapshot, BoardStatusChange, SiteSwitch, User
 from .standings import Ranking, Scope, period_of
 
@@ -28,6 +29,12 @@ def _change(
         retired_view=retired_view,
         changed_by=by,
         changed_at=now,
+    )
+    audit.record(
+        actor=by,
+        action=f"board {to}",
+        target=board,
+        details={"from": board.status, "to": to, "retired_view": retired_view},
     )
     board.status = to
 
@@ -102,6 +109,7 @@ def set_boards_visible(*, visible: bool, by: User | None) -> SiteSwitch:
     switch, _ = SiteSwitch.objects.get_or_create(id=1)
     switch.boards_visible, switch.changed_by, switch.changed_at = visible, by, timezone.now()
     switch.save()
+    audit.record(actor=by, action="boards shown" if visible else "boards hidden", target=switch)
     return switch
 
 

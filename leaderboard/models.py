@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
@@ -24,8 +26,65 @@ class Team(models.Model):
         return self.name
 
 
+ADJECTIVES = [
+    "Amber",
+    "Brisk",
+    "Calm",
+    "Deft",
+    "Eager",
+    "Fleet",
+    "Gentle",
+    "Hardy",
+    "Keen",
+    "Lucid",
+    "Merry",
+    "Nimble",
+    "Quiet",
+    "Rapid",
+    "Steady",
+    "Vivid",
+    "Witty",
+    "Zesty",
+]
+ANIMALS = [
+    "Badger",
+    "Crane",
+    "Dolphin",
+    "Falcon",
+    "Gecko",
+    "Heron",
+    "Ibis",
+    "Lynx",
+    "Marten",
+    "Newt",
+    "Otter",
+    "Panda",
+    "Quokka",
+    "Raven",
+    "Stoat",
+    "Tapir",
+    "Walrus",
+    "Yak",
+]
+
+
+def new_pseudonym() -> str:
+    """A pseudonym, fixed for life once given: "Quiet Otter 42"."""
+    pick = secrets.SystemRandom()
+    return f"{pick.choice(ADJECTIVES)} {pick.choice(ANIMALS)} {pick.randint(10, 99)}"
+
+
+def default_visibility() -> str:
+    return settings.DEFAULT_VISIBILITY
+
+
 class Person(models.Model):
     """An employee: the unit every board ranks."""
+
+    class Visibility(models.TextChoices):
+        NAME = "name", "By name"
+        PSEUDONYM = "pseudonym", "Under a pseudonym"
+        HIDDEN = "hidden", "Not at all"
 
     email = models.EmailField(max_length=254)
     display_name = models.CharField(max_length=200)
@@ -38,6 +97,13 @@ class Person(models.Model):
     manager = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
+    visibility = models.CharField(
+        max_length=20,
+        choices=Visibility.choices,
+        default=default_visibility,
+        help_text="How the person appears on boards (their choice).",
+    )
+    pseudonym = models.CharField(max_length=60, default=new_pseudonym, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -49,6 +115,12 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.email
+
+    def shown_name(self, viewer: User | None = None) -> str:
+        """The name others see: the pseudonym if the person chose one (they see their own)."""
+        if self.visibility == self.Visibility.NAME or (viewer and viewer.pk == self.user_id):
+            return self.display_name
+        return self.pseudonym
 
 
 class Source(models.Model):
@@ -317,3 +389,29 @@ class SiteSwitch(models.Model):
 
     def __str__(self) -> str:
         return "Boards visible" if self.boards_visible else "All boards hidden"
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when: board status, badges, connections, privacy choices."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: a command or the system.",
+    )
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=60)
+    target_id = models.CharField(max_length=60)
+    target = models.CharField(max_length=200, help_text="What it was called then.")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from . import audit
 from .directory import DirectoryProblem, read_directory
 from .models import Account, ModelPrice, Person, Source, Team, UsageFact, User
 from .records import UNATTRIBUTED, AccountRecord, UsageRecord
@@ -337,3 +338,57 @@ def count_source(*, source: Source, counted: bool) -> Source:
         lambda: usage_recorded.send(sender=Source, source_id=source.pk, start=None, end=None)
     )
     return source
+
+
+def link_person(*, user: User) -> Person:
+    """Link a signed-in user to the Person with their e-mail, creating the Person if needed."""
+    email = normalize_email(user.email)
+    with transaction.atomic():
+        person = Person.objects.filter(email__iexact=email).first()
+        if person is None:
+            name = " ".join(p for p in [user.first_name, user.last_name] if p)
+            person = Person.objects.create(email=email, display_name=name or email.split("@")[0])
+        if person.user_id != user.pk:
+            Person.objects.filter(user=user).exclude(pk=person.pk).update(user=None)
+            person.user = user
+            person.save(update_fields=["user"])
+        match_accounts()
+    return person
+
+
+MANAGERS = "Leaderboard managers"
+
+
+def set_manager(*, user: User, manager: bool, by: User | None = None) -> User:
+    """Make a user a leaderboard manager (admin access, the managers group), or not."""
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name=MANAGERS)
+    with transaction.atomic():
+        if manager:
+            user.groups.add(group)
+        else:
+            user.groups.remove(group)
+        user.is_staff = manager or user.is_superuser
+        user.save(update_fields=["is_staff"])
+        audit.record(
+            actor=by, action="manager granted" if manager else "manager revoked", target=user
+        )
+    return user
+
+
+def set_visibility(*, person: Person, visibility: str, by: User | None) -> Person:
+    """How a person appears on boards: by name, under their pseudonym, or not at all."""
+    if visibility not in Person.Visibility.values:
+        raise ValueError(f"choose one of {', '.join(Person.Visibility.values)}")
+    with transaction.atomic():
+        before = person.visibility
+        person.visibility = visibility
+        person.save(update_fields=["visibility"])
+        audit.record(
+            actor=by,
+            action="privacy changed",
+            target=person,
+            details={"from": before, "to": visibility},
+        )
+    return person

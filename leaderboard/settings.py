@@ -80,8 +80,67 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
-OIDC_SERVER_URL = env.str("OIDC_SERVER_URL", default="")
-SSO_CONFIGURED = bool(OIDC_SERVER_URL)
+
+
+def _oidc_app(provider_id: str) -> dict:
+    """One OpenID Connect identity provider, from OIDC_<ID>_* variables."""
+    prefix = f"OIDC_{provider_id.upper().replace('-', '_')}_"
+    app_settings: dict = {"server_url": env.str(prefix + "SERVER_URL"), "oauth_pkce_enabled": True}
+    if domains := env.list(prefix + "VERIFIED_EMAIL_DOMAINS", default=[]):
+        app_settings["verified_email"] = domains  # e.g. Entra ID sends no email_verified
+    if hd := env.str(prefix + "HD", default=""):
+        app_settings["auth_params"] = {"hd": hd}  # Google Workspace; the claim is checked too
+    # Claims that must match on every login (leaderboard.sso): Google's hd, Entra's tid.
+    app_settings["required_claims"] = {
+        k: v for k, v in {"hd": hd, "tid": env.str(prefix + "TENANT_ID", default="")}.items() if v
+    }
+    return {
+        "provider_id": provider_id,
+        "name": env.str(prefix + "NAME", default=provider_id.title()),
+        "client_id": env.str(prefix + "CLIENT_ID"),
+        "secret": env.str(prefix + "CLIENT_SECRET"),
+        "settings": app_settings,
+    }
+
+
+# Identity providers, e.g. OIDC_PROVIDERS=okta,entra with OIDC_OKTA_SERVER_URL, ... each.
+OIDC_PROVIDERS = env.list("OIDC_PROVIDERS", default=[])
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": [_oidc_app(p) for p in OIDC_PROVIDERS]},
+}
+SAML_ORGANIZATION = env.str("SAML_ORGANIZATION", default="")
+if SAML_ORGANIZATION:
+    INSTALLED_APPS.append("allauth.socialaccount.providers.saml")
+    SOCIALACCOUNT_PROVIDERS["saml"] = {
+        "APPS": [
+            {
+                "client_id": SAML_ORGANIZATION,
+                "name": env.str("SAML_NAME", default="Company SAML"),
+                "settings": {
+                    # The IdP's metadata URL, or its entity id, sign-in URL and certificate.
+                    "idp": {"metadata_url": env.str("SAML_METADATA_URL")}
+                    if env.str("SAML_METADATA_URL", default="")
+                    else {
+                        "entity_id": env.str("SAML_IDP_ENTITY_ID"),
+                        "sso_url": env.str("SAML_IDP_SSO_URL"),
+                        "x509cert": env.str("SAML_IDP_X509CERT"),
+                    },
+                    "sp": {"entity_id": env.str("SAML_SP_ENTITY_ID", default=SAML_ORGANIZATION)},
+                    "attribute_mapping": {
+                        "uid": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+                        "nameidentifier",
+                        "email": "http://schemas.xmlsoap.org/ws/2005/05/identity/"
+                        "claims/emailaddress",
+                        "email_verified": "email_verified",
+                    },
+                    "advanced": {"strict": True, "want_assertion_signed": True},
+                },
+            }
+        ]
+    }
+SSO_CONFIGURED = bool(OIDC_PROVIDERS or SAML_ORGANIZATION)
+# Sign-in is limited to these e-mail domains (checked on every login, new and returning).
+ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env.list("ALLOWED_EMAIL_DOMAINS", default=[])]
 # Demo mode (pick any demo person to sign in as) exists only for a local DEBUG run without SSO.
 DEMO_MODE = DEBUG and not SSO_CONFIGURED
 LOGIN_URL = "leaderboard:demo-sign-in" if DEMO_MODE else "account_login"
@@ -90,25 +149,17 @@ ACCOUNT_LOGOUT_REDIRECT_URL = LOGIN_URL
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
-SOCIALACCOUNT_ONLY = SSO_CONFIGURED
-SOCIALACCOUNT_PROVIDERS = (
-    {
-        "openid_connect": {
-            "OAUTH_PKCE_ENABLED": True,
-            "APPS": [
-                {
-                    "provider_id": env.str("OIDC_PROVIDER_ID", default="sso"),
-                    "name": env.str("OIDC_NAME", default="Company SSO"),
-                    "client_id": env.str("OIDC_CLIENT_ID", default=""),
-                    "secret": env.str("OIDC_CLIENT_SECRET", default=""),
-                    "settings": {"server_url": OIDC_SERVER_URL},
-                }
-            ],
-        }
-    }
-    if SSO_CONFIGURED
-    else {}
-)
+# SSO only: no local password login or signup, ever (the demo has its own sign-in page).
+SOCIALACCOUNT_ONLY = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_ADAPTER = "leaderboard.sso.CompanySocialAccountAdapter"
+# How people appear on boards unless they choose otherwise: name, pseudonym or hidden.
+DEFAULT_VISIBILITY = env.str("DEFAULT_VISIBILITY", default="name")
+# Team pages show no aggregate (totals, charts) for teams smaller than this.
+TEAM_MIN_SIZE = env.int("TEAM_MIN_SIZE", default=3)
 # Provider accounts with an e-mail create the Person when none exists; turn off to rank only
 # people from the directory.
 AUTO_CREATE_PEOPLE = env.bool("AUTO_CREATE_PEOPLE", default=True)

@@ -13,7 +13,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, FloatField, IntegerField, Max, Q, QuerySet, Window
+from django.db.models import (
+    Case,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Cast, NullIf, Rank
 
 from . import metrics
@@ -124,7 +135,15 @@ def _lens_value(lens: str, where: Q) -> Any:
 def ranked(scope: Scope) -> QuerySet[Person]:
     """Everyone in scope with usage, annotated with value, totals and rank (ties share)."""
     where = _in_scope(scope)
-    people = Person.objects.all()
+    people = Person.objects.exclude(visibility=Person.Visibility.HIDDEN).annotate(
+        shown_name=Case(
+            When(visibility=Person.Visibility.PSEUDONYM, then=F("pseudonym")),
+            default=F("display_name"),
+        ),
+        shown_team=Case(
+            When(visibility=Person.Visibility.PSEUDONYM, then=Value("")), default=F("team__name")
+        ),
+    )
     if scope.teams:
         people = people.filter(team__in=scope.teams)
     people = people.annotate(
@@ -140,7 +159,7 @@ def ranked(scope: Scope) -> QuerySet[Person]:
     if scope.lens == Lens.COST:
         people = people.filter(value__isnull=False)
     return people.annotate(rank=Window(Rank(), order_by=F("value").desc())).order_by(
-        "rank", "display_name"
+        "rank", "shown_name"
     )
 
 
@@ -161,9 +180,9 @@ class Row:
 COLUMNS = [
     "rank",
     "id",
-    "display_name",
-    "team_id",
-    "team_name",
+    "shown_name",
+    "shown_team_id",
+    "shown_team",
     "user_id",
     "value",
     "total_tokens",
@@ -177,15 +196,20 @@ class Ranking:
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
+        # A pseudonymous person shows no name and no team (a small team would give them away).
         inner = ranked(scope).values(
-            *COLUMNS[1:5],
+            "id",
+            "shown_name",
+            "shown_team",
             "user_id",
             "value",
             "total_tokens",
             "cost",
             "cost_estimated",
             "rank",
-            team_name=F("team__name"),
+            shown_team_id=Case(
+                When(visibility=Person.Visibility.PSEUDONYM, then=Value(None)), default=F("team_id")
+            ),
         )
         self._sql, self._params = inner.query.sql_with_params()
 
@@ -225,7 +249,7 @@ class Ranking:
         if not search:
             return "", []
         escaped = search.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return "WHERE UPPER(r.display_name) LIKE %s ESCAPE '\\'", [f"%{escaped}%"]
+        return "WHERE UPPER(r.shown_name) LIKE %s ESCAPE '\\'", [f"%{escaped}%"]
 
     def count(self, search: str = "") -> int:
         where, params = self._search(search)
@@ -238,7 +262,7 @@ class Ranking:
         where, params = self._search(search)
         return self._rows(
             self._select(
-                f"{where} ORDER BY r.rank, r.display_name, r.id LIMIT %s OFFSET %s",
+                f"{where} ORDER BY r.rank, r.shown_name, r.id LIMIT %s OFFSET %s",
                 [*params, limit, offset],
             )
         )

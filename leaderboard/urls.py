@@ -9,6 +9,7 @@ leaderboard_patterns = [
     path("", views.boards, name="boards"),
     path("boards/<slug:slug>/", views.board, name="board"),
     path("people/<int:person_id>/", views.person, name="person"),
+    path("people/<int:person_id>/privacy/", views.privacy, name="privacy"),
     path("teams/<int:team_id>/", views.team, name="team"),
     path("manage/unattributed/", views.unattributed, name="unattributed"),
     path("healthz", views.healthz, name="healthz"),
@@ -18,6 +19,7 @@ leaderboard_patterns = [
 urlpatterns = [
     path("", include((leaderboard_patterns, "leaderboard"))),
     path("", include("badges.urls")),
+    path("admin/login/", views.admin_sign_in, name="admin-sign-in"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
 ]

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from . import charts, history, selectors, services
@@ -180,8 +182,11 @@ def _board_teams(board: Board) -> list[Team]:
 def person(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(Person.objects.select_related("team", "manager"), pk=person_id)
     is_owner = person.user_id is not None and person.user_id == request.user.pk
+    if person.visibility == Person.Visibility.HIDDEN and not is_owner:
+        raise Http404("This person is not shown on Tokenboard.")
     if not boards_visible() and not is_owner:
         return _unavailable(request)
+    pseudonymous = person.visibility == Person.Visibility.PSEUDONYM and not is_owner
     today = timezone.now().date()
     kind = (
         request.GET.get("period")
@@ -202,6 +207,9 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
     context = {
         "person": person,
         "is_owner": is_owner,
+        "shown_name": person.shown_name(request.user),
+        "pseudonymous": pseudonymous,
+        "visibilities": Person.Visibility.choices,
         "kind": kind,
         "periods": HISTORY_PERIODS,
         "period": period,
@@ -241,6 +249,9 @@ def team(request: HttpRequest, team_id: int) -> HttpResponse:
     period = period_of(kind, today)
     ranking = Ranking(Scope(lens=Board.Lens.TOTAL_TOKENS, period=period, teams=(team.pk,)))
     members = team.members.values_list("pk", flat=True)
+    size = team.members.count()
+    # No team aggregate for a team so small that it would reveal individuals.
+    big_enough = size >= settings.TEAM_MIN_SIZE
     chart_period = (
         period if kind != Board.Period.ALL_TIME else period_of(Board.Period.QUARTER, today)
     )
@@ -253,12 +264,50 @@ def team(request: HttpRequest, team_id: int) -> HttpResponse:
             "periods": HISTORY_PERIODS,
             "period": period,
             "rows": ranking.page(limit=500),
-            "size": team.members.count(),
-            "totals": history.totals(people=members, period=period),
-            "chart": charts.tokens_by_day(history.daily(people=members, period=chart_period)),
+            "size": size,
+            "big_enough": big_enough,
+            "min_size": settings.TEAM_MIN_SIZE,
+            "totals": history.totals(people=members, period=period) if big_enough else None,
+            "chart": charts.tokens_by_day(history.daily(people=members, period=chart_period))
+            if big_enough
+            else None,
             "chart_period": chart_period,
         },
     )
+
+
+@require_POST
+def privacy(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=person_id)
+    if person.user_id is None or person.user_id != request.user.pk:
+        return HttpResponseForbidden("Only you choose how you appear.")
+    try:
+        services.set_visibility(
+            person=person, visibility=request.POST.get("visibility", ""), by=request.user
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"You now appear on boards {person.get_visibility_display().lower()}."
+        )
+    return redirect("leaderboard:person", person_id=person.pk)
+
+
+@login_not_required
+@require_GET
+def admin_sign_in(request: HttpRequest) -> HttpResponse:
+    """The admin signs in through the same SSO as everyone; only managers get in."""
+    if request.user.is_authenticated:
+        if request.user.is_staff:
+            return redirect(request.GET.get("next") or "admin:index")
+        return render(
+            request,
+            "account/not_allowed.html",
+            {"reason": "The admin is for leaderboard managers."},
+            status=403,
+        )
+    return redirect_to_login(request.GET.get("next") or "/admin/", resolve_url(settings.LOGIN_URL))
 
 
 @require_GET
@@ -325,7 +374,7 @@ def demo_sign_in(request: HttpRequest) -> HttpResponse:
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
             target = settings.LOGIN_REDIRECT_URL
         return redirect(target)
-    people = Person.objects.select_related("team").order_by("team__name", "display_name")
+    people = Person.objects.select_related("team", "user").order_by("team__name", "display_name")
     return render(
         request,
         "leaderboard/demo_sign_in.html",

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from leaderboard.models import Board
-from tests.factories import PersonFactory, TeamFactory, UserFactory
+from leaderboard.services import ensure_user_for_person, set_manager
+from tests.factories import PersonFactory, TeamFactory
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 ARGS = [
@@ -155,14 +156,10 @@ def test_the_main_pages_fit_a_phone(browser, live_server, company) -> None:
 
 
 def test_a_manager_retires_a_board_and_everyone_sees_the_archive(browser, live_server, company):
-    UserFactory(
-        username="manager", is_staff=True, is_superuser=True, password="a-manager-password-1"
-    )
+    manager = company[1]  # a manager through the group, not a superuser
+    set_manager(user=ensure_user_for_person(person=manager), manager=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "manager")
-    page.fill("#id_password", "a-manager-password-1")
-    page.click("input[type=submit]")
+    sign_in(page, live_server, f"{manager.display_name} (manager)")
     page.goto(f"{live_server.url}/admin/leaderboard/board/")
     row = page.locator("tr", has_text="token-volume")
     row.locator("input[name=_selected_action]").check()

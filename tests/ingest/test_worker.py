@@ -21,7 +21,7 @@ from ingest.tasks import queue_due_pulls
 from leaderboard import selectors
 from leaderboard.models import UsageFact
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parents[2]
 AUGUST = selectors.month_of(selectors.dt.date(2026, 8, 3))
 UNINTERRUPTED = {  # what an uninterrupted pull of the recorded pages gives (test_openai_pull)

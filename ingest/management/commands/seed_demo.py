@@ -33,7 +33,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: {run.status}, {run.rows} usage rows for {start}..{end}")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(people)} people. "
-                "Sign in at /accounts/demo/ by picking anyone."
+                f"Demo data ready: {len(people)} people. Sign in at /accounts/demo/ by picking "
+                f"anyone; {people[0].name} is a leaderboard manager (admin)."
             )
         )

@@ -1,0 +1,25 @@
+"""The audit trail: one writer, used by every app for changes managers must be able to trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from .models import AuditEvent, User
+
+
+def record(
+    *, actor: User | None, action: str, target: models.Model, details: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Record that actor (None: a command or the system) did action to target."""
+    return AuditEvent.objects.create(
+        at=timezone.now(),
+        actor=actor if actor and actor.pk else None,
+        action=action,
+        target_type=target._meta.label,
+        target_id=str(target.pk),
+        target=str(target)[:200],
+        details=details or {},
+    )

@@ -1,0 +1,76 @@
+"""The audit trail: board status, badges, connections, privacy and managers, with who and when."""
+
+from __future__ import annotations
+
+import pytest
+
+from leaderboard.models import AuditEvent
+from tests.factories import BadgeFactory, UserFactory
+
+
+@pytest.fixture
+def manager_client(client, db):
+    manager = UserFactory(username="manager", is_staff=True, is_superuser=True)
+    client.force_login(manager)
+    client.manager = manager
+    return client
+
+
+def trail() -> list[tuple[str, str, str]]:
+    return [
+        (e.action, e.target, e.actor.username if e.actor else "")
+        for e in AuditEvent.objects.order_by("at", "pk")
+    ]
+
+
+def test_board_status_changes_are_in_the_trail(manager_client, volume) -> None:
+    manager_client.post(
+        "/admin/leaderboard/board/", {"action": "pause", "_selected_action": [volume.pk]}
+    )
+
+    assert trail() == [("board paused", "Token volume", "manager")]
+
+
+def test_badge_edits_and_retirement_are_in_the_trail(manager_client) -> None:
+    badge = BadgeFactory(name="Night Owl")
+    manager_client.post(
+        "/admin/badges/badge/", {"action": "retire", "_selected_action": [badge.pk]}
+    )
+
+    assert trail() == [("badge retired", "Night Owl", "manager")]
+
+
+def test_connection_changes_are_in_the_trail_without_the_key(
+    manager_client, openai_connection
+) -> None:
+    manager_client.post(
+        f"/admin/ingest/connection/{openai_connection.pk}/change/",
+        {
+            "name": "openai-main",
+            "provider": "openai",
+            "base_url": openai_connection.base_url,
+            "enabled": "on",
+            "pull_every_minutes": "60",
+            "new_api_key": "sk-admin-new-secret",
+        },
+    )
+
+    events = AuditEvent.objects.filter(target="openai-main").order_by("at", "pk")
+    assert [e.action for e in events] == ["connection created", "connection changed"]
+    assert events.last().details["key replaced"] is True
+    assert "sk-admin-new-secret" not in str(list(AuditEvent.objects.values()))
+
+
+def test_managers_read_the_trail_in_the_admin_and_cannot_edit_it(manager_client, volume) -> None:
+    from leaderboard import boards
+
+    boards.pause_board(board=volume, by=manager_client.manager)
+    event = AuditEvent.objects.get()
+
+    assert "board paused" in manager_client.get("/admin/leaderboard/auditevent/").content.decode()
+    assert (
+        manager_client.post(
+            f"/admin/leaderboard/auditevent/{event.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
