@@ -109,12 +109,19 @@ def test_migrations_match_the_models(db) -> None:
 
 
 def test_saml_is_configured_from_the_environment_and_publishes_sp_metadata() -> None:
-    env = {**PRODUCTION, "ALLOWED_HOSTS": "tokenboard.example.com", "SAML_ORGANIZATION": "acme",
-           "SAML_IDP_ENTITY_ID": "https://idp.acme.test/",
-           "SAML_IDP_SSO_URL": "https://idp.acme.test/sso", "SAML_IDP_X509CERT": "MIIBfake"}
-    code = ("from django.test import Client; r = Client().get('/accounts/saml/acme/metadata/', "
-            "HTTP_HOST='tokenboard.example.com', secure=True); "
-            "print(r.status_code, r.content.decode().count('AssertionConsumerService'))")
+    env = {
+        **PRODUCTION,
+        "ALLOWED_HOSTS": "tokenboard.example.com",
+        "SAML_ORGANIZATION": "acme",
+        "SAML_IDP_ENTITY_ID": "https://idp.acme.test/",
+        "SAML_IDP_SSO_URL": "https://idp.acme.test/sso",
+        "SAML_IDP_X509CERT": "MIIBfake",
+    }
+    code = (
+        "from django.test import Client; r = Client().get('/accounts/saml/acme/metadata/', "
+        "HTTP_HOST='tokenboard.example.com', secure=True); "
+        "print(r.status_code, r.content.decode().count('AssertionConsumerService'))"
+    )
 
     result = manage("shell", "-c", code, env=env)
 

@@ -163,7 +163,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_there_is_no_password_login(c
     assert client.get("/accounts/signup/").status_code == 404
 
 
-def test_a_required_claim_that_does_not_match_is_refused(sso, settings) -> None:  # noqa: ANN001
+def test_a_required_claim_that_does_not_match_is_refused(sso, settings) -> None:
     app = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"][0]
     app["settings"]["required_claims"] = {"hd": "example.com"}  # Google Workspace's check
 
