@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import IO
 
 from django.conf import settings
@@ -13,13 +14,14 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from . import audit
+from . import audit, facts
 from .directory import DirectoryProblem, read_directory
 from .models import Account, ModelPrice, Person, Source, Team, UsageFact, User
 from .records import UNATTRIBUTED, AccountRecord, UsageRecord
 from .signals import usage_recorded
 
 BATCH_SIZE = 2000
+MICRODOLLAR = Decimal("0.000001")
 COUNT_FIELDS = ("input", "cache_read", "cache_write", "output", "requests")
 
 
@@ -211,7 +213,7 @@ def record_usage(
     prices = {p.model.lower(): p for p in ModelPrice.objects.all()}
     with transaction.atomic():
         accounts = _accounts_for(provider=source.provider, records=merged.values())
-        facts = []
+        rows = []
         for r in merged.values():
             cost, estimated = r.cost, False
             if cost is None and (price := _price_for(prices, r.model)) is not None:
@@ -222,31 +224,29 @@ def record_usage(
                     output=r.output,
                 )
                 estimated = True
-            facts.append(
-                UsageFact(
-                    source=source,
-                    day=r.day,
-                    account_id=accounts[r.account],
-                    model=r.model,
-                    cost=cost,
-                    cost_estimated=estimated,
-                    recorded_at=recorded_at,
-                    **{f: getattr(r, f) for f in COUNT_FIELDS},
+            rows.append(
+                (
+                    source.pk,
+                    r.day,
+                    accounts[r.account],
+                    r.model,
+                    r.input,
+                    r.cache_read,
+                    r.cache_write,
+                    r.output,
+                    r.requests,
+                    None if cost is None else cost.quantize(MICRODOLLAR),
+                    estimated,
+                    recorded_at,
                 )
             )
-        UsageFact.objects.bulk_create(
-            facts,
-            batch_size=BATCH_SIZE,
-            update_conflicts=True,
-            unique_fields=["source", "day", "account", "model"],
-            update_fields=[*COUNT_FIELDS, "cost", "cost_estimated", "recorded_at"],
-        )
+        written = facts.upsert(rows)
         days = [r.day for r in merged.values()]
         start, end = min(days), max(days)
         transaction.on_commit(
             lambda: usage_recorded.send(sender=Source, source_id=source.pk, start=start, end=end)
         )
-    return len(facts)
+    return written
 
 
 def prune_usage(

@@ -108,9 +108,10 @@ def test_migrations_match_the_models(db) -> None:
     call_command("makemigrations", "--check", "--dry-run", stdout=io.StringIO())
 
 
-def test_saml_is_configured_from_the_environment_and_publishes_sp_metadata() -> None:
+def test_saml_is_configured_from_the_environment_and_publishes_sp_metadata(tmp_path) -> None:
     env = {
         **PRODUCTION,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'saml.sqlite3'}",
         "ALLOWED_HOSTS": "tokenboard.example.com",
         "SAML_ORGANIZATION": "acme",
         "SAML_IDP_ENTITY_ID": "https://idp.acme.test/",
@@ -123,6 +124,7 @@ def test_saml_is_configured_from_the_environment_and_publishes_sp_metadata() -> 
         "print(r.status_code, r.content.decode().count('AssertionConsumerService'))"
     )
 
+    assert manage("migrate", "--no-input", env=env).returncode == 0
     result = manage("shell", "-c", code, env=env)
 
     assert result.stdout.strip().splitlines()[-1] == "200 1", result.stderr

@@ -1,0 +1,69 @@
+"""The bulk write path for usage facts: every writer (ingest, files, seed_scale) uses it.
+
+On PostgreSQL rows are COPYed into a temporary staging table and merged with one
+INSERT ... ON CONFLICT DO UPDATE; elsewhere (SQLite on a laptop) Django's bulk upsert does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, transaction
+
+from .models import UsageFact
+
+COLUMNS = [
+    "source_id",
+    "day",
+    "account_id",
+    "model",
+    "input",
+    "cache_read",
+    "cache_write",
+    "output",
+    "requests",
+    "cost",
+    "cost_estimated",
+    "recorded_at",
+]
+KEY = ["source_id", "day", "account_id", "model"]
+BATCH_SIZE = 2000
+STAGE = "usage_fact_stage"
+
+
+def upsert(rows: Iterable[Sequence[Any]]) -> int:
+    """Insert or replace facts, each row in COLUMNS order; return how many were written."""
+    if connection.vendor == "postgresql":
+        return _copy_and_merge(rows)
+    facts = [UsageFact(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
+    UsageFact.objects.bulk_create(
+        facts,
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["source", "day", "account", "model"],
+        update_fields=[c for c in COLUMNS if c not in KEY],
+    )
+    return len(facts)
+
+
+def _copy_and_merge(rows: Iterable[Sequence[Any]]) -> int:
+    table = UsageFact._meta.db_table
+    columns = ", ".join(COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in KEY)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} "
+            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        written = 0
+        with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGE} "  # noqa: S608
+            f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
+        )
+        cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - fixed name
+    return written
