@@ -52,9 +52,10 @@ def _copy_and_merge(rows: Iterable[Sequence[Any]]) -> int:
     columns = ", ".join(COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in KEY)
     with transaction.atomic(), connection.cursor() as cursor:
+        # Same column types, no id, no constraints, no indexes: COPY at full speed.
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} "
-            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ON COMMIT DELETE ROWS "
+            f"AS SELECT {columns} FROM {table} WITH NO DATA"
         )
         written = 0
         with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
@@ -62,8 +63,8 @@ def _copy_and_merge(rows: Iterable[Sequence[Any]]) -> int:
                 copy.write_row(row)
                 written += 1
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGE} "  # noqa: S608
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGE} "
             f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
         )
-        cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - fixed name
+        cursor.execute(f"DELETE FROM {STAGE}")
     return written
