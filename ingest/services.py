@@ -136,7 +136,10 @@ def _record(
     """Record each batch as it comes, so a failure keeps everything before it."""
     for batch in batches:
         run.rows += core.record_usage(
-            source=connection.source, records=batch.records, recorded_at=recorded_at
+            source=connection.source,
+            records=batch.records,
+            recorded_at=recorded_at,
+            announce=False,
         )
         run.rejected += quarantine(connection=connection, run=run, rejections=batch.rejected)
         run.pages += 1
@@ -254,6 +257,8 @@ def pull_connection(
             run.save()
             if adapter is not None:
                 adapter.close()
+            if run.rows:  # once per pull: badges re-check the window (even after a failure)
+                core.announce_usage(source=connection.source, start=start, end=end)
     return run
 
 
@@ -304,6 +309,10 @@ def import_usage_file(
             run.window_end = usage_file.last_day or run.window_end
             run.finished_at = timezone.now()
             run.save()
+            if run.rows:
+                core.announce_usage(
+                    source=connection.source, start=run.window_start, end=run.window_end
+                )
     return run
 
 

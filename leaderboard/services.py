@@ -203,9 +203,17 @@ def _accounts_for(*, provider: str, records: Iterable[UsageRecord]) -> dict[str,
 
 
 def record_usage(
-    *, source: Source, records: Iterable[UsageRecord], recorded_at: dt.datetime | None = None
+    *,
+    source: Source,
+    records: Iterable[UsageRecord],
+    recorded_at: dt.datetime | None = None,
+    announce: bool = True,
 ) -> int:
-    """Upsert usage facts for a source: a key seen again replaces its values. Return rows."""
+    """Upsert usage facts for a source: a key seen again replaces its values. Return rows.
+
+    A pull of many pages passes announce=False and calls announce_usage once at the end, so
+    derived data (badges) is recomputed once per pull, not once per page.
+    """
     merged = _aggregate(records)
     if not merged:
         return 0
@@ -241,12 +249,17 @@ def record_usage(
                 )
             )
         written = facts.upsert(rows)
-        days = [r.day for r in merged.values()]
-        start, end = min(days), max(days)
-        transaction.on_commit(
-            lambda: usage_recorded.send(sender=Source, source_id=source.pk, start=start, end=end)
-        )
+        if announce:
+            days = [r.day for r in merged.values()]
+            announce_usage(source=source, start=min(days), end=max(days))
     return written
+
+
+def announce_usage(*, source: Source, start: dt.date, end: dt.date) -> None:
+    """Tell derived data (after commit) that a source's facts for [start, end] changed."""
+    transaction.on_commit(
+        lambda: usage_recorded.send(sender=Source, source_id=source.pk, start=start, end=end)
+    )
 
 
 def prune_usage(

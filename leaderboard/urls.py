@@ -12,6 +12,7 @@ leaderboard_patterns = [
     path("people/<int:person_id>/privacy/", views.privacy, name="privacy"),
     path("teams/<int:team_id>/", views.team, name="team"),
     path("manage/unattributed/", views.unattributed, name="unattributed"),
+    path("about/", views.about, name="about"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/demo/", views.demo_sign_in, name="demo-sign-in"),
 ]

@@ -311,6 +311,12 @@ def admin_sign_in(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def about(request: HttpRequest) -> HttpResponse:
+    """What the numbers mean (a page with no query of its own: the benchmarks' baseline)."""
+    return render(request, "leaderboard/about.html")
+
+
+@require_GET
 def unattributed(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         raise Http404

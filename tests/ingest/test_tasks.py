@@ -92,3 +92,25 @@ def test_runs_left_running_by_a_dead_worker_are_closed_by_the_next_pull(openai_c
     dead.refresh_from_db()
     assert dead.status == IngestRun.Status.FAILED
     assert dead.error.startswith("Interrupted: the worker stopped")
+
+
+def test_a_pull_of_many_pages_announces_its_window_once(
+    openai_connection, django_capture_on_commit_callbacks
+):
+    from leaderboard.signals import usage_recorded
+
+    heard = []
+
+    def listener(sender, **kwargs):
+        if kwargs.get("source_id") == openai_connection.source_id:  # not account matching
+            heard.append((kwargs.get("start"), kwargs.get("end")))
+
+    usage_recorded.connect(listener, dispatch_uid="test-listener")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = pull_connection(connection=openai_connection, start=AUG3, end=AUG5)
+    finally:
+        usage_recorded.disconnect(dispatch_uid="test-listener")
+
+    assert run.pages == 2
+    assert heard == [(AUG3, AUG5)]

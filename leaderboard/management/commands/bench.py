@@ -1,57 +1,382 @@
+"""Benchmarks: each figure is a ratio against a baseline measured in the same run."""
+
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
+import os
+import random
+import re
+import shutil
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
-from django.db.models import Sum
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 
-from leaderboard.models import UsageFact, total_tokens
-from leaderboard.selectors import month_of, standings
+from leaderboard import facts
+from leaderboard.models import Board, Person, Source, UsageFact
+from leaderboard.services import ensure_user_for_person
+
+SIZES = {
+    "quick": {"people": 5_000, "days": 60, "rows": 200_000, "files": [50_000, 200_000]},
+    "full": {"people": 100_000, "days": 365, "rows": 1_000_000, "files": [250_000, 1_000_000]},
+}
+GOALS = {
+    "ingest_vs_copy": (">=", 0.5),
+    "reingest_vs_copy": (">=", 0.4),
+    "standings_vs_bare": (">=", 0.5),
+    "person_vs_bare": (">=", 0.4),
+    "badges_vs_scan": ("<=", 10),
+    "import_peak_rss_mb": ("<=", 300),
+}
+ROOT = Path(settings.BASE_DIR)
 
 
-def _median_seconds(work: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def timed(work: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
 
 
 class Command(BaseCommand):
-    help = "Benchmark hot paths as ratios against a baseline measured in the same run."
+    help = "Build benchmark data in this database and print ratios (see README, Performance)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--repeat", type=int, default=15)
-        parser.add_argument("--output", default=str(settings.BASE_DIR / "var" / "bench.json"))
+        parser.add_argument("--scale", choices=list(SIZES), default="quick")
+        parser.add_argument("--output", default=str(ROOT / "var" / "bench.json"))
+        parser.add_argument("--skip-seed", action="store_true", help="reuse the data already here")
 
-    def handle(self, *args: object, **options: object) -> None:
-        repeat = options["repeat"]
-        period = month_of(timezone.now().date())
-        facts = UsageFact.objects.count()
-        scan = _median_seconds(
-            lambda: list(
-                UsageFact.objects.values("account__person").annotate(t=Sum(total_tokens()))
-            ),
-            repeat,
+    def handle(self, *args: object, **options: Any) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "The benchmarks need PostgreSQL: set DATABASE_URL "
+                "(make bench does, with BENCH_DATABASE_URL)."
+            )
+        size = SIZES[options["scale"]]
+        self.figures: dict[str, Any] = {"scale": options["scale"]}
+        if not options["skip_seed"]:
+            seconds = timed(
+                lambda: call_command(
+                    "seed_scale", people=size["people"], days=size["days"], stdout=self.stdout
+                )
+            )
+            self.figures["seed_seconds"] = round(seconds, 1)
+        self.figures["facts"] = UsageFact.objects.count()
+        self.figures["people"] = Person.objects.count()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        self.ingest(size["rows"])
+        self.badges()
+        self.imports(size["files"])
+        self.pages(load=options["scale"] == "full")
+        if options["scale"] == "full":
+            self.sizes()
+        self.report(Path(options["output"]))
+
+    # --- ingest ----------------------------------------------------------------------------
+    def ingest(self, count: int) -> None:
+        """Facts per second through the real write path, against plain COPY."""
+        rng = random.Random(7)
+        source = Source.objects.get(name="scale-openai")
+        accounts = list(
+            source.usage.order_by().values_list("account", flat=True).distinct()[:20_000]
         )
-        top50 = _median_seconds(lambda: list(standings(period=period)[:50]), repeat)
-        figures = {
-            "facts": facts,
-            "scan_ms": round(scan * 1000, 2),
-            "standings_top50_ms": round(top50 * 1000, 2),
-            "standings_vs_scan": round(top50 / scan, 3),
+        start = timezone.now().date() + dt.timedelta(days=30)  # days no fact has yet
+        now = timezone.now()
+        rows = []
+        for i in range(count):
+            day = start + dt.timedelta(days=i // len(accounts))
+            tokens = rng.randint(1_000, 50_000_000)
+            rows.append(
+                (
+                    source.pk,
+                    day,
+                    accounts[i % len(accounts)],
+                    "gpt-5",
+                    tokens // 2,
+                    tokens // 4,
+                    tokens // 20,
+                    tokens // 10,
+                    5,
+                    Decimal(tokens) / 10_000_000,
+                    True,
+                    now,
+                )
+            )
+        columns = ", ".join(facts.COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_copy")
+            cursor.execute(
+                f"CREATE TABLE bench_copy AS SELECT {columns} "  # noqa: S608
+                f"FROM {UsageFact._meta.db_table} WITH NO DATA"
+            )
+
+            def copy() -> None:
+                with cursor.cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN") as c:
+                    for row in rows:
+                        c.write_row(row)
+
+            copy_seconds = timed(copy)
+            cursor.execute("DROP TABLE bench_copy")
+        ingest_seconds = timed(lambda: facts.upsert(rows))
+        reingest_seconds = timed(lambda: facts.upsert(rows))
+        UsageFact.objects.filter(day__gte=start).delete()
+        self.figures |= {
+            "ingest_rows": count,
+            "copy_rows_per_s": round(count / copy_seconds),
+            "ingest_rows_per_s": round(count / ingest_seconds),
+            "ingest_vs_copy": round(copy_seconds / ingest_seconds, 3),
+            "reingest_vs_copy": round(copy_seconds / reingest_seconds, 3),
         }
-        self.stdout.write(f"{'figure':<22}{'value':>12}")
-        for name, value in figures.items():
-            self.stdout.write(f"{name:<22}{value:>12}")
-        path = Path(options["output"])
+
+    # --- badges ----------------------------------------------------------------------------
+    def badges(self) -> None:
+        """A full evaluation of the catalogue, against one SUM ... GROUP BY person."""
+        from badges.models import Award
+        from badges.services import evaluate_all
+
+        def scan() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT a.person_id, SUM(f.input + f.cache_read + f.cache_write + f.output) "
+                    "FROM leaderboard_usagefact f JOIN leaderboard_account a "
+                    "ON a.id = f.account_id GROUP BY a.person_id"
+                )
+                cursor.fetchall()
+
+        scan_seconds = statistics.median(timed(scan) for _ in range(3))
+        Award.objects.all().delete()
+        evaluate_seconds = timed(lambda: evaluate_all())
+        self.figures |= {
+            "scan_seconds": round(scan_seconds, 3),
+            "badges_seconds": round(evaluate_seconds, 2),
+            "badges_vs_scan": round(evaluate_seconds / scan_seconds, 2),
+            "awards": Award.objects.count(),
+        }
+
+    # --- file import memory ----------------------------------------------------------------
+    def imports(self, sizes: list[int]) -> None:
+        """Peak memory of `import_usage` on files of each size, in a process of its own."""
+        folder = ROOT / "var" / "bench"
+        folder.mkdir(parents=True, exist_ok=True)
+        for rows in sizes:
+            path = folder / f"usage-{rows}.csv"
+            with path.open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["day", "email", "model", "input", "output", "requests"])
+                for i in range(rows):
+                    writer.writerow(
+                        [
+                            (dt.date(2025, 1, 1) + dt.timedelta(days=i % 365)).isoformat(),
+                            f"file{i // 365}@bench.example.com",
+                            "gpt-5",
+                            1000 + i % 77,
+                            100,
+                            1,
+                        ]
+                    )
+            process = subprocess.Popen(  # noqa: S603 - our own manage.py, fixed arguments
+                [
+                    sys.executable,
+                    "manage.py",
+                    "import_usage",
+                    str(path),
+                    "--source",
+                    f"bench-file-{rows}",
+                ],
+                cwd=ROOT,
+                env=os.environ | {"DEBUG": "true"},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            _, status, usage = os.wait4(process.pid, 0)
+            if status != 0:
+                raise CommandError(f"import_usage of {path.name} failed")
+            self.figures[f"import_peak_rss_mb_{rows}"] = round(usage.ru_maxrss / 1024)
+        self.figures["import_peak_rss_mb"] = self.figures[f"import_peak_rss_mb_{sizes[-1]}"]
+
+    # --- pages under gunicorn --------------------------------------------------------------
+    def pages(self, *, load: bool) -> None:
+        """Board and person pages against a bare signed-in page, under gunicorn and wrk."""
+        person = Person.objects.filter(email__endswith="@scale.example.com").order_by("pk").first()
+        cookie = self._session(person)
+        people = list(
+            Person.objects.filter(email__endswith="@scale.example.com").values_list(
+                "pk", flat=True
+            )[:2000]
+        )
+        boards = list(
+            Board.objects.filter(status=Board.Status.ACTIVE).values_list("slug", flat=True)
+        )
+        board_paths = [
+            f"/boards/{b}/?lens={lens}&back={back}"
+            for b in boards
+            for lens in Board.Lens.values
+            for back in (0, 1)
+        ]
+        person_paths = [f"/people/{pk}/" for pk in people[:200]]
+        port = self._free_port()
+        env = os.environ | {
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "SECURE_COOKIES": "false",
+            "OIDC_PROVIDERS": "",
+            "REDIS_URL": "",
+        }
+        server = subprocess.Popen(  # noqa: S603 - gunicorn from our virtualenv
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "leaderboard.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        try:
+            self._wait(port, server)
+            run = lambda paths, seconds=10, clients=16: self._wrk(  # noqa: E731
+                port, cookie, paths, seconds, clients
+            )
+            bare = run(["/about/"])
+            standings = run(board_paths)
+            person_page = run(person_paths)
+            self.figures |= {
+                "bare_rps": bare["rps"],
+                "bare_p50_ms": bare["p50"],
+                "bare_p99_ms": bare["p99"],
+                "standings_rps": standings["rps"],
+                "standings_p50_ms": standings["p50"],
+                "standings_p99_ms": standings["p99"],
+                "person_rps": person_page["rps"],
+                "person_p50_ms": person_page["p50"],
+                "person_p99_ms": person_page["p99"],
+                "standings_vs_bare": round(standings["rps"] / bare["rps"], 3),
+                "person_vs_bare": round(person_page["rps"] / bare["rps"], 3),
+                "page_errors": bare["errors"] + standings["errors"] + person_page["errors"],
+            }
+            if load:
+                mixed = run(board_paths + person_paths, seconds=120, clients=50)
+                self.figures |= {
+                    "load_users": 50,
+                    "load_seconds": 120,
+                    "load_rps": mixed["rps"],
+                    "load_p99_ms": mixed["p99"],
+                    "load_errors": mixed["errors"],
+                }
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    def _session(self, person: Person) -> str:
+        user = ensure_user_for_person(person=person)
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        return f"sessionid={session.session_key}"
+
+    @staticmethod
+    def _free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    @staticmethod
+    def _wait(port: int, server: subprocess.Popen) -> None:
+        for _ in range(100):
+            if server.poll() is not None:
+                raise CommandError("gunicorn stopped; see the messages above")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise CommandError("gunicorn did not start")
+
+    def _wrk(
+        self, port: int, cookie: str, paths: list[str], seconds: int, clients: int
+    ) -> dict[str, float]:
+        script = ROOT / "var" / "bench" / "paths.lua"
+        script.write_text(
+            "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
+            "request = function()\n  local path = paths[math.random(#paths)]\n"
+            f"  return wrk.format('GET', path, {{Cookie = '{cookie}'}})\nend\n"
+            "done = function(summary, latency, requests)\n"
+            "  io.write(string.format('ERRORS %d\\n', summary.errors.status + "
+            "summary.errors.connect + summary.errors.read + summary.errors.write + "
+            "summary.errors.timeout))\nend\n"
+        )
+        result = subprocess.run(  # noqa: S603 - wrk with fixed arguments
+            [
+                shutil.which("wrk") or "wrk",
+                "-t2",
+                f"-c{clients}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        out = result.stdout
+
+        def millis(label: str) -> float:
+            value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+            return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+
+        return {
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": millis(" 50"),
+            "p99": millis(" 99"),
+            "errors": int(re.search(r"ERRORS (\d+)", out).group(1)),
+        }
+
+    # --- sizes and report ------------------------------------------------------------------
+    def sizes(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_total_relation_size('leaderboard_usagefact'), "
+                "pg_database_size(current_database())"
+            )
+            table, database = cursor.fetchone()
+        self.figures |= {
+            "facts_table_mb": round(table / 2**20),
+            "database_mb": round(database / 2**20),
+        }
+
+    def report(self, path: Path) -> None:
+        self.stdout.write(f"{'figure':<28}{'value':>16}  goal")
+        for name, value in self.figures.items():
+            goal = ""
+            if name in GOALS:
+                op, bound = GOALS[name]
+                met = value >= bound if op == ">=" else value <= bound
+                goal = f"{op} {bound}  {'met' if met else 'NOT MET'}"
+            self.stdout.write(f"{name:<28}{value!s:>16}  {goal}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(figures, indent=2))
+        path.write_text(json.dumps(self.figures, indent=2))
         self.stdout.write(f"written to {path}")
