@@ -8,6 +8,9 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
+from leaderboard import audit
+from leaderboard.admin import RecordAdmin
+
 from . import rules, services, tasks
 from .models import Award, Badge
 
@@ -99,6 +102,12 @@ class BadgeAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Badge, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        audit.record(
+            actor=request.user,
+            action="badge changed" if change else "badge created",
+            target=obj,
+            details={"fields": form.changed_data},
+        )
         # A new or edited badge is evaluated over all history.
         transaction.on_commit(lambda: tasks.evaluate_badge.delay(obj.pk))
 
@@ -127,7 +136,7 @@ class BadgeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Award)
-class AwardAdmin(admin.ModelAdmin):
+class AwardAdmin(RecordAdmin):
     list_display = [
         "granted_at",
         "person",
@@ -144,9 +153,3 @@ class AwardAdmin(admin.ModelAdmin):
     search_fields = ["person__display_name", "person__email", "badge__name"]
     date_hierarchy = "granted_at"
     show_facets = admin.ShowFacets.ALWAYS
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from leaderboard import audit
+from leaderboard.admin import RecordAdmin
 from leaderboard.services import count_source, ensure_source
 
 from . import services
@@ -165,7 +166,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(IngestRun)
-class IngestRunAdmin(admin.ModelAdmin):
+class IngestRunAdmin(RecordAdmin):
     list_display = [
         "started_at",
         "connection",
@@ -190,24 +191,12 @@ class IngestRunAdmin(admin.ModelAdmin):
         url = reverse("admin:ingest_rejectedrow_changelist") + f"?run__id__exact={run.pk}"
         return format_html('<a href="{}">{}</a>', url, run.rejected)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(RejectedRow)
-class RejectedRowAdmin(admin.ModelAdmin):
+class RejectedRowAdmin(RecordAdmin):
     list_display = ["last_seen", "connection", "location", "reason", "run"]
     list_filter = ["connection"]
     list_select_related = ["connection", "run"]
     search_fields = ["reason", "raw", "location"]
     readonly_fields = ["connection", "run", "location", "reason", "raw", "first_seen", "last_seen"]
     exclude = ["fingerprint"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -26,6 +26,21 @@ from .models import (
 )
 
 admin.site.site_header = "Tokenboard administration"
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Records the system keeps (facts, runs, awards, audit): readable, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 admin.site.register(User, UserAdmin)
 
 
@@ -177,7 +192,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(UsageFact)
-class UsageFactAdmin(admin.ModelAdmin):
+class UsageFactAdmin(RecordAdmin):
     list_display = [
         "day",
         "source",
@@ -195,15 +210,6 @@ class UsageFactAdmin(admin.ModelAdmin):
     list_select_related = ["source", "account"]
     search_fields = ["account__email", "account__external_id", "model"]
     date_hierarchy = "day"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(ModelPrice)
@@ -358,20 +364,11 @@ class BoardAdmin(admin.ModelAdmin):
 
 
 @admin.register(BoardStatusChange)
-class BoardStatusChangeAdmin(admin.ModelAdmin):
+class BoardStatusChangeAdmin(RecordAdmin):
     list_display = ["changed_at", "board", "from_status", "to_status", "retired_view", "changed_by"]
     list_filter = ["board", "to_status"]
     list_select_related = ["board", "changed_by"]
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class SiteSwitchForm(forms.ModelForm):
@@ -396,18 +393,9 @@ class SiteSwitchAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RecordAdmin):
     list_display = ["at", "actor", "action", "target_type", "target", "details"]
     list_filter = ["action", "target_type"]
     list_select_related = ["actor"]
     search_fields = ["target", "action", "actor__email"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -185,9 +185,15 @@ class Account(models.Model):
 class UsageFact(models.Model):
     """Usage of one account on one model on one UTC day, as one source reported it."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="usage")
+    # No single-column indexes: the natural key leads with source, and (account, day) serves
+    # account lookups; every index costs ingest time.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="usage", db_index=False
+    )
     day = models.DateField()
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="usage")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="usage", db_index=False
+    )
     model = models.CharField(max_length=200)
     # Disjoint counts: total_tokens is their sum.
     input = models.BigIntegerField(default=0)

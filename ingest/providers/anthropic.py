@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ingest.records import Batch, Directory
-from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
+from leaderboard.records import UNATTRIBUTED, UsageRecord
 
-from .http import JsonClient, ProviderDataError
-from .parsing import Reader, keeping, read_rows
+from .http import JsonClient
+from .parsing import Reader, bucket_pages, user_pages
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 USAGE_PATH = "/v1/organizations/usage_report/messages"
@@ -56,53 +56,9 @@ def read_result(obj: Any, where: str, day: dt.date) -> list[UsageRecord]:
     ]
 
 
-def read_usage_page(body: Any, page: int) -> tuple[Batch, str | None]:
-    data = Reader(body, f"page {page}")
-    batch = Batch()
-    for b, bucket_obj in enumerate(data.list("data"), start=1):
-        bucket = Reader(bucket_obj, f"page {page}, bucket {b}")
-        day = bucket.timestamp("starting_at")
-        records, rejected = read_rows(
-            bucket.list("results"),
-            f"{bucket.where}, result",
-            lambda obj, where, day=day: read_result(obj, where, day),
-        )
-        batch.records += records
-        batch.rejected += rejected
-    has_more = data.bool("has_more")
-    next_page = data.str("next_page", required=False, nullable=True)
-    if has_more and not next_page:
-        raise ProviderDataError(f"page {page}: has_more is true but next_page is empty")
-    return batch, next_page if has_more else None
-
-
-def read_user(obj: Any, where: str) -> list[AccountRecord]:
-    user = Reader(obj, where)
-    return [
-        AccountRecord(
-            external_id=user.str("id") or "",
-            email=user.str("email", required=False, nullable=True) or "",
-            name=user.str("name", required=False, nullable=True) or "",
-        )
-    ]
-
-
 def users_directory(client: JsonClient) -> Directory:
     """Every user of the organisation, following after_id."""
-    directory = Directory()
-    after: str | None = None
-    page = 0
-    while True:
-        page += 1
-        raw = client.get(USERS_PATH, limit=100, **({"after_id": after} if after else {}))
-        with keeping(raw):
-            body = Reader(raw, f"users page {page}")
-            accounts, rejected = read_rows(body.list("data"), f"users page {page}, user", read_user)
-            directory.accounts += accounts
-            directory.rejected += rejected
-            if not body.bool("has_more"):
-                return directory
-            after = body.str("last_id")
+    return user_pages(client, USERS_PATH, after="after_id")
 
 
 class AnthropicAdapter:
@@ -124,16 +80,13 @@ class AnthropicAdapter:
             "group_by[]": ["account_id", "model"],
             "limit": MAX_DAILY_BUCKETS,
         }
-        cursor: str | None = None
-        page = 0
-        while True:
-            page += 1
-            body = self.client.get(USAGE_PATH, **params, **({"page": cursor} if cursor else {}))
-            with keeping(body):
-                batch, cursor = read_usage_page(body, page)
-            yield batch
-            if cursor is None:
-                return
+        return bucket_pages(
+            self.client,
+            USAGE_PATH,
+            params,
+            day_of=lambda bucket: bucket.timestamp("starting_at"),
+            read_result=read_result,
+        )
 
     def check(self) -> str:
         body = Reader(self.client.get(USERS_PATH, limit=1), "users page 1")

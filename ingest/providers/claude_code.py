@@ -19,7 +19,7 @@ from leaderboard.records import AccountRecord, UsageRecord
 from .anthropic import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from .anthropic import anthropic_client, users_directory
 from .http import ProviderDataError
-from .parsing import Reader, keeping, read_rows
+from .parsing import Reader, keeping, next_cursor, read_rows
 
 USAGE_PATH = "/v1/organizations/usage_report/claude_code"
 API_KEYS_PATH = "/v1/organizations/api_keys"
@@ -153,12 +153,7 @@ class ClaudeCodeAdapter:
                 records, rejected = read_rows(
                     data.list("data"), f"{data.where}, record", read_record
                 )
-                has_more = data.bool("has_more")
-                cursor = data.str("next_page", required=False, nullable=True)
-                if has_more and not cursor:
-                    raise ProviderDataError(
-                        f"{data.where}: has_more is true but next_page is empty"
-                    )
+                cursor = next_cursor(data)
             wrong_day = [r for r in records if r.day != day]
             if wrong_day:
                 raise ProviderDataError(
@@ -166,7 +161,7 @@ class ClaudeCodeAdapter:
                 )
             whole_day.records += records
             whole_day.rejected += rejected
-            if not has_more:
+            if cursor is None:
                 yield whole_day
                 return
             yield Batch()  # progress: a page done, its records wait for the rest of the day

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ingest.records import Rejection, raw_text
+from ingest.records import Batch, Directory, Rejection, raw_text
+from leaderboard.records import AccountRecord
 
 from .http import NO_PAYLOAD, ProviderDataError
 
@@ -133,3 +134,76 @@ def keeping(raw: Any) -> Iterator[None]:
         if exc.raw is NO_PAYLOAD:
             exc.raw = raw
         raise
+
+
+def next_cursor(data: Reader) -> str | None:
+    """The next page's cursor of a {has_more, next_page} envelope (None on the last page)."""
+    has_more = data.bool("has_more")
+    cursor = data.str("next_page", required=False, nullable=True)
+    if has_more and not cursor:
+        raise ProviderDataError(f"{data.where}: has_more is true but next_page is empty")
+    return cursor if has_more else None
+
+
+def bucket_pages(
+    client: Any,
+    path: str,
+    params: dict[str, Any],
+    *,
+    day_of: Callable[[Reader], dt.date],
+    read_result: Callable[[Any, str, dt.date], list[Any]],
+) -> Iterator[Batch]:
+    """Daily buckets ({data: [{results}], has_more, next_page}), a Batch per page, following
+    the cursor with the other parameters unchanged (OpenAI's and Anthropic's usage reports)."""
+    cursor: str | None = None
+    page = 0
+    while True:
+        page += 1
+        body = client.get(path, **params, **({"page": cursor} if cursor else {}))
+        batch = Batch()
+        with keeping(body):
+            data = Reader(body, f"page {page}")
+            for b, item in enumerate(data.list("data"), start=1):
+                bucket = Reader(item, f"page {page}, bucket {b}")
+                day = day_of(bucket)
+                records, rejected = read_rows(
+                    bucket.list("results"),
+                    f"{bucket.where}, result",
+                    lambda obj, where, day=day: read_result(obj, where, day),
+                )
+                batch.records += records
+                batch.rejected += rejected
+            cursor = next_cursor(data)
+        yield batch
+        if cursor is None:
+            return
+
+
+def user_pages(client: Any, path: str, *, after: str) -> Directory:
+    """A users list ({data, has_more, last_id}) followed to its end with the `after` parameter."""
+    directory = Directory()
+    last: str | None = None
+    page = 0
+    while True:
+        page += 1
+        raw = client.get(path, limit=100, **({after: last} if last else {}))
+        with keeping(raw):
+            body = Reader(raw, f"users page {page}")
+            accounts, rejected = read_rows(body.list("data"), f"users page {page}, user", read_user)
+            directory.accounts += accounts
+            directory.rejected += rejected
+            if not body.bool("has_more"):
+                return directory
+            last = body.str("last_id")
+
+
+def read_user(obj: Any, where: str) -> list[AccountRecord]:
+    """A user of a users list: id, and e-mail and name when known."""
+    user = Reader(obj, where)
+    return [
+        AccountRecord(
+            external_id=user.str("id") or "",
+            email=user.str("email", required=False, nullable=True) or "",
+            name=user.str("name", required=False, nullable=True) or "",
+        )
+    ]

@@ -74,3 +74,26 @@ def test_managers_read_the_trail_in_the_admin_and_cannot_edit_it(manager_client,
         ).status_code
         == 403
     )
+
+
+def test_badge_edits_in_the_admin_are_in_the_trail(manager_client) -> None:
+    badge = BadgeFactory(name="Night Owl")
+    form = {
+        "name": "Night Owl",
+        "slug": badge.slug,
+        "icon": "O",
+        "group": "Habits",
+        "title": "",
+        "description": "Late usage.",
+        "kind": "threshold",
+        "params": '{"metric": "output"}',
+        "tiers": '{"gold": 10}',
+        "period": "month",
+        "policy": "permanent",
+        "enabled": "on",
+    }
+
+    manager_client.post(f"/admin/badges/badge/{badge.pk}/change/", form)
+
+    assert trail() == [("badge changed", "Night Owl", "manager")]
+    assert "params" in AuditEvent.objects.get().details["fields"]

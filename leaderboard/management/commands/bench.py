@@ -173,6 +173,7 @@ class Command(BaseCommand):
         """Peak memory of `import_usage` on files of each size, in a process of its own."""
         folder = ROOT / "var" / "bench"
         folder.mkdir(parents=True, exist_ok=True)
+        UsageFact.objects.filter(source__name__startswith="bench-file-").delete()
         for rows in sizes:
             path = folder / f"usage-{rows}.csv"
             with path.open("w", newline="") as handle:
@@ -208,6 +209,7 @@ class Command(BaseCommand):
                 raise CommandError(f"import_usage of {path.name} failed")
             self.figures[f"import_peak_rss_mb_{rows}"] = round(usage.ru_maxrss / 1024)
         self.figures["import_peak_rss_mb"] = self.figures[f"import_peak_rss_mb_{sizes[-1]}"]
+        UsageFact.objects.filter(source__name__startswith="bench-file-").delete()
 
     # --- pages under gunicorn --------------------------------------------------------------
     def pages(self, *, load: bool) -> None:
