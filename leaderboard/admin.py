@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from . import boards, selectors, services
+from . import boards, people, selectors, services
 from .directory import DirectoryFormatError
 from .models import (
     Account,
@@ -98,7 +98,7 @@ class PersonAdmin(admin.ModelAdmin):
         form = DirectoryForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                result = services.import_people(stream=form.cleaned_data["file"].file)
+                result = people.import_people(stream=form.cleaned_data["file"].file)
             except DirectoryFormatError as exc:
                 form.add_error("file", str(exc))
             else:

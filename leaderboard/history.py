@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from . import metrics
-from .models import Board, Person, Team, UsageFact
+from .models import Board, Person, UsageFact
 from .standings import Period, Ranking, Scope, period_of
 
 
@@ -98,7 +98,3 @@ def rank_history(
         )
         points.append((period.start.isoformat(), row.rank if row else None))
     return points
-
-
-def team_members(team: Team) -> QuerySet[Person]:
-    return team.members.all()

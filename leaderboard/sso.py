@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
 
-from . import services
+from . import people, services
 
 
 def _claims(sociallogin: Any) -> dict[str, Any]:
@@ -54,12 +54,12 @@ class CompanySocialAccountAdapter(DefaultSocialAccountAdapter):
                 render(request, "account/not_allowed.html", {"reason": reason}, status=403)
             )
         if sociallogin.is_existing:
-            services.link_person(user=sociallogin.user)
+            people.link_person(user=sociallogin.user)
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
         return not refusal(sociallogin)
 
     def save_user(self, request: HttpRequest, sociallogin: Any, form: Any = None) -> Any:
         user = super().save_user(request, sociallogin, form)
-        services.link_person(user=user)
+        people.link_person(user=user)
         return user

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import charts, history, selectors, services
+from . import charts, history, people, selectors
 from .boards import boards_visible
 from .models import Board, BoardSnapshot, Person, Team
 from .standings import Ranking, Scope, daily_totals, period_of, unit_of
@@ -282,7 +282,7 @@ def privacy(request: HttpRequest, person_id: int) -> HttpResponse:
     if person.user_id is None or person.user_id != request.user.pk:
         return HttpResponseForbidden("Only you choose how you appear.")
     try:
-        services.set_visibility(
+        people.set_visibility(
             person=person, visibility=request.POST.get("visibility", ""), by=request.user
         )
     except ValueError as exc:
@@ -374,15 +374,15 @@ def demo_sign_in(request: HttpRequest) -> HttpResponse:
         raise Http404("Demo sign-in exists only in a local demo run.")
     if request.method == "POST":
         person = get_object_or_404(Person, pk=request.POST.get("person"))
-        user = services.ensure_user_for_person(person=person)
+        user = people.ensure_user_for_person(person=person)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
             target = settings.LOGIN_REDIRECT_URL
         return redirect(target)
-    people = Person.objects.select_related("team", "user").order_by("team__name", "display_name")
+    everyone = Person.objects.select_related("team", "user").order_by("team__name", "display_name")
     return render(
         request,
         "leaderboard/demo_sign_in.html",
-        {"people": people, "next": request.GET.get("next", "")},
+        {"people": everyone, "next": request.GET.get("next", "")},
     )

@@ -78,7 +78,7 @@ def test_a_signed_in_employee_cannot_reach_the_admin(client, alice) -> None:
 
 
 def test_a_manager_reaches_exactly_the_admin_they_need(client, alice) -> None:
-    from leaderboard.services import set_manager
+    from leaderboard.people import set_manager
 
     set_manager(user=alice.user, manager=True)
     client.force_login(alice.user)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from leaderboard.models import Board
-from leaderboard.services import ensure_user_for_person, set_manager
+from leaderboard.people import ensure_user_for_person, set_manager
 from tests.factories import PersonFactory, TeamFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

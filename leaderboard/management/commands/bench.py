@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from leaderboard import facts
 from leaderboard.models import Board, Person, Source, UsageFact
-from leaderboard.services import ensure_user_for_person
+from leaderboard.people import ensure_user_for_person
 
 SIZES = {
     "quick": {"people": 5_000, "days": 60, "rows": 200_000, "files": [50_000, 200_000]},

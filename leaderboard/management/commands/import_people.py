@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leaderboard.directory import DirectoryFormatError
-from leaderboard.services import import_people
+from leaderboard.people import import_people
 
 
 class Command(BaseCommand):

@@ -1,0 +1,138 @@
+"""Writes about people as users: their login, the directory, managers, privacy choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import IO
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from . import audit
+from .directory import DirectoryProblem, read_directory
+from .models import Person, User
+from .services import ensure_team, match_accounts, normalize_email
+
+
+def ensure_user_for_person(*, person: Person) -> User:
+    """Return the login of a person, creating one (without a usable password) if needed."""
+    if person.user_id:
+        return person.user
+    with transaction.atomic():
+        user = User.objects.create_user(
+            username=f"person-{person.pk}", email=person.email, first_name=person.display_name
+        )
+        person.user = user
+        person.save(update_fields=["user"])
+    return user
+
+
+@dataclass(frozen=True)
+class DirectoryImport:
+    created: int
+    updated: int
+    problems: list[DirectoryProblem]
+
+
+def import_people(*, stream: IO[bytes]) -> DirectoryImport:
+    """Create or update people and teams from a directory CSV, then link their accounts."""
+    rows, problems = read_directory(stream)
+    with transaction.atomic():
+        teams = {name: ensure_team(name=name) for name in {r.team for r in rows if r.team}}
+        existing = {
+            p.email_ci: p
+            for p in Person.objects.annotate(email_ci=Lower("email")).filter(
+                email_ci__in=[r.email for r in rows]
+            )
+        }
+        created = updated = 0
+        for row in rows:
+            person = existing.get(row.email)
+            if person is None:
+                person = Person.objects.create(
+                    email=row.email,
+                    display_name=row.name or row.email.split("@")[0],
+                    team=teams.get(row.team),
+                )
+                existing[row.email] = person
+                created += 1
+            else:
+                person.display_name = row.name or person.display_name
+                person.team = teams.get(row.team, person.team)
+                person.save(update_fields=["display_name", "team"])
+                updated += 1
+        managers = {
+            p.email_ci: p
+            for p in Person.objects.annotate(email_ci=Lower("email")).filter(
+                email_ci__in=[r.manager_email for r in rows if r.manager_email]
+            )
+        }
+        for row in rows:
+            if not row.manager_email:
+                continue
+            manager = managers.get(row.manager_email)
+            if manager is None:
+                problems.append(
+                    DirectoryProblem(
+                        row.line,
+                        f"manager {row.manager_email} is not in the directory; "
+                        f"{row.email} was imported without a manager",
+                    )
+                )
+                continue
+            Person.objects.filter(pk=existing[row.email].pk).update(manager=manager)
+        match_accounts()
+    return DirectoryImport(created, updated, sorted(problems, key=lambda p: p.line))
+
+
+def link_person(*, user: User) -> Person:
+    """Link a signed-in user to the Person with their e-mail, creating the Person if needed."""
+    email = normalize_email(user.email)
+    with transaction.atomic():
+        person = Person.objects.filter(email__iexact=email).first()
+        if person is None:
+            name = " ".join(p for p in [user.first_name, user.last_name] if p)
+            person = Person.objects.create(email=email, display_name=name or email.split("@")[0])
+        if person.user_id != user.pk:
+            Person.objects.filter(user=user).exclude(pk=person.pk).update(user=None)
+            person.user = user
+            person.save(update_fields=["user"])
+        match_accounts()
+    return person
+
+
+MANAGERS = "Leaderboard managers"
+
+
+def set_manager(*, user: User, manager: bool, by: User | None = None) -> User:
+    """Make a user a leaderboard manager (admin access, the managers group), or not."""
+    group = Group.objects.get(name=MANAGERS)
+    with transaction.atomic():
+        if manager:
+            user.groups.add(group)
+        else:
+            user.groups.remove(group)
+        user.is_staff = manager or user.is_superuser
+        user.save(update_fields=["is_staff"])
+        audit.record(
+            actor=by, action="manager granted" if manager else "manager revoked", target=user
+        )
+    return user
+
+
+def set_visibility(*, person: Person, visibility: str, by: User | None) -> Person:
+    """How a person appears on boards: by name, under their pseudonym, or not at all."""
+    if visibility not in Person.Visibility.values:
+        raise ValueError(f"choose one of {', '.join(Person.Visibility.values)}")
+    with transaction.atomic():
+        before = person.visibility
+        person.visibility = visibility
+        person.save(update_fields=["visibility"])
+        audit.record(
+            actor=by,
+            action="privacy changed",
+            target=person,
+            details={"from": before, "to": visibility},
+        )
+    return person
