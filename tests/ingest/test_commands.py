@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from ingest.models import Connection, IngestRun
+from ingest.providers.demo import demo_people
 from leaderboard.models import Person, Source, Team, UsageFact
 from tests.stubs import ADMIN_KEY
 
@@ -175,6 +176,9 @@ def test_seed_demo_loads_a_company_through_ingest_and_is_safe_twice(db) -> None:
         == facts
     )
     assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 6
+    manager = Person.objects.get(email=demo_people()[0].email).user
+    assert manager.is_staff and not manager.is_superuser
+    assert manager.groups.filter(name="Leaderboard managers").exists()
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ from ingest.models import Provider
 from ingest.providers.demo import DEMO_BASE_URLS, demo_people
 from ingest.services import connect_provider, pull_connection
 from leaderboard import services as core
+from leaderboard.models import Person
+from leaderboard.people import ensure_user_for_person, set_manager
 
 DAYS = 90
 
@@ -25,6 +27,9 @@ class Command(BaseCommand):
                 display_name=person.name,
                 team=core.ensure_team(name=person.team),
             )
+        # The first demo person manages the leaderboard, so the demo reaches the admin too.
+        manager = Person.objects.get(email=people[0].email)
+        set_manager(user=ensure_user_for_person(person=manager), manager=True)
         end = timezone.now().date()
         start = end - timezone.timedelta(days=options["days"] - 1)
         for name, base_url in DEMO_BASE_URLS.items():
