@@ -26,6 +26,8 @@ from .models import (
 )
 
 admin.site.site_header = "Tokenboard administration"
+admin.site.site_title = "Tokenboard admin"
+admin.site.site_url = "/"
 
 
 class RecordAdmin(admin.ModelAdmin):
