@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
@@ -146,8 +147,8 @@ class Command(BaseCommand):
     # --- badges ----------------------------------------------------------------------------
     def badges(self) -> None:
         """A full evaluation of the catalogue, against one SUM ... GROUP BY person."""
-        from badges.models import Award
-        from badges.services import evaluate_all
+        # Through the command and the app registry: the leaderboard app never imports badges.
+        award = apps.get_model("badges", "Award")
 
         def scan() -> None:
             with connection.cursor() as cursor:
@@ -159,13 +160,15 @@ class Command(BaseCommand):
                 cursor.fetchall()
 
         scan_seconds = statistics.median(timed(scan) for _ in range(3))
-        Award.objects.all().delete()
-        evaluate_seconds = timed(lambda: evaluate_all())
+        award.objects.all().delete()
+        evaluate_seconds = timed(
+            lambda: call_command("award_badges", full=True, stdout=self.stdout)
+        )
         self.figures |= {
             "scan_seconds": round(scan_seconds, 3),
             "badges_seconds": round(evaluate_seconds, 2),
             "badges_vs_scan": round(evaluate_seconds / scan_seconds, 2),
-            "awards": Award.objects.count(),
+            "awards": award.objects.count(),
         }
 
     # --- file import memory ----------------------------------------------------------------
