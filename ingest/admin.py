@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from leaderboard import audit
 from leaderboard.admin import RecordAdmin
-from leaderboard.services import count_source, ensure_source
+from leaderboard.services import count_source
 
 from . import services
 from .models import Connection, IngestRun, Provider, RejectedRow
@@ -75,7 +75,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         if form.cleaned_data.get("new_api_key"):
             obj.api_key = form.cleaned_data["new_api_key"]
         if not change:
-            obj.source = ensure_source(name=obj.name, provider=obj.provider)
+            obj.source = services.source_for(name=obj.name, provider=obj.provider)
         super().save_model(request, obj, form, change)
         audit.record(
             actor=request.user,

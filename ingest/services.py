@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from leaderboard import audit
 from leaderboard import services as core
-from leaderboard.models import User
+from leaderboard.models import Source, User
 
 from .credentials import CredentialError
 from .files import FileFormatError, UsageFile, file_format
@@ -43,10 +43,9 @@ def connect_provider(
         connection = Connection.objects.filter(name=name).first()
         created = connection is None
         if connection is None:
-            # A source's provider namespaces its account ids; each file source has its own.
-            namespace = f"file:{name}" if provider == Provider.FILE else provider
-            source = core.ensure_source(name=name, provider=namespace)
-            connection = Connection(name=name, provider=provider, source=source)
+            connection = Connection(
+                name=name, provider=provider, source=source_for(name=name, provider=provider)
+            )
         elif connection.provider != provider:
             raise ValueError(
                 f"connection {name!r} pulls from {connection.provider}, not {provider}; "
@@ -69,6 +68,13 @@ def connect_provider(
                 },
             )
     return connection, created
+
+
+def source_for(*, name: str, provider: str) -> Source:
+    """The usage source of a new connection. Its provider namespaces account ids: every
+    file source gets its own, since one file's ids mean nothing in another."""
+    namespace = f"file:{name}" if provider == Provider.FILE else provider
+    return core.ensure_source(name=name, provider=namespace)
 
 
 def incremental_window(connection: Connection, today: dt.date) -> tuple[dt.date, dt.date]:

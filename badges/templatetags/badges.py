@@ -19,11 +19,6 @@ def badge_summaries(rows: list[Any]) -> dict[int, selectors.Summary]:
     return selectors.summaries([row.person_id for row in rows])
 
 
-@register.filter
-def summary_of(summaries: dict[int, selectors.Summary], person_id: int) -> Any:
-    return summaries.get(person_id)
-
-
 @register.inclusion_tag("badges/_person_badges.html", takes_context=True)
 def person_badges(context: dict[str, Any], person: Person) -> dict[str, Any]:
     """A person's badges grouped, their title (the owner may change it), and, for the owner,

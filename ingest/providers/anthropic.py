@@ -64,8 +64,6 @@ def users_directory(client: JsonClient) -> Directory:
 class AnthropicAdapter:
     """Pulls one Anthropic organisation's Messages API usage."""
 
-    provider = "anthropic"
-
     def __init__(self, *, base_url: str, api_key: str) -> None:
         self.client = anthropic_client(base_url, api_key)
 

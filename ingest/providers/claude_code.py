@@ -80,8 +80,6 @@ def read_record(obj: Any, where: str) -> list[UsageRecord]:
 class ClaudeCodeAdapter:
     """Pulls Claude Code usage, a day at a time; all records of a day count (local, remote)."""
 
-    provider = "claude_code"
-
     def __init__(self, *, base_url: str, api_key: str) -> None:
         self.client = anthropic_client(base_url, api_key)
 

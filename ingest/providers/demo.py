@@ -98,8 +98,6 @@ def _weight(index: int) -> float:
 class DemoAdapter:
     """Generates one vendor's usage for the demo directory."""
 
-    provider = "demo"
-
     def __init__(self, *, base_url: str, api_key: str = "") -> None:
         self.vendor = base_url.removeprefix("demo://")
         if self.vendor not in MODELS:

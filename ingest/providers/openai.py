@@ -56,8 +56,6 @@ def read_result(obj: Any, where: str, day: dt.date) -> list[UsageRecord]:
 class OpenAIAdapter:
     """Pulls one OpenAI organisation."""
 
-    provider = "openai"
-
     def __init__(self, *, base_url: str, api_key: str, client: JsonClient | None = None) -> None:
         self.client = client or JsonClient(
             base_url=base_url, headers={"authorization": f"Bearer {api_key}"}

@@ -30,7 +30,6 @@ def quiet(usage, platform, volume):
 def viewer(client, alice, bob, usage):
     usage(alice, AUG, input=10)
     usage(bob, AUG, input=20)
-    client.force_login(bob.user if bob.user else alice.user)
     client.force_login(alice.user)
     return client
 
