@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -18,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from . import charts, history, people, selectors
 from .boards import boards_visible
 from .models import Board, BoardSnapshot, Person, Team
-from .standings import Ranking, Scope, daily_totals, period_of, unit_of
+from .standings import Period, Ranking, Scope, daily_totals, period_of, unit_of
 
 PAGE_SIZE = 50
 HISTORY_PERIODS = [
@@ -27,6 +29,17 @@ HISTORY_PERIODS = [
     Board.Period.QUARTER,
     Board.Period.ALL_TIME,
 ]
+
+
+def _history_periods(request: HttpRequest, today: dt.date) -> tuple[str, Period, Period]:
+    """The period a person or team page shows (?period=), and the days its charts cover
+    (all time is charted over the last quarter)."""
+    kind = request.GET.get("period")
+    if kind not in HISTORY_PERIODS:
+        kind = Board.Period.MONTH
+    period = period_of(kind, today)
+    chart = period_of(Board.Period.QUARTER, today) if kind == Board.Period.ALL_TIME else period
+    return kind, period, chart
 
 
 def _me(request: HttpRequest) -> Person | None:
@@ -110,7 +123,8 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     )
     me = _me(request)
     mine = ranking.positions([me.pk]).get(me.pk) if me else None
-    everyone = ranking.count() if mine else 0
+    # Counting everyone is one more ranking of everyone: reuse the total when nothing filters.
+    everyone = (total if not search else ranking.count()) if mine else 0
     previous = (
         Ranking(
             Scope.of_board(
@@ -188,15 +202,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
         return _unavailable(request)
     pseudonymous = person.visibility == Person.Visibility.PSEUDONYM and not is_owner
     today = timezone.now().date()
-    kind = (
-        request.GET.get("period")
-        if request.GET.get("period") in HISTORY_PERIODS
-        else (Board.Period.MONTH)
-    )
-    period = period_of(kind, today)
-    chart_period = (
-        period if kind != Board.Period.ALL_TIME else period_of(Board.Period.QUARTER, today)
-    )
+    kind, period, chart_period = _history_periods(request, today)
     by = "model" if request.GET.get("by") == "model" else "source"
     days = history.daily(people=[person.pk], period=chart_period, by=by)
     ranked_boards = list(Board.objects.filter(status=Board.Status.ACTIVE))
@@ -241,20 +247,12 @@ def team(request: HttpRequest, team_id: int) -> HttpResponse:
     if not boards_visible():
         return _unavailable(request)
     today = timezone.now().date()
-    kind = (
-        request.GET.get("period")
-        if request.GET.get("period") in HISTORY_PERIODS
-        else (Board.Period.MONTH)
-    )
-    period = period_of(kind, today)
+    kind, period, chart_period = _history_periods(request, today)
     ranking = Ranking(Scope(lens=Board.Lens.TOTAL_TOKENS, period=period, teams=(team.pk,)))
     members = team.members.values_list("pk", flat=True)
     size = team.members.count()
     # No team aggregate for a team so small that it would reveal individuals.
     big_enough = size >= settings.TEAM_MIN_SIZE
-    chart_period = (
-        period if kind != Board.Period.ALL_TIME else period_of(Board.Period.QUARTER, today)
-    )
     return render(
         request,
         "leaderboard/team.html",
