@@ -88,3 +88,12 @@ def test_ingest_runs_show_progress_counts_and_duration(manager_client, openai_co
     page = manager_client.get("/admin/ingest/ingestrun/").content.decode()
     assert "succeeded" in page.lower()
     assert ">9<" in page  # rows
+
+
+def test_a_file_source_added_in_the_admin_keeps_its_own_account_namespace(manager_client) -> None:
+    manager_client.post(
+        "/admin/ingest/connection/add/",
+        {"name": "gateway", "provider": "file", "base_url": "-", "pull_every_minutes": "60"},
+    )
+
+    assert Connection.objects.get(name="gateway").source.provider == "file:gateway"
