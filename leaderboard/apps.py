@@ -6,4 +6,7 @@ class LeaderboardConfig(AppConfig):
     verbose_name = "Leaderboard"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the deployment checks
+        from . import (
+            checks,  # noqa: F401 - registers the deployment checks
+            receivers,  # noqa: F401 - connects the usage_recorded receiver
+        )

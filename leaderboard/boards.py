@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from . import audit
 from .models import Board, BoardSnapshot, BoardStatusChange, SiteSwitch, User
-from .standings import Ranking, Scope, period_of
+from .rankings import Ranking
+from .standings import Scope, period_of
 
 SNAPSHOT_ROWS = 1000  # an archive keeps the top of the final standings
 

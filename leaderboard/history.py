@@ -11,7 +11,8 @@ from django.db.models import QuerySet, Sum
 
 from . import metrics
 from .models import Board, Person, UsageFact
-from .standings import Period, Ranking, Scope, period_of
+from .rankings import Ranking
+from .standings import Period, Scope, period_of
 
 
 @dataclass(frozen=True)

@@ -421,3 +421,57 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+
+class UsageVersion(models.Model):
+    """A counter that database triggers bump whenever usage, accounts, people, teams or
+    sources change (migration 0009): rankings computed at an older number are stale."""
+
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"usage version {self.number}"
+
+
+class RankedScope(models.Model):
+    """One scope's ranking (see standings.Scope), computed once at a usage version and read
+    a page or a person at a time until the version moves on."""
+
+    key = models.CharField(max_length=64)
+    version = models.BigIntegerField()
+    size = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="ranked_scope_key_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]} at version {self.version}"
+
+
+class Place(models.Model):
+    """A person's place in a ranked scope, with what the board shows of them."""
+
+    scope = models.ForeignKey(RankedScope, on_delete=models.CASCADE, related_name="places")
+    position = models.PositiveIntegerField()  # 1.. in display order (rank, name, id)
+    rank = models.PositiveIntegerField()  # ties share a rank
+    person_id = models.BigIntegerField()
+    name = models.CharField(max_length=200)
+    team_id = models.BigIntegerField(null=True)
+    team = models.CharField(max_length=120, blank=True)
+    user_id = models.BigIntegerField(null=True)
+    value = models.DecimalField(max_digits=40, decimal_places=12, null=True)
+    total_tokens = models.DecimalField(max_digits=30, decimal_places=0)
+    cost = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    cost_estimated = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "position"], name="place_scope_position"),
+            models.UniqueConstraint(fields=["scope", "person_id"], name="place_scope_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.name}"

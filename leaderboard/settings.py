@@ -228,6 +228,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "queue-due-pulls": {"task": "ingest.queue_due_pulls", "schedule": 300.0},
+    # Stored rankings follow every ingest already; this catches a new day or a board edit.
+    "rank-boards": {"task": "leaderboard.rank_boards", "schedule": 600.0},
     # The nightly full pass over all history (after each ingest, only changed days are).
     "badges-nightly": {"task": "badges.evaluate_changed", "schedule": crontab(hour=3, minute=15)},
 }

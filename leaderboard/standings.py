@@ -1,18 +1,13 @@
-"""Reads for boards: periods, lenses and rankings, computed in SQL.
-
-A ranking ranks everyone in scope with one window function; paging, search and "where is
-this person" read from that ranked set, so ranks are the same whatever is shown.
-"""
+"""What a board ranks: periods, lenses, scopes, and the one SQL query that ranks everyone in
+a scope (`ranked`). Pages read stored results of that query through `rankings.Ranking`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     Case,
     F,
@@ -161,120 +156,6 @@ def ranked(scope: Scope) -> QuerySet[Person]:
     return people.annotate(rank=Window(Rank(), order_by=F("value").desc())).order_by(
         "rank", "shown_name"
     )
-
-
-@dataclass(frozen=True)
-class Row:
-    rank: int
-    person_id: int
-    name: str
-    team_id: int | None
-    team: str
-    user_id: int | None
-    value: Any
-    total_tokens: int
-    cost: Decimal | None
-    cost_estimated: bool
-
-
-COLUMNS = [
-    "rank",
-    "id",
-    "shown_name",
-    "shown_team_id",
-    "shown_team",
-    "user_id",
-    "value",
-    "total_tokens",
-    "cost",
-    "cost_estimated",
-]
-
-
-class Ranking:
-    """A scope's ranking, read a page or a person at a time."""
-
-    def __init__(self, scope: Scope) -> None:
-        self.scope = scope
-        # A pseudonymous person shows no name and no team (a small team would give them away).
-        inner = ranked(scope).values(
-            "id",
-            "shown_name",
-            "shown_team",
-            "user_id",
-            "value",
-            "total_tokens",
-            "cost",
-            "cost_estimated",
-            "rank",
-            shown_team_id=Case(
-                When(visibility=Person.Visibility.PSEUDONYM, then=Value(None)), default=F("team_id")
-            ),
-        )
-        self._sql, self._params = inner.query.sql_with_params()
-
-    def _select(self, tail: str, params: Iterable[Any] = ()) -> list[tuple]:
-        columns = ", ".join(f"r.{c}" for c in COLUMNS)
-        sql = f"SELECT {columns} FROM ({self._sql}) r {tail}"  # noqa: S608 - compiled by Django
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*self._params, *params])
-            return cursor.fetchall()
-
-    def _rows(self, raw: list[tuple]) -> list[Row]:
-        cost_field = UsageFact._meta.get_field("cost")
-        rows = []
-        for rank, pk, name, team_id, team, user_id, value, total, cost, estimated in raw:
-            if cost is not None and not isinstance(cost, Decimal):
-                cost = cost_field.to_python(cost)
-            if self.scope.lens == Lens.COST and value is not None:
-                value = cost_field.to_python(value)
-            rows.append(
-                Row(
-                    rank,
-                    pk,
-                    name,
-                    team_id,
-                    team or "",
-                    user_id,
-                    value,
-                    int(total),
-                    cost,
-                    bool(estimated),
-                )
-            )
-        return rows
-
-    @staticmethod
-    def _search(search: str) -> tuple[str, list[str]]:
-        if not search:
-            return "", []
-        escaped = search.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return "WHERE UPPER(r.shown_name) LIKE %s ESCAPE '\\'", [f"%{escaped}%"]
-
-    def count(self, search: str = "") -> int:
-        where, params = self._search(search)
-        sql = f"SELECT COUNT(*) FROM ({self._sql}) r {where}"  # noqa: S608 - compiled by Django
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*self._params, *params])
-            return cursor.fetchone()[0]
-
-    def page(self, *, offset: int = 0, limit: int = 50, search: str = "") -> list[Row]:
-        where, params = self._search(search)
-        return self._rows(
-            self._select(
-                f"{where} ORDER BY r.rank, r.shown_name, r.id LIMIT %s OFFSET %s",
-                [*params, limit, offset],
-            )
-        )
-
-    def positions(self, person_ids: Iterable[int]) -> dict[int, Row]:
-        ids = list(person_ids)
-        if not ids:
-            return {}
-        marks = ", ".join(["%s"] * len(ids))
-        return {
-            row.person_id: row for row in self._rows(self._select(f"WHERE r.id IN ({marks})", ids))
-        }
 
 
 def daily_totals(

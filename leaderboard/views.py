@@ -20,7 +20,8 @@ from django.views.decorators.vary import vary_on_headers
 from . import charts, history, people, selectors
 from .boards import boards_visible
 from .models import Board, BoardSnapshot, Person, Team
-from .standings import Period, Ranking, Scope, daily_totals, period_of, unit_of
+from .rankings import Ranking
+from .standings import Period, Scope, daily_totals, period_of, unit_of
 
 PAGE_SIZE = 50
 HISTORY_PERIODS = [

@@ -1,0 +1,192 @@
+"""Rankings that pages read: each scope is ranked once per usage version and stored as places.
+
+`standings.ranked` is the definition of a ranking: one SQL query that ranks everyone in a
+scope. Running it per request would aggregate a year of facts for every page view, so the
+first reader of a scope at the current usage version (or the `rank_boards` task, after each
+ingest) stores its result as `Place` rows; every later page, search and "where am I" reads
+those rows through an index. Database triggers bump the usage version whenever facts,
+accounts, people, teams or sources change, so a stored ranking is never read once stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, QuerySet, Value, When
+from django.utils import timezone
+
+from .models import Board, Person, Place, RankedScope, UsageVersion
+from .standings import Lens, Scope, period_of, ranked
+
+COST_PLACES = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    person_id: int
+    name: str
+    team_id: int | None
+    team: str
+    user_id: int | None
+    value: Any
+    total_tokens: int
+    cost: Decimal | None
+    cost_estimated: bool
+
+
+def current_version() -> int:
+    return UsageVersion.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+
+
+def scope_key(scope: Scope) -> str:
+    end = min(scope.period.end, scope.as_of) if scope.as_of else scope.period.end
+    parts = [
+        scope.lens,
+        scope.period.start.isoformat(),
+        end.isoformat(),
+        ",".join(map(str, sorted(scope.teams))),
+        ",".join(map(str, sorted(scope.sources))),
+        str(scope.min_activity),
+        str(scope.ratio_min_volume),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _insert_places(ranked_scope: RankedScope, scope: Scope) -> int:
+    """Run the ranking query once, straight into place rows; return how many."""
+    # A pseudonymous person shows no name and no team (a small team would give them away).
+    sql, params = (
+        ranked(scope)
+        .values(
+            "id",
+            "shown_name",
+            "shown_team",
+            "user_id",
+            "value",
+            "total_tokens",
+            "cost",
+            "cost_estimated",
+            "rank",
+            shown_team_id=Case(
+                When(visibility=Person.Visibility.PSEUDONYM, then=Value(None)), default=F("team_id")
+            ),
+        )
+        .query.sql_with_params()
+    )
+    columns = (
+        "scope_id, position, rank, person_id, name, team_id,"
+        " team, user_id, value, total_tokens, cost, cost_estimated"
+    )
+    select = (
+        "SELECT %s, ROW_NUMBER() OVER (ORDER BY r.rank, r.shown_name, r.id), r.rank, r.id,"
+        " r.shown_name, r.shown_team_id, COALESCE(r.shown_team, ''), r.user_id, r.value,"
+        " r.total_tokens, r.cost, COALESCE(r.cost_estimated, 0) = 1"
+    )
+    # Table and inner query are compiled by Django.
+    insert = f"INSERT INTO {Place._meta.db_table} ({columns}) {select} FROM ({sql}) r"
+    with connection.cursor() as cursor:
+        cursor.execute(insert, [ranked_scope.pk, *params])
+        return cursor.rowcount
+
+
+def stored(scope: Scope) -> RankedScope:
+    """The scope's ranking at the current usage version, computed now if nobody has yet."""
+    version, key = current_version(), scope_key(scope)
+    found = RankedScope.objects.filter(key=key, version=version).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            ranked_scope = RankedScope.objects.create(
+                key=key, version=version, computed_at=timezone.now()
+            )
+            ranked_scope.size = _insert_places(ranked_scope, scope)
+            ranked_scope.save(update_fields=["size"])
+    except IntegrityError:  # another process ranked it first: read theirs
+        return RankedScope.objects.get(key=key, version=version)
+    return ranked_scope
+
+
+class Ranking:
+    """A scope's ranking, read a page or a person at a time."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self._stored: RankedScope | None = None
+
+    @property
+    def ranked_scope(self) -> RankedScope:
+        if self._stored is None:
+            self._stored = stored(self.scope)
+        return self._stored
+
+    def _places(self, search: str = "") -> QuerySet[Place]:
+        places = Place.objects.filter(scope=self.ranked_scope)
+        return places.filter(name__icontains=search) if search else places
+
+    def _rows(self, places: QuerySet[Place]) -> list[Row]:
+        return [self._row(place) for place in places]
+
+    def _row(self, place: Place) -> Row:
+        value: Any = place.value
+        if value is not None:
+            if self.scope.lens == Lens.CACHE_READ_SHARE:
+                value = float(value)
+            elif self.scope.lens == Lens.COST:
+                value = value.quantize(COST_PLACES)
+            else:
+                value = int(value)
+        return Row(
+            place.rank,
+            place.person_id,
+            place.name,
+            place.team_id,
+            place.team,
+            place.user_id,
+            value,
+            int(place.total_tokens),
+            place.cost,
+            place.cost_estimated,
+        )
+
+    def count(self, search: str = "") -> int:
+        return self._places(search).count() if search else self.ranked_scope.size
+
+    def page(self, *, offset: int = 0, limit: int = 50, search: str = "") -> list[Row]:
+        return self._rows(self._places(search).order_by("position")[offset : offset + limit])
+
+    def positions(self, person_ids: Iterable[int]) -> dict[int, Row]:
+        ids = list(person_ids)
+        if not ids:
+            return {}
+        return {p.person_id: self._row(p) for p in self._places().filter(person_id__in=ids)}
+
+
+def rank_boards(*, today: dt.date | None = None) -> int:
+    """Rank every live board's scopes that pages open first (each lens, this period and the
+    one before it, for the change arrows), and drop rankings of older versions. Returns how
+    many scopes were ranked now rather than found stored."""
+    today = today or timezone.now().date()
+    version = current_version()
+    RankedScope.objects.filter(version__lt=version).delete()
+    computed = 0
+    for board in Board.objects.exclude(status=Board.Status.RETIRED).prefetch_related(
+        "teams", "sources"
+    ):
+        as_of = board.paused_at.date() if board.paused_at else None
+        backs = (0,) if board.period == Board.Period.ALL_TIME else (0, 1)
+        for lens in Board.Lens.values:
+            for back in backs:
+                period = period_of(board.period, as_of or today, back)
+                scope = Scope.of_board(board, lens=lens, period=period, as_of=as_of)
+                if not RankedScope.objects.filter(key=scope_key(scope), version=version).exists():
+                    stored(scope)
+                    computed += 1
+    return computed

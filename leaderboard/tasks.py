@@ -1,0 +1,13 @@
+"""Celery tasks: thin wrappers over leaderboard services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import rankings
+
+
+@shared_task(name="leaderboard.rank_boards")
+def rank_boards() -> int:
+    """Store the rankings boards open first, so the first page view after an ingest is fast."""
+    return rankings.rank_boards()

@@ -1,0 +1,191 @@
+"""Stored rankings (leaderboard.rankings) give the same answers as a plain SQL aggregate over
+the facts: after an ingest, after a late revision of old days, after an account changes hands,
+after a source is excluded, and when a person changes how they appear."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from leaderboard import people, rankings, services
+from leaderboard.models import Account, Board, Person, Place, RankedScope
+from leaderboard.records import UsageRecord
+from leaderboard.standings import Scope, period_of
+from tests.factories import PersonFactory
+
+from .conftest import AUG
+from .test_pages import ranks
+
+JULY = dt.date(2026, 7, 14)
+
+
+def plain_totals(start: dt.date, end: dt.date) -> dict[int, tuple[int, Decimal | None]]:
+    """Total tokens and cost per person over [start, end], straight from the facts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.person_id,
+                   SUM(f.input + f.cache_read + f.cache_write + f.output), SUM(f.cost)
+            FROM leaderboard_usagefact f
+            JOIN leaderboard_account a ON a.id = f.account_id
+            JOIN leaderboard_source s ON s.id = f.source_id
+            WHERE a.person_id IS NOT NULL AND s.counts_toward_totals
+              AND f.day BETWEEN %s AND %s
+            GROUP BY a.person_id
+            """,
+            [start, end],
+        )
+        return {
+            pk: (int(tokens), None if cost is None else Decimal(cost).quantize(Decimal("0.000001")))
+            for pk, tokens, cost in cursor.fetchall()
+            if tokens > 0
+        }
+
+
+def expected_places(start: dt.date, end: dt.date) -> dict[int, tuple[int, int, Decimal | None]]:
+    """person -> (rank, tokens, cost); ties share the rank."""
+    totals = plain_totals(start, end)
+    values = sorted((t for t, _ in totals.values()), reverse=True)
+    return {pk: (values.index(t) + 1, t, cost) for pk, (t, cost) in totals.items()}
+
+
+def stored_places(board: Board, period) -> dict[int, tuple[int, int, Decimal | None]]:
+    ranking = rankings.Ranking(Scope.of_board(board, lens=board.metric, period=period))
+    rows = ranking.page(limit=10_000)
+    assert ranking.count() == len(rows)
+    return {r.person_id: (r.rank, r.total_tokens, r.cost) for r in rows}
+
+
+def page_order(client, board: Board, **params) -> list[str]:
+    return [
+        name for _, name in ranks(client.get(f"/boards/{board.slug}/", params).content.decode())
+    ]
+
+
+def names_in_rank_order(places: dict[int, tuple[int, int, Decimal | None]]) -> list[str]:
+    names = dict(Person.objects.values_list("pk", "display_name"))
+    return [names[pk] for pk, _ in sorted(places.items(), key=lambda kv: (kv[1][0], names[kv[0]]))]
+
+
+@pytest.fixture
+def employee_of(client):
+    def sign_in(person: Person):
+        client.force_login(people.ensure_user_for_person(person=person))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def openai(db):
+    return services.ensure_source(name="OpenAI", provider="openai")
+
+
+@pytest.fixture
+def staff(db):
+    """Six people the OpenAI export names by e-mail."""
+    return [PersonFactory(display_name=f"Person {i}", email=f"p{i}@example.com") for i in range(6)]
+
+
+def pull(source, *records: UsageRecord) -> None:
+    """What every provider adapter does with a page of usage."""
+    services.record_usage(source=source, records=records)
+
+
+def record(i: int, day: dt.date, tokens: int, cost: str | None = None) -> UsageRecord:
+    return UsageRecord(
+        day=day,
+        account=f"user-{i}",
+        email=f"p{i}@example.com",
+        model="gpt-5",
+        input=tokens,
+        output=tokens // 10,
+        cost=None if cost is None else Decimal(cost),
+    )
+
+
+@pytest.fixture
+def ingested(openai, staff, seeded_boards):
+    pull(openai, *[record(i, AUG, 10**9 * (i + 1), f"{i}.25") for i in range(6)])
+    pull(openai, *[record(i, JULY, 3**i * 10**6) for i in range(6)])
+    # Someone above 2^31 tokens in a day, and a tie.
+    pull(openai, record(0, AUG + dt.timedelta(days=1), 3 * 2**31), record(5, JULY, 3**4 * 10**6))
+    return seeded_boards["token-volume"]
+
+
+def check(board: Board, today: dt.date, client=None) -> None:
+    for back in (0, 1):
+        period = period_of(board.period, today, back)
+        expected = expected_places(period.start, period.end)
+        assert expected, "the scenario must rank someone"
+        assert stored_places(board, period) == expected
+        if client is not None:
+            assert page_order(client, board, back=back) == names_in_rank_order(expected)
+
+
+def test_after_an_ingest_the_page_matches_the_plain_aggregate(ingested, employee_of, staff) -> None:
+    check(ingested, AUG, employee_of(staff[0]))
+
+
+def test_a_late_revision_of_an_old_day_is_seen_at_once(
+    ingested, openai, employee_of, staff
+) -> None:
+    client = employee_of(staff[0])
+    check(ingested, AUG, client)  # stored now
+
+    pull(openai, record(0, JULY, 10**12))  # July is revised after August was ranked
+
+    check(ingested, AUG, client)
+    july = stored_places(ingested, period_of(ingested.period, AUG, 1))
+    assert july[staff[0].pk][:2] == (1, 10**12 + 10**11)
+
+
+def test_an_account_given_to_someone_else_moves_its_whole_history(
+    ingested, employee_of, staff
+) -> None:
+    client = employee_of(staff[1])
+    check(ingested, AUG, client)
+
+    account = Account.objects.get(external_id="user-5")
+    services.attribute_account(account=account, person=staff[1])
+    check(ingested, AUG, client)
+    assert staff[5].pk not in stored_places(ingested, period_of(ingested.period, AUG))
+
+    services.attribute_account(account=account, person=None)  # and back to nobody
+    check(ingested, AUG, client)
+
+
+def test_excluding_a_source_and_hiding_a_person_are_seen_at_once(
+    ingested, openai, employee_of, staff
+) -> None:
+    client = employee_of(staff[0])
+    other = services.ensure_source(name="Cursor", provider="cursor")
+    pull(other, record(2, AUG, 10**13))
+    check(ingested, AUG, client)
+    assert page_order(client, ingested)[0] == "Person 2"
+
+    services.count_source(source=other, counted=False)
+    check(ingested, AUG, client)
+    assert page_order(client, ingested)[0] == "Person 0"  # 3 * 2^31 + 10^9 tokens
+
+    Person.objects.filter(pk=staff[5].pk).update(visibility=Person.Visibility.HIDDEN)
+    assert page_order(client, ingested)[:3] == ["Person 0", "Person 4", "Person 3"]
+
+
+def test_a_ranking_is_computed_once_per_usage_version(ingested, openai, staff) -> None:
+    scope = Scope.of_board(ingested, lens=ingested.metric, period=period_of("month", AUG))
+    first = rankings.stored(scope)
+    assert rankings.stored(scope).pk == first.pk
+    assert first.size == Place.objects.filter(scope=first).count() == 6
+
+    pull(openai, record(3, AUG, 1))
+    second = rankings.stored(scope)
+    assert second.pk != first.pk and second.version > first.version
+
+    # The task stores what boards open first and drops what is stale.
+    rankings.rank_boards(today=AUG)
+    assert not RankedScope.objects.filter(pk=first.pk).exists()
+    assert rankings.rank_boards(today=AUG) == 0  # everything is stored already
