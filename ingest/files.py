@@ -12,7 +12,7 @@ import codecs
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
@@ -153,14 +153,31 @@ def _rows(stream: IO[bytes], fmt: str) -> Iterator[tuple[int, Any]]:
             yield number, line
 
 
-class UsageFile:
-    """Reads one file for one source: directory entries first, then batches of usage."""
+Key = tuple[dt.date, str, str]  # day, account, model
+REPEAT = "same day, account and model as an earlier line of this file"
 
-    def __init__(self, stream: IO[bytes], *, fmt: str, source: str) -> None:
+
+class UsageFile:
+    """Reads one file for one source: directory entries first, then batches of usage.
+
+    A key may appear once per file. Memory stays flat whatever the file's size: the reader
+    remembers only the current batch's keys, and asks `written` which of them earlier
+    batches of this import have stored already.
+    """
+
+    def __init__(
+        self,
+        stream: IO[bytes],
+        *,
+        fmt: str,
+        source: str,
+        written: Callable[[set[Key]], set[Key]] = lambda keys: set(),
+    ) -> None:
         self.stream, self.fmt, self.source = stream, fmt, source
+        self.written = written
         self.first_day: dt.date | None = None
         self.last_day: dt.date | None = None
-        self._seen: dict[tuple[dt.date, str, str], int] = {}
+        self._batch_keys: dict[Key, tuple[int, Any]] = {}  # line number and row
 
     def batches(self) -> Iterator[tuple[Directory, Batch]]:
         directory, batch = Directory(), Batch()
@@ -168,11 +185,27 @@ class UsageFile:
             for number, row in _rows(self.stream, self.fmt):
                 self._read(number, row, directory, batch)
                 if len(batch.records) + len(batch.rejected) >= BATCH_ROWS:
-                    yield directory, batch
+                    yield directory, self._without_repeats(batch)
                     directory, batch = Directory(), Batch()
         except UnicodeDecodeError as exc:
             raise FileFormatError(f"the file is not UTF-8 text ({exc})") from exc
-        yield directory, batch
+        yield directory, self._without_repeats(batch)
+
+    def _without_repeats(self, batch: Batch) -> Batch:
+        """Quarantine the batch's keys that an earlier batch of this file wrote."""
+        repeats = self.written(set(self._batch_keys)) if self._batch_keys else set()
+        if repeats:
+            kept = []
+            for record in batch.records:
+                key = (record.day, record.account, record.model)
+                if key in repeats:
+                    number, row = self._batch_keys[key]
+                    batch.rejected.append(Rejection(f"line {number}", REPEAT, raw_text(row)))
+                else:
+                    kept.append(record)
+            batch.records = kept
+        self._batch_keys = {}
+        return batch
 
     def _read(self, number: int, row: Any, directory: Directory, batch: Batch) -> None:
         where = f"line {number}"
@@ -181,12 +214,12 @@ class UsageFile:
                 raise RowError("not a JSON object" if self.fmt == "jsonl" else "unreadable row")
             record, account = read_row(row, self.source)
             key = (record.day, record.account, record.model)
-            if key in self._seen:
-                raise RowError(f"same day, account and model as line {self._seen[key]}")
+            if key in self._batch_keys:
+                raise RowError(f"same day, account and model as line {self._batch_keys[key][0]}")
         except RowError as exc:
             batch.rejected.append(Rejection(location=where, reason=str(exc), raw=raw_text(row)))
             return
-        self._seen[key] = number
+        self._batch_keys[key] = (number, row)
         self.first_day = min(self.first_day or record.day, record.day)
         self.last_day = max(self.last_day or record.day, record.day)
         batch.records.append(record)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from leaderboard import audit
 from leaderboard import services as core
-from leaderboard.models import Source, User
+from leaderboard.models import Source, UsageFact, User
 
 from .credentials import CredentialError
 from .files import FileFormatError, UsageFile, file_format
@@ -284,7 +284,19 @@ def import_usage_file(
     if connection.provider != Provider.FILE:
         raise ValueError(f"{source!r} is a {connection.provider} connection, not a file source")
     now = timezone.now()
-    usage_file = UsageFile(stream, fmt=fmt, source=source)
+
+    def written(keys: set[tuple[dt.date, str, str]]) -> set[tuple[dt.date, str, str]]:
+        """Which keys this import has stored already (its facts carry its start time)."""
+        found = UsageFact.objects.filter(
+            source=connection.source,
+            recorded_at=now,
+            day__in={k[0] for k in keys},
+            account__external_id__in={k[1] for k in keys},
+            model__in={k[2] for k in keys},
+        ).values_list("day", "account__external_id", "model")
+        return keys & set(found)
+
+    usage_file = UsageFile(stream, fmt=fmt, source=source, written=written)
     with exclusive(connection):
         run = IngestRun.objects.create(
             connection=connection,

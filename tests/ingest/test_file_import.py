@@ -136,3 +136,27 @@ def test_import_usage_refuses_an_api_connection_as_source(openai_connection, tmp
 
     with pytest.raises(CommandError, match="pulls from openai, not file"):
         call_command("import_usage", str(path), "--source", "openai-main")
+
+
+def test_a_repeated_key_is_caught_across_batches_and_the_first_line_wins(db, monkeypatch) -> None:
+    monkeypatch.setattr("ingest.files.BATCH_ROWS", 2)  # lines 2-3, 4-5, 6
+    lines = ["day,email,model,input"] + [
+        f"2026-08-0{day},dev@example.com,gpt-5,{tokens}"
+        for day, tokens in [(3, 100), (4, 10), (5, 20), (3, 999), (3, 777)]
+    ]
+    stream = io.BytesIO("\n".join(lines).encode())
+
+    run = import_usage_file(source="gateway", stream=stream, filename="repeats.csv")
+
+    assert (run.rows, run.rejected) == (3, 2)
+    assert dict(RejectedRow.objects.values_list("location", "reason")) == {
+        "line 5": "same day, account and model as an earlier line of this file",
+        "line 6": "same day, account and model as an earlier line of this file",
+    }
+    assert UsageFact.objects.get(day=dt.date(2026, 8, 3)).input == 100
+    # Importing the same file again is not a repeat: nothing changes, nothing is counted twice.
+    again = import_usage_file(
+        source="gateway", stream=io.BytesIO(stream.getvalue()), filename="r.csv"
+    )
+    assert (again.rows, again.rejected) == (3, 2)
+    assert sorted(UsageFact.objects.values_list("input", flat=True)) == [10, 20, 100]
