@@ -186,6 +186,8 @@ def rank_boards(*, today: dt.date | None = None) -> int:
             for back in backs:
                 period = period_of(board.period, as_of or today, back)
                 scope = Scope.of_board(board, lens=lens, period=period, as_of=as_of)
+                if current_version() != version:
+                    return computed  # usage moved on: the run queued by that change takes over
                 if not RankedScope.objects.filter(key=scope_key(scope), version=version).exists():
                     stored(scope)
                     computed += 1

@@ -11,5 +11,8 @@ from .signals import usage_recorded
 
 
 @receiver(usage_recorded, dispatch_uid="leaderboard-rank-on-usage")
-def queue_ranking(sender: Any, **kwargs: Any) -> None:
-    tasks.rank_boards.delay()
+def queue_ranking(sender: Any, source_id: int | None = None, **kwargs: Any) -> None:
+    # Once per pull, import or source change; accounts matched batch by batch during a pull
+    # are covered by the pull's own signal (and any page ranks a stale scope on demand).
+    if source_id is not None:
+        tasks.rank_boards.delay()
