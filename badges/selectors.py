@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from leaderboard.models import Person
 
@@ -57,43 +58,41 @@ class Summary:
 
 
 def summaries(person_ids: list[int]) -> dict[int, Summary]:
-    """Titles and badge icons for many people in a constant number of queries."""
+    """Titles and badge icons for many people in a constant number of queries (a page of
+    standings can hold thousands of awards: they are read as tuples, not model instances)."""
     awards = (
         Award.objects.filter(person__in=person_ids, revoked_at__isnull=True)
-        .select_related("badge")
         .order_by("granted_at")
+        .values_list("person_id", "badge_id", "tier", "granted_at")
     )
     chosen = dict(
         DisplayedTitle.objects.filter(person__in=person_ids).values_list("person_id", "badge_id")
     )
-    best: dict[int, dict[int, Award]] = {}
-    for award in awards:
-        held = best.setdefault(award.person_id, {})
-        current = held.get(award.badge_id)
-        if current is None or (award.granted_at, TIERS.index(award.tier)) >= (
-            current.granted_at,
-            TIERS.index(current.tier),
-        ):
-            held[award.badge_id] = award
+    # Per person and badge, the latest award (the best tier among the latest).
+    best: dict[int, dict[int, tuple[Any, int, str]]] = {}
+    for person_id, badge_id, tier, granted_at in awards:
+        held = best.setdefault(person_id, {})
+        rank = (granted_at, TIERS.index(tier), tier)
+        if badge_id not in held or rank[:2] >= held[badge_id][:2]:
+            held[badge_id] = rank
+    badges = Badge.objects.in_bulk({b for held in best.values() for b in held})
     result = {}
     for person_id in person_ids:
         held = best.get(person_id, {})
         titled = sorted(
-            (a for a in held.values() if a.badge.title),
-            key=lambda a: (a.granted_at, TIERS.index(a.tier)),
-            reverse=True,
+            (b for b in held if badges[b].title), key=lambda b: held[b][:2], reverse=True
         )
-        default = titled[0].badge.title if titled else ""
+        default = badges[titled[0]].title if titled else ""
         if person_id not in chosen:
             title = default
         elif chosen[person_id] is None:
             title = ""  # the person chose to display none
         else:
-            choice = held.get(chosen[person_id])
-            title = choice.badge.title if choice and choice.badge.title else default
+            choice = badges.get(chosen[person_id]) if chosen[person_id] in held else None
+            title = choice.title if choice and choice.title else default
         icons = [
-            (a.badge.icon, a.badge.name, a.tier)
-            for a in sorted(held.values(), key=lambda a: (-TIERS.index(a.tier), a.badge.name))
+            (badges[b].icon, badges[b].name, held[b][2])
+            for b in sorted(held, key=lambda b: (-held[b][1], badges[b].name))
         ]
         result[person_id] = Summary(title, icons)
     return result

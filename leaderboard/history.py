@@ -11,7 +11,7 @@ from django.db.models import QuerySet, Sum
 
 from . import metrics
 from .models import Board, Person, UsageFact
-from .rankings import Ranking
+from .rankings import RANK_CHART_PERIODS, places_of
 from .standings import Period, Scope, period_of
 
 
@@ -86,16 +86,13 @@ def totals(*, people: QuerySet[Person] | list[int], period: Period) -> dict[str,
 
 
 def rank_history(
-    *, person: Person, board: Board, today: dt.date, periods: int = 12
+    *, person: Person, board: Board, today: dt.date, periods: int = RANK_CHART_PERIODS
 ) -> list[tuple[str, int | None]]:
     """The person's rank on the board in each of the last periods (None: not ranked)."""
-    points = []
-    for back in reversed(range(periods)):
-        period = period_of(board.period, today, back)
-        row = (
-            Ranking(Scope.of_board(board, lens=board.metric, period=period))
-            .positions([person.pk])
-            .get(person.pk)
-        )
-        points.append((period.start.isoformat(), row.rank if row else None))
-    return points
+    chosen = [period_of(board.period, today, back) for back in reversed(range(periods))]
+    scopes = [Scope.of_board(board, lens=board.metric, period=period) for period in chosen]
+    rows = places_of(person.pk, scopes)
+    return [
+        (period.start.isoformat(), row.rank if row else None)
+        for period, row in zip(chosen, rows, strict=True)
+    ]

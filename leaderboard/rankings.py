@@ -114,6 +114,29 @@ def stored(scope: Scope) -> RankedScope:
     return ranked_scope
 
 
+def row_of(place: Place, lens: str) -> Row:
+    value: Any = place.value
+    if value is not None:
+        if lens == Lens.CACHE_READ_SHARE:
+            value = float(value)
+        elif lens == Lens.COST:
+            value = value.quantize(COST_PLACES)
+        else:
+            value = int(value)
+    return Row(
+        place.rank,
+        place.person_id,
+        place.name,
+        place.team_id,
+        place.team,
+        place.user_id,
+        value,
+        int(place.total_tokens),
+        place.cost,
+        place.cost_estimated,
+    )
+
+
 class Ranking:
     """A scope's ranking, read a page or a person at a time."""
 
@@ -135,26 +158,7 @@ class Ranking:
         return [self._row(place) for place in places]
 
     def _row(self, place: Place) -> Row:
-        value: Any = place.value
-        if value is not None:
-            if self.scope.lens == Lens.CACHE_READ_SHARE:
-                value = float(value)
-            elif self.scope.lens == Lens.COST:
-                value = value.quantize(COST_PLACES)
-            else:
-                value = int(value)
-        return Row(
-            place.rank,
-            place.person_id,
-            place.name,
-            place.team_id,
-            place.team,
-            place.user_id,
-            value,
-            int(place.total_tokens),
-            place.cost,
-            place.cost_estimated,
-        )
+        return row_of(place, self.scope.lens)
 
     def count(self, search: str = "") -> int:
         return self._places(search).count() if search else self.ranked_scope.size
@@ -169,10 +173,45 @@ class Ranking:
         return {p.person_id: self._row(p) for p in self._places().filter(person_id__in=ids)}
 
 
+def places_of(person_id: int, scopes: list[Scope]) -> list[Row | None]:
+    """A person's row in each of many scopes (None where not ranked), in three queries when
+    the rankings are stored already."""
+    version = current_version()
+    keys = [scope_key(scope) for scope in scopes]
+    found = {r.key: r for r in RankedScope.objects.filter(key__in=set(keys), version=version)}
+    by_scope = [found.get(key) or stored(scope) for key, scope in zip(keys, scopes, strict=True)]
+    places = {
+        p.scope_id: p
+        for p in Place.objects.filter(scope__in=[r.pk for r in by_scope], person_id=person_id)
+    }
+    return [
+        row_of(places[r.pk], scope.lens) if r.pk in places else None
+        for scope, r in zip(scopes, by_scope, strict=True)
+    ]
+
+
+RANK_CHART_PERIODS = 12  # the person page charts a board's rank over this many periods
+
+
+def board_scopes(board: Board, today: dt.date) -> list[Scope]:
+    """The scopes a board's pages open first: each lens for this period and the one before
+    (for the change arrows), and the board's own lens for the periods of the rank chart."""
+    as_of = board.paused_at.date() if board.paused_at else None
+    today = as_of or today
+
+    def scope(lens: str, back: int) -> Scope:
+        period = period_of(board.period, today, back)
+        return Scope.of_board(board, lens=lens, period=period, as_of=as_of)
+
+    if board.period == Board.Period.ALL_TIME:
+        return [scope(lens, 0) for lens in Board.Lens.values]
+    scopes = [scope(lens, back) for back in (0, 1) for lens in Board.Lens.values]
+    return scopes + [scope(board.metric, back) for back in range(2, RANK_CHART_PERIODS)]
+
+
 def rank_boards(*, today: dt.date | None = None) -> int:
-    """Rank every live board's scopes that pages open first (each lens, this period and the
-    one before it, for the change arrows), and drop rankings of older versions. Returns how
-    many scopes were ranked now rather than found stored."""
+    """Store the scopes every live board's pages open first, and drop rankings of older
+    versions. Returns how many scopes were ranked now rather than found stored."""
     today = today or timezone.now().date()
     version = current_version()
     RankedScope.objects.filter(version__lt=version).delete()
@@ -180,15 +219,10 @@ def rank_boards(*, today: dt.date | None = None) -> int:
     for board in Board.objects.exclude(status=Board.Status.RETIRED).prefetch_related(
         "teams", "sources"
     ):
-        as_of = board.paused_at.date() if board.paused_at else None
-        backs = (0,) if board.period == Board.Period.ALL_TIME else (0, 1)
-        for lens in Board.Lens.values:
-            for back in backs:
-                period = period_of(board.period, as_of or today, back)
-                scope = Scope.of_board(board, lens=lens, period=period, as_of=as_of)
-                if current_version() != version:
-                    return computed  # usage moved on: the run queued by that change takes over
-                if not RankedScope.objects.filter(key=scope_key(scope), version=version).exists():
-                    stored(scope)
-                    computed += 1
+        for scope in board_scopes(board, today):
+            if current_version() != version:
+                return computed  # usage moved on: the run queued by that change takes over
+            if not RankedScope.objects.filter(key=scope_key(scope), version=version).exists():
+                stored(scope)
+                computed += 1
     return computed

@@ -206,7 +206,9 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
     kind, period, chart_period = _history_periods(request, today)
     by = "model" if request.GET.get("by") == "model" else "source"
     days = history.daily(people=[person.pk], period=chart_period, by=by)
-    ranked_boards = list(Board.objects.filter(status=Board.Status.ACTIVE))
+    ranked_boards = list(
+        Board.objects.filter(status=Board.Status.ACTIVE).prefetch_related("teams", "sources")
+    )
     rank_board = next(
         (b for b in ranked_boards if b.slug == request.GET.get("board")),
         ranked_boards[0] if ranked_boards else None,

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from leaderboard import people, rankings, services
+from leaderboard.history import rank_history
 from leaderboard.models import Account, Board, Person, Place, RankedScope
 from leaderboard.records import UsageRecord
 from leaderboard.standings import Scope, period_of
@@ -189,3 +190,17 @@ def test_a_ranking_is_computed_once_per_usage_version(ingested, openai, staff) -
     rankings.rank_boards(today=AUG)
     assert not RankedScope.objects.filter(pk=first.pk).exists()
     assert rankings.rank_boards(today=AUG) == 0  # everything is stored already
+
+
+def test_rank_history_reads_the_same_stored_rankings(ingested, openai, staff) -> None:
+    pull(openai, record(4, JULY, 10**12))  # a late revision: person 4 now leads July
+    history_points = rank_history(person=staff[4], board=ingested, today=AUG, periods=3)
+
+    june, july, august = (period_of(ingested.period, AUG, back) for back in (2, 1, 0))
+    expected = [
+        (p.start.isoformat(), expected_places(p.start, p.end).get(staff[4].pk, (None,))[0])
+        for p in (june, july, august)
+    ]
+    assert (
+        history_points == expected == [("2026-06-01", None), ("2026-07-01", 1), ("2026-08-01", 3)]
+    )
