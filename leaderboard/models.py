@@ -233,6 +233,43 @@ class UsageFact(models.Model):
         return self.input + self.cache_read + self.cache_write + self.output
 
 
+class UsageMonth(models.Model):
+    """Running totals of one account's usage from one source in one calendar month.
+
+    Database triggers on usage facts keep them (PostgreSQL, migration 0010), whatever writes
+    the facts, so rankings over whole months, quarters and all time read these instead of a
+    year of facts. Sums are exact: each row is the GROUP BY of its facts.
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, db_constraint=False, related_name="months"
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()  # its first day
+    input = models.BigIntegerField(default=0)
+    cache_read = models.BigIntegerField(default=0)
+    cache_write = models.BigIntegerField(default=0)
+    output = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=26, decimal_places=6, default=0)  # of priced facts
+    priced = models.IntegerField(default=0)  # facts with a cost (none: the cost is unknown)
+    estimated = models.IntegerField(default=0)  # facts whose cost is estimated
+    facts = models.IntegerField(default=0)
+    days = models.BigIntegerField(default=0)  # bit d-1 set: usage on day d of the month
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "source", "month"], name="usage_month_account_source_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.account_id}"
+
+
 def total_tokens(prefix: str = "") -> models.Expression:
     """total_tokens in SQL, for facts reached through prefix (e.g. "accounts__usage__")."""
     return (

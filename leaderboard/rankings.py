@@ -18,11 +18,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Board, Person, Place, RankedScope, UsageVersion
-from .standings import Lens, Scope, period_of, ranked
+from .models import Board, Place, RankedScope, UsageVersion
+from .standings import Lens, Scope, period_of, ranking_sql
 
 COST_PLACES = Decimal("0.000001")
 
@@ -61,25 +61,7 @@ def scope_key(scope: Scope) -> str:
 
 def _insert_places(ranked_scope: RankedScope, scope: Scope) -> int:
     """Run the ranking query once, straight into place rows; return how many."""
-    # A pseudonymous person shows no name and no team (a small team would give them away).
-    sql, params = (
-        ranked(scope)
-        .values(
-            "id",
-            "shown_name",
-            "shown_team",
-            "user_id",
-            "value",
-            "total_tokens",
-            "cost",
-            "cost_estimated",
-            "rank",
-            shown_team_id=Case(
-                When(visibility=Person.Visibility.PSEUDONYM, then=Value(None)), default=F("team_id")
-            ),
-        )
-        .query.sql_with_params()
-    )
+    sql, params = ranking_sql(scope)
     columns = (
         "scope_id, position, rank, person_id, name, team_id,"
         " team, user_id, value, total_tokens, cost, cost_estimated"

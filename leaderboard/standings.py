@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     F,
@@ -23,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, NullIf, Rank
 
 from . import metrics
-from .models import Board, Person, Team, UsageFact
+from .models import Account, Board, Person, Source, Team, UsageFact, UsageMonth
 
 ALL_TIME_START = dt.date(2000, 1, 1)
 PREFIX = "accounts__usage__"
@@ -69,7 +70,9 @@ def period_of(kind: str, today: dt.date, back: int = 0) -> Period:
         return Period(
             first, _add_months(first, 3) - dt.timedelta(days=1), f"Q{quarter} {first.year}"
         )
-    return Period(ALL_TIME_START, today, "All time")
+    # To the end of this month, so that all time is whole months (see reads_months).
+    end = _add_months(today.replace(day=1), 1) - dt.timedelta(days=1)
+    return Period(ALL_TIME_START, end, "All time")
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class Scope:
 
 
 def _in_scope(scope: Scope, prefix: str = PREFIX) -> Q:
-    end = min(scope.period.end, scope.as_of) if scope.as_of else scope.period.end
+    end = scope_end(scope)
     condition = Q(**{f"{prefix}day__range": (scope.period.start, end)}) & metrics.counted(prefix)
     if scope.sources:
         condition &= Q(**{f"{prefix}source__in": scope.sources})
@@ -155,6 +158,118 @@ def ranked(scope: Scope) -> QuerySet[Person]:
         people = people.filter(value__isnull=False)
     return people.annotate(rank=Window(Rank(), order_by=F("value").desc())).order_by(
         "rank", "shown_name"
+    )
+
+
+def reads_months(scope: Scope) -> bool:
+    """Whole calendar months (month, quarter, all time) rank from usage months, which the
+    database keeps on PostgreSQL; other ranges rank from the facts."""
+    end = scope_end(scope)
+    return (
+        connection.vendor == "postgresql"
+        and scope.period.start.day == 1
+        and (end + dt.timedelta(days=1)).day == 1
+    )
+
+
+def scope_end(scope: Scope) -> dt.date:
+    return min(scope.period.end, scope.as_of) if scope.as_of else scope.period.end
+
+
+LENS_SQL = {
+    Lens.TOTAL_TOKENS: "t.total_tokens",
+    Lens.OUTPUT: "t.output",
+    Lens.COST: "t.cost",
+    Lens.CACHE_READ_SHARE: "t.cache_read::float8 / NULLIF(t.input_side::float8, 0)",
+    Lens.REQUESTS: "t.requests",
+    Lens.ACTIVE_DAYS: "t.active_days",
+}
+
+
+def ranking_sql(scope: Scope, *, from_facts: bool = False) -> tuple[str, list[Any]]:
+    """The SQL that ranks a scope, with the columns Ranking stores: `ranked(scope)` over the
+    facts, or the same ranking over usage months when the scope covers whole months."""
+    if from_facts or not reads_months(scope):
+        return (
+            ranked(scope)
+            .values(*RANKED_COLUMNS, shown_team_id=_shown_team_id())
+            .query.sql_with_params()
+        )
+    params: list[Any] = [scope.period.start, scope_end(scope)]
+    sources = ""
+    if scope.sources:
+        sources = f"AND m.source_id IN ({', '.join(['%s'] * len(scope.sources))})"
+        params += scope.sources
+    value = LENS_SQL[Lens(scope.lens)]
+    pseudonym, hidden = Person.Visibility.PSEUDONYM.value, Person.Visibility.HIDDEN.value
+    params += [pseudonym, pseudonym, pseudonym, hidden]
+    teams = ""
+    if scope.teams:
+        teams = f"AND p.team_id IN ({', '.join(['%s'] * len(scope.teams))})"
+        params += scope.teams
+    params += [scope.min_activity]
+    lens = ""
+    if scope.lens == Lens.CACHE_READ_SHARE:
+        lens = "AND t.input_side >= %s"
+        params.append(max(scope.ratio_min_volume, 1))
+    elif scope.lens == Lens.COST:
+        lens = "AND t.cost IS NOT NULL"
+    # Per person and month first: a day counts once however many accounts and sources.
+    sql = f"""
+        WITH monthly AS (
+            SELECT a.person_id, SUM(m.input) AS input, SUM(m.cache_read) AS cache_read,
+                   SUM(m.cache_write) AS cache_write, SUM(m.output) AS output,
+                   SUM(m.requests) AS requests, SUM(m.cost) FILTER (WHERE m.priced > 0) AS cost,
+                   MAX(m.estimated) AS estimated,
+                   bit_count(bit_or(m.days)::bit(64)) AS active_days
+            FROM {UsageMonth._meta.db_table} m
+            JOIN {Account._meta.db_table} a ON a.id = m.account_id
+            JOIN {Source._meta.db_table} s ON s.id = m.source_id
+            WHERE a.person_id IS NOT NULL AND s.counts_toward_totals
+              AND m.month BETWEEN %s AND %s {sources}
+            GROUP BY a.person_id, m.month
+        ), t AS (
+            SELECT person_id, SUM(input + cache_read + cache_write + output) AS total_tokens,
+                   SUM(output) AS output, SUM(requests) AS requests,
+                   SUM(cache_read) AS cache_read,
+                   SUM(input + cache_read + cache_write) AS input_side, SUM(cost) AS cost,
+                   MAX(estimated) AS estimated, SUM(active_days) AS active_days
+            FROM monthly GROUP BY person_id
+        )
+        SELECT p.id,
+               CASE WHEN p.visibility = %s THEN p.pseudonym ELSE p.display_name END
+                   AS shown_name,
+               CASE WHEN p.visibility = %s THEN '' ELSE team.name END AS shown_team,
+               p.user_id, {value} AS value, t.total_tokens, t.cost,
+               CASE WHEN t.estimated > 0 THEN 1 ELSE 0 END AS cost_estimated,
+               RANK() OVER (ORDER BY {value} DESC) AS rank,
+               CASE WHEN p.visibility = %s THEN NULL ELSE p.team_id END AS shown_team_id
+        FROM t
+        JOIN {Person._meta.db_table} p ON p.id = t.person_id
+        LEFT JOIN {Team._meta.db_table} team ON team.id = p.team_id
+        WHERE p.visibility <> %s {teams}
+          AND t.total_tokens > 0 AND t.total_tokens >= %s {lens}
+    """  # noqa: S608 - table names from the models, values as parameters
+    return sql, params
+
+
+RANKED_COLUMNS = [
+    "id",
+    "shown_name",
+    "shown_team",
+    "user_id",
+    "value",
+    "total_tokens",
+    "cost",
+    "cost_estimated",
+    "rank",
+]
+
+
+def _shown_team_id() -> Case:
+    # A pseudonymous person shows no name and no team (a small team would give them away).
+    return Case(
+        When(visibility=Person.Visibility.PSEUDONYM, then=Value(None)), default=F("team_id")
     )
 
 
