@@ -65,10 +65,12 @@ def _repair(touched: str) -> str:
 OLD_KEYS = (
     "SELECT DISTINCT account_id, source_id, date_trunc('month', day)::date AS month FROM old_facts"
 )
+# Days an update took a fact away from (an edit of day, account or source); set operations,
+# not a join: transition tables have no indexes.
 MOVED_KEYS = (
-    "SELECT DISTINCT o.account_id, o.source_id, date_trunc('month', o.day)::date AS month "
-    "FROM old_facts o LEFT JOIN new_facts n ON n.id = o.id AND n.day = o.day "
-    "AND n.account_id = o.account_id AND n.source_id = o.source_id WHERE n.id IS NULL"
+    "SELECT DISTINCT account_id, source_id, date_trunc('month', day)::date AS month FROM ("
+    "SELECT account_id, source_id, day FROM old_facts "
+    "EXCEPT SELECT account_id, source_id, day FROM new_facts) moved"
 )
 BODIES = {
     "insert": _merge(_rows("new_facts", "")),
