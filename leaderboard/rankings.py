@@ -1,11 +1,12 @@
 """Rankings that pages read: each scope is ranked once per usage version and stored as places.
 
-`standings.ranked` is the definition of a ranking: one SQL query that ranks everyone in a
-scope. Running it per request would aggregate a year of facts for every page view, so the
-first reader of a scope at the current usage version (or the `rank_boards` task, after each
-ingest) stores its result as `Place` rows; every later page, search and "where am I" reads
-those rows through an index. Database triggers bump the usage version whenever facts,
-accounts, people, teams or sources change, so a stored ranking is never read once stale.
+`standings.ranking_sql` ranks everyone in a scope in one SQL query (over usage months when
+the scope is whole months, over facts otherwise). Running it per request would aggregate
+months of usage for every page view, so the first reader of a scope at the current usage
+version (or the `rank_boards` task, after each ingest) stores its result as `Place` rows;
+every later page, search and "where am I" reads those rows through an index. Database
+triggers bump the usage version whenever facts, accounts, people, teams or sources change,
+so a stored ranking is never read once stale.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Board, Place, RankedScope, UsageVersion
-from .standings import Lens, Scope, period_of, ranking_sql
+from .standings import Lens, Scope, period_of, ranking_sql, scope_end
 
 COST_PLACES = Decimal("0.000001")
 
@@ -46,11 +47,10 @@ def current_version() -> int:
 
 
 def scope_key(scope: Scope) -> str:
-    end = min(scope.period.end, scope.as_of) if scope.as_of else scope.period.end
     parts = [
         scope.lens,
         scope.period.start.isoformat(),
-        end.isoformat(),
+        scope_end(scope).isoformat(),
         ",".join(map(str, sorted(scope.teams))),
         ",".join(map(str, sorted(scope.sources))),
         str(scope.min_activity),
