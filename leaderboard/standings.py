@@ -144,12 +144,18 @@ def ranked(scope: Scope) -> QuerySet[Person]:
     )
     if scope.teams:
         people = people.filter(team__in=scope.teams)
-    people = people.annotate(
-        total_tokens=metrics.aggregate("total_tokens", prefix=PREFIX, filter=where),
-        cost=metrics.aggregate("cost", prefix=PREFIX, filter=where),
-        cost_estimated=Max(Cast(f"{PREFIX}cost_estimated", IntegerField()), filter=where),
-        value=_lens_value(scope.lens, where),
-    ).filter(total_tokens__gt=0, total_tokens__gte=scope.min_activity)
+    # Filtering before annotating joins only the facts in scope (through the day index), and
+    # the sums below run over that same join.
+    people = (
+        people.filter(where)
+        .annotate(
+            total_tokens=metrics.aggregate("total_tokens", prefix=PREFIX, filter=where),
+            cost=metrics.aggregate("cost", prefix=PREFIX, filter=where),
+            cost_estimated=Max(Cast(f"{PREFIX}cost_estimated", IntegerField()), filter=where),
+            value=_lens_value(scope.lens, where),
+        )
+        .filter(total_tokens__gt=0, total_tokens__gte=scope.min_activity)
+    )
     if scope.lens == Lens.CACHE_READ_SHARE:
         people = people.annotate(
             input_side=metrics.aggregate("input_side", prefix=PREFIX, filter=where)
