@@ -197,14 +197,16 @@ def rank_boards(*, today: dt.date | None = None) -> int:
     today = today or timezone.now().date()
     version = current_version()
     RankedScope.objects.filter(version__lt=version).delete()
+    done = set(RankedScope.objects.filter(version=version).values_list("key", flat=True))
     computed = 0
     for board in Board.objects.exclude(status=Board.Status.RETIRED).prefetch_related(
         "teams", "sources"
     ):
         for scope in board_scopes(board, today):
+            if scope_key(scope) in done:
+                continue
             if current_version() != version:
                 return computed  # usage moved on: the run queued by that change takes over
-            if not RankedScope.objects.filter(key=scope_key(scope), version=version).exists():
-                stored(scope)
-                computed += 1
+            done.add(stored(scope).key)
+            computed += 1
     return computed

@@ -1,5 +1,6 @@
-"""What a board ranks: periods, lenses, scopes, and the one SQL query that ranks everyone in
-a scope (`ranked`). Pages read stored results of that query through `rankings.Ranking`."""
+"""What a board ranks: periods, lenses, scopes, and the SQL that ranks everyone in a scope
+(`ranking_sql`: `ranked` over facts, or the same ranking over usage months). Pages read stored
+results of that query through `rankings.Ranking`."""
 
 from __future__ import annotations
 
