@@ -130,3 +130,17 @@ class DisplayedTitle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person}: {self.badge.title if self.badge else 'no title'}"
+
+
+class BadgeVersion(models.Model):
+    """A counter that database triggers bump whenever badges, awards or chosen titles change
+    (migration 0004): a standings page rendered at an older number shows stale badges."""
+
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"badge version {self.number}"
+
+
+def current_version() -> int:
+    return BadgeVersion.objects.filter(pk=1).values_list("number", flat=True).first() or 0

@@ -40,6 +40,7 @@ class Row:
     total_tokens: int
     cost: Decimal | None
     cost_estimated: bool
+    position: int = 0  # 1-based place in the whole ranking (ties broken by name)
 
 
 def current_version() -> int:
@@ -116,6 +117,7 @@ def row_of(place: Place, lens: str) -> Row:
         int(place.total_tokens),
         place.cost,
         place.cost_estimated,
+        place.position,
     )
 
 

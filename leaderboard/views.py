@@ -7,11 +7,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,7 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from . import charts, history, people, selectors
 from .boards import boards_visible
 from .models import Board, BoardSnapshot, Person, Team
-from .rankings import Ranking
+from .rankings import Ranking, Row
 from .standings import Period, Scope, daily_totals, period_of, unit_of
 
 PAGE_SIZE = 50
@@ -119,9 +120,6 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     ranking = Ranking(scope)
     total = ranking.count(search)
     page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = ranking.page(
-        offset=page.start_index() - 1 if total else 0, limit=PAGE_SIZE, search=search
-    )
     me = _me(request)
     mine = ranking.positions([me.pk]).get(me.pk) if me else None
     # Counting everyone is one more ranking of everyone: reuse the total when nothing filters.
@@ -135,9 +133,9 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
                 team=team,
                 as_of=as_of,
             )
-        ).positions([r.person_id for r in rows])
+        )
         if board.period != Board.Period.ALL_TIME
-        else {}
+        else None
     )
     context = {
         "board": board,
@@ -149,13 +147,13 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "team": team,
         "teams": _board_teams(board),
         "q": search,
-        "rows": rows,
         "page": page,
         "total": total,
-        "changes": _changes(rows, previous, all_time=board.period == Board.Period.ALL_TIME),
-        "sparklines": daily_totals([r.person_id for r in rows], period, sources=scope.sources),
+        "table": StandingsTable(ranking, previous, page, search),
         "mine": mine,
-        "mine_on_page": mine and any(r.person_id == mine.person_id for r in rows),
+        "mine_on_page": mine is not None
+        and not search
+        and page.start_index() <= mine.position <= page.end_index(),
         "percentile": round(100 * mine.rank / everyone, 1) if mine and everyone else None,
         "ratio_lens": lens == Board.Lens.CACHE_READ_SHARE,
     }
@@ -165,10 +163,39 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, template, context)
 
 
-def _changes(rows: list, previous: dict, *, all_time: bool) -> dict[int, tuple[str, str, str]]:
+class StandingsTable:
+    """A page of standings rows, read only when the template renders them: the template
+    caches the rendered rows per stored ranking, page and badge version, so most requests
+    never read them."""
+
+    def __init__(self, ranking: Ranking, previous: Ranking | None, page: Page, search: str):
+        self.ranking, self.previous, self.page, self.search = ranking, previous, page, search
+
+    @property
+    def cache_key(self) -> str:
+        # A stored ranking is one scope at one usage version: its rows never change.
+        ranked = self.ranking.ranked_scope
+        return f"{ranked.pk}:{ranked.version}:{self.page.number}:{self.search}"
+
+    @cached_property
+    def rows(self) -> list[Row]:
+        offset = self.page.start_index() - 1 if self.page.paginator.count else 0
+        return self.ranking.page(offset=offset, limit=PAGE_SIZE, search=self.search)
+
+    @cached_property
+    def changes(self) -> dict[int, tuple[str, str, str]]:
+        if self.previous is None:
+            return {}
+        return _changes(self.rows, self.previous.positions([r.person_id for r in self.rows]))
+
+    @cached_property
+    def sparklines(self) -> dict[int, list[int]]:
+        scope = self.ranking.scope
+        return daily_totals([r.person_id for r in self.rows], scope.period, sources=scope.sources)
+
+
+def _changes(rows: list[Row], previous: dict[int, Row]) -> dict[int, tuple[str, str, str]]:
     """Rank movement against the previous period: (class, text, description)."""
-    if all_time:
-        return {}
     changes = {}
     for row in rows:
         before = previous.get(row.person_id)

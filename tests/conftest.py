@@ -6,6 +6,7 @@ import os
 
 import psycopg
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from ingest.providers.cursor import CursorAdapter
@@ -30,6 +31,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"CI: {len(skipped)} test(s) skipped; skips are failures under CI.", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (it may be Redis, shared by every test)."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django import template
 
 from leaderboard.models import Person
 
-from .. import selectors, services
+from .. import models, selectors, services
 
 register = template.Library()
 
@@ -17,6 +17,12 @@ register = template.Library()
 def badge_summaries(rows: list[Any]) -> dict[int, selectors.Summary]:
     """{person_id: Summary} for the people of a standings page."""
     return selectors.summaries([row.person_id for row in rows])
+
+
+@register.simple_tag
+def badges_version() -> int:
+    """Moves whenever what a standings row shows of badges changes (for cache keys)."""
+    return models.current_version()
 
 
 @register.inclusion_tag("badges/_person_badges.html", takes_context=True)

@@ -61,3 +61,29 @@ def sparkline(values: list[int] | None) -> str:
 @register.filter
 def lookup(mapping: dict[Any, Any] | None, key: Any) -> Any:
     return (mapping or {}).get(key)
+
+
+class MarkRowNode(template.Node):
+    def __init__(self, nodelist: template.NodeList, person_id: template.base.FilterExpression):
+        self.nodelist, self.person_id = nodelist, person_id
+
+    def render(self, context: template.Context) -> str:
+        html = self.nodelist.render(context)
+        person_id = self.person_id.resolve(context)
+        if not person_id:
+            return html
+        row = f'<tr data-person="{int(person_id)}"'
+        return html.replace(f"{row}>", f'{row} class="me" aria-current="true">')
+
+
+@register.tag
+def mark_row(parser: template.base.Parser, token: template.base.Token) -> MarkRowNode:
+    """{% mark_row person_id %}...{% endmark_row %}: highlight that person's row
+    (<tr data-person="N">) in the rows inside, which may come from a shared cache."""
+    try:
+        _, person_id = token.split_contents()
+    except ValueError:
+        raise template.TemplateSyntaxError("mark_row takes one argument: a person id") from None
+    nodelist = parser.parse(("endmark_row",))
+    parser.delete_first_token()
+    return MarkRowNode(nodelist, parser.compile_filter(person_id))

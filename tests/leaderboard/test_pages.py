@@ -8,6 +8,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from badges.models import Award, Badge
@@ -80,7 +82,8 @@ def test_standings_rank_by_the_default_lens_and_ties_share_a_rank(employee, volu
         ("4", "Alice Nguyen"),
     ]
     assert "August 2026" in page
-    assert '<tr class="me" aria-current="true">' in page
+    mine = r'<tr data-person="\d+" class="me" aria-current="true">\s*<td class="num">4</td>'
+    assert re.search(mine, page)
     assert "2.0M" in page  # Bob: 2,000,101 tokens, readable
     assert "<html" in page
 
@@ -198,6 +201,63 @@ def test_standings_pages_make_the_same_queries_for_5_or_60_people(
     assert not [q for q in again if "usagefact" in q["sql"] and "RANK()" in q["sql"]]
     with django_assert_num_queries(len(again)):
         employee.get("/boards/token-volume/")
+
+
+def test_cached_rows_highlight_each_viewers_own_row(employee, client, volume, field) -> None:
+    """The rendered rows are shared by everyone who opens the page; the highlight is not."""
+    bob = field["bob"]
+    bob.user = UserFactory()
+    bob.save()
+    first = employee.get("/boards/token-volume/").content.decode()
+    client.force_login(bob.user)
+
+    with CaptureQueriesContext(connection) as cached:
+        second = client.get("/boards/token-volume/").content.decode()
+    assert not [q for q in cached if "badges_award" in q["sql"]]  # rows came from the cache
+
+    def highlighted(page: str) -> list[str]:
+        return re.findall(
+            r'<tr data-person="\d+" class="me" aria-current="true">\s*<td class="num">\d+</td>'
+            r"\s*<td><a [^>]*>([^<]+)</a>",
+            page,
+        )
+
+    assert highlighted(first) == ["Alice Nguyen"]
+    assert highlighted(second) == ["Bob Okafor"]
+    assert ranks(first) == ranks(second)
+
+
+def test_cached_rows_show_a_badge_granted_after_they_were_rendered(employee, volume, field) -> None:
+    employee.get("/boards/token-volume/")
+
+    with CaptureQueriesContext(connection) as cached:
+        before = employee.get("/boards/token-volume/").content.decode()
+    assert not [q for q in cached if "badges_award" in q["sql"]]  # rows came from the cache
+    badge = Badge.objects.create(
+        slug="late",
+        name="Late Bloomer",
+        description="d",
+        icon="🌸",
+        group="Test",
+        kind="first",
+        tiers={"bronze": None},
+        period="all_time",
+        enabled=True,
+    )
+    Award.objects.create(
+        person=field["carol"],
+        badge=badge,
+        tier="bronze",
+        period_start=AUG,
+        period_end=AUG,
+        granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+    )
+
+    after = employee.get("/boards/token-volume/").content.decode()
+
+    assert "🌸" not in before
+    carol_row = after.split("Carol Diaz</a>", 1)[1].split("</tr>", 1)[0]
+    assert 'title="Late Bloomer (bronze)"' in carol_row
 
 
 def test_paused_board_shows_a_banner_and_freezes_standings(employee, volume, field, usage) -> None:
