@@ -1,16 +1,47 @@
-"""Pure: history rows -> plotly figures as JSON-ready dicts (SVG traces only, no WebGL)."""
+"""Pure: history rows -> plotly figures as JSON-ready dicts (SVG traces only, no WebGL).
+
+The dicts are plotly.js's own figure format, written out directly: building plotly's Python
+figure objects validates every property and cost more than the rest of a person page.
+tests/leaderboard/test_charts.py checks each figure against plotly's schema instead.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-import plotly.graph_objects as go
-
 from .history import Day
 
+AXIS = {
+    "gridcolor": "#E5ECF6",
+    "linecolor": "#E5ECF6",
+    "zerolinecolor": "#E5ECF6",
+    "automargin": True,
+    "title": {"standoff": 15},
+}
+# The parts of plotly's default template these charts use (the whole one is ~6 KB a chart).
+TEMPLATE = {
+    "layout": {
+        "colorway": [
+            "#636efa",
+            "#EF553B",
+            "#00cc96",
+            "#ab63fa",
+            "#FFA15A",
+            "#19d3f3",
+            "#FF6692",
+            "#B6E880",
+            "#FF97FF",
+            "#FECB52",
+        ],
+        "font": {"color": "#2a3f5f"},
+        "hoverlabel": {"align": "left"},
+        "xaxis": AXIS,
+        "yaxis": AXIS,
+    },
+    "data": {"bar": [{"type": "bar", "marker": {"line": {"color": "#E5ECF6", "width": 0.5}}}]},
+}
 LAYOUT = {
     "margin": {"l": 48, "r": 12, "t": 12, "b": 36},
     "height": 260,
@@ -19,12 +50,12 @@ LAYOUT = {
     "font": {"family": "system-ui, sans-serif", "size": 12},
     "legend": {"orientation": "h", "y": -0.2},
     "hovermode": "x unified",
+    "template": TEMPLATE,
 }
 
 
-def _figure(traces: Iterable[Any], **layout: Any) -> dict[str, Any]:
-    figure = go.Figure(data=list(traces), layout={**LAYOUT, **layout})
-    return figure.to_plotly_json()
+def _figure(traces: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
+    return {"data": traces, "layout": {**LAYOUT, **layout}}
 
 
 def tokens_by_day(days: list[Day]) -> dict[str, Any]:
@@ -33,10 +64,10 @@ def tokens_by_day(days: list[Day]) -> dict[str, Any]:
     for d in days:
         series[d.key][d.day.isoformat()] = series[d.key].get(d.day.isoformat(), 0) + d.tokens
     return _figure(
-        (
-            go.Bar(name=key, x=list(points), y=list(points.values()))
+        [
+            {"type": "bar", "name": key, "x": list(points), "y": list(points.values())}
             for key, points in sorted(series.items())
-        ),
+        ],
         barmode="stack",
         yaxis={"title": {"text": "tokens"}},
     )
@@ -49,7 +80,14 @@ def cost_by_day(days: list[Day]) -> dict[str, Any]:
         cost[d.day.isoformat()] += d.cost or Decimal(0)
     # Amounts travel as decimal strings; a linear axis reads them as numbers.
     return _figure(
-        [go.Bar(name="cost", x=list(cost), y=[str(round(v, 2)) for v in cost.values()])],
+        [
+            {
+                "type": "bar",
+                "name": "cost",
+                "x": list(cost),
+                "y": [str(round(v, 2)) for v in cost.values()],
+            }
+        ],
         yaxis={"type": "linear", "title": {"text": "USD"}, "tickprefix": "$"},
     )
 
@@ -63,7 +101,7 @@ def cache_share_by_day(days: list[Day]) -> dict[str, Any]:
     x = [day for day, (_, whole) in parts.items() if whole]
     y = [parts[day][0] / parts[day][1] for day in x]
     return _figure(
-        [go.Scatter(name="cache-read share", x=x, y=y, mode="lines+markers")],
+        [{"type": "scatter", "name": "cache-read share", "x": x, "y": y, "mode": "lines+markers"}],
         yaxis={"tickformat": ".0%", "range": [0, 1]},
     )
 
@@ -72,12 +110,13 @@ def rank_over_time(points: list[tuple[str, int | None]]) -> dict[str, Any]:
     """Rank per period (1 at the top)."""
     return _figure(
         [
-            go.Scatter(
-                name="rank",
-                x=[p for p, _ in points],
-                y=[r for _, r in points],
-                mode="lines+markers",
-            )
+            {
+                "type": "scatter",
+                "name": "rank",
+                "x": [p for p, _ in points],
+                "y": [r for _, r in points],
+                "mode": "lines+markers",
+            }
         ],
         yaxis={"autorange": "reversed", "title": {"text": "rank"}, "dtick": 1},
     )

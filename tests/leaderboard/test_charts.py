@@ -1,0 +1,63 @@
+"""Charts are plotly figures written as dicts: plotly's own schema must accept each one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import plotly.graph_objects as go
+
+from leaderboard import charts
+from leaderboard.history import Day
+
+D1, D2 = dt.date(2026, 8, 1), dt.date(2026, 8, 2)
+DAYS = [
+    Day(D1, "openai", 1_000, Decimal("0.50"), 300, 900),
+    Day(D1, "claude-code", 3_000_000_000, Decimal("2.25"), 0, 100),
+    Day(D2, "openai", 7, None, 0, 0),
+]
+
+
+def valid(figure: dict) -> go.Figure:
+    """plotly validates every property name and value; an unknown one raises."""
+    return go.Figure(figure)
+
+
+def test_tokens_stack_one_bar_per_source_per_day() -> None:
+    figure = valid(charts.tokens_by_day(DAYS))
+
+    assert figure.layout.barmode == "stack"
+    bars = {trace.name: dict(zip(trace.x, trace.y, strict=True)) for trace in figure.data}
+    assert bars == {
+        "claude-code": {"2026-08-01": 3_000_000_000},
+        "openai": {"2026-08-01": 1_000, "2026-08-02": 7},
+    }
+
+
+def test_cost_is_summed_per_day_in_cents_and_unknown_cost_counts_as_nothing() -> None:
+    figure = valid(charts.cost_by_day(DAYS))
+
+    assert list(figure.data[0].x) == ["2026-08-01", "2026-08-02"]
+    assert list(figure.data[0].y) == ["2.75", "0.00"]
+    assert figure.layout.yaxis.tickprefix == "$"
+
+
+def test_cache_share_skips_days_without_input() -> None:
+    figure = valid(charts.cache_share_by_day(DAYS))
+
+    assert list(figure.data[0].x) == ["2026-08-01"]
+    assert list(figure.data[0].y) == [0.3]
+
+
+def test_rank_runs_top_down_and_keeps_gaps() -> None:
+    figure = valid(charts.rank_over_time([("2026-07-01", 3), ("2026-08-01", None)]))
+
+    assert figure.layout.yaxis.autorange == "reversed"
+    assert list(figure.data[0].y) == [3, None]
+
+
+def test_charts_carry_the_default_colours_without_the_whole_template() -> None:
+    figure = valid(charts.tokens_by_day(DAYS))
+
+    assert figure.layout.template.layout.colorway[0] == "#636efa"
+    assert len(str(charts.tokens_by_day(DAYS))) < 2_000
