@@ -145,7 +145,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "period": period,
         "back": back,
         "team": team,
-        "teams": _board_teams(board),
+        "teams": TeamChoices(board, ranking.ranked_scope.version),
         "q": search,
         "page": page,
         "total": total,
@@ -214,9 +214,23 @@ def _changes(rows: list[Row], previous: dict[int, Row]) -> dict[int, tuple[str, 
     return changes
 
 
-def _board_teams(board: Board) -> list[Team]:
-    chosen = list(board.teams.all())
-    return chosen or list(Team.objects.order_by("name"))
+class TeamChoices:
+    """The teams a board's filter offers: its own, or every team (thousands, in a large
+    company). The template caches their rendered options per usage version, which moves
+    whenever a team changes."""
+
+    def __init__(self, board: Board, version: int) -> None:
+        self.board, self.version = board, version
+
+    @property
+    def cache_key(self) -> str:
+        chosen = ",".join(str(t.pk) for t in self.board.teams.all())  # prefetched
+        return f"{self.version}:{chosen}"
+
+    @cached_property
+    def all(self) -> list[Team]:
+        chosen = list(self.board.teams.all())
+        return chosen or list(Team.objects.order_by("name"))
 
 
 @require_GET

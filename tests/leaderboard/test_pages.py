@@ -260,6 +260,19 @@ def test_cached_rows_show_a_badge_granted_after_they_were_rendered(employee, vol
     assert 'title="Late Bloomer (bronze)"' in carol_row
 
 
+def test_the_team_filter_offers_a_team_created_after_the_page_was_cached(
+    employee, volume, field
+) -> None:
+    before = employee.get("/boards/token-volume/").content.decode()
+    zeta = TeamFactory(name="Zeta Squad")
+    after = employee.get("/boards/token-volume/").content.decode()
+    chosen = employee.get("/boards/token-volume/", {"team": zeta.pk}).content.decode()
+
+    assert "Zeta Squad" not in before
+    assert f'<option value="{zeta.pk}">Zeta Squad</option>' in after
+    assert f'<option value="{zeta.pk}" selected>Zeta Squad</option>' in chosen
+
+
 def test_paused_board_shows_a_banner_and_freezes_standings(employee, volume, field, usage) -> None:
     boards.pause_board(board=volume, by=None)
     usage(field["alice"], dt.date(2026, 8, 21), input=10**12)  # after the pause
