@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -101,24 +103,20 @@ def evaluate_badge(
 
 def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:
     with transaction.atomic():
-        Award.objects.bulk_create(
-            [
-                Award(
-                    person_id=q.person_id,
-                    badge=badge,
-                    tier=q.tier,
-                    period_start=q.period_start,
-                    period_end=q.period_end,
-                    granted_at=now,
-                    evidence=q.evidence,
-                    quiet=q.last_day < now.date() - QUIET_AFTER,
-                    revoked_at=None if holds(q) else now,
-                    revoked_reason="" if holds(q) else PASSED_ON,
-                )
-                for q in outcome.granted
-            ],
-            ignore_conflicts=True,
-            batch_size=1000,
+        _grant(
+            (
+                q.person_id,
+                badge.pk,
+                q.tier,
+                q.period_start,
+                q.period_end,
+                now,
+                q.evidence,
+                q.last_day < now.date() - QUIET_AFTER,
+                None if holds(q) else now,
+                "" if holds(q) else PASSED_ON,
+            )
+            for q in outcome.granted
         )
         for award in outcome.revoked:
             award.revoked_at = now
@@ -129,6 +127,49 @@ def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:
         )
         if outcome.revoked:
             _clear_lost_titles(badge)
+
+
+GRANTED = [
+    "person_id",
+    "badge_id",
+    "tier",
+    "period_start",
+    "period_end",
+    "granted_at",
+    "evidence",
+    "quiet",
+    "revoked_at",
+    "revoked_reason",
+]
+
+
+def _grant(rows: Iterable[tuple]) -> None:
+    """Insert new awards (rows in GRANTED order), skipping any already there. A full
+    evaluation grants millions: on PostgreSQL they are COPYed into a staging table and
+    inserted by one statement, not built into model instances and INSERTs."""
+    if connection.vendor != "postgresql":
+        Award.objects.bulk_create(
+            (Award(**dict(zip(GRANTED, row, strict=True))) for row in rows),
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        return
+    # SQL from fixed table and column names only; values travel by COPY.
+    table, columns = Award._meta.db_table, ", ".join(GRANTED)
+    evidence = GRANTED.index("evidence")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS award_stage ON COMMIT DROP "  # noqa: S608
+            f"AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY award_stage ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row[:evidence], json.dumps(row[evidence]), *row[evidence + 1 :]))
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM award_stage "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute("DROP TABLE award_stage")
 
 
 def _clear_lost_titles(badge: Badge) -> None:
