@@ -19,7 +19,7 @@ from django.db.models import F, Max, Min, QuerySet, Value, Window
 from django.db.models.functions import Rank, TruncMonth, TruncWeek
 
 from leaderboard import metrics
-from leaderboard.models import UsageFact
+from leaderboard.models import Account, Source, UsageFact, UsageMonth
 
 from .models import ALL_TIME, TIERS, Badge
 
@@ -238,9 +238,12 @@ def _qualifiers_from_rows(
     return found
 
 
-def _threshold(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
+def _threshold(badge: Badge, window: Any, today: dt.date, months: bool) -> list[Qualifier]:
     name = badge.params["metric"] if badge.kind == K.THRESHOLD else badge.params["of"]
-    rows = _grouped(badge, window, value=metrics.aggregate(name))
+    if months:
+        rows = _monthly(badge, window, {"value": name})
+    else:
+        rows = _grouped(badge, window, value=metrics.aggregate(name))
     return _qualifiers_from_rows(
         badge,
         rows,
@@ -249,11 +252,14 @@ def _threshold(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
     )
 
 
-def _ratio(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
+def _ratio(badge: Badge, window: Any, today: dt.date, months: bool) -> list[Qualifier]:
     ratio = metrics.RATIOS[badge.params["metric"]]
     parts = {ratio.numerator, ratio.denominator, ratio.volume}
     # annotation names must not shadow the fact fields the aggregates read
-    rows = _grouped(badge, window, **{f"m_{p}": metrics.aggregate(p) for p in parts})
+    if months:
+        rows = _monthly(badge, window, {f"m_{p}": p for p in parts})
+    else:
+        rows = _grouped(badge, window, **{f"m_{p}": metrics.aggregate(p) for p in parts})
     minimum = Decimal(str(badge.params["min_volume"]))
 
     def value_of(row: dict[str, Any]) -> tuple[Decimal | None, dict[str, Any]]:
@@ -268,17 +274,20 @@ def _ratio(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
     )
 
 
-def _rank(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
+def _rank(badge: Badge, window: Any, today: dt.date, months: bool) -> list[Qualifier]:
     """Top N of each closed period: a period that has not ended yet awards nothing."""
     name = badge.params["metric"]
     widest = max(int(bound) for _, bound in _ordered_tiers(badge.tiers))
     current = period_start(badge.period, today)
-    rows = (
-        _grouped(badge, window, value=metrics.aggregate(name))
-        .filter(bucket__lt=current, value__gt=0)
-        .annotate(rank=Window(Rank(), partition_by=[F("bucket")], order_by=F("value").desc()))
-        .filter(rank__lte=widest)
-    )
+    if months:
+        rows = _monthly(badge, window, {"value": name}, ranked=(current, widest))
+    else:
+        rows = (
+            _grouped(badge, window, value=metrics.aggregate(name))
+            .filter(bucket__lt=current, value__gt=0)
+            .annotate(rank=Window(Rank(), partition_by=[F("bucket")], order_by=F("value").desc()))
+            .filter(rank__lte=widest)
+        )
     found = []
     for row in rows:
         reached = _reached(badge, Decimal(row["rank"]), lower_is_better=True)
@@ -304,8 +313,10 @@ def _day_number(column: str) -> str:
     return f"CAST(julianday({column}) AS INTEGER)"
 
 
-def _streak(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
+def _streak(badge: Badge, window: Any, today: dt.date, months: bool) -> list[Qualifier]:
     """The longest run of consecutive active UTC days per person (gaps and islands)."""
+    if months:
+        return _streak_rows(badge, window, _longest_from_months())
     facts = (
         _facts(window)
         .annotate(person=F("account__person"))
@@ -332,6 +343,12 @@ def _streak(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
             best = longest.get(person)
             if best is None or (length, last_day) > (best[0], best[2]):
                 longest[person] = (length, first_day, last_day)
+    return _streak_rows(badge, window, longest)
+
+
+def _streak_rows(
+    badge: Badge, window: Any, longest: dict[int, tuple[int, dt.date, dt.date]]
+) -> list[Qualifier]:
     rows = [
         {
             "account__person": person,
@@ -357,8 +374,11 @@ def _to_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else _as_date(value)
 
 
-def _first(badge: Badge, window: Any, today: dt.date) -> list[Qualifier]:
-    rows = _facts(None).values("account__person").annotate(first=Min("day")).order_by()
+def _first(badge: Badge, window: Any, today: dt.date, months: bool) -> list[Qualifier]:
+    if months:
+        rows = _monthly(badge, None, {"first": "first_day"})
+    else:
+        rows = _facts(None).values("account__person").annotate(first=Min("day")).order_by()
     (tier,) = badge.tiers
     return [
         Qualifier(
@@ -384,7 +404,142 @@ KINDS = {
 
 
 def qualifiers(
-    badge: Badge, *, today: dt.date, changed: tuple[dt.date, dt.date] | None = None
+    badge: Badge,
+    *,
+    today: dt.date,
+    changed: tuple[dt.date, dt.date] | None = None,
+    from_facts: bool = False,
 ) -> list[Qualifier]:
-    """Everyone who meets each tier of the badge now, over the days in scope."""
-    return KINDS[badge.kind](badge, scope(badge, today=today, changed=changed), today)
+    """Everyone who meets each tier of the badge now, over the days in scope (from usage
+    months where the badge allows; from_facts forces the facts, as tests compare)."""
+    window = scope(badge, today=today, changed=changed)
+    months = not from_facts and reads_months(badge, window)
+    return KINDS[badge.kind](badge, window, today, months)
+
+
+# --- from usage months ----------------------------------------------------------------------
+#
+# On PostgreSQL the database keeps per-account monthly totals (leaderboard.UsageMonth, with a
+# bitmask of active days). Badges judged over calendar months or all time read those: a year
+# of a large company is a few million months, not tens of millions of facts. Each query
+# below returns the same rows as its counterpart over the facts (tests/badges/test_months.py).
+
+MONTH_METRICS = {
+    "total_tokens": "COALESCE(SUM(input + cache_read + cache_write + output), 0)",
+    "input_side": "COALESCE(SUM(input + cache_read + cache_write), 0)",
+    "input": "COALESCE(SUM(input), 0)",
+    "output": "COALESCE(SUM(output), 0)",
+    "cache_read": "COALESCE(SUM(cache_read), 0)",
+    "cache_write": "COALESCE(SUM(cache_write), 0)",
+    "requests": "COALESCE(SUM(requests), 0)",
+    "cost": "SUM(cost)",
+    "active_days": "SUM(bit_count(days::bit(64)))",
+    "sources": "SUM(sources)",  # one row per person and month: only by month
+    # bit d-1 of a month's days is day d; bit(64) text is written from bit 63 down
+    "first_day": "MIN(month + (POSITION('1' IN REVERSE(days::bit(64)::text)) - 1))",
+}
+LAST_DAY = "MAX(month + (64 - POSITION('1' IN days::bit(64)::text)))"
+
+
+def reads_months(badge: Badge, window: tuple[dt.date, dt.date] | None) -> bool:
+    """Whether this badge, over this window, can be judged from usage months."""
+    if connection.vendor != "postgresql" or badge.period not in {P.MONTH, P.ALL_TIME}:
+        return False
+    if window and (window[0].day != 1 or (window[1] + dt.timedelta(days=1)).day != 1):
+        return False
+    if badge.kind == K.BREADTH:
+        return badge.params.get("of") == "sources" and badge.period == P.MONTH
+    return badge.kind != K.STREAK or window is None
+
+
+def _person_months(window: tuple[dt.date, dt.date] | None) -> tuple[str, list[Any]]:
+    """Counted usage per person and month (a day counts once across accounts and sources)."""
+    where, params = "", []
+    if window:
+        where, params = "AND m.month BETWEEN %s AND %s", [window[0], window[1]]
+    return (
+        f"""
+        SELECT a.person_id AS person, m.month, SUM(m.input) AS input,
+               SUM(m.cache_read) AS cache_read, SUM(m.cache_write) AS cache_write,
+               SUM(m.output) AS output, SUM(m.requests) AS requests,
+               SUM(m.cost) FILTER (WHERE m.priced > 0) AS cost, bit_or(m.days) AS days,
+               COUNT(DISTINCT m.source_id) AS sources
+        FROM {UsageMonth._meta.db_table} m
+        JOIN {Account._meta.db_table} a ON a.id = m.account_id
+        JOIN {Source._meta.db_table} s ON s.id = m.source_id
+        WHERE a.person_id IS NOT NULL AND s.counts_toward_totals {where}
+        GROUP BY a.person_id, m.month
+        """,  # noqa: S608 - table names from the models; values are parameters
+        params,
+    )
+
+
+def _monthly(
+    badge: Badge,
+    window: tuple[dt.date, dt.date] | None,
+    names: dict[str, str],
+    *,
+    ranked: tuple[dt.date, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows like _grouped's (account__person, bucket, last_day and each alias), per person and
+    month, or per person for all time; with ranked=(current, widest), each closed month's top
+    `widest` by "value", with their rank."""
+    inner, params = _person_months(window)
+    by_month = badge.period == P.MONTH
+    aggregates = ", ".join(f"{MONTH_METRICS[name]} AS {alias}" for alias, name in names.items())
+    sql = f"""
+        SELECT person AS account__person, {"month" if by_month else "NULL"} AS bucket,
+               {LAST_DAY} AS last_day, {aggregates}
+        FROM ({inner}) pm
+        GROUP BY person{", month" if by_month else ""}
+    """  # noqa: S608 - built from the fixed SQL above
+    if ranked:
+        current, widest = ranked
+        sql = f"""
+            SELECT * FROM (
+                SELECT g.*, RANK() OVER (PARTITION BY bucket ORDER BY value DESC) AS rank
+                FROM ({sql}) g WHERE bucket < %s AND value > 0
+            ) r WHERE rank <= %s
+        """  # noqa: S608 - built from the fixed SQL above
+        params = [*params, current, widest]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c.name for c in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    # Sums come back as numeric; Django reads the facts' sums and counts as int.
+    counts = [alias for alias, name in names.items() if name not in {"cost", "first_day"}]
+    for row in rows:
+        for alias in counts:
+            row[alias] = int(row[alias])
+    return rows
+
+
+def _longest_from_months() -> dict[int, tuple[int, dt.date, dt.date]]:
+    """Each person's longest run of active days (the latest of equal runs), from the day
+    bitmasks of their months: a run is a run of 1 bits in one integer over all their days."""
+    inner, params = _person_months(None)
+    longest: dict[int, tuple[int, dt.date, dt.date]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT person, month, days FROM ({inner}) pm ORDER BY person, month",  # noqa: S608
+            params,
+        )
+        person, origin, bits = None, None, 0
+        for row_person, month, days in [*cursor.fetchall(), (None, None, 0)]:
+            if row_person != person:
+                if person is not None:
+                    longest[person] = _longest_run(bits, origin)
+                person, origin, bits = row_person, month, 0
+            if row_person is not None:
+                bits |= days << (month - origin).days
+    return longest
+
+
+def _longest_run(bits: int, origin: dt.date) -> tuple[int, dt.date, dt.date]:
+    """The longest run of 1 bits (bit i: origin + i days), the latest of equal ones."""
+    length, ends = 0, bits
+    while ends:  # after k steps, bit i is set where bits i-k..i are all set
+        length, last = length + 1, ends
+        ends &= ends << 1
+    end = last.bit_length() - 1
+    return length, origin + dt.timedelta(days=end - length + 1), origin + dt.timedelta(days=end)
