@@ -6,10 +6,11 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 
 from ingest.models import Connection, IngestRun
 from ingest.providers.demo import demo_people
-from leaderboard.models import Person, Source, Team, UsageFact
+from leaderboard.models import Board, Person, Source, Team, UsageFact, total_tokens
 from tests.stubs import ADMIN_KEY
 
 
@@ -202,3 +203,24 @@ def test_connect_provider_knows_every_provider(db, monkeypatch, provider, base_u
     )
 
     assert Connection.objects.get(provider=provider).base_url == base_url
+
+
+def test_seed_scale_builds_an_organisation_with_a_heavy_tail_and_an_all_time_board(db) -> None:
+    run("seed_scale", "--people", "200", "--days", "14", "--seed", "3")
+    run("seed_scale", "--people", "200", "--days", "14", "--seed", "3")  # replaces, no doubles
+
+    people = Person.objects.filter(email__endswith="@scale.example.com")
+    assert people.count() == 200
+    totals = sorted(
+        people.annotate(tokens=Sum(total_tokens("accounts__usage__"))).values_list(
+            "tokens", flat=True
+        ),
+        key=lambda t: t or 0,
+    )
+    top, median = totals[-1], totals[len(totals) // 2]
+    assert top > 20 * median  # a heavy tail
+    facts = UsageFact.objects.filter(source__name__startswith="scale-")
+    weekdays = facts.filter(day__week_day__in=[2, 3, 4, 5, 6]).count() / 5
+    weekends = facts.filter(day__week_day__in=[1, 7]).count() / 2
+    assert weekends < weekdays / 2  # weekends are quieter
+    assert Board.objects.get(slug="hall-of-fame").period == Board.Period.ALL_TIME

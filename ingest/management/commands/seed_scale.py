@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from ingest.providers.demo import FIRST, LAST
 from leaderboard import facts
-from leaderboard.models import Account, ModelPrice, Person, Source, Team, UsageFact
+from leaderboard.models import Account, Board, ModelPrice, Person, Source, Team, UsageFact
 
 SOURCES = {
     "scale-openai": ["gpt-5", "gpt-5-mini", "o4-mini"],
@@ -108,6 +108,17 @@ class Command(BaseCommand):
                     for i in range(people)
                 ],
                 batch_size=5000,
+            )
+            # Beside the seeded monthly and weekly boards, one over all time.
+            Board.objects.get_or_create(
+                slug="hall-of-fame",
+                defaults={
+                    "name": "Hall of fame",
+                    "metric": Board.Lens.TOTAL_TOKENS,
+                    "period": Board.Period.ALL_TIME,
+                    "position": 9,
+                    "description": "Total tokens over all recorded history.",
+                },
             )
         return sources
 

@@ -266,13 +266,13 @@ class Command(BaseCommand):
             )[:2000]
         )
         boards = list(
-            Board.objects.filter(status=Board.Status.ACTIVE).values_list("slug", flat=True)
+            Board.objects.filter(status=Board.Status.ACTIVE).values_list("slug", "period")
         )
         board_paths = [
-            f"/boards/{b}/?lens={lens}&back={back}"
-            for b in boards
+            f"/boards/{slug}/?lens={lens}&back={back}"
+            for slug, period in boards
             for lens in Board.Lens.values
-            for back in (0, 1)
+            for back in ((0,) if period == Board.Period.ALL_TIME else (0, 1))
         ]
         person_paths = [f"/people/{pk}/" for pk in people[:200]]
         port = self._free_port()
@@ -282,7 +282,8 @@ class Command(BaseCommand):
             "SECRET_KEY": settings.SECRET_KEY,
             "SECURE_COOKIES": "false",
             "OIDC_PROVIDERS": "",
-            "REDIS_URL": "",
+            # The cache in Redis, as in production (nothing here queues a task).
+            "REDIS_URL": BENCH_REDIS_URL,
         }
         server = subprocess.Popen(  # noqa: S603 - gunicorn from our virtualenv
             [
