@@ -36,9 +36,10 @@ def titles_held(person: Person) -> list[HeldTitle]:
     return [HeldTitle(a.badge, a.tier, a) for a in ordered]
 
 
-def displayed_title(person: Person) -> str:
-    """The chosen title if still held; otherwise the newest, highest-tier one; or ''."""
-    held = titles_held(person)
+def displayed_title(person: Person, held: list[HeldTitle] | None = None) -> str:
+    """The chosen title if still held; otherwise the newest, highest-tier one; or ''.
+    (held: the person's titles_held, when the caller has read them already.)"""
+    held = titles_held(person) if held is None else held
     choice = DisplayedTitle.objects.filter(person=person).select_related("badge").first()
     if choice is not None:
         if choice.badge is None:

@@ -34,13 +34,14 @@ def person_badges(context: dict[str, Any], person: Person) -> dict[str, Any]:
     notices = selectors.new_awards(person) if is_owner else []
     if notices:
         services.mark_noticed(awards=notices)
+    titles = selectors.titles_held(person)
     return {
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "person": person,
         "is_owner": is_owner,
         "groups": selectors.badge_groups(person),
-        "titles": selectors.titles_held(person),
-        "title": selectors.displayed_title(person),
+        "titles": titles,
+        "title": selectors.displayed_title(person, titles),
         "notices": notices,
     }
