@@ -100,21 +100,37 @@ def summaries(person_ids: list[int]) -> dict[int, Summary]:
 
 
 @dataclass(frozen=True)
+class HeldBadge:
+    """One badge of a person's: its latest award (the best tier of the latest period) and
+    the others (a weekly badge held all year is one entry, not 52)."""
+
+    badge: Badge
+    latest: Award
+    others: list[Award]
+    periods: int
+
+
+@dataclass(frozen=True)
 class BadgeGroup:
     name: str
-    awards: list[Award]
+    badges: list[HeldBadge]
 
 
 def badge_groups(person: Person) -> list[BadgeGroup]:
-    """A person's awards (current and past), grouped as the catalogue groups them."""
-    awards = (
-        Award.objects.filter(person=person)
-        .select_related("badge")
-        .order_by("badge__group", "badge__name", "-period_start", "-tier")
-    )
-    groups: dict[str, list[Award]] = {}
+    """A person's awards (current and past), by badge, grouped as the catalogue groups them."""
+    awards = Award.objects.filter(person=person).select_related("badge")
+    by_badge: dict[int, list[Award]] = {}
     for award in awards:
-        groups.setdefault(award.badge.group, []).append(award)
+        by_badge.setdefault(award.badge_id, []).append(award)
+    held = []
+    for items in by_badge.values():
+        items.sort(key=lambda a: (a.period_start, TIERS.index(a.tier)), reverse=True)
+        periods = len({(a.period_start, a.period_end) for a in items})
+        held.append(HeldBadge(items[0].badge, items[0], items[1:], periods))
+    held.sort(key=lambda h: (h.badge.group, h.badge.name, h.badge.pk))
+    groups: dict[str, list[HeldBadge]] = {}
+    for item in held:
+        groups.setdefault(item.badge.group, []).append(item)
     return [BadgeGroup(name, items) for name, items in groups.items()]
 
 

@@ -329,6 +329,70 @@ def test_person_page_shows_totals_badges_and_charts(employee, seeded_boards, fie
     assert 'name="badge"' not in page  # only the owner picks a title
 
 
+def test_person_page_lists_each_badge_once_with_its_other_periods(
+    employee, seeded_boards, field
+) -> None:
+    badge = Badge.objects.create(
+        slug="weekly",
+        name="Weekly Wonder",
+        description="d",
+        icon="W",
+        group="Habits",
+        kind="threshold",
+        params={"metric": "output"},
+        tiers={"gold": 1},
+        period="week",
+        enabled=True,
+    )
+    for week in range(3):
+        start = AUG - dt.timedelta(days=7 * week)
+        Award.objects.create(
+            person=field["bob"],
+            badge=badge,
+            tier="gold",
+            period_start=start,
+            period_end=start + dt.timedelta(days=6),
+            granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+            evidence={"output": 100 + week},
+            revoked_at=dt.datetime(2026, 8, 21, tzinfo=dt.UTC) if week == 2 else None,
+            revoked_reason="the condition no longer holds" if week == 2 else "",
+        )
+
+    page = employee.get(f"/people/{field['bob'].pk}/").content.decode()
+
+    assert page.count("<strong>Weekly Wonder</strong>") == 1
+    latest = page.split("<strong>Weekly Wonder</strong>", 1)[1].split("</li>", 1)[0]
+    assert "×3" in latest and "output: 100" in latest and AUG.isoformat() in latest
+    earlier = page.split("2 more</summary>", 1)[1].split("</details>", 1)[0]
+    assert earlier.count("<li") == 2
+    assert "the condition no longer holds" in earlier  # a revoked period stays in the history
+    vet = Badge.objects.create(
+        slug="vet",
+        name="Volume Vet",
+        description="d",
+        icon="V",
+        group="Volume",
+        kind="threshold",
+        params={"metric": "output"},
+        tiers={"bronze": 1, "silver": 2, "gold": 3},
+        period="all_time",
+        enabled=True,
+    )
+    for tier in ["bronze", "silver", "gold"]:  # one period, three tiers: the best one leads
+        Award.objects.create(
+            person=field["bob"],
+            badge=vet,
+            tier=tier,
+            period_start=dt.date(1, 1, 1),
+            period_end=dt.date(9999, 12, 31),
+            granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+        )
+    page = employee.get(f"/people/{field['bob'].pk}/").content.decode()
+    latest = page.split("<strong>Volume Vet</strong>", 1)[1].split("</li>", 1)[0]
+    assert "×" not in latest.split("<details", 1)[0]  # one period
+    assert '<span class="tier-label">Gold</span>' in latest and "all time" in latest
+
+
 def test_person_page_fragment_switches_stacking(employee, seeded_boards, field) -> None:
     page = employee.get(f"/people/{field['bob'].pk}/", {"by": "model"}, **HTMX).content.decode()
 
