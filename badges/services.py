@@ -42,6 +42,9 @@ class Outcome:
         return self
 
 
+HELD = ["pk", "person_id", "tier", "period_start", "period_end", "granted_at", "revoked_at"]
+
+
 def _key(badge: Badge, person_id: int, tier: str, start: dt.date, end: dt.date) -> tuple:
     # Periodic badges award each period; the others hold one ongoing award per tier.
     return (person_id, tier, start, end) if badge.periodic else (person_id, tier)
@@ -69,33 +72,35 @@ def evaluate_badge(
     existing_awards = Award.objects.filter(badge=badge).order_by("granted_at")
     if badge.periodic and window:
         existing_awards = existing_awards.filter(period_start__range=window)
-    existing: dict[tuple, Award] = {}
-    for award in existing_awards:
-        key = _key(badge, award.person_id, award.tier, award.period_start, award.period_end)
-        if key not in existing or award.active:
-            existing[key] = award
+    # Read as tuples: a badge can hold millions of awards, and few of them change.
+    existing: dict[tuple, tuple] = {}
+    for row in existing_awards.values_list(*HELD).iterator(chunk_size=20_000):
+        key = _key(badge, row[1], row[2], row[3], row[4])
+        if key not in existing or row[-1] is None:  # an active award wins
+            existing[key] = row
     latest = max((q.period_start for q in found.values()), default=None)
 
     def holds(q: rules.Qualifier) -> bool:
         return badge.policy != Badge.Policy.HOLDER or q.period_start == latest
 
+    def award(row: tuple, reason: str = "") -> Award:
+        fields = dict(zip(HELD, row, strict=True))
+        return Award(**fields, badge=badge, revoked_reason=reason or "")
+
     outcome = Outcome()
     for key, q in found.items():
-        award = existing.get(key)
-        if award is None:
+        row = existing.get(key)
+        if row is None:
             outcome.granted.append(q)
-        elif not award.active and holds(q) and badge.policy != Badge.Policy.PERMANENT:
-            outcome.restored.append(award)
-        elif award.active and not holds(q):
-            award.revoked_reason = PASSED_ON
-            outcome.revoked.append(award)
+        elif row[-1] is not None and holds(q) and badge.policy != Badge.Policy.PERMANENT:
+            outcome.restored.append(award(row))
+        elif row[-1] is None and not holds(q):
+            outcome.revoked.append(award(row, PASSED_ON))
     if badge.policy != Badge.Policy.PERMANENT:
-        for key, award in existing.items():
-            if award.active and key not in found:
-                award.revoked_reason = (
-                    NO_LONGER if badge.policy == Badge.Policy.LIVE else (PASSED_ON)
-                )
-                outcome.revoked.append(award)
+        reason = NO_LONGER if badge.policy == Badge.Policy.LIVE else PASSED_ON
+        for key, row in existing.items():
+            if row[-1] is None and key not in found:
+                outcome.revoked.append(award(row, reason))
     if not dry_run:
         _apply(badge, outcome, now, holds)
     return outcome
