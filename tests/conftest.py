@@ -6,6 +6,7 @@ import os
 
 import psycopg
 import pytest
+import redis
 from django.core.cache import cache
 from django.db import connection
 
@@ -34,9 +35,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache (it may be Redis, shared by every test)."""
-    cache.clear()
+def _empty_cache(settings):
+    """Each test starts with an empty cache. In Redis only this app's keys go: the same
+    database carries Celery's queue for the worker tests."""
+    if not settings.REDIS_URL:
+        cache.clear()
+        return
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(f"{settings.CACHES['default']['KEY_PREFIX']}:*"))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture
