@@ -15,8 +15,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import F, Max, Min, QuerySet, Value, Window
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    QuerySet,
+    Value,
+    Window,
+)
 from django.db.models.functions import Rank, TruncMonth, TruncWeek
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from leaderboard import metrics
 from leaderboard.models import Account, Source, UsageFact, UsageMonth
@@ -24,6 +34,7 @@ from leaderboard.models import Account, Source, UsageFact, UsageMonth
 from .models import ALL_TIME, TIERS, Badge
 
 K, P = Badge.Kind, Badge.Period
+NUMBER = DecimalField(max_digits=65, decimal_places=30)
 THRESHOLD_METRICS = ["total_tokens", "output", "cache_read", "cost", "requests", "active_days"]
 ROLLING_DAYS = {P.ROLLING_30: 30, P.ROLLING_90: 90}
 ALLOWED_PERIODS = {
@@ -238,12 +249,20 @@ def _qualifiers_from_rows(
     return found
 
 
+# Below, SQL keeps only the groups that can reach the weakest tier (HAVING), so that Python
+# reads the candidates, not every person and period; Python then applies the exact rule.
+# The ratio bound is loosened by TOLERANCE, so the candidates are never fewer than Python's
+# 28-digit Decimal division would find.
+TOLERANCE = Decimal("1e-20")
+
+
 def _threshold(badge: Badge, window: Any, today: dt.date, months: bool) -> list[Qualifier]:
     name = badge.params["metric"] if badge.kind == K.THRESHOLD else badge.params["of"]
+    weakest = min(bound for _, bound in _ordered_tiers(badge.tiers))
     if months:
-        rows = _monthly(badge, window, {"value": name})
+        rows = _monthly(badge, window, {"value": name}, having=(f"{{{name}}} >= %s", [weakest]))
     else:
-        rows = _grouped(badge, window, value=metrics.aggregate(name))
+        rows = _grouped(badge, window, value=metrics.aggregate(name)).filter(value__gte=weakest)
     return _qualifiers_from_rows(
         badge,
         rows,
@@ -255,12 +274,31 @@ def _threshold(badge: Badge, window: Any, today: dt.date, months: bool) -> list[
 def _ratio(badge: Badge, window: Any, today: dt.date, months: bool) -> list[Qualifier]:
     ratio = metrics.RATIOS[badge.params["metric"]]
     parts = {ratio.numerator, ratio.denominator, ratio.volume}
-    # annotation names must not shadow the fact fields the aggregates read
-    if months:
-        rows = _monthly(badge, window, {f"m_{p}": p for p in parts})
-    else:
-        rows = _grouped(badge, window, **{f"m_{p}": metrics.aggregate(p) for p in parts})
     minimum = Decimal(str(badge.params["min_volume"]))
+    below = badge.params["direction"] == "below"
+    bounds = [bound for _, bound in _ordered_tiers(badge.tiers)]
+    weakest = max(bounds) if below else min(bounds)
+    # numerator * scale against weakest * denominator, loosened by TOLERANCE
+    slack = weakest * ((1 + TOLERANCE) if below else (1 - TOLERANCE))
+    if months:
+        compare = "<=" if below else ">="
+        having = (
+            f"{{{ratio.volume}}} >= %s AND {{{ratio.numerator}}} * %s "
+            f"{compare} {{{ratio.denominator}}} * %s",
+            [minimum, ratio.scale, slack],
+        )
+        rows = _monthly(badge, window, {f"m_{p}": p for p in parts}, having=having)
+    else:
+        # annotation names must not shadow the fact fields the aggregates read
+        rows = _grouped(badge, window, **{f"m_{p}": metrics.aggregate(p) for p in parts})
+        lookup = LessThanOrEqual if below else GreaterThanOrEqual
+        rows = rows.filter(
+            lookup(
+                ExpressionWrapper(F(f"m_{ratio.numerator}") * ratio.scale, output_field=NUMBER),
+                ExpressionWrapper(F(f"m_{ratio.denominator}") * slack, output_field=NUMBER),
+            ),
+            **{f"m_{ratio.volume}__gte": minimum},
+        )
 
     def value_of(row: dict[str, Any]) -> tuple[Decimal | None, dict[str, Any]]:
         values = {p: row[f"m_{p}"] for p in parts}
@@ -480,10 +518,12 @@ def _monthly(
     names: dict[str, str],
     *,
     ranked: tuple[dt.date, int] | None = None,
+    having: tuple[str, list[Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows like _grouped's (account__person, bucket, last_day and each alias), per person and
     month, or per person for all time; with ranked=(current, widest), each closed month's top
-    `widest` by "value", with their rank."""
+    `widest` by "value", with their rank; having=(condition, params) keeps the groups where
+    the condition holds ({metric} in it stands for that metric's aggregate)."""
     inner, params = _person_months(window)
     by_month = badge.period == P.MONTH
     aggregates = ", ".join(f"{MONTH_METRICS[name]} AS {alias}" for alias, name in names.items())
@@ -493,6 +533,10 @@ def _monthly(
         FROM ({inner}) pm
         GROUP BY person{", month" if by_month else ""}
     """  # noqa: S608 - built from the fixed SQL above
+    if having:
+        condition, values = having
+        sql += " HAVING " + condition.format_map(MONTH_METRICS)
+        params = [*params, *values]
     if ranked:
         current, widest = ranked
         sql = f"""
