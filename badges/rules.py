@@ -8,7 +8,9 @@ leaderboard.metrics, the same definitions the boards use.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -480,7 +482,10 @@ LAST_DAY = "MAX(month + (64 - POSITION('1' IN days::bit(64)::text)))"
 
 
 def reads_months(badge: Badge, window: tuple[dt.date, dt.date] | None) -> bool:
-    """Whether this badge, over this window, can be judged from usage months."""
+    """Whether this badge, over this window, can be judged from usage months (or, for a
+    weekly badge inside person_weeks(), from the week rollup)."""
+    if badge.period == P.WEEK and _WEEKS.get():
+        return badge.kind in {K.THRESHOLD, K.RATIO, K.RANK}
     if connection.vendor != "postgresql" or badge.period not in {P.MONTH, P.ALL_TIME}:
         return False
     if window and (window[0].day != 1 or (window[1] + dt.timedelta(days=1)).day != 1):
@@ -490,11 +495,58 @@ def reads_months(badge: Badge, window: tuple[dt.date, dt.date] | None) -> bool:
     return badge.kind != K.STREAK or window is None
 
 
-def _person_months(window: tuple[dt.date, dt.date] | None) -> tuple[str, list[Any]]:
-    """Counted usage per person and month (a day counts once across accounts and sources)."""
+# A full evaluation judges every week of history for each weekly badge; each would scan all
+# the facts. person_weeks() rolls the facts up per person and ISO week once, into a temporary
+# table shaped like _person_months' rows (a week's "month" is its Monday, bit d of its days is
+# Monday + d), and the weekly badges evaluated inside it read that instead.
+WEEKS_TABLE = "badge_person_weeks"
+_WEEKS: ContextVar[bool] = ContextVar("badge_person_weeks", default=False)
+
+
+@contextmanager
+def person_weeks() -> Iterator[None]:
+    """Within: weekly threshold, ratio and rank badges read a rollup of all the facts made on
+    entry (PostgreSQL only; elsewhere, and for usage written meanwhile, the facts as usual)."""
+    if connection.vendor != "postgresql" or _WEEKS.get():
+        yield
+        return
+    week = "date_trunc('week', f.day)::date"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {WEEKS_TABLE}")
+        cursor.execute(
+            f"""
+            CREATE TEMPORARY TABLE {WEEKS_TABLE} AS
+            SELECT a.person_id AS person, {week} AS month, SUM(f.input) AS input,
+                   SUM(f.cache_read) AS cache_read, SUM(f.cache_write) AS cache_write,
+                   SUM(f.output) AS output, SUM(f.requests) AS requests, SUM(f.cost) AS cost,
+                   bit_or(CAST(1 AS bigint) << (f.day - {week})) AS days
+            FROM {UsageFact._meta.db_table} f
+            JOIN {Account._meta.db_table} a ON a.id = f.account_id
+            JOIN {Source._meta.db_table} s ON s.id = f.source_id
+            WHERE a.person_id IS NOT NULL AND s.counts_toward_totals
+            GROUP BY a.person_id, {week}
+            """  # noqa: S608 - table names from the models
+        )
+        cursor.execute(f"ANALYZE {WEEKS_TABLE}")  # autovacuum never analyzes temporary tables
+    token = _WEEKS.set(True)
+    try:
+        yield
+    finally:
+        _WEEKS.reset(token)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {WEEKS_TABLE}")
+
+
+def _person_months(
+    window: tuple[dt.date, dt.date] | None, *, weeks: bool = False
+) -> tuple[str, list[Any]]:
+    """Counted usage per person and month (a day counts once across accounts and sources);
+    with weeks, per person and week from the rollup."""
     where, params = "", []
     if window:
         where, params = "AND m.month BETWEEN %s AND %s", [window[0], window[1]]
+    if weeks:
+        return f"SELECT m.* FROM {WEEKS_TABLE} m WHERE TRUE {where}", params  # noqa: S608
     return (
         f"""
         SELECT a.person_id AS person, m.month, SUM(m.input) AS input,
@@ -524,8 +576,8 @@ def _monthly(
     month, or per person for all time; with ranked=(current, widest), each closed month's top
     `widest` by "value", with their rank; having=(condition, params) keeps the groups where
     the condition holds ({metric} in it stands for that metric's aggregate)."""
-    inner, params = _person_months(window)
-    by_month = badge.period == P.MONTH
+    by_month = badge.period in {P.MONTH, P.WEEK}
+    inner, params = _person_months(window, weeks=badge.period == P.WEEK)
     aggregates = ", ".join(f"{MONTH_METRICS[name]} AS {alias}" for alias, name in names.items())
     sql = f"""
         SELECT person AS account__person, {"month" if by_month else "NULL"} AS bucket,

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -193,8 +194,11 @@ def evaluate_all(
 ) -> Outcome:
     """Evaluate every enabled, unretired badge (over all history when changed is None)."""
     outcome = Outcome()
-    for badge in Badge.objects.filter(enabled=True, retired=False):
-        outcome += evaluate_badge(badge=badge, changed=changed, now=now, dry_run=dry_run)
+    badges = list(Badge.objects.filter(enabled=True, retired=False))
+    weekly = changed is None and sum(b.period == Badge.Period.WEEK for b in badges) > 1
+    with rules.person_weeks() if weekly else nullcontext():
+        for badge in badges:
+            outcome += evaluate_badge(badge=badge, changed=changed, now=now, dry_run=dry_run)
     return outcome
 
 

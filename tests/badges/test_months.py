@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from badges import rules
 from badges.models import Badge
@@ -150,6 +151,43 @@ def test_a_change_in_some_months_is_judged_over_the_same_months_either_way(
                 badge.kind != "breadth" or badge.params["of"] == "sources"
             )
             assert found(badge, changed=changed) == found(badge, changed=changed, from_facts=True)
+
+
+WEEKLY = [  # weekly kinds and metrics the default catalogue does not use
+    dict(kind="threshold", period="week", params={"metric": "active_days"}, tiers={"gold": 5}),
+    dict(kind="threshold", period="week", params={"metric": "cost"}, tiers={"gold": "0.9"}),
+    dict(kind="threshold", period="week", params={"metric": "total_tokens"}, tiers={"gold": 1}),
+    dict(kind="rank", period="week", params={"metric": "requests"}, tiers={"gold": 1, "silver": 2}),
+    dict(
+        kind="ratio",
+        period="week",
+        params={"metric": "cost_per_1k_output", "direction": "below", "min_volume": 10},
+        tiers={"gold": "0.5"},
+    ),
+]
+
+
+def test_inside_a_full_pass_weekly_badges_read_one_week_rollup_and_find_the_same_people(
+    usage, catalogue
+) -> None:
+    extra = [
+        Badge.objects.create(slug=f"weekly-{n}", name=f"Weekly {n}", icon="x", group="x", **b)
+        for n, b in enumerate(WEEKLY)
+    ]
+    weekly = [b for b in catalogue.values() if b.period == "week"] + extra
+    window = rules.scope(weekly[0], today=TODAY, changed=None)
+    assert not rules.reads_months(weekly[0], window)  # outside: the facts
+    with rules.person_weeks():
+        for badge in weekly:
+            assert rules.reads_months(badge, window), badge.slug
+            from_weeks, from_facts = found(badge), found(badge, from_facts=True)
+            assert from_weeks == from_facts, badge.slug
+            # the catalogue's efficiency badges ask for more volume than this data has
+            assert from_facts or badge not in extra, f"{badge.slug} finds nobody"
+    assert len(weekly) >= 8
+    with connection.cursor() as cursor:  # the rollup is gone afterwards
+        cursor.execute("SELECT to_regclass(%s)", [rules.WEEKS_TABLE])
+        assert cursor.fetchone() == (None,)
 
 
 def test_the_longest_run_of_active_days_is_read_from_day_bits() -> None:
