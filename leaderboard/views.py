@@ -21,7 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from . import charts, history, people, selectors
 from .boards import boards_visible
 from .models import Board, BoardSnapshot, Person, Team
-from .rankings import Ranking, Row
+from .rankings import Ranking, Row, current_version, scope_key
 from .standings import Period, Scope, daily_totals, period_of, unit_of
 
 PAGE_SIZE = 50
@@ -194,6 +194,55 @@ class StandingsTable:
         return daily_totals([r.person_id for r in self.rows], scope.period, sources=scope.sources)
 
 
+class PersonHistory:
+    """A person's totals and charts, read only when the template renders them: the template
+    caches the rendered section per person, period, stacking, rank board and usage version
+    (which moves with any change to usage, accounts, people or boards' sources)."""
+
+    def __init__(
+        self,
+        person: Person,
+        period: Period,
+        chart_period: Period,
+        by: str,
+        rank_board: Board | None,
+        today: dt.date,
+    ) -> None:
+        self.person, self.period, self.chart_period, self.by = person, period, chart_period, by
+        self.rank_board, self.today = rank_board, today
+
+    @property
+    def cache_key(self) -> str:
+        board = ""
+        if self.rank_board:  # what the rank chart shows of it: its name and what it ranks
+            b = self.rank_board
+            scope = Scope.of_board(b, lens=b.metric, period=period_of(b.period, self.today))
+            board = f"{b.pk}:{scope_key(scope)}:{b.name}"
+        return (
+            f"{self.person.pk}:{self.period.start}:{self.period.end}:{self.chart_period.start}:"
+            f"{self.by}:{self.today}:{current_version()}:{board}"
+        )
+
+    @cached_property
+    def totals(self) -> dict[str, object]:
+        return history.totals(people=[self.person.pk], period=self.period)
+
+    @cached_property
+    def charts(self) -> dict[str, object]:
+        days = history.daily(people=[self.person.pk], period=self.chart_period, by=self.by)
+        board = self.rank_board
+        return {
+            "tokens": charts.tokens_by_day(days),
+            "cost": charts.cost_by_day(days),
+            "cache": charts.cache_share_by_day(days),
+            "rank": charts.rank_over_time(
+                history.rank_history(person=self.person, board=board, today=self.today)
+            )
+            if board
+            else None,
+        }
+
+
 def _changes(rows: list[Row], previous: dict[int, Row]) -> dict[int, tuple[str, str, str]]:
     """Rank movement against the previous period: (class, text, description)."""
     changes = {}
@@ -246,7 +295,6 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
     today = timezone.now().date()
     kind, period, chart_period = _history_periods(request, today)
     by = "model" if request.GET.get("by") == "model" else "source"
-    days = history.daily(people=[person.pk], period=chart_period, by=by)
     ranked_boards = list(
         Board.objects.filter(status=Board.Status.ACTIVE).prefetch_related("teams", "sources")
     )
@@ -264,19 +312,9 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
         "periods": HISTORY_PERIODS,
         "period": period,
         "by": by,
-        "totals": history.totals(people=[person.pk], period=period),
         "boards": ranked_boards,
         "rank_board": rank_board,
-        "charts": {
-            "tokens": charts.tokens_by_day(days),
-            "cost": charts.cost_by_day(days),
-            "cache": charts.cache_share_by_day(days),
-            "rank": charts.rank_over_time(
-                history.rank_history(person=person, board=rank_board, today=today)
-            )
-            if rank_board
-            else None,
-        },
+        "history": PersonHistory(person, period, chart_period, by, rank_board, today),
         "chart_period": chart_period,
     }
     template = "leaderboard/person.html"

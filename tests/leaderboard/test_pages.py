@@ -329,6 +329,51 @@ def test_person_page_shows_totals_badges_and_charts(employee, seeded_boards, fie
     assert 'name="badge"' not in page  # only the owner picks a title
 
 
+def test_a_cached_person_page_follows_new_usage_badges_and_board_changes(
+    employee, seeded_boards, field, usage
+) -> None:
+    """The history and badges are rendered once and shared; what they show still changes
+    with the usage, the awards and the board they are ranked on."""
+    bob = field["bob"]
+    path = f"/people/{bob.pk}/"
+    first = employee.get(path).content.decode()
+    with CaptureQueriesContext(connection) as cached:
+        again = employee.get(path).content.decode()
+    read = [q["sql"] for q in cached]
+    assert not [q for q in read if "usagefact" in q or "badges_award" in q]  # from the cache
+    total = re.compile(r'<dt>Total tokens</dt><dd title="(\d+)">')
+    assert total.findall(first) == total.findall(again) == ["2000101"]
+
+    usage(bob, AUG + dt.timedelta(days=2), input=7_000_000_000)
+    assert total.findall(employee.get(path).content.decode()) == ["7002000101"]
+
+    badge = Badge.objects.create(
+        slug="late",
+        name="Late Bloomer",
+        description="d",
+        icon="L",
+        group="Habits",
+        kind="first",
+        tiers={"bronze": None},
+        period="all_time",
+        enabled=True,
+    )
+    Award.objects.create(
+        person=bob,
+        badge=badge,
+        tier="bronze",
+        period_start=AUG,
+        period_end=AUG,
+        granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+    )
+    assert "<strong>Late Bloomer</strong>" in employee.get(path).content.decode()
+    assert "Late Bloomer" not in first
+
+    seeded_boards["token-volume"].name = "Token mountain"
+    seeded_boards["token-volume"].save()
+    assert "Rank on Token mountain</figcaption>" in employee.get(path).content.decode()
+
+
 def test_person_page_lists_each_badge_once_with_its_other_periods(
     employee, seeded_boards, field
 ) -> None:
