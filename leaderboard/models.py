@@ -491,7 +491,12 @@ class RankedScope(models.Model):
 class Place(models.Model):
     """A person's place in a ranked scope, with what the board shows of them."""
 
-    scope = models.ForeignKey(RankedScope, on_delete=models.CASCADE, related_name="places")
+    # No index of its own: both unique indexes below lead with the scope. (One on the scope
+    # alone misled the planner: a scope ranked since the last ANALYZE looks nearly empty, so
+    # "my place" filtered the whole scope through it rather than seek (scope, person).)
+    scope = models.ForeignKey(
+        RankedScope, on_delete=models.CASCADE, related_name="places", db_index=False
+    )
     position = models.PositiveIntegerField()  # 1.. in display order (rank, name, id)
     rank = models.PositiveIntegerField()  # ties share a rank
     person_id = models.BigIntegerField()

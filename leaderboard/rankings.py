@@ -79,8 +79,21 @@ def _insert_places(ranked_scope: RankedScope, scope: Scope) -> int:
         return cursor.rowcount
 
 
-def stored(scope: Scope) -> RankedScope:
-    """The scope's ranking at the current usage version, computed now if nobody has yet."""
+ANALYZE_FROM = 1_000  # places
+
+
+def analyze_places() -> None:
+    """Refresh the planner's statistics of the places. Until then a scope ranked since the
+    last ANALYZE looks nearly empty to it, and "where am I" may filter the whole scope
+    through the (scope, position) index instead of seeking (scope, person)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Place._meta.db_table}")
+
+
+def stored(scope: Scope, *, analyze: bool = True) -> RankedScope:
+    """The scope's ranking at the current usage version, computed now if nobody has yet
+    (analyze=False leaves the statistics of a large one to the caller)."""
     version, key = current_version(), scope_key(scope)
     found = RankedScope.objects.filter(key=key, version=version).first()
     if found is not None:
@@ -94,6 +107,8 @@ def stored(scope: Scope) -> RankedScope:
             ranked_scope.save(update_fields=["size"])
     except IntegrityError:  # another process ranked it first: read theirs
         return RankedScope.objects.get(key=key, version=version)
+    if analyze and ranked_scope.size >= ANALYZE_FROM:
+        analyze_places()
     return ranked_scope
 
 
@@ -178,8 +193,9 @@ RANK_CHART_PERIODS = 12  # the person page charts a board's rank over this many 
 
 
 def board_scopes(board: Board, today: dt.date) -> list[Scope]:
-    """The scopes a board's pages open first: each lens for this period and the one before
-    (for the change arrows), and the board's own lens for the periods of the rank chart."""
+    """The scopes a board's pages open first: each lens for this period and the one before,
+    and the period before that (their change arrows), and the board's own lens for the
+    periods of the rank chart."""
     as_of = board.paused_at.date() if board.paused_at else None
     today = as_of or today
 
@@ -189,8 +205,8 @@ def board_scopes(board: Board, today: dt.date) -> list[Scope]:
 
     if board.period == Board.Period.ALL_TIME:
         return [scope(lens, 0) for lens in Board.Lens.values]
-    scopes = [scope(lens, back) for back in (0, 1) for lens in Board.Lens.values]
-    return scopes + [scope(board.metric, back) for back in range(2, RANK_CHART_PERIODS)]
+    scopes = [scope(lens, back) for back in (0, 1, 2) for lens in Board.Lens.values]
+    return scopes + [scope(board.metric, back) for back in range(3, RANK_CHART_PERIODS)]
 
 
 def rank_boards(*, today: dt.date | None = None) -> int:
@@ -201,14 +217,18 @@ def rank_boards(*, today: dt.date | None = None) -> int:
     RankedScope.objects.filter(version__lt=version).delete()
     done = set(RankedScope.objects.filter(version=version).values_list("key", flat=True))
     computed = 0
-    for board in Board.objects.exclude(status=Board.Status.RETIRED).prefetch_related(
-        "teams", "sources"
-    ):
-        for scope in board_scopes(board, today):
-            if scope_key(scope) in done:
-                continue
-            if current_version() != version:
-                return computed  # usage moved on: the run queued by that change takes over
-            done.add(stored(scope).key)
-            computed += 1
+    try:
+        for board in Board.objects.exclude(status=Board.Status.RETIRED).prefetch_related(
+            "teams", "sources"
+        ):
+            for scope in board_scopes(board, today):
+                if scope_key(scope) in done:
+                    continue
+                if current_version() != version:
+                    return computed  # usage moved on: the run queued by that change takes over
+                done.add(stored(scope, analyze=False).key)
+                computed += 1
+    finally:
+        if computed:
+            analyze_places()  # once for all of them
     return computed

@@ -9,10 +9,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from leaderboard import people, rankings, services
+from leaderboard import facts, people, rankings, services
 from leaderboard.history import rank_history
 from leaderboard.models import Account, Board, Person, Place, RankedScope
+from leaderboard.rankings import Ranking
 from leaderboard.records import UsageRecord
 from leaderboard.standings import Scope, period_of
 from tests.factories import PersonFactory
@@ -190,6 +192,66 @@ def test_a_ranking_is_computed_once_per_usage_version(ingested, openai, staff) -
     rankings.rank_boards(today=AUG)
     assert not RankedScope.objects.filter(pk=first.pk).exists()
     assert rankings.rank_boards(today=AUG) == 0  # everything is stored already
+
+
+def test_after_rank_boards_no_page_of_this_or_the_last_period_ranks_anyone(
+    ingested, employee_of, staff
+) -> None:
+    """What rank_boards stores is what pages open: each lens, this period and the last one
+    (with its change arrows), and a person's rank chart. Ranking a board on a page view
+    means aggregating a period of everyone's usage."""
+    client = employee_of(staff[0])  # a first sign-in links a person: usage moves on
+    rankings.rank_boards()  # today, as the pages see it
+    stored = RankedScope.objects.count()
+    for board in Board.objects.all():
+        for lens in Board.Lens.values:
+            for back in (0, 1):
+                assert (
+                    client.get(f"/boards/{board.slug}/", {"lens": lens, "back": back}).status_code
+                    == 200
+                )
+    assert client.get(f"/people/{staff[1].pk}/").status_code == 200
+    assert RankedScope.objects.count() == stored
+
+
+def test_where_am_i_seeks_my_place_in_a_ranking_stored_after_the_last_analyze(
+    postgres, openai
+) -> None:
+    """Rankings are stored all day; the planner must still seek (scope, person) for one
+    person's place rather than read the whole scope (at 100,000 people: 10 ms a page)."""
+    noon = dt.datetime(2026, 8, 20, 12, tzinfo=dt.UTC)
+    with connection.cursor() as cursor:  # earlier rankings of the same 10,000 people
+        for n in range(20):
+            old = RankedScope.objects.create(key=n, version=0, computed_at=noon, size=10_000)
+            cursor.execute(
+                "INSERT INTO leaderboard_place (scope_id, position, rank, person_id, name, team,"
+                " total_tokens, cost_estimated) SELECT %s, n, n, n, 'x', '', 1, false"
+                " FROM generate_series(1, 10000) n",
+                [old.pk],
+            )
+        cursor.execute("ANALYZE leaderboard_place")
+    people = Person.objects.bulk_create(
+        PersonFactory.build(email=f"many{i}@example.com") for i in range(1_500)
+    )
+    accounts = Account.objects.bulk_create(
+        Account(provider="openai", external_id=f"many-{p.pk}", person=p) for p in people
+    )
+    facts.upsert(
+        [
+            (openai.pk, AUG, a.pk, "gpt-5", 1_000 + i, 0, 0, 0, 1, None, False, noon)
+            for i, a in enumerate(accounts)
+        ]
+    )
+    ranking = Ranking(Scope(lens="total_tokens", period=period_of("month", AUG)))
+    assert ranking.count() == 1_500
+
+    with CaptureQueriesContext(connection) as queries:
+        mine = ranking.positions([people[7].pk])
+    assert mine[people[7].pk].total_tokens == 1_007
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "place_scope_person" in plan, plan
 
 
 def test_rank_history_reads_the_same_stored_rankings(ingested, openai, staff) -> None:
