@@ -29,6 +29,31 @@ def ranks(html: str) -> list[tuple[str, str]]:
     )
 
 
+def grant_first_badge(person, *, name: str, icon: str = "L", title: str = "") -> Badge:
+    """A one-tier badge, and its award to person in August."""
+    badge = Badge.objects.create(
+        slug=name.lower().replace(" ", "-"),
+        name=name,
+        description="d",
+        icon=icon,
+        group="Test",
+        title=title,
+        kind="first",
+        tiers={"bronze": None},
+        period="all_time",
+        enabled=True,
+    )
+    Award.objects.create(
+        person=person,
+        badge=badge,
+        tier="bronze",
+        period_start=AUG,
+        period_end=AUG,
+        granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+    )
+    return badge
+
+
 @pytest.fixture
 def employee(client, alice):
     client.force_login(alice.user)
@@ -233,25 +258,7 @@ def test_cached_rows_show_a_badge_granted_after_they_were_rendered(employee, vol
     with CaptureQueriesContext(connection) as cached:
         before = employee.get("/boards/token-volume/").content.decode()
     assert not [q for q in cached if "badges_award" in q["sql"]]  # rows came from the cache
-    badge = Badge.objects.create(
-        slug="late",
-        name="Late Bloomer",
-        description="d",
-        icon="🌸",
-        group="Test",
-        kind="first",
-        tiers={"bronze": None},
-        period="all_time",
-        enabled=True,
-    )
-    Award.objects.create(
-        person=field["carol"],
-        badge=badge,
-        tier="bronze",
-        period_start=AUG,
-        period_end=AUG,
-        granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
-    )
+    grant_first_badge(field["carol"], name="Late Bloomer", icon="🌸")
 
     after = employee.get("/boards/token-volume/").content.decode()
 
@@ -347,25 +354,7 @@ def test_a_cached_person_page_follows_new_usage_badges_and_board_changes(
     usage(bob, AUG + dt.timedelta(days=2), input=7_000_000_000)
     assert total.findall(employee.get(path).content.decode()) == ["7002000101"]
 
-    badge = Badge.objects.create(
-        slug="late",
-        name="Late Bloomer",
-        description="d",
-        icon="L",
-        group="Habits",
-        kind="first",
-        tiers={"bronze": None},
-        period="all_time",
-        enabled=True,
-    )
-    Award.objects.create(
-        person=bob,
-        badge=badge,
-        tier="bronze",
-        period_start=AUG,
-        period_end=AUG,
-        granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
-    )
+    grant_first_badge(bob, name="Late Bloomer")
     assert "<strong>Late Bloomer</strong>" in employee.get(path).content.decode()
     assert "Late Bloomer" not in first
 
@@ -447,26 +436,7 @@ def test_person_page_fragment_switches_stacking(employee, seeded_boards, field) 
 
 def test_owner_chooses_a_title_and_sees_new_badges_once(employee, seeded_boards, field) -> None:
     alice = field["alice"]
-    badge = Badge.objects.create(
-        slug="t",
-        name="Trail Blazer",
-        description="d",
-        icon="T",
-        group="Test",
-        title="Trailblazer",
-        kind="first",
-        tiers={"bronze": None},
-        period="all_time",
-        enabled=True,
-    )
-    Award.objects.create(
-        person=alice,
-        badge=badge,
-        tier="bronze",
-        period_start=AUG,
-        period_end=AUG,
-        granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
-    )
+    badge = grant_first_badge(alice, name="Trail Blazer", icon="T", title="Trailblazer")
 
     first = employee.get(f"/people/{alice.pk}/").content.decode()
     second = employee.get(f"/people/{alice.pk}/").content.decode()
