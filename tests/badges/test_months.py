@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import ProgrammingError, connection, transaction
 
 from badges import rules
 from badges.models import Badge
@@ -216,3 +216,18 @@ def test_week_day_and_rolling_badges_and_model_breadth_read_the_facts(postgres) 
     ]:
         window = rules.scope(unmonthly, today=TODAY, changed=None)
         assert not rules.reads_months(unmonthly, window)
+
+
+def test_an_error_inside_a_full_pass_surfaces_as_itself(postgres) -> None:
+    """The rollup is dropped on the way out; in a failed transaction that drop cannot run,
+    and must not hide the error that failed it."""
+    with (
+        pytest.raises(ProgrammingError, match="no_such_table"),
+        transaction.atomic(),
+        rules.person_weeks(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT * FROM no_such_table")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [rules.WEEKS_TABLE])
+        assert cursor.fetchone() == (None,)
