@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import models
+from django.db import connection, models
 
 from leaderboard.models import Person
 
@@ -143,4 +143,8 @@ class BadgeVersion(models.Model):
 
 
 def current_version() -> int:
-    return BadgeVersion.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+    # Plain SQL: standings pages read it on every request (see leaderboard.rankings).
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT number FROM {BadgeVersion._meta.db_table} WHERE id = 1")  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else 0

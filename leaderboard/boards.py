@@ -1,11 +1,13 @@
-"""Writes for boards: pause, resume, retire (freezing the final standings), un-retire, and
-the site-wide switch. Every status change is recorded with who and when."""
+"""Boards: pause, resume, retire (freezing the final standings), un-retire, and the
+site-wide switch, each recorded with who and when; and the reads every page makes of them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import audit
@@ -109,11 +111,36 @@ def set_boards_visible(*, visible: bool, by: User | None) -> SiteSwitch:
     """The site-wide switch: hide every board at once (nothing is deleted), or show them."""
     switch, _ = SiteSwitch.objects.get_or_create(id=1)
     switch.boards_visible, switch.changed_by, switch.changed_at = visible, by, timezone.now()
-    switch.save()
+    switch.save(update_fields=["boards_visible", "changed_by", "changed_at"])
     audit.record(actor=by, action="boards shown" if visible else "boards hidden", target=switch)
     return switch
 
 
+@dataclass(frozen=True)
+class Site:
+    boards_visible: bool
+    boards_version: int | None  # None: no switch row yet, so nothing is cached
+
+
+def site() -> Site:
+    """The switch and the boards version, in one plain query (every page reads them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT boards_visible, boards_version FROM {SiteSwitch._meta.db_table} WHERE id = 1"  # noqa: S608
+        )
+        row = cursor.fetchone()
+    return Site(True, None) if row is None else Site(bool(row[0]), row[1])
+
+
 def boards_visible() -> bool:
-    switch = SiteSwitch.objects.filter(id=1).first()
-    return switch is None or switch.boards_visible
+    return site().boards_visible
+
+
+def all_boards(version: int | None) -> list[Board]:
+    """Every board with its teams and sources, in display order: read once per boards
+    version (database triggers move it when any of them changes), then from the cache."""
+
+    def read() -> list[Board]:
+        return list(Board.objects.prefetch_related("teams", "sources"))
+
+    return read() if version is None else cache.get_or_set(f"boards:{version}", read, 3600)

@@ -420,6 +420,9 @@ class SiteSwitch(models.Model):
     """The one site-wide switch: boards shown, or every board hidden at once (data kept)."""
 
     boards_visible = models.BooleanField(default=True)
+    # Bumped by database triggers whenever a board, its teams or sources, or a team or source
+    # changes (migration 0012): pages cache the boards under it.
+    boards_version = models.BigIntegerField(default=0, editable=False)
     changed_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from . import charts, history, people, selectors
-from .boards import boards_visible
+from .boards import all_boards, boards_visible, site
 from .models import Board, BoardSnapshot, Person, Team
 from .rankings import Ranking, Row, current_version, scope_key
 from .standings import Period, Scope, daily_totals, period_of, unit_of
@@ -61,13 +61,13 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def boards(request: HttpRequest) -> HttpResponse:
-    if not boards_visible():
+    state = site()
+    if not state.boards_visible:
         return _unavailable(request)
     me, today = _me(request), timezone.now().date()
     cards = []
-    for board in Board.objects.exclude(status=Board.Status.RETIRED).prefetch_related(
-        "teams", "sources"
-    ):
+    every = all_boards(state.boards_version)
+    for board in [b for b in every if b.status != Board.Status.RETIRED]:
         as_of = board.paused_at.date() if board.paused_at else None
         period = period_of(board.period, as_of or today)
         ranking = Ranking(Scope.of_board(board, lens=board.metric, period=period, as_of=as_of))
@@ -82,17 +82,22 @@ def boards(request: HttpRequest) -> HttpResponse:
                 "unit": unit_of(board.metric),
             }
         )
-    archived = Board.objects.filter(
-        status=Board.Status.RETIRED, retired_view=Board.RetiredView.ARCHIVE
-    )
+    archived = [
+        b
+        for b in every
+        if b.status == Board.Status.RETIRED and b.retired_view == Board.RetiredView.ARCHIVE
+    ]
     return render(request, "leaderboard/boards.html", {"cards": cards, "archived": archived})
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 def board(request: HttpRequest, slug: str) -> HttpResponse:
-    board = get_object_or_404(Board.objects.prefetch_related("teams", "sources"), slug=slug)
-    if not boards_visible():
+    state = site()
+    board = next((b for b in all_boards(state.boards_version) if b.slug == slug), None)
+    if board is None:
+        raise Http404("No such board.")
+    if not state.boards_visible:
         return _unavailable(request)
     if board.status == Board.Status.RETIRED:
         if board.retired_view == Board.RetiredView.HIDDEN:
@@ -289,15 +294,14 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
     is_owner = person.user_id is not None and person.user_id == request.user.pk
     if person.visibility == Person.Visibility.HIDDEN and not is_owner:
         raise Http404("This person is not shown on Tokenboard.")
-    if not boards_visible() and not is_owner:
+    state = site()
+    if not state.boards_visible and not is_owner:
         return _unavailable(request)
     pseudonymous = person.visibility == Person.Visibility.PSEUDONYM and not is_owner
     today = timezone.now().date()
     kind, period, chart_period = _history_periods(request, today)
     by = "model" if request.GET.get("by") == "model" else "source"
-    ranked_boards = list(
-        Board.objects.filter(status=Board.Status.ACTIVE).prefetch_related("teams", "sources")
-    )
+    ranked_boards = [b for b in all_boards(state.boards_version) if b.status == Board.Status.ACTIVE]
     rank_board = next(
         (b for b in ranked_boards if b.slug == request.GET.get("board")),
         ranked_boards[0] if ranked_boards else None,

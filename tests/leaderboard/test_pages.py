@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from badges.models import Award, Badge
 from leaderboard import boards
+from leaderboard.models import Board, Team
 from tests.factories import PersonFactory, TeamFactory, UserFactory
 
 from .conftest import AUG
@@ -211,6 +212,7 @@ def test_standings_pages_make_the_same_queries_for_5_or_60_people(
             assert employee.get("/boards/token-volume/").status_code == 200
         return len(captured)
 
+    queries()  # the boards are read once, then cached until one changes
     for n in range(5):
         usage(PersonFactory(), AUG, input=1000 + n)
     few = queries()
@@ -250,6 +252,24 @@ def test_cached_rows_highlight_each_viewers_own_row(employee, client, volume, fi
     assert highlighted(first) == ["Alice Nguyen"]
     assert highlighted(second) == ["Bob Okafor"]
     assert ranks(first) == ranks(second)
+
+
+def test_cached_boards_follow_changes_to_a_board_and_its_teams(employee, volume, field) -> None:
+    """Pages read the boards from the cache; database triggers move the boards version
+    whatever writes the change (here without save() or signals)."""
+    assert "<h1>Token volume</h1>" in employee.get("/boards/token-volume/").content.decode()
+
+    Board.objects.filter(pk=volume.pk).update(name="Token river")
+    assert "<h1>Token river</h1>" in employee.get("/boards/token-volume/").content.decode()
+
+    volume.teams.add(field["dan"].team)
+    page = employee.get("/boards/token-volume/").content.decode()
+    assert ranks(page) == [("1", "Dan Ito")]
+
+    Team.objects.filter(pk=field["dan"].team_id).update(name="Billing")
+    page = employee.get("/boards/token-volume/").content.decode()
+    team_filter = page.split('id="team"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r">([^<]+)</option>", team_filter) == ["Everyone", "Billing"]
 
 
 def test_cached_rows_show_a_badge_granted_after_they_were_rendered(employee, volume, field) -> None:
