@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection, models
+from django.db import models
 
-from leaderboard.models import Person
+from leaderboard.models import Person, version_number
 
 TIERS = ["bronze", "silver", "gold", "platinum", "emerald"]
 ALL_TIME = (dt.date(1, 1, 1), dt.date(9999, 12, 31))  # the period of all-time awards
@@ -143,8 +143,4 @@ class BadgeVersion(models.Model):
 
 
 def current_version() -> int:
-    # Plain SQL: standings pages read it on every request (see leaderboard.rankings).
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT number FROM {BadgeVersion._meta.db_table} WHERE id = 1")  # noqa: S608
-        row = cursor.fetchone()
-    return row[0] if row else 0
+    return version_number(BadgeVersion)

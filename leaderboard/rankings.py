@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Board, Place, RankedScope, UsageVersion
+from .models import Board, Place, RankedScope, UsageVersion, version_number
 from .standings import Lens, Scope, period_of, ranking_sql, scope_end
 
 COST_PLACES = Decimal("0.000001")
@@ -44,11 +44,7 @@ class Row:
 
 
 def current_version() -> int:
-    # Plain SQL: pages read it on every request, and building the ORM query cost more.
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT number FROM {UsageVersion._meta.db_table} WHERE id = 1")  # noqa: S608
-        row = cursor.fetchone()
-    return row[0] if row else 0
+    return version_number(UsageVersion)
 
 
 def scope_key(scope: Scope) -> str:
