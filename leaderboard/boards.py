@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import audit
-from .models import Board, BoardSnapshot, BoardStatusChange, SiteSwitch, User
+from .models import Board, BoardSnapshot, BoardStatusChange, SiteSwitch, Team, User
 from .rankings import Ranking
 from .standings import Scope, period_of
 
@@ -144,3 +144,13 @@ def all_boards(version: int | None) -> list[Board]:
         return list(Board.objects.prefetch_related("teams", "sources"))
 
     return read() if version is None else cache.get_or_set(f"boards:{version}", read, 3600)
+
+
+def all_teams(version: int | None) -> list[tuple[int, str]]:
+    """Every team's pk and name, by name: read once per boards version (teams move it
+    too), then from the cache."""
+
+    def read() -> list[tuple[int, str]]:
+        return list(Team.objects.order_by("name").values_list("pk", "name"))
+
+    return read() if version is None else cache.get_or_set(f"teams:{version}", read, 3600)

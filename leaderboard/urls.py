@@ -11,6 +11,7 @@ leaderboard_patterns = [
     path("people/<int:person_id>/", views.person, name="person"),
     path("people/<int:person_id>/privacy/", views.privacy, name="privacy"),
     path("teams/<int:team_id>/", views.team, name="team"),
+    path("teams/names/", views.team_names, name="team-names"),
     path("manage/unattributed/", views.unattributed, name="unattributed"),
     path("about/", views.about, name="about"),
     path("healthz", views.healthz, name="healthz"),

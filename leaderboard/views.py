@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from . import charts, history, people, selectors
-from .boards import all_boards, boards_visible, site
+from .boards import all_boards, all_teams, boards_visible, site
 from .models import Board, BoardSnapshot, Person, Team
 from .rankings import Ranking, Row, current_version, scope_key
 from .standings import Period, Scope, daily_totals, period_of, unit_of
@@ -115,11 +115,8 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     as_of = board.paused_at.date() if board.paused_at else None
     today = as_of or timezone.now().date()
     period = period_of(board.period, today, back)
-    team = (
-        Team.objects.filter(pk=request.GET.get("team")).first()
-        if request.GET.get("team", "").isdigit()
-        else None
-    )
+    wanted = request.GET.get("team", "").strip()[:120]
+    team = _team_called(wanted) if wanted else None
     search = request.GET.get("q", "").strip()[:100]
     scope = Scope.of_board(board, lens=lens, period=period, team=team, as_of=as_of)
     ranking = Ranking(scope)
@@ -150,7 +147,8 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "period": period,
         "back": back,
         "team": team,
-        "teams": TeamChoices(board, ranking.ranked_scope.version),
+        "teams": TeamChoices(board, state.boards_version),
+        "unknown_team": wanted if wanted and team is None else "",
         "q": search,
         "page": page,
         "total": total,
@@ -268,23 +266,42 @@ def _changes(rows: list[Row], previous: dict[int, Row]) -> dict[int, tuple[str, 
     return changes
 
 
-class TeamChoices:
-    """The teams a board's filter offers: its own, or every team (thousands, in a large
-    company). The template caches their rendered options per usage version, which moves
-    whenever a team changes."""
+def _team_called(wanted: str) -> Team | None:
+    """The team a filter names: by name (any case), or by pk as the team pages link it."""
+    team = Team.objects.filter(name__iexact=wanted).first()
+    if team is None and wanted.isdigit():
+        team = Team.objects.filter(pk=int(wanted)).first()
+    return team
 
-    def __init__(self, board: Board, version: int) -> None:
+
+class TeamChoices:
+    """The teams a board's filter offers: its own, or every team. A few are a <select>;
+    thousands (a large company) are a search box whose suggestions load when it is
+    first focused, so no page carries every team's name."""
+
+    SELECT_MAX = 30
+
+    def __init__(self, board: Board, version: int | None) -> None:
         self.board, self.version = board, version
 
-    @property
-    def cache_key(self) -> str:
-        chosen = ",".join(str(t.pk) for t in self.board.teams.all())  # prefetched
-        return f"{self.version}:{chosen}"
-
     @cached_property
-    def all(self) -> list[Team]:
-        chosen = list(self.board.teams.all())
-        return chosen or list(Team.objects.order_by("name"))
+    def all(self) -> list[tuple[int, str]]:
+        chosen = [(t.pk, t.name) for t in self.board.teams.all()]  # prefetched
+        return sorted(chosen, key=lambda t: t[1]) or all_teams(self.version)
+
+    @property
+    def searchable(self) -> bool:
+        return len(self.all) > self.SELECT_MAX
+
+
+@require_GET
+def team_names(request: HttpRequest) -> HttpResponse:
+    """Suggestions for the team search box: every team's name, as datalist options."""
+    response = render(
+        request, "leaderboard/team_names.html", {"teams": all_teams(site().boards_version)}
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @require_GET

@@ -140,6 +140,33 @@ def test_a_person_browses_boards_lenses_periods_and_charts(browser, live_server,
     assert errors == []
 
 
+def test_in_a_large_company_a_person_finds_their_team_by_typing(
+    browser, live_server, company
+) -> None:
+    for n in range(40):
+        TeamFactory(name=f"Squad {n:02d}")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = errors_of(page)
+    sign_in(page, live_server, "Ben Brennan")
+    page.goto(f"{live_server.url}/boards/token-volume/")
+    page.wait_for_selector("#standings tbody tr")
+    assert page.locator("#team-names option").count() == 0  # nothing loaded yet
+
+    page.focus("#team")
+    page.wait_for_function("document.querySelectorAll('#team-names option').length === 43")
+    page.fill("#team", "Payments")
+    page.press("#team", "Tab")  # leaving the box commits it, like picking a suggestion
+
+    page.wait_for_url("**team=Payments**")
+    page.wait_for_function(
+        "document.querySelectorAll('#standings tbody tr').length === 3"  # Ben, Elena, Hiro
+    )
+    people = page.locator("#standings tbody tr td:nth-child(2) a").all_inner_texts()
+    assert sorted(people) == ["Ben Brennan", "Elena Eriksen", "Hiro Ito"]
+    page.screenshot(path=SHOTS / "board-team-search-1280.png", full_page=True)
+    assert errors == []
+
+
 def test_the_main_pages_fit_a_phone(browser, live_server, company) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)

@@ -184,6 +184,48 @@ def test_team_filter_ranks_within_the_team(employee, volume, field) -> None:
     assert ranks(page) == [("1", "Bob Okafor"), ("2", "Carol Diaz"), ("3", "Alice Nguyen")]
 
 
+def test_a_team_is_chosen_by_name_in_any_case_and_an_unknown_name_says_so(
+    employee, volume, field
+) -> None:
+    by_name = employee.get("/boards/token-volume/", {"team": "pLaTfOrM"}).content.decode()
+    unknown = employee.get("/boards/token-volume/", {"team": "Nobody's team"}).content.decode()
+
+    assert ranks(by_name) == [("1", "Bob Okafor"), ("2", "Carol Diaz"), ("3", "Alice Nguyen")]
+    assert "No team is called “Nobody&#x27;s team”: showing everyone." in unknown
+    assert [name for _, name in ranks(unknown)] == [
+        "Bob Okafor",
+        "Carol Diaz",
+        "Dan Ito",
+        "Alice Nguyen",
+    ]
+
+
+def test_thousands_of_teams_are_a_search_box_whose_names_load_on_demand(
+    employee, volume, field
+) -> None:
+    """A board over every team in a large company: no page carries every team's name."""
+    for n in range(40):
+        TeamFactory(name=f"Squad {n:02d}")
+
+    page = employee.get("/boards/token-volume/").content.decode()
+    chosen = employee.get("/boards/token-volume/", {"team": "Payments"}).content.decode()
+    TeamFactory(name="Zeta Squad")
+    names = employee.get(reverse("leaderboard:team-names")).content.decode()
+
+    assert '<select id="team"' not in page
+    assert "Squad 07" not in page
+    search = page.split('id="team"', 1)[1].split(">", 1)[0]
+    assert 'list="team-names"' in search
+    assert f'hx-get="{reverse("leaderboard:team-names")}"' in search
+    assert 'hx-trigger="focus once"' in search
+    assert 'value="Payments"' in chosen.split('id="team"', 1)[1].split(">", 1)[0]
+    assert ranks(chosen) == [("1", "Dan Ito")]
+    offered = re.findall(r'<option value="([^"]+)">', names)
+    assert len(offered) == Team.objects.count() == 43
+    assert offered[:2] == ["Payments", "Platform"]
+    assert "Zeta Squad" in offered
+
+
 def test_my_row_is_pinned_with_rank_and_percentile_when_off_the_page(
     employee, volume, usage, alice
 ):
