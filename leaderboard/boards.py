@@ -11,7 +11,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import audit
-from .models import Board, BoardSnapshot, BoardStatusChange, SiteSwitch, Team, User
+from .models import (
+    Board,
+    BoardSnapshot,
+    BoardStatusChange,
+    SiteSwitch,
+    Team,
+    UsageVersion,
+    User,
+    version_number,
+)
 from .rankings import Ranking
 from .standings import Scope, period_of
 
@@ -120,16 +129,22 @@ def set_boards_visible(*, visible: bool, by: User | None) -> SiteSwitch:
 class Site:
     boards_visible: bool
     boards_version: int | None  # None: no switch row yet, so nothing is cached
+    usage_version: int
 
 
 def site() -> Site:
-    """The switch and the boards version, in one plain query (every page reads them)."""
+    """The switch, the boards version and the usage version, in one plain query (every
+    page reads them)."""
+    usage = f"SELECT number FROM {UsageVersion._meta.db_table} WHERE id = 1"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT boards_visible, boards_version FROM {SiteSwitch._meta.db_table} WHERE id = 1"  # noqa: S608
+            f"SELECT s.boards_visible, s.boards_version, ({usage}) "  # noqa: S608
+            f"FROM {SiteSwitch._meta.db_table} s WHERE s.id = 1"
         )
         row = cursor.fetchone()
-    return Site(True, None) if row is None else Site(bool(row[0]), row[1])
+    if row is None:
+        return Site(True, None, version_number(UsageVersion))
+    return Site(bool(row[0]), row[1], row[2] or 0)
 
 
 def boards_visible() -> bool:

@@ -91,11 +91,24 @@ def analyze_places() -> None:
             cursor.execute(f"ANALYZE {Place._meta.db_table}")
 
 
-def stored(scope: Scope, *, analyze: bool = True) -> RankedScope:
-    """The scope's ranking at the current usage version, computed now if nobody has yet
-    (analyze=False leaves the statistics of a large one to the caller)."""
-    version, key = current_version(), scope_key(scope)
-    found = RankedScope.objects.filter(key=key, version=version).first()
+def stored(scope: Scope, *, analyze: bool = True, version: int | None = None) -> RankedScope:
+    """The scope's ranking at the usage version (the current one if not given), computed
+    now if nobody has yet (analyze=False leaves the statistics of a large one to the
+    caller)."""
+    version = current_version() if version is None else version
+    key = scope_key(scope)
+    # A raw query: every page makes this lookup, and compiling it cost more than running it.
+    table = RankedScope._meta.db_table
+    found = next(
+        iter(
+            RankedScope.objects.raw(
+                f"SELECT id, key, version, size, computed_at FROM {table} "  # noqa: S608
+                "WHERE key = %s AND version = %s",
+                [key, version],
+            )
+        ),
+        None,
+    )
     if found is not None:
         return found
     try:
@@ -139,14 +152,15 @@ def row_of(place: Place, lens: str) -> Row:
 class Ranking:
     """A scope's ranking, read a page or a person at a time."""
 
-    def __init__(self, scope: Scope) -> None:
-        self.scope = scope
+    def __init__(self, scope: Scope, *, version: int | None = None) -> None:
+        """version: the usage version the caller has read already (else read on use)."""
+        self.scope, self.version = scope, version
         self._stored: RankedScope | None = None
 
     @property
     def ranked_scope(self) -> RankedScope:
         if self._stored is None:
-            self._stored = stored(self.scope)
+            self._stored = stored(self.scope, version=self.version)
         return self._stored
 
     def _places(self, search: str = "") -> QuerySet[Place]:
@@ -169,7 +183,13 @@ class Ranking:
         ids = list(person_ids)
         if not ids:
             return {}
-        return {p.person_id: self._row(p) for p in self._places().filter(person_id__in=ids)}
+        # Raw, like the stored ranking's lookup: every page asks where its reader stands.
+        places = Place.objects.raw(
+            f"SELECT * FROM {Place._meta.db_table} WHERE scope_id = %s "  # noqa: S608
+            f"AND person_id IN ({', '.join(['%s'] * len(ids))})",
+            [self.ranked_scope.pk, *ids],
+        )
+        return {p.person_id: self._row(p) for p in places}
 
 
 def places_of(person_id: int, scopes: list[Scope]) -> list[Row | None]:

@@ -79,7 +79,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "leaderboard.cache.Cache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "tokenboard",
     }

@@ -21,7 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 from . import charts, history, people, selectors
 from .boards import all_boards, all_teams, boards_visible, site
 from .models import Board, BoardSnapshot, Person, Team
-from .rankings import Ranking, Row, current_version, scope_key
+from .rankings import Ranking, Row, scope_key
 from .standings import Period, Scope, daily_totals, period_of, unit_of
 
 PAGE_SIZE = 50
@@ -70,7 +70,10 @@ def boards(request: HttpRequest) -> HttpResponse:
     for board in [b for b in every if b.status != Board.Status.RETIRED]:
         as_of = board.paused_at.date() if board.paused_at else None
         period = period_of(board.period, as_of or today)
-        ranking = Ranking(Scope.of_board(board, lens=board.metric, period=period, as_of=as_of))
+        ranking = Ranking(
+            Scope.of_board(board, lens=board.metric, period=period, as_of=as_of),
+            version=state.usage_version,
+        )
         mine = ranking.positions([me.pk]).get(me.pk) if me else None
         cards.append(
             {
@@ -119,7 +122,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     team = _team_called(wanted) if wanted else None
     search = request.GET.get("q", "").strip()[:100]
     scope = Scope.of_board(board, lens=lens, period=period, team=team, as_of=as_of)
-    ranking = Ranking(scope)
+    ranking = Ranking(scope, version=state.usage_version)
     total = ranking.count(search)
     page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))
     me = _me(request)
@@ -134,7 +137,8 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
                 period=period_of(board.period, today, back + 1),
                 team=team,
                 as_of=as_of,
-            )
+            ),
+            version=state.usage_version,
         )
         if board.period != Board.Period.ALL_TIME
         else None
@@ -210,9 +214,10 @@ class PersonHistory:
         by: str,
         rank_board: Board | None,
         today: dt.date,
+        version: int,
     ) -> None:
         self.person, self.period, self.chart_period, self.by = person, period, chart_period, by
-        self.rank_board, self.today = rank_board, today
+        self.rank_board, self.today, self.version = rank_board, today, version
 
     @property
     def cache_key(self) -> str:
@@ -223,7 +228,7 @@ class PersonHistory:
             board = f"{b.pk}:{scope_key(scope)}:{b.name}"
         return (
             f"{self.person.pk}:{self.period.start}:{self.period.end}:{self.chart_period.start}:"
-            f"{self.by}:{self.today}:{current_version()}:{board}"
+            f"{self.by}:{self.today}:{self.version}:{board}"
         )
 
     @cached_property
@@ -335,7 +340,9 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
         "by": by,
         "boards": ranked_boards,
         "rank_board": rank_board,
-        "history": PersonHistory(person, period, chart_period, by, rank_board, today),
+        "history": PersonHistory(
+            person, period, chart_period, by, rank_board, today, state.usage_version
+        ),
         "chart_period": chart_period,
     }
     template = "leaderboard/person.html"
