@@ -4,7 +4,9 @@ site-wide switch, each recorded with who and when; and the reads every page make
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -151,21 +153,38 @@ def boards_visible() -> bool:
     return site().boards_visible
 
 
+# Boards and teams change rarely, and any change moves the boards version: each process keeps
+# its copy of the latest version's, so most pages neither ask Redis nor unpickle thousands of
+# teams. (A stale copy is never read: the version is read afresh on every request.)
+_held: dict[str, tuple[int, Any]] = {}
+
+
+def _by_version(name: str, version: int | None, read: Callable[[], Any]) -> Any:
+    if version is None:
+        return read()
+    held = _held.get(name)
+    if held is not None and held[0] == version:
+        return held[1]
+    value = cache.get_or_set(f"{name}:{version}", read, 3600)
+    _held[name] = (version, value)
+    return value
+
+
+def forget() -> None:
+    """Drop this process's copies (tests roll the database, and so the versions, back)."""
+    _held.clear()
+
+
 def all_boards(version: int | None) -> list[Board]:
     """Every board with its teams and sources, in display order: read once per boards
-    version (database triggers move it when any of them changes), then from the cache."""
-
-    def read() -> list[Board]:
-        return list(Board.objects.prefetch_related("teams", "sources"))
-
-    return read() if version is None else cache.get_or_set(f"boards:{version}", read, 3600)
+    version (database triggers move it when any of them changes)."""
+    return _by_version(
+        "boards", version, lambda: list(Board.objects.prefetch_related("teams", "sources"))
+    )
 
 
 def all_teams(version: int | None) -> list[tuple[int, str]]:
-    """Every team's pk and name, by name: read once per boards version (teams move it
-    too), then from the cache."""
-
-    def read() -> list[tuple[int, str]]:
-        return list(Team.objects.order_by("name").values_list("pk", "name"))
-
-    return read() if version is None else cache.get_or_set(f"teams:{version}", read, 3600)
+    """Every team's pk and name, by name: read once per boards version (teams move it too)."""
+    return _by_version(
+        "teams", version, lambda: list(Team.objects.order_by("name").values_list("pk", "name"))
+    )
