@@ -27,7 +27,7 @@ COLUMNS = [
     "cost_estimated",
     "recorded_at",
 ]
-KEY = ["source_id", "day", "account_id", "model"]
+KEY = ["account_id", "day", "source_id", "model"]  # usage_fact_natural_key
 BATCH_SIZE = 2000
 STAGE = "usage_fact_stage"
 
@@ -41,7 +41,7 @@ def upsert(rows: Iterable[Sequence[Any]]) -> int:
         facts,
         batch_size=BATCH_SIZE,
         update_conflicts=True,
-        unique_fields=["source", "day", "account", "model"],
+        unique_fields=["account", "day", "source", "model"],
         update_fields=[c for c in COLUMNS if c not in KEY],
     )
     return len(facts)

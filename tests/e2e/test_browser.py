@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from leaderboard.models import Board
 from leaderboard.people import ensure_user_for_person, set_manager
@@ -116,9 +117,9 @@ def test_a_person_browses_boards_lenses_periods_and_charts(browser, live_server,
 
     page.select_option("#lens", "output")
     page.wait_for_url("**lens=output**")
-    page.wait_for_function(
-        "document.querySelector('#standings th:nth-child(4)').textContent.includes('Output')"
-    )
+    # expect() polls from Playwright: a wait_for_function string is eval'd in the page,
+    # which the CSP refuses once the first check is false.
+    expect(page.locator("#standings th:nth-child(4)")).to_contain_text("Output")
     assert page.locator("#standings tbody tr").first.inner_text() != first
     assert page.evaluate("window.__sameDocument") is True  # swapped, not reloaded
 
@@ -153,14 +154,12 @@ def test_in_a_large_company_a_person_finds_their_team_by_typing(
     assert page.locator("#team-names option").count() == 0  # nothing loaded yet
 
     page.focus("#team")
-    page.wait_for_function("document.querySelectorAll('#team-names option').length === 43")
+    expect(page.locator("#team-names option")).to_have_count(43)
     page.fill("#team", "Payments")
     page.press("#team", "Tab")  # leaving the box commits it, like picking a suggestion
 
     page.wait_for_url("**team=Payments**")
-    page.wait_for_function(
-        "document.querySelectorAll('#standings tbody tr').length === 3"  # Ben, Elena, Hiro
-    )
+    expect(page.locator("#standings tbody tr")).to_have_count(3)  # Ben, Elena, Hiro
     people = page.locator("#standings tbody tr td:nth-child(2) a").all_inner_texts()
     assert sorted(people) == ["Ben Brennan", "Elena Eriksen", "Hiro Ito"]
     page.screenshot(path=SHOTS / "board-team-search-1280.png", full_page=True)
