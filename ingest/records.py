@@ -11,6 +11,12 @@ from leaderboard.records import AccountRecord, UsageRecord
 MAX_RAW = 64_000  # characters of a refused payload kept for review
 
 
+def storable(text: str) -> str:
+    """Text as a database can keep it: a NUL character, which no PostgreSQL text column may
+    hold and a damaged payload may carry, is written as the escape \\x00."""
+    return text.replace("\x00", "\\x00")
+
+
 def raw_text(payload: Any) -> str:
     """A refused payload as text for review, whatever its type."""
     if isinstance(payload, bytes | bytearray):
@@ -19,7 +25,7 @@ def raw_text(payload: Any) -> str:
         text = payload
     else:
         text = json.dumps(payload, default=str, sort_keys=True)
-    return text[:MAX_RAW]
+    return storable(text[:MAX_RAW])
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .files import FileFormatError, UsageFile, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow
 from .providers import DEFAULT_BASE_URLS, adapter_for
 from .providers.http import NO_PAYLOAD, ProviderError, ProviderRejected, ProviderUnavailable
-from .records import Batch, Rejection, raw_text
+from .records import Batch, Rejection, raw_text, storable
 
 log = logging.getLogger(__name__)
 PULL_LOCK = 0x746B6264  # advisory-lock namespace for "one pull per connection"
@@ -117,9 +117,9 @@ def quarantine(
         rows[fingerprint] = RejectedRow(
             connection=connection,
             run=run,
-            location=r.location[:200],
-            reason=r.reason,
-            raw=r.raw,
+            location=storable(r.location)[:200],
+            reason=storable(r.reason),
+            raw=storable(r.raw),
             fingerprint=fingerprint,
         )
     RejectedRow.objects.bulk_create(
@@ -259,7 +259,7 @@ def pull_connection(
             run.status, run.error = IngestRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            run.finished_at = timezone.now()
+            run.finished_at, run.error = timezone.now(), storable(run.error)
             run.save()
             if adapter is not None:
                 adapter.close()
@@ -325,7 +325,7 @@ def import_usage_file(
         finally:
             run.window_start = usage_file.first_day or run.window_start
             run.window_end = usage_file.last_day or run.window_end
-            run.finished_at = timezone.now()
+            run.finished_at, run.error = timezone.now(), storable(run.error)
             run.save()
             if run.rows:
                 core.announce_usage(

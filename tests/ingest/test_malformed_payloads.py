@@ -188,3 +188,24 @@ def test_a_pull_of_damaged_pages_always_ends_recorded(provider, data, monkeypatc
     if run.status != IngestRun.Status.SUCCEEDED:
         assert run.error
         assert RejectedRow.objects.filter(run=run).exists()  # the payload is kept for review
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("provider", ADAPTERS)
+def test_a_page_carrying_nul_characters_is_kept_for_review(provider, monkeypatch) -> None:
+    """PostgreSQL text holds no NUL: the run and the page are recorded with it escaped
+    (found by the property test above, as a page that is the JSON string "\\u0000")."""
+    from ingest.services import connect_provider
+
+    monkeypatch.setattr(
+        "ingest.services.adapter_for", lambda **kwargs: adapter_with(provider, "\x00 x")
+    )
+    connection, _ = connect_provider(
+        name=f"{provider.replace('_', '-')}-nul", provider=provider, api_key="k"
+    )
+
+    run = pull_connection(connection=connection, start=DAY, end=DAY)
+
+    assert run.status == IngestRun.Status.FAILED
+    assert "expected an object" in IngestRun.objects.get(pk=run.pk).error
+    assert RejectedRow.objects.get(run=run).raw == "\\x00 x"

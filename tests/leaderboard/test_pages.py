@@ -329,6 +329,26 @@ def test_cached_rows_show_a_badge_granted_after_they_were_rendered(employee, vol
     assert 'title="Late Bloomer (bronze)"' in carol_row
 
 
+def test_seeing_your_new_badge_keeps_everyone_s_cached_rows(employee, volume, field) -> None:
+    """Opening your own page marks your new badges seen; no row shows that, so the rows
+    everyone reads stay cached (a revocation, which rows do show, renders them again)."""
+    badge = grant_first_badge(field["alice"], name="Late Bloomer", icon="🌸")
+    employee.get("/boards/token-volume/")
+
+    own_page = employee.get(f"/people/{field['alice'].pk}/").content.decode()
+    with CaptureQueriesContext(connection) as after_seen:
+        employee.get("/boards/token-volume/")
+    Award.objects.filter(badge=badge).update(revoked_at=dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
+    with CaptureQueriesContext(connection) as after_revoked:
+        rows = employee.get("/boards/token-volume/").content.decode()
+
+    assert "Late Bloomer" in own_page
+    assert Award.objects.get(badge=badge).noticed_at is not None
+    assert not [q for q in after_seen if "badges_award" in q["sql"]]  # rows from the cache
+    assert [q for q in after_revoked if "badges_award" in q["sql"]]
+    assert "🌸" not in rows
+
+
 def test_the_team_filter_offers_a_team_created_after_the_page_was_cached(
     employee, volume, field
 ) -> None:
