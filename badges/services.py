@@ -199,7 +199,22 @@ def evaluate_all(
     with rules.person_weeks() if weekly else nullcontext():
         for badge in badges:
             outcome += evaluate_badge(badge=badge, changed=changed, now=now, dry_run=dry_run)
+    written = len(outcome.granted) + len(outcome.revoked) + len(outcome.restored)
+    if not dry_run and written >= ANALYZE_FROM:
+        analyze_awards()
     return outcome
+
+
+ANALYZE_FROM = 1_000  # awards written by one evaluation
+
+
+def analyze_awards() -> None:
+    """Refresh the planner's statistics of the awards after a large write. Autovacuum may be
+    off or late, and pages read awards for 50 people at a time: on statistics taken before a
+    first full pass (millions of awards), that lookup took 250 ms instead of 1."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Award._meta.db_table}")
 
 
 @dataclass(frozen=True)

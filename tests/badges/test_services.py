@@ -216,3 +216,30 @@ def test_one_full_evaluation_makes_the_same_queries_for_3_or_30_people(usage, ca
 
     assert small == large
     assert large_grants > 5 * small_grants
+
+
+def test_a_large_evaluation_tells_the_planner_how_many_awards_there_are(
+    postgres, usage, people, monkeypatch
+) -> None:
+    """Autovacuum may be off or late: after a large write the awards are analyzed, or pages
+    would look awards up for 50 people on the statistics of an empty table."""
+
+    def planned() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'badges_award'")
+            return cursor.fetchone()[0]
+
+    for i, person in enumerate(people):
+        usage(person, D(2026, 8, 1), input=5000 * (i + 1))
+    BadgeFactory(slug="volume-a")
+    monkeypatch.setattr(services, "ANALYZE_FROM", 10**6)
+    services.evaluate_all(now=NOW)
+    small = Award.objects.count()
+    small_planned = planned()
+    BadgeFactory(slug="volume-b")
+    monkeypatch.setattr(services, "ANALYZE_FROM", 3)
+    services.evaluate_all(now=NOW)
+
+    assert small >= 3
+    assert small_planned != small  # too few to analyze
+    assert planned() == Award.objects.count() > small
