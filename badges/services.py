@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from leaderboard import audit
-from leaderboard.models import Person, User
+from leaderboard.models import Person, User, analyze
 
 from . import rules
 from .models import Award, Badge, DisplayedTitle
@@ -212,9 +212,7 @@ def analyze_awards() -> None:
     """Refresh the planner's statistics of the awards after a large write. Autovacuum may be
     off or late, and pages read awards for 50 people at a time: on statistics taken before a
     first full pass (millions of awards), that lookup took 250 ms instead of 1."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Award._meta.db_table}")
+    analyze(Award)
 
 
 @dataclass(frozen=True)

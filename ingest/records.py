@@ -13,7 +13,8 @@ MAX_RAW = 64_000  # characters of a refused payload kept for review
 
 def storable(text: str) -> str:
     """Text as a database can keep it: a NUL character, which no PostgreSQL text column may
-    hold and a damaged payload may carry, is written as the escape \\x00."""
+    hold and a damaged payload may carry, is written as the escape \\x00 (applied where
+    rejected rows and runs are stored)."""
     return text.replace("\x00", "\\x00")
 
 
@@ -25,7 +26,7 @@ def raw_text(payload: Any) -> str:
         text = payload
     else:
         text = json.dumps(payload, default=str, sort_keys=True)
-    return storable(text[:MAX_RAW])
+    return text[:MAX_RAW]
 
 
 @dataclass(frozen=True)

@@ -473,6 +473,14 @@ def version_number(model: type[models.Model]) -> int:
     return row[0] if row else 0
 
 
+def analyze(model: type[models.Model]) -> None:
+    """Refresh the planner's statistics of a model's table after a large write: autovacuum
+    may be off or late, and until then new rows look absent to the planner (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
 class UsageVersion(models.Model):
     """A counter that database triggers bump whenever usage, accounts, people, teams or
     sources change (migration 0009): rankings computed at an older number are stale."""

@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Board, Place, RankedScope, UsageVersion, version_number
+from .models import Board, Place, RankedScope, UsageVersion, analyze, version_number
 from .standings import Lens, Scope, period_of, ranking_sql, scope_end
 
 COST_PLACES = Decimal("0.000001")
@@ -86,9 +86,7 @@ def analyze_places() -> None:
     """Refresh the planner's statistics of the places. Until then a scope ranked since the
     last ANALYZE looks nearly empty to it, and "where am I" may filter the whole scope
     through the (scope, position) index instead of seeking (scope, person)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Place._meta.db_table}")
+    analyze(Place)
 
 
 def stored(scope: Scope, *, analyze: bool = True, version: int | None = None) -> RankedScope:
