@@ -74,8 +74,18 @@ class Badge(models.Model):
 class Award(models.Model):
     """A person earned a badge tier for a period; revoked awards stay as history."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="awards")
-    badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="awards")
+    # Indexed as the first column of the unique key and of the indexes below, and, on
+    # PostgreSQL, checked once per statement rather than by foreign keys (migration 0006).
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="awards",
+        db_index=False,
+        db_constraint=False,
+    )
+    badge = models.ForeignKey(
+        Badge, on_delete=models.CASCADE, related_name="awards", db_index=False, db_constraint=False
+    )
     tier = models.CharField(max_length=20, choices=[(t, t.title()) for t in TIERS])
     period_start = models.DateField()
     period_end = models.DateField()
