@@ -1,15 +1,18 @@
 """The bulk write path for usage facts: every writer (ingest, files, seed_scale) uses it.
 
-On PostgreSQL rows are COPYed into a temporary staging table and merged with one
-INSERT ... ON CONFLICT DO UPDATE; elsewhere (SQLite on a laptop) Django's bulk upsert does.
+On PostgreSQL rows whose keys are all new are COPYed straight into the facts; otherwise they
+are COPYed into a temporary staging table and merged with one INSERT ... ON CONFLICT DO
+UPDATE. Elsewhere (SQLite on a laptop) Django's bulk upsert does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
-from django.db import connection, transaction
+import psycopg
+from django.db import IntegrityError, connection, transaction
 
 from .models import UsageFact
 
@@ -27,10 +30,10 @@ COLUMNS = [
     "cost_estimated",
     "recorded_at",
 ]
-KEY = ["account_id", "day", "source_id", "model"]  # usage_fact_natural_key
+KEY = ["account_id", "day", "source_id", "model"]
+NATURAL_KEY = "usage_fact_natural_key"
 BATCH_SIZE = 2000
 STAGE = "usage_fact_stage"
-SORT_MEMORY = "64MB"  # sorts a 1,000,000-row batch in memory
 
 
 def upsert(rows: Iterable[Sequence[Any]]) -> int:
@@ -49,28 +52,56 @@ def upsert(rows: Iterable[Sequence[Any]]) -> int:
 
 
 def _copy_and_merge(rows: Iterable[Sequence[Any]]) -> int:
+    # In the natural key's order, each leaf of that index is visited once: a provider's
+    # export comes day by day, which at 100,000 people sends every day's rows across the
+    # whole (account-first) index again, and more of it than shared buffers hold.
+    rows = sorted(rows, key=itemgetter(*(COLUMNS.index(c) for c in KEY)))
+    with transaction.atomic():
+        if not _copy_new(rows):
+            _merge(rows)
+    return len(rows)
+
+
+def _copy_new(rows: list[Sequence[Any]]) -> bool:
+    """COPY the rows straight into the facts if none of their keys is stored yet (a new
+    day's pull, a first import): nothing staged, nothing merged. If one is, write nothing
+    and return False. In key order, a repeated pull meets a stored key at its first row."""
+    copy_sql = f"COPY {UsageFact._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _copy(cursor, copy_sql, rows)
+    except IntegrityError as exc:
+        stored = exc.__cause__
+        if not isinstance(stored, psycopg.errors.UniqueViolation):
+            raise
+        if stored.diag.constraint_name != NATURAL_KEY:
+            raise
+        return False
+    return True
+
+
+def _copy(cursor: Any, sql: str, rows: list[Sequence[Any]]) -> None:
+    """COPY rows; the database's errors raised as Django's (IntegrityError, ...)."""
+    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _merge(rows: list[Sequence[Any]]) -> None:
+    """Insert or replace: COPY into a staging table, then one INSERT ... ON CONFLICT."""
     table = UsageFact._meta.db_table
     columns = ", ".join(COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in KEY)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         # Same column types, no id, no constraints, no indexes: COPY at full speed.
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ON COMMIT DELETE ROWS "
             f"AS SELECT {columns} FROM {table} WITH NO DATA"
         )
-        written = 0
-        with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                written += 1
-        # In the natural key's order, each leaf of that index is visited once: a provider's
-        # export comes day by day, which at 100,000 people sends every day's rows across the
-        # whole (account-first) index again, and more of it than shared buffers hold.
-        cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+        _copy(cursor, f"COPY {STAGE} ({columns}) FROM STDIN", rows)
+        # The staging table holds the rows in key order, and gives them back so.
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGE} "
-            f"ORDER BY {', '.join(KEY)} "
             f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
         )
         cursor.execute(f"DELETE FROM {STAGE}")
-    return written
