@@ -68,7 +68,10 @@ class Badge(models.Model):
     @property
     def periodic(self) -> bool:
         """Whether awards are per calendar period (rather than one ongoing award)."""
-        return self.period in {self.Period.DAY, self.Period.WEEK, self.Period.MONTH}
+        return self.period in PERIODIC
+
+
+PERIODIC = frozenset({Badge.Period.DAY, Badge.Period.WEEK, Badge.Period.MONTH})
 
 
 class Award(models.Model):

@@ -207,12 +207,19 @@ def _ordered_tiers(tiers: dict[str, Any]) -> list[tuple[str, Decimal]]:
     return [(t, Decimal(str(tiers[t]))) for t in TIERS if t in tiers and tiers[t] is not None]
 
 
-def _reached(badge: Badge, value: Decimal | None, *, lower_is_better: bool = False) -> list[str]:
+def _reached(
+    badge: Badge,
+    value: Decimal | None,
+    *,
+    lower_is_better: bool = False,
+    tiers: list[tuple[str, Decimal]] | None = None,
+) -> list[str]:
+    """The tiers value reaches (tiers: the badge's, ordered, if already at hand)."""
     if value is None:
         return []
     return [
         tier
-        for tier, bound in _ordered_tiers(badge.tiers)
+        for tier, bound in tiers or _ordered_tiers(badge.tiers)
         if (value <= bound if lower_is_better else value >= bound)
     ]
 
@@ -233,19 +240,30 @@ def _qualifiers_from_rows(
     *,
     lower_is_better: bool = False,
 ) -> list[Qualifier]:
+    # A full pass reads millions of rows: what is the same for many is worked out once.
+    tiers = _ordered_tiers(badge.tiers)
+    spans: dict[Any, tuple[dt.date, dt.date]] = {}
     found = []
     for row in rows:
         value, evidence = value_of(row)
-        start, end = _span(badge, row["bucket"], window)
-        for tier in _reached(badge, value, lower_is_better=lower_is_better):
+        reached = _reached(badge, value, lower_is_better=lower_is_better, tiers=tiers)
+        if not reached:
+            continue
+        bucket = row["bucket"]
+        if bucket not in spans:
+            spans[bucket] = _span(badge, bucket, window)
+        start, end = spans[bucket]
+        shown = {k: _jsonable(v) for k, v in evidence.items()}
+        last_day = _as_date(row["last_day"])
+        for tier in reached:
             found.append(
                 Qualifier(
                     person_id=row["account__person"],
                     tier=tier,
                     period_start=start,
                     period_end=end,
-                    last_day=_as_date(row["last_day"]),
-                    evidence={k: _jsonable(v) for k, v in evidence.items()},
+                    last_day=last_day,
+                    evidence=shown,
                 )
             )
     return found

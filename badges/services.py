@@ -108,22 +108,25 @@ def evaluate_badge(
 
 
 def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:
-    with transaction.atomic():
-        _grant(
-            (
-                q.person_id,
-                badge.pk,
-                q.tier,
-                q.period_start,
-                q.period_end,
-                now,
-                q.evidence,
-                q.last_day < now.date() - QUIET_AFTER,
-                None if holds(q) else now,
-                "" if holds(q) else PASSED_ON,
-            )
-            for q in outcome.granted
+    quiet_before = now.date() - QUIET_AFTER
+
+    def granted(q: rules.Qualifier) -> tuple:
+        held = holds(q)
+        return (
+            q.person_id,
+            badge.pk,
+            q.tier,
+            q.period_start,
+            q.period_end,
+            now,
+            q.evidence,
+            q.last_day < quiet_before,
+            None if held else now,
+            "" if held else PASSED_ON,
         )
+
+    with transaction.atomic():
+        _grant(granted(q) for q in outcome.granted)
         for award in outcome.revoked:
             award.revoked_at = now
         for award in outcome.restored:
