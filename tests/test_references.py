@@ -111,14 +111,22 @@ def test_awards_are_for_people_and_badges_that_exist():
     ]
 
 
-def test_a_person_s_awards_go_with_them_and_a_raw_delete_cannot_orphan_them():
-    keeps, leaves, badge = PersonFactory(), PersonFactory(), BadgeFactory()
+def test_awards_go_with_their_person_or_badge_and_a_raw_delete_cannot_orphan_them():
+    keeps, leaves = PersonFactory(), PersonFactory()
+    badge, dropped = BadgeFactory(), BadgeFactory()
     now = timezone.now()
-    _grant([(p.pk, badge.pk, "gold", DAY, DAY, now, {}, False, None, "") for p in (keeps, leaves)])
+    _grant(
+        [
+            (p.pk, b.pk, "gold", DAY, DAY, now, {}, False, None, "")
+            for p in (keeps, leaves)
+            for b in (badge, dropped)
+        ]
+    )
 
     leaves.delete()  # Django deletes their awards first
+    dropped.delete()  # and a badge's
     checked_at_commit()
-    assert list(Award.objects.values_list("person", flat=True)) == [keeps.pk]
+    assert list(Award.objects.values_list("person", "badge")) == [(keeps.pk, badge.pk)]
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Person.objects.filter(pk=keeps.pk)._raw_delete(connection.alias)
