@@ -51,11 +51,18 @@ def upsert(rows: Iterable[Sequence[Any]]) -> int:
     return len(facts)
 
 
+def in_key_order(rows: Iterable[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The rows sorted by the natural key. Written so, each leaf of its index is visited
+    once: a provider's export comes day by day, which at 100,000 people sends every day's
+    rows across the whole (account-first) index again, more of it than shared buffers hold."""
+    return sorted(rows, key=_KEY_OF)
+
+
+_KEY_OF = itemgetter(*(COLUMNS.index(c) for c in KEY))
+
+
 def _copy_and_merge(rows: Iterable[Sequence[Any]]) -> int:
-    # In the natural key's order, each leaf of that index is visited once: a provider's
-    # export comes day by day, which at 100,000 people sends every day's rows across the
-    # whole (account-first) index again, and more of it than shared buffers hold.
-    rows = sorted(rows, key=itemgetter(*(COLUMNS.index(c) for c in KEY)))
+    rows = in_key_order(rows)
     with transaction.atomic():
         if not _copy_new(rows):
             _merge(rows)
@@ -72,9 +79,10 @@ def _copy_new(rows: list[Sequence[Any]]) -> bool:
             _copy(cursor, copy_sql, rows)
     except IntegrityError as exc:
         stored = exc.__cause__
-        if not isinstance(stored, psycopg.errors.UniqueViolation):
-            raise
-        if stored.diag.constraint_name != NATURAL_KEY:
+        if not (
+            isinstance(stored, psycopg.errors.UniqueViolation)
+            and stored.diag.constraint_name == NATURAL_KEY
+        ):
             raise
         return False
     return True

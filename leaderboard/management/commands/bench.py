@@ -57,6 +57,13 @@ def timed(work: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
+def copy_rows(cursor: Any, table: str, columns: str, rows: list[tuple]) -> None:
+    """Plain COPY of rows into table: the baseline, and the ceilings."""
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 class Command(BaseCommand):
     help = "Build benchmark data in this database and print ratios (see README, Performance)."
 
@@ -141,12 +148,7 @@ class Command(BaseCommand):
                 f"FROM {UsageFact._meta.db_table} WITH NO DATA"
             )
 
-            def copy() -> None:
-                with cursor.cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN") as c:
-                    for row in rows:
-                        c.write_row(row)
-
-            copy_seconds = timed(copy)
+            copy_seconds = timed(lambda: copy_rows(cursor, "bench_copy", columns, rows))
             cursor.execute("DROP TABLE bench_copy")
         ingest_seconds = timed(lambda: facts.upsert(rows))
         reingest_seconds = timed(lambda: facts.upsert(rows))
@@ -166,13 +168,8 @@ class Command(BaseCommand):
         those indexes, as a partition of its own would be; and into the facts themselves with
         no trigger, rolled back. Measured after the figures above, on days none writes."""
         table = UsageFact._meta.db_table
-        later = [(*r[:1], r[1] + dt.timedelta(days=400), *r[2:]) for r in rows]
-        later.sort(key=lambda r: (r[2], r[1], r[0], r[3]))  # the natural key's order, as ingest
-
-        def copy_into(cursor: Any, name: str) -> None:
-            with cursor.cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as c:
-                for row in later:
-                    c.write_row(row)
+        # in the natural key's order, as ingest writes them
+        later = facts.in_key_order((*r[:1], r[1] + dt.timedelta(days=400), *r[2:]) for r in rows)
 
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS bench_indexed")
@@ -180,12 +177,12 @@ class Command(BaseCommand):
                 f"CREATE TABLE bench_indexed (LIKE {table} INCLUDING DEFAULTS "
                 "INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)"
             )
-            empty_seconds = timed(lambda: copy_into(cursor, "bench_indexed"))
+            empty_seconds = timed(lambda: copy_rows(cursor, "bench_indexed", columns, later))
             cursor.execute("DROP TABLE bench_indexed")
         with transaction.atomic(), connection.cursor() as cursor:
             # replica: no trigger fires (a superuser's setting: the bench's own database)
             cursor.execute("SET LOCAL session_replication_role = replica")
-            live_seconds = timed(lambda: copy_into(cursor, table))
+            live_seconds = timed(lambda: copy_rows(cursor, table, columns, later))
             transaction.set_rollback(True)
         self.figures |= {
             "indexed_copy_vs_copy": round(copy_seconds / empty_seconds, 3),
