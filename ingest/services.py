@@ -138,6 +138,7 @@ def _record(
     batches: Iterable[Batch],
     recorded_at: dt.datetime,
     on_batch: Callable[[IngestRun], None] | None,
+    keep_unchanged: bool = False,
 ) -> None:
     """Record each batch as it comes, so a failure keeps everything before it."""
     for batch in batches:
@@ -146,6 +147,7 @@ def _record(
             records=batch.records,
             recorded_at=recorded_at,
             announce=False,
+            keep_unchanged=keep_unchanged,
         )
         run.rejected += quarantine(connection=connection, run=run, rejections=batch.rejected)
         run.pages += 1
@@ -226,6 +228,8 @@ def pull_connection(
                 batches=adapter.usage(start, end),
                 recorded_at=now,
                 on_batch=on_page,
+                # most of a window read again is unchanged: left as it is, noted as seen
+                keep_unchanged=True,
             )
             if run.rejected:
                 run.status = IngestRun.Status.PARTIAL
@@ -261,6 +265,7 @@ def pull_connection(
         finally:
             run.finished_at, run.error = timezone.now(), storable(run.error)
             run.save()
+            core.forget_seen(source=connection.source, through=now)
             if adapter is not None:
                 adapter.close()
             if run.rows:  # once per pull: badges re-check the window (even after a failure)

@@ -3,10 +3,16 @@
 On PostgreSQL rows whose keys are all new are COPYed straight into the facts; otherwise they
 are COPYed into a temporary staging table and merged with one INSERT ... ON CONFLICT DO
 UPDATE. Elsewhere (SQLite on a laptop) Django's bulk upsert does.
+
+A pull re-reads the last few days on every run, and most of what it reads has not changed.
+With keep_unchanged, a stored fact whose values are the same is left as it is (no new row
+version, nothing for the month triggers to undo and redo), and its key is noted in SEEN with
+the pull's time, so that pruning knows the pull still saw it (leaderboard.services.prune_usage).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
@@ -34,12 +40,21 @@ KEY = ["account_id", "day", "source_id", "model"]
 NATURAL_KEY = "usage_fact_natural_key"
 BATCH_SIZE = 2000
 STAGE = "usage_fact_stage"
+# Keys a pull saw whose facts it left unchanged (PostgreSQL: unlogged, no index; migration 0015)
+SEEN = "leaderboard_usage_seen"
+SEEN_COLUMNS = ["source_id", "day", "account_id", "model", "recorded_at"]
+VALUES = [c for c in COLUMNS if c not in KEY and c != "recorded_at"]
 
 
-def upsert(rows: Iterable[Sequence[Any]]) -> int:
-    """Insert or replace facts, each row in COLUMNS order; return how many were written."""
+def upsert(rows: Iterable[Sequence[Any]], *, keep_unchanged: bool = False) -> int:
+    """Insert or replace facts, each row in COLUMNS order; return how many were recorded.
+
+    keep_unchanged (PostgreSQL): leave a stored fact whose values equal the row's as it is,
+    noting its key as seen at the row's recorded_at. Without it (and on SQLite) every row is
+    written, recorded_at included.
+    """
     if connection.vendor == "postgresql":
-        return _copy_and_merge(rows)
+        return _copy_and_merge(rows, keep_unchanged=keep_unchanged)
     facts = [UsageFact(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
     UsageFact.objects.bulk_create(
         facts,
@@ -61,11 +76,11 @@ def in_key_order(rows: Iterable[Sequence[Any]]) -> list[Sequence[Any]]:
 _KEY_OF = itemgetter(*(COLUMNS.index(c) for c in KEY))
 
 
-def _copy_and_merge(rows: Iterable[Sequence[Any]]) -> int:
+def _copy_and_merge(rows: Iterable[Sequence[Any]], *, keep_unchanged: bool) -> int:
     rows = in_key_order(rows)
     with transaction.atomic():
         if not _copy_new(rows):
-            _merge(rows)
+            _merge(rows, keep_unchanged=keep_unchanged)
     return len(rows)
 
 
@@ -95,11 +110,15 @@ def _copy(cursor: Any, sql: str, rows: list[Sequence[Any]]) -> None:
             copy.write_row(row)
 
 
-def _merge(rows: list[Sequence[Any]]) -> None:
+def _merge(rows: list[Sequence[Any]], *, keep_unchanged: bool) -> None:
     """Insert or replace: COPY into a staging table, then one INSERT ... ON CONFLICT."""
     table = UsageFact._meta.db_table
     columns = ", ".join(COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in KEY)
+    if keep_unchanged:
+        stored = ", ".join(f"f.{c}" for c in VALUES)
+        pulled = ", ".join(f"EXCLUDED.{c}" for c in VALUES)
+        updates += f" WHERE ({stored}) IS DISTINCT FROM ({pulled})"
     with connection.cursor() as cursor:
         # Same column types, no id, no constraints, no indexes: COPY at full speed.
         cursor.execute(
@@ -109,7 +128,43 @@ def _merge(rows: list[Sequence[Any]]) -> None:
         _copy(cursor, f"COPY {STAGE} ({columns}) FROM STDIN", rows)
         # The staging table holds the rows in key order, and gives them back so.
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGE} "
+            f"INSERT INTO {table} AS f ({columns}) SELECT {columns} FROM {STAGE} "
             f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
         )
+        if keep_unchanged:
+            # every key, changed or not: pruning keeps what the pull saw, by either mark
+            seen = ", ".join(SEEN_COLUMNS)
+            cursor.execute(f"INSERT INTO {SEEN} ({seen}) SELECT {seen} FROM {STAGE}")
         cursor.execute(f"DELETE FROM {STAGE}")
+
+
+def prune(*, source_id: int, start: dt.date, end: dt.date, pulled_at: dt.datetime) -> int:
+    """Delete the source's facts in [start, end] that the pull made at pulled_at neither
+    wrote (recorded_at) nor saw unchanged (SEEN); return how many."""
+    stale = UsageFact.objects.filter(
+        source_id=source_id, day__range=(start, end), recorded_at__lt=pulled_at
+    )
+    if connection.vendor != "postgresql":
+        deleted, _ = stale.delete()
+        return deleted
+    table = UsageFact._meta.db_table
+    key = " AND ".join(f"s.{c} = f.{c}" for c in KEY)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} f WHERE f.source_id = %s AND f.day BETWEEN %s AND %s "
+            f"AND f.recorded_at < %s AND NOT EXISTS "
+            f"(SELECT 1 FROM {SEEN} s WHERE s.recorded_at = %s AND {key})",
+            [source_id, start, end, pulled_at, pulled_at],
+        )
+        return cursor.rowcount
+
+
+def forget_seen(*, source_id: int, through: dt.datetime) -> None:
+    """Forget the keys that the source's pulls up to `through` saw. Each pull does once it
+    ends, pruned or not (a failed or partial pull prunes nothing)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {SEEN} WHERE source_id = %s AND recorded_at <= %s",
+                [source_id, through],
+            )

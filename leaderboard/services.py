@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from . import facts
-from .models import Account, ModelPrice, Person, Source, Team, UsageFact
+from .models import Account, ModelPrice, Person, Source, Team
 from .records import UNATTRIBUTED, AccountRecord, UsageRecord
 from .signals import usage_recorded
 
@@ -206,11 +206,14 @@ def record_usage(
     records: Iterable[UsageRecord],
     recorded_at: dt.datetime | None = None,
     announce: bool = True,
+    keep_unchanged: bool = False,
 ) -> int:
     """Upsert usage facts for a source: a key seen again replaces its values. Return rows.
 
     A pull of many pages passes announce=False and calls announce_usage once at the end, so
-    derived data (badges) is recomputed once per pull, not once per page.
+    derived data (badges) is recomputed once per pull, not once per page. A pull also passes
+    keep_unchanged: a fact it finds with the same values is left as it is and noted as seen
+    at recorded_at (leaderboard.facts), which prune_usage respects.
     """
     merged = _aggregate(records)
     if not merged:
@@ -246,7 +249,7 @@ def record_usage(
                     recorded_at,
                 )
             )
-        written = facts.upsert(rows)
+        written = facts.upsert(rows, keep_unchanged=keep_unchanged)
         if announce:
             days = [r.day for r in merged.values()]
             announce_usage(source=source, start=min(days), end=max(days))
@@ -263,11 +266,15 @@ def announce_usage(*, source: Source, start: dt.date, end: dt.date) -> None:
 def prune_usage(
     *, source: Source, start: dt.date, end: dt.date, recorded_before: dt.datetime
 ) -> int:
-    """Delete a source's facts in [start, end] that a complete re-pull no longer reports."""
-    deleted, _ = UsageFact.objects.filter(
-        source=source, day__range=(start, end), recorded_at__lt=recorded_before
-    ).delete()
-    return deleted
+    """Delete a source's facts in [start, end] that a complete re-pull, made at
+    recorded_before, no longer reports (it neither wrote them nor saw them unchanged)."""
+    return facts.prune(source_id=source.pk, start=start, end=end, pulled_at=recorded_before)
+
+
+def forget_seen(*, source: Source, through: dt.datetime) -> None:
+    """Forget which unchanged facts the source's pulls up to `through` saw: each pull does
+    when it ends, after pruning (a failed or partial pull prunes nothing)."""
+    facts.forget_seen(source_id=source.pk, through=through)
 
 
 def count_source(*, source: Source, counted: bool) -> Source:

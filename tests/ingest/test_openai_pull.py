@@ -13,6 +13,7 @@ from ingest.providers.http import ProviderUnavailable
 from ingest.services import pull_connection
 from leaderboard import selectors, services
 from leaderboard.models import Account, Person, UsageFact
+from tests.leaderboard.test_facts import row_versions, seen
 
 AUG3, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 5)
 AUGUST = selectors.Period(dt.date(2026, 8, 1), dt.date(2026, 8, 31), "August 2026")
@@ -319,3 +320,34 @@ def test_a_key_that_cannot_be_decrypted_fails_the_run_with_the_fix(openai_connec
 
     assert run.status == IngestRun.Status.FAILED
     assert "cannot be decrypted" in run.error and "connect_provider" in run.error
+
+
+def test_a_second_pull_rewrites_only_what_changed_and_forgets_what_it_saw(
+    postgres, openai_connection, openai_api
+):
+    pull(openai_connection)
+    versions = row_versions()
+    openai_api.usage_pages[None]["data"][0]["results"][0]["output_tokens"] = 7_000
+
+    run = pull(openai_connection)
+
+    assert run.status == IngestRun.Status.SUCCEEDED and run.rows == 9
+    revised = fact("alice.nguyen@example.com", 3, "gpt-5")
+    after = row_versions()
+    assert [pk for pk in after if after[pk] != versions[pk]] == [revised.pk]
+    assert revised.output == 7_000
+    assert seen() == set()  # what the pull saw is forgotten once it has pruned
+
+
+def test_a_failed_pull_deletes_nothing_and_forgets_what_it_saw(
+    postgres, openai_connection, openai_api
+):
+    pull(openai_connection)
+    before = UsageFact.objects.count()
+    openai_api.raw_pages["page_AAAAAGkFhQBpBYUAAAAAAGkGwIA="] = b"not json"
+
+    run = pull(openai_connection)
+
+    assert run.status == IngestRun.Status.FAILED and run.pages == 1
+    assert UsageFact.objects.count() == before
+    assert seen() == set()

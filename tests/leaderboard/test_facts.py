@@ -98,3 +98,78 @@ def test_a_bad_row_among_new_keys_fails_the_batch_and_nothing_lands(write):
 
     assert UsageFact.objects.count() == 0
     months_agree()
+
+
+def row_versions() -> dict[int, str]:
+    """Each stored fact's row version (PostgreSQL's xmin): writing a fact gives it a new one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, xmin::text FROM leaderboard_usagefact")
+        return dict(cursor.fetchall())
+
+
+def seen() -> set[tuple]:
+    """The keys pulls noted as seen unchanged, with the pull's time."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT account_id, day, model, recorded_at FROM {facts.SEEN}")  # noqa: S608
+        return set(cursor.fetchall())
+
+
+def pulled_again(rows: list[tuple], at: dt.datetime) -> list[tuple]:
+    return [(*r[:-1], at) for r in rows]
+
+
+def test_a_pull_rewrites_only_the_facts_whose_values_changed_and_notes_the_rest_as_seen(
+    postgres, write
+):
+    facts.upsert(write(5, range(0, 2)), keep_unchanged=True)
+    versions = row_versions()
+    later = timezone.now() + dt.timedelta(hours=1)  # the next pull
+    again = pulled_again(write(5, range(0, 2)), later)
+    again[3] = (*again[3][:7], 6, *again[3][8:])  # one fact revised
+    revised = UsageFact.objects.get(account_id=again[3][2], day=again[3][1], model=again[3][3])
+
+    assert facts.upsert(again, keep_unchanged=True) == 12
+
+    after = row_versions()
+    assert [pk for pk in after if after[pk] != versions[pk]] == [revised.pk]
+    revised.refresh_from_db()
+    assert (revised.output, revised.recorded_at) == (6, later)
+    assert UsageFact.objects.exclude(pk=revised.pk).filter(recorded_at=later).count() == 0
+    assert seen() == {(r[2], r[1], r[3], later) for r in again}
+    months_agree()
+
+
+def test_without_keep_unchanged_every_row_is_written(postgres, write):
+    facts.upsert(write(5, range(0, 2)))
+    versions = row_versions()
+
+    facts.upsert(pulled_again(write(5, range(0, 2)), timezone.now() + dt.timedelta(hours=1)))
+
+    after = row_versions()
+    assert all(after[pk] != versions[pk] for pk in versions)
+    assert seen() == set()
+
+
+def test_pruning_keeps_what_the_pull_wrote_or_saw_and_drops_what_it_no_longer_reports(write):
+    first = write(5, range(0, 2))
+    source_id = first[0][0]
+    facts.upsert(first, keep_unchanged=True)
+    later = timezone.now() + dt.timedelta(hours=1)
+    again = pulled_again(write(5, range(0, 2)), later)
+    gone = again.pop(4)  # the provider no longer reports this fact
+    again[0] = (*again[0][:7], 6, *again[0][8:])  # and revised this one
+    facts.upsert(again, keep_unchanged=True)
+
+    deleted = facts.prune(
+        source_id=source_id, start=DAY, end=DAY + dt.timedelta(days=1), pulled_at=later
+    )
+    facts.forget_seen(source_id=source_id, through=later)
+
+    assert deleted == 1
+    found = stored()
+    assert set(found) == {(r[2], r[1], r[3]) for r in again}
+    assert (gone[2], gone[1], gone[3]) not in found
+    assert found[(again[0][2], again[0][1], again[0][3])] == 6
+    if connection.vendor == "postgresql":
+        assert seen() == set()
+    months_agree()
