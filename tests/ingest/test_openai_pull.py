@@ -11,7 +11,7 @@ from django.test import override_settings
 from ingest.models import IngestRun, RejectedRow
 from ingest.providers.http import ProviderUnavailable
 from ingest.services import pull_connection
-from leaderboard import selectors, services
+from leaderboard import rankings, selectors, services
 from leaderboard.models import Account, Person, UsageFact
 from tests.leaderboard.test_facts import row_versions, seen
 
@@ -326,9 +326,15 @@ def test_a_second_pull_rewrites_only_what_changed_and_forgets_what_it_saw(
     postgres, openai_connection, openai_api
 ):
     pull(openai_connection)
-    versions = row_versions()
-    openai_api.usage_pages[None]["data"][0]["results"][0]["output_tokens"] = 7_000
+    versions, usage = row_versions(), rankings.current_version()
 
+    unchanged = pull(openai_connection)
+
+    assert unchanged.status == IngestRun.Status.SUCCEEDED and unchanged.rows == 9
+    assert row_versions() == versions
+    assert rankings.current_version() == usage  # cached pages and rankings stay valid
+
+    openai_api.usage_pages[None]["data"][0]["results"][0]["output_tokens"] = 7_000
     run = pull(openai_connection)
 
     assert run.status == IngestRun.Status.SUCCEEDED and run.rows == 9
@@ -336,6 +342,7 @@ def test_a_second_pull_rewrites_only_what_changed_and_forgets_what_it_saw(
     after = row_versions()
     assert [pk for pk in after if after[pk] != versions[pk]] == [revised.pk]
     assert revised.output == 7_000
+    assert rankings.current_version() > usage
     assert seen() == set()  # what the pull saw is forgotten once it has pruned
 
 

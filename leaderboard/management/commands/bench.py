@@ -150,8 +150,14 @@ class Command(BaseCommand):
 
             copy_seconds = timed(lambda: copy_rows(cursor, "bench_copy", columns, rows))
             cursor.execute("DROP TABLE bench_copy")
-        ingest_seconds = timed(lambda: facts.upsert(rows))
-        reingest_seconds = timed(lambda: facts.upsert(rows))
+        # As a pull writes them: the first pull of new days, the next pull an hour later
+        # reading the same rows again, and a third in which every value was revised.
+        again = [(*r[:-1], now + dt.timedelta(hours=1)) for r in rows]
+        revised = [(*r[:7], r[7] + 1, *r[8:-1], now + dt.timedelta(hours=2)) for r in rows]
+        ingest_seconds = timed(lambda: facts.upsert(rows, keep_unchanged=True))
+        reingest_seconds = timed(lambda: facts.upsert(again, keep_unchanged=True))
+        revised_seconds = timed(lambda: facts.upsert(revised, keep_unchanged=True))
+        facts.forget_seen(source_id=source.pk, through=revised[0][-1])
         UsageFact.objects.filter(day__gte=start).delete()
         self.figures |= {
             "ingest_rows": count,
@@ -159,6 +165,7 @@ class Command(BaseCommand):
             "ingest_rows_per_s": round(count / ingest_seconds),
             "ingest_vs_copy": round(copy_seconds / ingest_seconds, 3),
             "reingest_vs_copy": round(copy_seconds / reingest_seconds, 3),
+            "revised_vs_copy": round(copy_seconds / revised_seconds, 3),
         }
         self._ingest_ceilings(rows, columns, copy_seconds)
 
