@@ -14,7 +14,7 @@ from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
-from leaderboard import audit
+from leaderboard import audit, rankings
 from leaderboard import services as core
 from leaderboard.models import Source, UsageFact, User
 
@@ -200,6 +200,7 @@ def pull_connection(
         raise ValueError(f"start {start} is after end {end}")
     with exclusive(connection):
         _close_interrupted_runs(connection, now)
+        usage_before = rankings.current_version()
         Connection.objects.filter(pk=connection.pk).update(last_pull_at=now)
         run = IngestRun.objects.create(
             connection=connection,
@@ -268,7 +269,9 @@ def pull_connection(
             core.forget_seen(source=connection.source, through=now)
             if adapter is not None:
                 adapter.close()
-            if run.rows:  # once per pull: badges re-check the window (even after a failure)
+            # Once per pull: badges re-check the window (even after a failure), unless the
+            # pull changed nothing (the usage version moves with every changed fact).
+            if run.rows and rankings.current_version() != usage_before:
                 core.announce_usage(source=connection.source, start=start, end=end)
     return run
 

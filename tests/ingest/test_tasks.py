@@ -114,3 +114,25 @@ def test_a_pull_of_many_pages_announces_its_window_once(
 
     assert run.pages == 2
     assert heard == [(AUG3, AUG5)]
+
+
+def test_a_pull_that_changes_nothing_announces_nothing(
+    postgres, openai_connection, django_capture_on_commit_callbacks
+):
+    from leaderboard.signals import usage_recorded
+
+    pull_connection(connection=openai_connection, start=AUG3, end=AUG5)
+    heard = []
+
+    def listener(sender, **kwargs):
+        heard.append(kwargs)
+
+    usage_recorded.connect(listener, dispatch_uid="test")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = pull_connection(connection=openai_connection, start=AUG3, end=AUG5)
+    finally:
+        usage_recorded.disconnect(dispatch_uid="test")
+
+    assert run.status == IngestRun.Status.SUCCEEDED and run.rows == 9
+    assert heard == []  # no badge evaluation, no ranking queued
