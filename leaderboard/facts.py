@@ -40,7 +40,7 @@ KEY = ["account_id", "day", "source_id", "model"]
 NATURAL_KEY = "usage_fact_natural_key"
 BATCH_SIZE = 2000
 STAGE = "usage_fact_stage"
-# Keys a pull saw whose facts it left unchanged (PostgreSQL: unlogged, no index; migration 0015)
+# The keys a pull merged, with its time (PostgreSQL: unlogged, no index; migration 0015)
 SEEN = "leaderboard_usage_seen"
 SEEN_COLUMNS = ["source_id", "day", "account_id", "model", "recorded_at"]
 VALUES = [c for c in COLUMNS if c not in KEY and c != "recorded_at"]
@@ -141,11 +141,10 @@ def _merge(rows: list[Sequence[Any]], *, keep_unchanged: bool) -> None:
 def prune(*, source_id: int, start: dt.date, end: dt.date, pulled_at: dt.datetime) -> int:
     """Delete the source's facts in [start, end] that the pull made at pulled_at neither
     wrote (recorded_at) nor saw unchanged (SEEN); return how many."""
-    stale = UsageFact.objects.filter(
-        source_id=source_id, day__range=(start, end), recorded_at__lt=pulled_at
-    )
-    if connection.vendor != "postgresql":
-        deleted, _ = stale.delete()
+    if connection.vendor != "postgresql":  # every row was written: recorded_at tells
+        deleted, _ = UsageFact.objects.filter(
+            source_id=source_id, day__range=(start, end), recorded_at__lt=pulled_at
+        ).delete()
         return deleted
     table = UsageFact._meta.db_table
     key = " AND ".join(f"s.{c} = f.{c}" for c in KEY)
