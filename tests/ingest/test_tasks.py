@@ -94,23 +94,29 @@ def test_runs_left_running_by_a_dead_worker_are_closed_by_the_next_pull(openai_c
     assert dead.error.startswith("Interrupted: the worker stopped")
 
 
-def test_a_pull_of_many_pages_announces_its_window_once(
-    openai_connection, django_capture_on_commit_callbacks
-):
+def pull_and_listen(connection, capture_on_commit) -> tuple[IngestRun, list[tuple]]:
+    """Pull Aug 3-5; return the run and the windows it announced for its source."""
     from leaderboard.signals import usage_recorded
 
     heard = []
 
     def listener(sender, **kwargs):
-        if kwargs.get("source_id") == openai_connection.source_id:  # not account matching
+        if kwargs.get("source_id") == connection.source_id:  # not account matching
             heard.append((kwargs.get("start"), kwargs.get("end")))
 
     usage_recorded.connect(listener, dispatch_uid="test-listener")
     try:
-        with django_capture_on_commit_callbacks(execute=True):
-            run = pull_connection(connection=openai_connection, start=AUG3, end=AUG5)
+        with capture_on_commit(execute=True):
+            run = pull_connection(connection=connection, start=AUG3, end=AUG5)
     finally:
         usage_recorded.disconnect(dispatch_uid="test-listener")
+    return run, heard
+
+
+def test_a_pull_of_many_pages_announces_its_window_once(
+    openai_connection, django_capture_on_commit_callbacks
+):
+    run, heard = pull_and_listen(openai_connection, django_capture_on_commit_callbacks)
 
     assert run.pages == 2
     assert heard == [(AUG3, AUG5)]
@@ -119,20 +125,9 @@ def test_a_pull_of_many_pages_announces_its_window_once(
 def test_a_pull_that_changes_nothing_announces_nothing(
     postgres, openai_connection, django_capture_on_commit_callbacks
 ):
-    from leaderboard.signals import usage_recorded
-
     pull_connection(connection=openai_connection, start=AUG3, end=AUG5)
-    heard = []
 
-    def listener(sender, **kwargs):
-        heard.append(kwargs)
-
-    usage_recorded.connect(listener, dispatch_uid="test")
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            run = pull_connection(connection=openai_connection, start=AUG3, end=AUG5)
-    finally:
-        usage_recorded.disconnect(dispatch_uid="test")
+    run, heard = pull_and_listen(openai_connection, django_capture_on_commit_callbacks)
 
     assert run.status == IngestRun.Status.SUCCEEDED and run.rows == 9
     assert heard == []  # no badge evaluation, no ranking queued
