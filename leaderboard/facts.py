@@ -78,16 +78,27 @@ _KEY_OF = itemgetter(*(COLUMNS.index(c) for c in KEY))
 
 def _copy_and_merge(rows: Iterable[Sequence[Any]], *, keep_unchanged: bool) -> int:
     rows = in_key_order(rows)
+    if not rows:
+        return 0
     with transaction.atomic():
-        if not _copy_new(rows):
+        if _is_stored(rows[0]) or not _copy_new(rows):
             _merge(rows, keep_unchanged=keep_unchanged)
     return len(rows)
+
+
+def _is_stored(row: Sequence[Any]) -> bool:
+    """Whether the row's key is stored. A COPY that meets a stored key fails only after the
+    client has sent every row (a second COPY's worth of time), so a batch whose first key in
+    key order is stored, as a pull reading its last few days again is, goes straight to the
+    merge."""
+    key = dict(zip(KEY, _KEY_OF(row), strict=True))
+    return UsageFact.objects.filter(**key).exists()
 
 
 def _copy_new(rows: list[Sequence[Any]]) -> bool:
     """COPY the rows straight into the facts if none of their keys is stored yet (a new
     day's pull, a first import): nothing staged, nothing merged. If one is, write nothing
-    and return False. In key order, a repeated pull meets a stored key at its first row."""
+    and return False."""
     copy_sql = f"COPY {UsageFact._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
     try:
         with transaction.atomic(), connection.cursor() as cursor:

@@ -89,6 +89,22 @@ def test_a_second_pull_of_the_same_rows_changes_nothing(write):
     months_agree()
 
 
+def test_a_batch_whose_first_key_is_stored_goes_straight_to_the_merge(postgres, write, monkeypatch):
+    facts.upsert(write(5, range(0, 2)))
+    tried = []
+    copy_new = facts._copy_new
+    monkeypatch.setattr(facts, "_copy_new", lambda rows: tried.append(len(rows)) or copy_new(rows))
+
+    facts.upsert(write(6, range(0, 3)))  # a pull reading two stored days again, and a new one
+    assert tried == []  # no COPY that would fail only after every row was sent
+    facts.upsert(write(7, range(3, 4)))  # a new day alone
+    assert tried == [6]
+
+    assert len(stored()) == 3 * 2 * 4
+    assert set(stored().values()) == {6, 7}
+    months_agree()
+
+
 def test_a_bad_row_among_new_keys_fails_the_batch_and_nothing_lands(write):
     rows = write(5, range(0, 2))
     rows[-1] = (*rows[-1][:7], -1, *rows[-1][8:])  # a negative output
