@@ -146,7 +146,7 @@ def _merge(rows: list[Sequence[Any]], *, keep_unchanged: bool) -> None:
             # every key, changed or not: pruning keeps what the pull saw, by either mark
             seen = ", ".join(SEEN_COLUMNS)
             cursor.execute(f"INSERT INTO {SEEN} ({seen}) SELECT {seen} FROM {STAGE}")
-        cursor.execute(f"DELETE FROM {STAGE}")
+        cursor.execute(f"TRUNCATE {STAGE}")  # for a next batch in this transaction
 
 
 def prune(*, source_id: int, start: dt.date, end: dt.date, pulled_at: dt.datetime) -> int:
