@@ -124,7 +124,7 @@ def row_versions() -> dict[int, str]:
 
 
 def seen() -> set[tuple]:
-    """The keys pulls noted as seen unchanged, with the pull's time."""
+    """The keys pulls merged (changed or not), with the pull's time."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT account_id, day, model, recorded_at FROM {facts.SEEN}")  # noqa: S608
         return set(cursor.fetchall())
