@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import audit
@@ -127,26 +127,39 @@ def set_boards_visible(*, visible: bool, by: User | None) -> SiteSwitch:
     return switch
 
 
+# Other apps' one-row version counters that pages read, by name: site() reads them in its
+# one query (the badges app adds its own, which its template tags read from the page's site).
+COUNTERS: dict[str, type[models.Model]] = {}
+
+
 @dataclass(frozen=True)
 class Site:
     boards_visible: bool
     boards_version: int | None  # None: no switch row yet, so nothing is cached
     usage_version: int
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 def site() -> Site:
-    """The switch, the boards version and the usage version, in one plain query (every
-    page reads them)."""
-    usage = f"SELECT number FROM {UsageVersion._meta.db_table} WHERE id = 1"  # noqa: S608
+    """The switch, the boards version, the usage version and the COUNTERS, in one plain
+    query (every page reads them)."""
+    counters = {"usage": UsageVersion} | COUNTERS
+    numbers = ", ".join(
+        f"(SELECT number FROM {model._meta.db_table} WHERE id = 1)"  # noqa: S608
+        for model in counters.values()
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.boards_visible, s.boards_version, ({usage}) "  # noqa: S608
+            f"SELECT s.boards_visible, s.boards_version, {numbers} "  # noqa: S608
             f"FROM {SiteSwitch._meta.db_table} s WHERE s.id = 1"
         )
         row = cursor.fetchone()
     if row is None:
-        return Site(True, None, version_number(UsageVersion))
-    return Site(bool(row[0]), row[1], row[2] or 0)
+        visible, version, read = True, None, [version_number(m) for m in counters.values()]
+    else:
+        visible, version, read = bool(row[0]), row[1], [n or 0 for n in row[2:]]
+    by_name = dict(zip(counters, read, strict=True))
+    return Site(visible, version, by_name.pop("usage"), by_name)
 
 
 def boards_visible() -> bool:

@@ -89,24 +89,16 @@ def analyze_places() -> None:
     analyze(Place)
 
 
-def stored(scope: Scope, *, analyze: bool = True, version: int | None = None) -> RankedScope:
+def stored(
+    scope: Scope, *, analyze: bool = True, version: int | None = None, reader: int | None = None
+) -> RankedScope:
     """The scope's ranking at the usage version (the current one if not given), computed
     now if nobody has yet (analyze=False leaves the statistics of a large one to the
-    caller)."""
+    caller). With a reader (a person's pk), a stored ranking is read together with that
+    person's place, as `reader_places` ({} if they are not ranked): every page asks both."""
     version = current_version() if version is None else version
     key = scope_key(scope)
-    # A raw query: every page makes this lookup, and compiling it cost more than running it.
-    table = RankedScope._meta.db_table
-    found = next(
-        iter(
-            RankedScope.objects.raw(
-                f"SELECT id, key, version, size, computed_at FROM {table} "  # noqa: S608
-                "WHERE key = %s AND version = %s",
-                [key, version],
-            )
-        ),
-        None,
-    )
+    found = _lookup(key, version, reader)
     if found is not None:
         return found
     try:
@@ -120,6 +112,32 @@ def stored(scope: Scope, *, analyze: bool = True, version: int | None = None) ->
         return RankedScope.objects.get(key=key, version=version)
     if analyze and ranked_scope.size >= ANALYZE_FROM:
         analyze_places()
+    return ranked_scope
+
+
+def _lookup(key: str, version: int, reader: int | None) -> RankedScope | None:
+    """The stored ranking, with the reader's place in it, in one plain query: every page
+    makes this lookup, and compiling it in the ORM cost more than running it."""
+    found = next(
+        iter(
+            Place.objects.raw(
+                f"SELECT p.*, s.id AS ranked_id, s.size AS ranked_size "  # noqa: S608
+                f"FROM {RankedScope._meta.db_table} s LEFT JOIN {Place._meta.db_table} p "
+                "ON p.scope_id = s.id AND p.person_id = %s WHERE s.key = %s AND s.version = %s",
+                [reader, key, version],
+            )
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    ranked_scope = RankedScope.from_db(
+        connection.alias,
+        ["id", "key", "version", "size"],
+        [found.ranked_id, key, version, found.ranked_size],
+    )
+    if reader is not None:
+        ranked_scope.reader_places = {reader: found} if found.pk is not None else {}
     return ranked_scope
 
 
@@ -150,22 +168,25 @@ def row_of(place: Place, lens: str) -> Row:
 class Ranking:
     """A scope's ranking, read a page or a person at a time."""
 
-    def __init__(self, scope: Scope, *, version: int | None = None) -> None:
-        """version: the usage version the caller has read already (else read on use)."""
-        self.scope, self.version = scope, version
+    def __init__(
+        self, scope: Scope, *, version: int | None = None, reader: int | None = None
+    ) -> None:
+        """version: the usage version the caller has read already (else read on use);
+        reader: the person reading, whose place is read with the stored ranking."""
+        self.scope, self.version, self.reader = scope, version, reader
         self._stored: RankedScope | None = None
 
     @property
     def ranked_scope(self) -> RankedScope:
         if self._stored is None:
-            self._stored = stored(self.scope, version=self.version)
+            self._stored = stored(self.scope, version=self.version, reader=self.reader)
         return self._stored
 
     def _places(self, search: str = "") -> QuerySet[Place]:
         places = Place.objects.filter(scope=self.ranked_scope)
         return places.filter(name__icontains=search) if search else places
 
-    def _rows(self, places: QuerySet[Place]) -> list[Row]:
+    def _rows(self, places: Iterable[Place]) -> list[Row]:
         return [self._row(place) for place in places]
 
     def _row(self, place: Place) -> Row:
@@ -181,12 +202,16 @@ class Ranking:
         ids = list(person_ids)
         if not ids:
             return {}
-        # Raw, like the stored ranking's lookup: every page asks where its reader stands.
-        places = Place.objects.raw(
-            f"SELECT * FROM {Place._meta.db_table} WHERE scope_id = %s "  # noqa: S608
-            f"AND person_id IN ({', '.join(['%s'] * len(ids))})",
-            [self.ranked_scope.pk, *ids],
-        )
+        read = getattr(self.ranked_scope, "reader_places", None)
+        if read is not None and set(ids) == {self.reader}:  # read with the stored ranking
+            places: Iterable[Place] = read.values()
+        else:
+            # Raw, like the stored ranking's lookup.
+            places = Place.objects.raw(
+                f"SELECT * FROM {Place._meta.db_table} WHERE scope_id = %s "  # noqa: S608
+                f"AND person_id IN ({', '.join(['%s'] * len(ids))})",
+                [self.ranked_scope.pk, *ids],
+            )
         return {p.person_id: self._row(p) for p in places}
 
 

@@ -73,6 +73,7 @@ def boards(request: HttpRequest) -> HttpResponse:
         ranking = Ranking(
             Scope.of_board(board, lens=board.metric, period=period, as_of=as_of),
             version=state.usage_version,
+            reader=me.pk if me else None,
         )
         mine = ranking.positions([me.pk]).get(me.pk) if me else None
         cards.append(
@@ -122,10 +123,10 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     team = _team_called(wanted) if wanted else None
     search = request.GET.get("q", "").strip()[:100]
     scope = Scope.of_board(board, lens=lens, period=period, team=team, as_of=as_of)
-    ranking = Ranking(scope, version=state.usage_version)
+    me = _me(request)
+    ranking = Ranking(scope, version=state.usage_version, reader=me.pk if me else None)
     total = ranking.count(search)
     page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))
-    me = _me(request)
     mine = ranking.positions([me.pk]).get(me.pk) if me else None
     # Counting everyone is one more ranking of everyone: reuse the total when nothing filters.
     everyone = (total if not search else ranking.count()) if mine else 0
@@ -144,6 +145,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         else None
     )
     context = {
+        "site": state,
         "board": board,
         "lens": lens,
         "lenses": Board.Lens.choices,
@@ -329,6 +331,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
         ranked_boards[0] if ranked_boards else None,
     )
     context = {
+        "site": state,
         "person": person,
         "is_owner": is_owner,
         "shown_name": person.shown_name(request.user),

@@ -272,6 +272,28 @@ def test_standings_pages_make_the_same_queries_for_5_or_60_people(
         employee.get("/boards/token-volume/")
 
 
+def test_a_cached_board_page_reads_its_counters_ranking_and_your_place_at_once(
+    employee, volume, field
+) -> None:
+    """Every board page reads the site switch and the version counters (boards, usage,
+    badges) in one query, and the stored ranking with your place in it in another: with
+    the session, the user and the person, five in all."""
+    employee.get("/boards/token-volume/")
+
+    with CaptureQueriesContext(connection) as cached:
+        page = employee.get("/boards/token-volume/").content.decode()
+
+    sql = [q["sql"] for q in cached]
+    assert 'class="me" aria-current="true"' in page  # your place was read
+    assert [q for q in sql if "badges_badgeversion" in q] == [
+        q for q in sql if "leaderboard_siteswitch" in q
+    ]
+    assert [q for q in sql if "leaderboard_place" in q] == [
+        q for q in sql if "leaderboard_rankedscope" in q
+    ]
+    assert len(sql) == 5, sql
+
+
 def test_cached_rows_highlight_each_viewers_own_row(employee, client, volume, field) -> None:
     """The rendered rows are shared by everyone who opens the page; the highlight is not."""
     bob = field["bob"]

@@ -23,6 +23,7 @@ from .conftest import AUG
 from .test_pages import ranks
 
 JULY = dt.date(2026, 7, 14)
+AUG_MONTH = (period_of("month", AUG).start, period_of("month", AUG).end)
 
 
 def plain_totals(start: dt.date, end: dt.date) -> dict[int, tuple[int, Decimal | None]]:
@@ -242,16 +243,48 @@ def test_where_am_i_seeks_my_place_in_a_ranking_stored_after_the_last_analyze(
             for i, a in enumerate(accounts)
         ]
     )
-    ranking = Ranking(Scope(lens="total_tokens", period=period_of("month", AUG)))
-    assert ranking.count() == 1_500
+    scope = Scope(lens="total_tokens", period=period_of("month", AUG))
+    assert Ranking(scope).count() == 1_500
 
-    with CaptureQueriesContext(connection) as queries:
-        mine = ranking.positions([people[7].pk])
+    def plan(sql: str) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    # As pages ask: the stored ranking with the reader's place, then anyone's place.
+    reader = Ranking(scope, reader=people[7].pk)
+    with CaptureQueriesContext(connection) as read_with_ranking:
+        mine = reader.positions([people[7].pk])
+    with CaptureQueriesContext(connection) as read_alone:
+        theirs = reader.positions([people[8].pk])
     assert mine[people[7].pk].total_tokens == 1_007
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + queries[-1]["sql"])
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "place_scope_person" in plan, plan
+    assert theirs[people[8].pk].total_tokens == 1_008
+    assert "place_scope_person" in plan(read_with_ranking[-1]["sql"])
+    assert "place_scope_person" in plan(read_alone[-1]["sql"])
+
+
+def test_a_readers_place_comes_with_the_stored_ranking(ingested, staff) -> None:
+    """Every board page asks for the stored ranking and where its reader stands: one query,
+    which gives the same row as asking for the place alone."""
+    scope = Scope.of_board(ingested, lens=ingested.metric, period=period_of("month", AUG))
+    version = rankings.current_version()
+    rankings.stored(scope)
+    alone = Ranking(scope, version=version).positions([staff[2].pk])
+    outsider = PersonFactory()
+
+    with CaptureQueriesContext(connection) as read:
+        ranking = Ranking(scope, version=version, reader=staff[2].pk)
+        total, mine = ranking.count(), ranking.positions([staff[2].pk])
+    with CaptureQueriesContext(connection) as read_unranked:
+        unranked = Ranking(scope, version=version, reader=outsider.pk)
+        nowhere = unranked.positions([outsider.pk])
+
+    assert len(read) == 1 and len(read_unranked) == 1
+    assert total == 6
+    assert mine == alone and mine[staff[2].pk].rank == expected_places(*AUG_MONTH)[staff[2].pk][0]
+    assert nowhere == {}
+    # Anyone else's place is still looked up.
+    assert ranking.positions([staff[3].pk]) == Ranking(scope).positions([staff[3].pk])
 
 
 def test_rank_history_reads_the_same_stored_rankings(ingested, openai, staff) -> None:
