@@ -243,3 +243,44 @@ def test_a_large_evaluation_tells_the_planner_how_many_awards_there_are(
     assert small >= 3
     assert small_planned != small  # too few to analyze
     assert planned() == Award.objects.count() > small
+
+
+def test_an_evaluation_pauses_the_garbage_collector_and_restores_it(
+    usage, people, monkeypatch
+) -> None:
+    """A full pass builds millions of small objects: the cyclic collector is paused while
+    rules run and awards are written, and left as it was found, even when a rule fails."""
+    import gc
+
+    from badges import rules
+
+    usage(people[0], D(2026, 8, 1), input=5000)
+    badge = BadgeFactory()
+    real = rules.qualifiers
+    seen: list[bool] = []
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "qualifiers", spy)
+    assert gc.isenabled()
+    services.evaluate_all(now=NOW)
+    assert seen and not any(seen) and gc.isenabled()
+    assert len(Award.objects.filter(badge=badge)) == 2
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a rule failed")
+
+    monkeypatch.setattr(rules, "qualifiers", broken)
+    with pytest.raises(RuntimeError):
+        services.evaluate_badge(badge=badge, now=NOW)
+    assert gc.isenabled()
+
+    gc.disable()  # someone else's pause is theirs to end
+    try:
+        monkeypatch.setattr(rules, "qualifiers", real)
+        services.evaluate_badge(badge=badge, now=NOW)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
