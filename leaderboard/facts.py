@@ -5,8 +5,9 @@ are COPYed into a temporary staging table and merged with one INSERT ... ON CONF
 UPDATE. Elsewhere (SQLite on a laptop) Django's bulk upsert does.
 
 A pull re-reads the last few days on every run, and most of what it reads has not changed.
-With keep_unchanged, a stored fact whose values are the same is left as it is (no new row
-version, nothing for the month triggers to undo and redo), and its key is noted in SEEN with
+With keep_unchanged, a stored fact whose values are the same is left out of the merge (not
+even locked: no new row version, nothing for the month triggers to undo and redo), and its
+key is noted in SEEN with
 the pull's time, so that pruning knows the pull still saw it (leaderboard.services.prune_usage).
 """
 
@@ -126,10 +127,21 @@ def _merge(rows: list[Sequence[Any]], *, keep_unchanged: bool) -> None:
     table = UsageFact._meta.db_table
     columns = ", ".join(COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in KEY)
+    unchanged = ""
     if keep_unchanged:
         stored = ", ".join(f"f.{c}" for c in VALUES)
-        pulled = ", ".join(f"EXCLUDED.{c}" for c in VALUES)
-        updates += f" WHERE ({stored}) IS DISTINCT FROM ({pulled})"
+        updates += (
+            f" WHERE ({stored}) IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in VALUES)})"
+        )
+        # Rows already stored as they are are left out before the merge, not only kept by its
+        # WHERE: ON CONFLICT locks every row it meets, which writes to each (a re-pull of 1M
+        # unchanged facts spent about a sixth of its time so).
+        key = " AND ".join(f"f.{c} = s.{c}" for c in KEY)
+        pulled = ", ".join(f"s.{c}" for c in VALUES)
+        unchanged = (
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} f WHERE {key} "
+            f"AND ({stored}) IS NOT DISTINCT FROM ({pulled}))"
+        )
     with connection.cursor() as cursor:
         # Same column types, no id, no constraints, no indexes: COPY at full speed.
         cursor.execute(
@@ -139,7 +151,7 @@ def _merge(rows: list[Sequence[Any]], *, keep_unchanged: bool) -> None:
         _copy(cursor, f"COPY {STAGE} ({columns}) FROM STDIN", rows)
         # The staging table holds the rows in key order, and gives them back so.
         cursor.execute(
-            f"INSERT INTO {table} AS f ({columns}) SELECT {columns} FROM {STAGE} "
+            f"INSERT INTO {table} AS f ({columns}) SELECT {columns} FROM {STAGE} s{unchanged} "
             f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
         )
         if keep_unchanged:

@@ -123,6 +123,14 @@ def row_versions() -> dict[int, str]:
         return dict(cursor.fetchall())
 
 
+def locked_rows() -> list[int]:
+    """The stored facts that a transaction locked (PostgreSQL's xmax is not 0): a lock
+    writes to the row, as ON CONFLICT's does to each row it meets."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM leaderboard_usagefact WHERE xmax::text <> '0'")
+        return [row[0] for row in cursor.fetchall()]
+
+
 def seen() -> set[tuple]:
     """The keys pulls merged (changed or not), with the pull's time."""
     with connection.cursor() as cursor:
@@ -148,6 +156,7 @@ def test_a_pull_rewrites_only_the_facts_whose_values_changed_and_notes_the_rest_
 
     after = row_versions()
     assert [pk for pk in after if after[pk] != versions[pk]] == [revised.pk]
+    assert set(locked_rows()) <= {revised.pk}  # the others were not even locked
     revised.refresh_from_db()
     assert (revised.output, revised.recorded_at) == (6, later)
     assert UsageFact.objects.exclude(pk=revised.pk).filter(recorded_at=later).count() == 0
