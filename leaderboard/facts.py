@@ -7,8 +7,8 @@ UPDATE. Elsewhere (SQLite on a laptop) Django's bulk upsert does.
 A pull re-reads the last few days on every run, and most of what it reads has not changed.
 With keep_unchanged, a stored fact whose values are the same is left out of the merge (not
 even locked: no new row version, nothing for the month triggers to undo and redo), and its
-key is noted in SEEN with
-the pull's time, so that pruning knows the pull still saw it (leaderboard.services.prune_usage).
+key is noted in SEEN with the pull's time, so that pruning knows the pull still saw it
+(leaderboard.services.prune_usage).
 """
 
 from __future__ import annotations
