@@ -220,7 +220,11 @@ class Command(BaseCommand):
             return timed(lambda: call_command("award_badges", full=True, stdout=self.stdout))
 
         scan_seconds = statistics.median(timed(scan) for _ in range(3))
-        award.objects.all().delete()
+        # Emptied as a new install's are: deleting an earlier run's millions would leave as
+        # many dead rows and index entries for the pass to write around (autovacuum is off
+        # here), which made it a quarter slower.
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {award._meta.db_table}")
         first = evaluate()  # the goal's figure: every award is new
         awards = award.objects.count()
         # What writing those awards costs on its own, with nothing to compute: copied into
