@@ -64,7 +64,8 @@ def company(usage, seeded_boards, settings):
     for back in range(40):
         day = today - dt.timedelta(days=back)
         for i, person in enumerate(people):
-            if (back + i) % 3:
+            # everyone today: on the first day of a month, the month's boards hold only today
+            if back == 0 or (back + i) % 3:
                 usage(
                     person,
                     day,
