@@ -280,17 +280,24 @@ def _shown_team_id() -> Case:
     )
 
 
+TREND_DAYS = 31  # a board row's sparkline
+
+
 def daily_totals(
-    person_ids: Iterable[int], period: Period, *, sources: tuple[int, ...] = (), last_days: int = 31
+    person_ids: Iterable[int],
+    end: dt.date,
+    *,
+    sources: tuple[int, ...] = (),
+    days: int = TREND_DAYS,
 ) -> dict[int, list[int]]:
-    """Total tokens per day for each person over the period's last days (for sparklines)."""
-    start = max(period.start, period.end - dt.timedelta(days=last_days - 1))
+    """Total tokens per day for each person over the `days` days up to `end` (for sparklines:
+    the trend into the period, whatever its length, and no day that has not come yet)."""
+    start = end - dt.timedelta(days=days - 1)
     facts = UsageFact.objects.filter(
-        metrics.counted(), account__person__in=list(person_ids), day__range=(start, period.end)
+        metrics.counted(), account__person__in=list(person_ids), day__range=(start, end)
     )
     if sources:
         facts = facts.filter(source__in=sources)
-    days = (period.end - start).days + 1
     series: dict[int, list[int]] = {}
     for row in (
         facts.values("account__person", "day")

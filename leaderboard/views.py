@@ -22,7 +22,7 @@ from . import charts, history, people, selectors
 from .boards import all_boards, all_teams, boards_visible, site
 from .models import Board, BoardSnapshot, Person, Team
 from .rankings import Ranking, Row, scope_key
-from .standings import Period, Scope, daily_totals, period_of, unit_of
+from .standings import TREND_DAYS, Period, Scope, daily_totals, period_of, scope_end, unit_of
 
 PAGE_SIZE = 50
 HISTORY_PERIODS = [
@@ -177,6 +177,8 @@ class StandingsTable:
     caches the rendered rows per stored ranking, page and badge version, so most requests
     never read them."""
 
+    trend_days = TREND_DAYS
+
     def __init__(self, ranking: Ranking, previous: Ranking | None, page: Page, search: str):
         self.ranking, self.previous, self.page, self.search = ranking, previous, page, search
 
@@ -200,7 +202,8 @@ class StandingsTable:
     @cached_property
     def sparklines(self) -> dict[int, list[int]]:
         scope = self.ranking.scope
-        return daily_totals([r.person_id for r in self.rows], scope.period, sources=scope.sources)
+        end = min(scope_end(scope), timezone.now().date())  # a current period ends today
+        return daily_totals([r.person_id for r in self.rows], end, sources=scope.sources)
 
 
 class PersonHistory:

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from badges.models import Award, Badge
 from leaderboard import boards
@@ -598,3 +599,23 @@ def test_pages_carry_a_strict_content_security_policy(employee, seeded_boards, f
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert f'nonce="{nonce}"' in response.content.decode()
     assert "<script>" not in response.content.decode()  # no inline script bodies
+
+
+def test_a_rows_trend_is_the_last_31_days_up_to_today(employee, volume, usage, alice) -> None:
+    """A row's sparkline shows daily tokens over the last 31 days up to today: no flat tail
+    of days still to come, and on a month's first days the month before gives it a trend."""
+    today = timezone.now().date()  # 20 August
+    usage(alice, today, input=3_000)
+    usage(alice, dt.date(2026, 7, 25), input=1_500)  # before the month, within the 31 days
+    usage(alice, dt.date(2026, 7, 20), input=9_000)  # 32 days ago: outside
+
+    page = employee.get("/boards/token-volume/").content.decode()
+
+    row = page.split(f'<tr data-person="{alice.pk}"', 1)[1].split("</tr>", 1)[0]
+    points = re.search(r'<polyline points="([^"]*)"', row).group(1).split()
+    heights = [float(point.split(",")[1]) for point in points]  # 23.0: none, 1.0: the most
+    assert len(heights) == 31
+    assert heights[-1] == 1.0  # today, the busiest day shown
+    assert heights[4] == 12.0  # 25 July, half as much
+    assert [i for i, h in enumerate(heights) if h != 23.0] == [4, 30]
+    assert 'aria-label="Daily tokens, last 31 days"' in row
