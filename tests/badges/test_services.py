@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from badges import services
+from badges import rules, services
 from badges.models import Award, DisplayedTitle
 from badges.selectors import displayed_title, titles_held
 from tests.factories import BadgeFactory, PersonFactory
@@ -250,10 +251,6 @@ def test_an_evaluation_pauses_the_garbage_collector_and_restores_it(
 ) -> None:
     """A full pass builds millions of small objects: the cyclic collector is paused while
     rules run and awards are written, and left as it was found, even when a rule fails."""
-    import gc
-
-    from badges import rules
-
     usage(people[0], D(2026, 8, 1), input=5000)
     badge = BadgeFactory()
     real = rules.qualifiers
