@@ -41,7 +41,9 @@ def _long_token(match: re.Match[str]) -> str:
 
 def redact(text: str, *, secrets: Iterable[str] = ()) -> str:
     """The text with the given secrets, and anything else that looks like a key, replaced."""
-    for secret in sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True):
+    for secret in sorted(
+        {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
+    ):
         text = text.replace(secret, REDACTED)
     text = _SCHEMES.sub(lambda m: f"{m[1] or m[3]}{m[2] or m[4]}{REDACTED}", text)
     text = _PREFIXED.sub(REDACTED, text)

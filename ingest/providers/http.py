@@ -60,17 +60,17 @@ def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | No
     """Why a request may not go to this address, or None if it may."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    kinds = [
-        ("loopback", address.is_loopback),
-        ("private", address.is_private),
-        ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
-        ("reserved", address.is_reserved),
-        ("unspecified", address.is_unspecified),
-        ("non-public", not address.is_global),
+    kinds = [  # the most telling name first: 127.0.0.1 and 169.254.x are "private" too
+        ("an unspecified", address.is_unspecified),
+        ("a loopback", address.is_loopback),
+        ("a link-local", address.is_link_local),
+        ("a multicast", address.is_multicast),
+        ("a reserved", address.is_reserved),
+        ("a private", address.is_private),
+        ("a non-public", not address.is_global),
     ]
     kind = next((name for name, hit in kinds if hit), None)
-    return f"{address} is a {kind} address" if kind else None
+    return f"{address} is {kind} address" if kind else None
 
 
 def check_base_url(url: str) -> None:
