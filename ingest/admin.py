@@ -14,6 +14,7 @@ from leaderboard.services import count_source
 
 from . import services
 from .models import Connection, IngestRun, Provider, RejectedRow
+from .providers import check_connection_url
 from .tasks import pull_connection
 
 
@@ -29,6 +30,25 @@ class ConnectionForm(forms.ModelForm):
     class Meta:
         model = Connection
         fields = ["name", "provider", "base_url", "enabled", "pull_every_minutes"]
+
+    def clean(self) -> dict:
+        """A stored key goes only where it was entered for: moving the connection to another
+        base URL needs the key typed again, and the URL must be one a key may be sent to."""
+        data = super().clean()
+        provider, base_url = data.get("provider"), data.get("base_url")
+        if provider and base_url:
+            try:
+                check_connection_url(provider=provider, base_url=base_url)
+            except ValueError as exc:
+                self.add_error("base_url", str(exc))
+        moved = self.instance.pk and "base_url" in self.changed_data
+        if moved and self.instance.encrypted_api_key and not data.get("new_api_key"):
+            self.add_error(
+                "new_api_key",
+                "Enter the admin key again to change the base URL: the stored key is only "
+                "sent to the URL it was entered for.",
+            )
+        return data
 
 
 class UsageFileForm(forms.Form):

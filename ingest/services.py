@@ -21,9 +21,10 @@ from leaderboard.models import Source, UsageFact, User
 from .credentials import CredentialError
 from .files import FileFormatError, UsageFile, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow
-from .providers import DEFAULT_BASE_URLS, adapter_for
+from .providers import DEFAULT_BASE_URLS, adapter_for, check_connection_url
 from .providers.http import NO_PAYLOAD, ProviderError, ProviderRejected, ProviderUnavailable
 from .records import Batch, Rejection, raw_text, storable
+from .redaction import redact
 
 log = logging.getLogger(__name__)
 PULL_LOCK = 0x746B6264  # advisory-lock namespace for "one pull per connection"
@@ -51,7 +52,15 @@ def connect_provider(
                 f"connection {name!r} pulls from {connection.provider}, not {provider}; "
                 "choose another name"
             )
-        connection.base_url = base_url or connection.base_url or DEFAULT_BASE_URLS[provider]
+        new_url = base_url or connection.base_url or DEFAULT_BASE_URLS[provider]
+        check_connection_url(provider=provider, base_url=new_url)
+        moved = not created and new_url != connection.base_url
+        if moved and connection.encrypted_api_key and not api_key:
+            raise ValueError(
+                f"give the admin key again to move connection {name!r} to {new_url}: "
+                "a stored key is only sent where it was entered for"
+            )
+        connection.base_url = new_url
         if provider == Provider.FILE:
             connection.enabled = False  # files are imported, never pulled on a schedule
         if api_key:
@@ -107,19 +116,35 @@ def exclusive(connection: Connection) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PULL_LOCK, connection.pk])
 
 
+def _secrets(connection: Connection) -> list[str]:
+    try:
+        return [connection.api_key]
+    except CredentialError:
+        return []
+
+
+def shown(connection: Connection, text: str) -> str:
+    """Provider text as it may be stored or shown: nothing key-like, no NUL. (A file carries
+    no key, and its rows' long ids must stay readable for review.)"""
+    if connection.provider == Provider.FILE:
+        return storable(text)
+    return storable(redact(text, secrets=_secrets(connection)))
+
+
 def quarantine(
     *, connection: Connection, run: IngestRun | None, rejections: Iterable[Rejection]
 ) -> int:
     """Keep rows that could not be read for review; the same row seen again is kept once."""
     rows = {}
     for r in rejections:
-        fingerprint = hashlib.sha256(f"{r.location}\0{r.reason}\0{r.raw}".encode()).hexdigest()
+        location, reason, raw = (shown(connection, t) for t in (r.location, r.reason, r.raw))
+        fingerprint = hashlib.sha256(f"{location}\0{reason}\0{raw}".encode()).hexdigest()
         rows[fingerprint] = RejectedRow(
             connection=connection,
             run=run,
-            location=storable(r.location)[:200],
-            reason=storable(r.reason),
-            raw=storable(r.raw),
+            location=location[:200],
+            reason=reason,
+            raw=raw,
             fingerprint=fingerprint,
         )
     RejectedRow.objects.bulk_create(
@@ -257,14 +282,14 @@ def pull_connection(
                         )
                     ],
                 )
-            log.warning("pull of %s failed: %s", connection.name, run.error)
+            log.warning("pull of %s failed: %s", connection.name, shown(connection, run.error))
             if isinstance(exc, ProviderUnavailable):
                 raise
         except Exception as exc:
             run.status, run.error = IngestRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            run.finished_at, run.error = timezone.now(), storable(run.error)
+            run.finished_at, run.error = timezone.now(), shown(connection, run.error)
             run.save()
             core.forget_seen(source=connection.source, through=now)
             if adapter is not None:
@@ -344,15 +369,19 @@ def import_usage_file(
 
 def check_connection(*, connection: Connection) -> str:
     """Make one cheap authenticated call to the provider; return what it said."""
-    adapter = adapter_for(
-        provider=connection.provider, base_url=connection.base_url, api_key=connection.api_key
-    )
     try:
-        return adapter.check()
+        adapter = adapter_for(
+            provider=connection.provider, base_url=connection.base_url, api_key=connection.api_key
+        )
+    except CredentialError as exc:
+        return str(exc)
+    try:
+        said = adapter.check()
     except ProviderError as exc:
-        return _failure_message(connection, exc)
+        said = _failure_message(connection, exc)
     finally:
         adapter.close()
+    return shown(connection, said)
 
 
 def due_connections(now: dt.datetime) -> list[Connection]:

@@ -80,9 +80,10 @@ class PersonAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "email"]
     show_facets = admin.ShowFacets.ALWAYS
     inlines = [AccountInline]
-    raw_id_fields = ["user"]
     autocomplete_fields = ["manager"]
-    readonly_fields = ["visibility", "pseudonym"]  # the person's own choice
+    # The person's own choice, and who they are: sign-in alone links a user, since whoever
+    # holds the link may act as the person (their privacy choice, their page).
+    readonly_fields = ["user", "visibility", "pseudonym"]
 
     def get_urls(self) -> list:
         return [

@@ -252,6 +252,10 @@ INGEST_BACKFILL_DAYS = env.int("INGEST_BACKFILL_DAYS", default=90)
 INGEST_HTTP_TIMEOUT = env.float("INGEST_HTTP_TIMEOUT", default=30.0)
 INGEST_MAX_ATTEMPTS = env.int("INGEST_MAX_ATTEMPTS", default=5)
 INGEST_MAX_RETRY_WAIT = env.float("INGEST_MAX_RETRY_WAIT", default=60.0)
+# Provider requests go only to https:// hosts with public addresses, so an admin key cannot be
+# sent to (or the server made to fetch) something on the internal network. On for the test
+# suite's stubs on 127.0.0.1 and for local fake providers only.
+INGEST_ALLOW_PRIVATE_URLS = env.bool("INGEST_ALLOW_PRIVATE_URLS", default=False)
 
 # --- logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -412,16 +412,22 @@ def privacy(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_GET
 def admin_sign_in(request: HttpRequest) -> HttpResponse:
     """The admin signs in through the same SSO as everyone; only managers get in."""
+    target = request.GET.get("next", "")
+    # Only a path on this site: never another host, a scheme-relative //host or javascript:.
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = resolve_url("admin:index")
     if request.user.is_authenticated:
         if request.user.is_staff:
-            return redirect(request.GET.get("next") or "admin:index")
+            return redirect(target)
         return render(
             request,
             "account/not_allowed.html",
             {"reason": "The admin is for leaderboard managers."},
             status=403,
         )
-    return redirect_to_login(request.GET.get("next") or "/admin/", resolve_url(settings.LOGIN_URL))
+    return redirect_to_login(target, resolve_url(settings.LOGIN_URL))
 
 
 @require_GET

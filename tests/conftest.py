@@ -49,6 +49,13 @@ def _empty_cache(settings):
         client.delete(*keys)
 
 
+@pytest.fixture(autouse=True)
+def _local_providers(settings):
+    """The provider stubs listen on http://127.0.0.1, which production refuses; tests of
+    that refusal turn this off again."""
+    settings.INGEST_ALLOW_PRIVATE_URLS = True
+
+
 @pytest.fixture
 def postgres(db):
     """Open extra PostgreSQL sessions to the test database (other workers, other clients)."""

@@ -105,3 +105,46 @@ def test_every_post_needs_a_csrf_token_htmx_or_not(alice) -> None:
     assert plain.status_code == htmx.status_code == 403
     alice.refresh_from_db()
     assert alice.visibility == "name"
+
+
+OFF_SITE = [
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example",
+    "javascript:alert(1)",
+    "http://testserver.evil.example/admin/",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_admin_sign_in_sends_a_signed_in_manager_only_to_a_same_site_page(
+    client, alice, target
+) -> None:
+    from leaderboard.people import set_manager
+
+    client.force_login(set_manager(user=alice.user, manager=True))
+
+    response = client.get("/admin/login/", {"next": target}, follow=True)
+
+    assert response.redirect_chain == [("/admin/", 302)]
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_admin_sign_in_hands_only_a_same_site_next_to_the_sign_in_page(client, db, target) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    response = client.get("/admin/login/", {"next": target})
+
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response["Location"]).query)["next"] == ["/admin/"]
+
+
+def test_admin_sign_in_keeps_a_same_site_next(client, alice) -> None:
+    from leaderboard.people import set_manager
+
+    client.force_login(set_manager(user=alice.user, manager=True))
+
+    response = client.get("/admin/login/", {"next": "/admin/leaderboard/board/?status=active"})
+
+    assert response["Location"] == "/admin/leaderboard/board/?status=active"

@@ -14,6 +14,7 @@ from ingest.records import Batch, Directory
 
 from . import anthropic, claude_code, cursor, openai
 from .demo import DemoAdapter
+from .http import check_base_url
 
 
 class Adapter(Protocol):
@@ -43,3 +44,10 @@ DEFAULT_BASE_URLS = {
 def adapter_for(*, provider: str, base_url: str, api_key: str) -> Adapter:
     """The adapter for a connection's provider."""
     return ADAPTERS[provider](base_url=base_url, api_key=api_key)
+
+
+def check_connection_url(*, provider: str, base_url: str) -> None:
+    """Raise ValueError unless the base URL is one a provider's key may be sent to (demo and
+    file connections make no request)."""
+    if provider in ADAPTERS and provider != "demo":
+        check_base_url(base_url)

@@ -25,7 +25,9 @@ MAX_DAILY_BUCKETS = 31
 
 def anthropic_client(base_url: str, api_key: str) -> JsonClient:
     return JsonClient(
-        base_url=base_url, headers={"x-api-key": api_key, "anthropic-version": API_VERSION}
+        base_url=base_url,
+        headers={"x-api-key": api_key, "anthropic-version": API_VERSION},
+        secret=api_key,
     )
 
 

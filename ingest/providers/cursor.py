@@ -82,7 +82,9 @@ class CursorAdapter:
     page_size = 1000  # the API's maximum
 
     def __init__(self, *, base_url: str, api_key: str) -> None:
-        self.client = JsonClient(base_url=base_url, headers={}, auth=httpx.BasicAuth(api_key, ""))
+        self.client = JsonClient(
+            base_url=base_url, headers={}, secret=api_key, auth=httpx.BasicAuth(api_key, "")
+        )
 
     def accounts(self) -> Directory:
         raw = self.client.get(MEMBERS_PATH)

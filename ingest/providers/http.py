@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import json
 import random
+import socket
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -12,6 +14,8 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+
+from ingest.redaction import redact
 
 # "No payload attached" (a payload of JSON null is still a payload to keep).
 NO_PAYLOAD: Any = object()
@@ -43,6 +47,83 @@ class ProviderRejected(ProviderError):
 
 class ProviderDataError(ProviderError):
     """A response did not have the documented shape. Retrying will not help."""
+
+
+class UnsafeURL(ProviderError):
+    """A request would go somewhere provider keys must never go. Retrying will not help."""
+
+
+ALLOW_SETTING = "INGEST_ALLOW_PRIVATE_URLS"
+
+
+def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why a request may not go to this address, or None if it may."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    kinds = [  # the most telling name first: 127.0.0.1 and 169.254.x are "private" too
+        ("an unspecified", address.is_unspecified),
+        ("a loopback", address.is_loopback),
+        ("a link-local", address.is_link_local),
+        ("a multicast", address.is_multicast),
+        ("a reserved", address.is_reserved),
+        ("a private", address.is_private),
+        ("a non-public", not address.is_global),
+    ]
+    kind = next((name for name, hit in kinds if hit), None)
+    return f"{address} is {kind} address" if kind else None
+
+
+def check_base_url(url: str) -> None:
+    """Raise ValueError unless a provider's base URL is https:// to a named or public host
+    (anything, with INGEST_ALLOW_PRIVATE_URLS on: tests and local fakes)."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{url!r} is not a URL: {exc}") from exc
+    allowed = getattr(settings, ALLOW_SETTING)
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise ValueError(f"{url!r} is not an https:// URL with a host name")
+    if parsed.userinfo:
+        raise ValueError("a base URL may not carry a user name or password")
+    if allowed:
+        return
+    if parsed.scheme != "https":
+        raise ValueError(
+            f"{url!r} is not https://; plain http:// is only allowed with {ALLOW_SETTING}=true"
+        )
+    host = parsed.host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        raise ValueError(f"{url!r} names this machine; only allowed with {ALLOW_SETTING}=true")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return  # a host name: its addresses are checked on every request
+    if problem := _refusal(address):
+        raise ValueError(f"{url!r}: {problem}; only allowed with {ALLOW_SETTING}=true")
+
+
+def guard_request(request: httpx.Request) -> None:
+    """Refuse a request whose URL fails check_base_url or whose host resolves to any
+    loopback, private, link-local or otherwise non-public address (an httpx request hook,
+    so it sees every request, redirects included)."""
+    url = str(request.url.copy_with(query=None))
+    try:
+        check_base_url(url)
+    except ValueError as exc:
+        raise UnsafeURL(f"Refused to send the key to {url}: {exc}") from exc
+    if getattr(settings, ALLOW_SETTING):
+        return
+    host, port = request.url.host, request.url.port or 443
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise httpx.ConnectError(f"cannot resolve {host}: {exc}", request=request) from exc
+    for info in infos:
+        if problem := _refusal(ipaddress.ip_address(info[4][0])):
+            raise UnsafeURL(
+                f"Refused to send the key to {url}: {host} resolves to {problem}; "
+                f"only allowed with {ALLOW_SETTING}=true"
+            )
 
 
 RETRY_STATUSES = {429, 500, 502, 503, 504, 529}
@@ -87,13 +168,18 @@ def _json(response: httpx.Response, method: str, path: str) -> Any:
 
 
 class JsonClient:
-    """A provider API at base_url; retries 429 and 5xx, honouring Retry-After."""
+    """A provider API at base_url; retries 429 and 5xx, honouring Retry-After.
+
+    Every request passes guard_request, and redirects are not followed (a 3xx is an error),
+    so the key goes nowhere but where it was entered for. Error text never carries the key.
+    """
 
     def __init__(
         self,
         *,
         base_url: str,
         headers: dict[str, str],
+        secret: str,
         auth: httpx.Auth | tuple[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -102,7 +188,10 @@ class JsonClient:
             headers={"accept": "application/json", **headers},
             auth=auth,
             timeout=settings.INGEST_HTTP_TIMEOUT,
+            follow_redirects=False,
+            event_hooks={"request": [guard_request]},
         )
+        self.secret = secret
         self.sleep = sleep
         self.attempts = settings.INGEST_MAX_ATTEMPTS
         self.max_wait = settings.INGEST_MAX_RETRY_WAIT
@@ -114,11 +203,19 @@ class JsonClient:
             except httpx.TransportError as exc:
                 problem, wait = f"{type(exc).__name__}: {exc}", None
             else:
+                if response.is_redirect:
+                    raise ProviderRejected(
+                        f"{method} {path} answered {response.status_code}, a redirect to "
+                        f"{self._redact(response.headers.get('location', ''))}: redirects are "
+                        "not followed; set the connection's base URL to where the API is",
+                        status=response.status_code,
+                    )
                 if response.status_code < 400:
                     return _json(response, method, path)
                 if response.status_code not in RETRY_STATUSES:
                     raise ProviderRejected(
-                        f"{method} {path} answered {response.status_code}: {_describe(response)}",
+                        f"{method} {path} answered {response.status_code}: "
+                        f"{self._redact(_describe(response))}",
                         status=response.status_code,
                     )
                 problem = f"HTTP {response.status_code}: {_describe(response)}"
@@ -127,7 +224,12 @@ class JsonClient:
                 break
             backoff = min(self.max_wait, 2 ** (attempt - 1) + random.uniform(0, 1))
             self.sleep(min(self.max_wait, wait if wait is not None else backoff))
-        raise ProviderUnavailable(f"{method} {path} failed {self.attempts} times; last: {problem}")
+        raise ProviderUnavailable(
+            f"{method} {path} failed {self.attempts} times; last: {self._redact(problem)}"
+        )
+
+    def _redact(self, text: str) -> str:
+        return redact(text, secrets=[self.secret])
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)

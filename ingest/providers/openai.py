@@ -58,7 +58,7 @@ class OpenAIAdapter:
 
     def __init__(self, *, base_url: str, api_key: str, client: JsonClient | None = None) -> None:
         self.client = client or JsonClient(
-            base_url=base_url, headers={"authorization": f"Bearer {api_key}"}
+            base_url=base_url, headers={"authorization": f"Bearer {api_key}"}, secret=api_key
         )
 
     def accounts(self) -> Directory:

@@ -62,6 +62,39 @@ def test_connect_provider_refuses_a_missing_key(db) -> None:
     assert not Connection.objects.exists()
 
 
+def test_connect_provider_refuses_a_plain_http_or_internal_base_url(
+    db, monkeypatch, settings
+) -> None:
+    settings.INGEST_ALLOW_PRIVATE_URLS = False
+    monkeypatch.setenv("KEY", "sk-admin-1")
+    connect = ["connect_provider", "openai-main", "--provider", "openai", "--api-key-env", "KEY"]
+
+    with pytest.raises(CommandError, match="is not https://"):
+        run(*connect, "--base-url", "http://collector.example.com")
+    with pytest.raises(CommandError, match=r"169\.254\.169\.254 is a link-local address"):
+        run(*connect, "--base-url", "https://169.254.169.254")
+    assert not Connection.objects.exists()
+
+
+def test_connect_provider_moves_a_connection_only_with_its_key(db, openai_connection) -> None:
+    from ingest.services import connect_provider
+
+    with pytest.raises(ValueError, match="give the admin key again"):
+        connect_provider(
+            name="openai-main", provider="openai", base_url="https://collector.example.com"
+        )
+    connect_provider(
+        name="openai-main",
+        provider="openai",
+        base_url="https://collector.example.com",
+        api_key="sk-admin-2",
+    )
+
+    openai_connection.refresh_from_db()
+    assert openai_connection.base_url == "https://collector.example.com"
+    assert openai_connection.api_key == "sk-admin-2"
+
+
 def test_pull_usage_pulls_an_inclusive_window_and_prints_a_summary(openai_connection) -> None:
     out = run("pull_usage", "openai-main", "--start", "2026-08-03", "--end", "2026-08-05")
 

@@ -54,6 +54,7 @@ def worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
         f"{db['PORT']}/{db['NAME']}",
         "SECRET_KEY": settings.SECRET_KEY,  # the same key decrypts the stored admin key
         "DEBUG": "false",
+        "INGEST_ALLOW_PRIVATE_URLS": "true",  # the stubs listen on http://127.0.0.1
     }
     started: list[subprocess.Popen] = []
 

@@ -119,3 +119,45 @@ def test_manager_imports_the_directory_in_the_admin(client, manager) -> None:
 
     assert "3 people created, 0 updated." in page
     assert "Line 5: email &#x27;not-an-email&#x27; is not an e-mail address" in page
+
+
+@pytest.mark.parametrize("role", ["group manager", "superuser"])
+def test_nobody_relinks_a_persons_user_in_the_admin_to_act_as_them(client, alice, role) -> None:
+    from leaderboard.people import set_manager
+
+    intruder = UserFactory(username="intruder", is_superuser=role == "superuser")
+    set_manager(user=intruder, manager=True)
+    client.force_login(intruder)
+    url = f"/admin/leaderboard/person/{alice.pk}/change/"
+    prefix = client.get(url).context["inline_admin_formsets"][0].formset.prefix
+
+    response = client.post(
+        url,
+        {
+            "email": alice.email,
+            "display_name": "Alice N.",
+            "team": alice.team_id,
+            "user": intruder.pk,
+            f"{prefix}-TOTAL_FORMS": "0",
+            f"{prefix}-INITIAL_FORMS": "0",
+        },
+    )
+    privacy = client.post(f"/people/{alice.pk}/privacy/", {"visibility": "hidden"})
+
+    assert response.status_code == 302  # the rest of the form saved
+    alice.refresh_from_db()
+    assert alice.display_name == "Alice N."
+    assert alice.user.username == "alice"
+    assert privacy.status_code == 403
+    assert alice.visibility == "name"
+
+
+def test_the_person_page_in_the_admin_shows_the_linked_user_without_a_field(
+    client, manager, alice
+) -> None:
+    client.force_login(manager)
+
+    page = client.get(f"/admin/leaderboard/person/{alice.pk}/change/").content.decode()
+
+    assert "alice" in page
+    assert 'name="user"' not in page
