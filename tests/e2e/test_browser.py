@@ -176,7 +176,7 @@ def test_the_main_pages_fit_a_phone(browser, live_server, company) -> None:
     page.screenshot(path=SHOTS / "board-390.png", full_page=True)
     widest = page.evaluate("document.documentElement.scrollWidth")
     assert widest <= 390  # nothing spills sideways
-    page.goto(f"{live_server.url}/people/{company[0].pk}/")
+    page.goto(f"{live_server.url}/people/{company[0].public_id}/")
     page.wait_for_selector(".chart[data-drawn=true] .main-svg")
     page.screenshot(path=SHOTS / "person-390.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
