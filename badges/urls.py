@@ -5,5 +5,5 @@ from . import views
 app_name = "badges"
 
 urlpatterns = [
-    path("people/<int:person_id>/title/", views.choose_title, name="choose-title"),
+    path("people/<slug:public_id>/title/", views.choose_title, name="choose-title"),
 ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
@@ -12,10 +12,11 @@ from .models import Badge
 
 
 @require_POST
-def choose_title(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = get_object_or_404(Person, pk=person_id)
-    if person.user_id != request.user.pk:
-        return HttpResponseForbidden("Only you can choose your title.")
+def choose_title(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = Person.objects.filter(public_id=public_id).first()
+    if person is None or person.user_id is None or person.user_id != request.user.pk:
+        # As for a missing id: a refusal would tell that this person exists (maybe hidden).
+        raise Http404("No such person on Tokenboard.")
     badge_id = request.POST.get("badge")
     badge = get_object_or_404(Badge, pk=badge_id) if badge_id else None
     try:
@@ -26,4 +27,4 @@ def choose_title(request: HttpRequest, person_id: int) -> HttpResponse:
         messages.success(
             request, f"Your title is now {badge.title}." if badge else "You display no title now."
         )
-    return redirect("leaderboard:person", person_id=person.pk)
+    return redirect("leaderboard:person", public_id=person.public_id)

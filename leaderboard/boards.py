@@ -17,6 +17,7 @@ from .models import (
     Board,
     BoardSnapshot,
     BoardStatusChange,
+    Person,
     SiteSwitch,
     Team,
     UsageVersion,
@@ -105,6 +106,36 @@ def retire_board(*, board: Board, view: str, by: User | None) -> Board:
         board.retired_at, board.retired_view, board.paused_at = now, view, None
         board.save(update_fields=["status", "retired_at", "retired_view", "paused_at"])
     return board
+
+
+def archive_rows(snapshot: BoardSnapshot) -> list[dict[str, Any]]:
+    """A snapshot's rows as its archive shows them today: under each person's choice of now
+    (the hidden and the deleted left out, a pseudonym with no team), ranked again among
+    those left so that no gap marks where someone was."""
+    rows = snapshot.rows
+    people = Person.objects.filter(pk__in=[r["person_id"] for r in rows]).only(
+        "visibility", "display_name", "pseudonym"
+    )
+    by_pk = {p.pk: p for p in people}
+    shown: list[dict[str, Any]] = []
+    was = None
+    for row in rows:
+        person = by_pk.get(row["person_id"])
+        if person is None or person.visibility == Person.Visibility.HIDDEN:
+            continue
+        named = person.visibility == Person.Visibility.NAME
+        # Ties keep sharing a rank; otherwise the rank is the place among those shown.
+        rank = shown[-1]["rank"] if shown and row["rank"] == was else len(shown) + 1
+        was = row["rank"]
+        shown.append(
+            {
+                "rank": rank,
+                "name": person.display_name if named else person.pseudonym,
+                "team": row["team"] if named else "",
+                "value": row["value"],
+            }
+        )
+    return shown
 
 
 def unretire_board(*, board: Board, by: User | None) -> Board:

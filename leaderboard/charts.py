@@ -7,6 +7,7 @@ tests/leaderboard/test_charts.py checks each figure against plotly's schema inst
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -58,6 +59,14 @@ def _figure(traces: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
     return {"data": traces, "layout": {**LAYOUT, **layout}}
 
 
+def text(value: str) -> str:
+    """A string from outside (a model or source name) as plotly shows it: plotly reads
+    trace names and hover text as its own small HTML, where "<a href=...>" is a live link
+    and "<br>" breaks the line; escaped, it shows the characters themselves. (Quotes are
+    left alone: outside a tag they are plain text, and plotly does not decode &quot;.)"""
+    return html.escape(value, quote=False)
+
+
 def tokens_by_day(days: list[Day]) -> dict[str, Any]:
     """Daily total tokens, stacked by source or model."""
     series: dict[str, dict[str, int]] = defaultdict(dict)
@@ -65,7 +74,7 @@ def tokens_by_day(days: list[Day]) -> dict[str, Any]:
         series[d.key][d.day.isoformat()] = series[d.key].get(d.day.isoformat(), 0) + d.tokens
     return _figure(
         [
-            {"type": "bar", "name": key, "x": list(points), "y": list(points.values())}
+            {"type": "bar", "name": text(key), "x": list(points), "y": list(points.values())}
             for key, points in sorted(series.items())
         ],
         barmode="stack",

@@ -7,7 +7,10 @@ import csv
 from dataclasses import dataclass
 from typing import IO
 
+from .text import clean_text
+
 COLUMNS = ["email", "name", "team", "manager_email"]
+NAME_MAX, TEAM_MAX = 200, 120  # Person.display_name, Team.name
 
 
 class DirectoryFormatError(ValueError):
@@ -57,8 +60,8 @@ def read_directory(stream: IO[bytes]) -> tuple[list[DirectoryRow], list[Director
                 DirectoryRow(
                     line=line,
                     email=email,
-                    name=(raw.get("name") or "").strip(),
-                    team=(raw.get("team") or "").strip(),
+                    name=clean_text(raw.get("name"), max_length=NAME_MAX),
+                    team=clean_text(raw.get("team"), max_length=TEAM_MAX),
                     manager_email=(raw.get("manager_email") or "").strip().lower(),
                 )
             )

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from . import metrics
-from .models import Board, Person, UsageFact
+from .models import Board, Person, Team, UsageFact
 from .rankings import RANK_CHART_PERIODS, places_of
 from .standings import Period, Scope, period_of
 
@@ -29,6 +29,12 @@ def _facts(*, people: QuerySet[Person] | list[int], period: Period) -> QuerySet[
     return UsageFact.objects.filter(
         metrics.counted(), account__person__in=people, day__range=(period.start, period.end)
     )
+
+
+def team_members(team: Team) -> QuerySet[Person]:
+    """The members a team page lists and adds up: those shown by name. A team figure over
+    anyone else, less what the named members' own pages show, would be that person's usage."""
+    return team.members.filter(visibility=Person.Visibility.NAME)
 
 
 def daily(*, people: QuerySet[Person] | list[int], period: Period, by: str = "source") -> list[Day]:

@@ -74,6 +74,12 @@ def new_pseudonym() -> str:
     return f"{pick.choice(ADJECTIVES)} {pick.choice(ANIMALS)} {pick.randint(10, 99)}"
 
 
+def new_public_id() -> str:
+    """The id in a person's URLs: random, so that nobody can walk from one person to the
+    next (or learn who exists) by counting."""
+    return secrets.token_urlsafe(12)  # 16 URL-safe characters, 96 bits
+
+
 def default_visibility() -> str:
     return settings.DEFAULT_VISIBILITY
 
@@ -104,6 +110,7 @@ class Person(models.Model):
         help_text="How the person appears on boards (their choice).",
     )
     pseudonym = models.CharField(max_length=60, default=new_pseudonym, editable=False)
+    public_id = models.CharField(max_length=22, unique=True, default=new_public_id, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -527,6 +534,7 @@ class Place(models.Model):
     position = models.PositiveIntegerField()  # 1.. in display order (rank, name, id)
     rank = models.PositiveIntegerField()  # ties share a rank
     person_id = models.BigIntegerField()
+    public_id = models.CharField(max_length=22, db_default="")  # the person's, for links
     name = models.CharField(max_length=200)
     team_id = models.BigIntegerField(null=True)
     team = models.CharField(max_length=120, blank=True)

@@ -41,6 +41,7 @@ class Row:
     cost: Decimal | None
     cost_estimated: bool
     position: int = 0  # 1-based place in the whole ranking (ties broken by name)
+    public_id: str = ""  # the person's, for their URL
 
 
 def current_version() -> int:
@@ -64,13 +65,13 @@ def _insert_places(ranked_scope: RankedScope, scope: Scope) -> int:
     """Run the ranking query once, straight into place rows; return how many."""
     sql, params = ranking_sql(scope)
     columns = (
-        "scope_id, position, rank, person_id, name, team_id,"
+        "scope_id, position, rank, person_id, public_id, name, team_id,"
         " team, user_id, value, total_tokens, cost, cost_estimated"
     )
     select = (
         "SELECT %s, ROW_NUMBER() OVER (ORDER BY r.rank, r.shown_name, r.id), r.rank, r.id,"
-        " r.shown_name, r.shown_team_id, COALESCE(r.shown_team, ''), r.user_id, r.value,"
-        " r.total_tokens, r.cost, COALESCE(r.cost_estimated, 0) = 1"
+        " r.public_id, r.shown_name, r.shown_team_id, COALESCE(r.shown_team, ''), r.user_id,"
+        " r.value, r.total_tokens, r.cost, COALESCE(r.cost_estimated, 0) = 1"
     )
     # Table and inner query are compiled by Django.
     insert = f"INSERT INTO {Place._meta.db_table} ({columns}) {select} FROM ({sql}) r"
@@ -162,6 +163,7 @@ def row_of(place: Place, lens: str) -> Row:
         place.cost,
         place.cost_estimated,
         place.position,
+        place.public_id,
     )
 
 

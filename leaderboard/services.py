@@ -17,6 +17,11 @@ from . import facts
 from .models import Account, ModelPrice, Person, Source, Team
 from .records import UNATTRIBUTED, AccountRecord, UsageRecord
 from .signals import usage_recorded
+from .text import clean_text
+
+# Names from outside (the directory, providers) are stored as clean_text makes them, so that
+# no invisible or direction-changing character makes one name look like another.
+PERSON_NAME_MAX, TEAM_NAME_MAX, ACCOUNT_NAME_MAX = 200, 120, 200
 
 BATCH_SIZE = 2000
 MICRODOLLAR = Decimal("0.000001")
@@ -39,14 +44,15 @@ def ensure_source(*, name: str, provider: str) -> Source:
 
 
 def ensure_team(*, name: str) -> Team:
-    """Return the team called name, creating it if needed."""
-    team, _ = Team.objects.get_or_create(name=name)
+    """Return the team called name (made clean text), creating it if needed."""
+    team, _ = Team.objects.get_or_create(name=clean_text(name, max_length=TEAM_NAME_MAX))
     return team
 
 
 def add_person(*, email: str, display_name: str = "", team: Team | None = None) -> Person:
     """Create or update the person with this e-mail, then give them their matching accounts."""
     email = normalize_email(email)
+    display_name = clean_text(display_name, max_length=PERSON_NAME_MAX)
     person = Person.objects.filter(email__iexact=email).first()
     if person is None:
         person = Person.objects.create(
@@ -70,6 +76,7 @@ def sync_accounts(*, provider: str, records: Iterable[AccountRecord]) -> int:
     new, changed = [], []
     for external_id, record in wanted.items():
         email = normalize_email(record.email)
+        record = replace(record, name=clean_text(record.name, max_length=ACCOUNT_NAME_MAX))
         account = existing.get(external_id)
         if account is None:
             new.append(
@@ -110,9 +117,12 @@ def match_accounts() -> int:
         }
         if settings.AUTO_CREATE_PEOPLE:
             missing = emails - people.keys()
-            names = dict(
-                unmatched.filter(email__in=missing).exclude(name="").values_list("email", "name")
-            )
+            names = {
+                email: clean_text(name, max_length=PERSON_NAME_MAX)
+                for email, name in unmatched.filter(email__in=missing)
+                .exclude(name="")
+                .values_list("email", "name")
+            }
             created = Person.objects.bulk_create(
                 [Person(email=e, display_name=names.get(e) or e.split("@")[0]) for e in missing],
                 batch_size=BATCH_SIZE,

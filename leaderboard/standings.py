@@ -144,7 +144,8 @@ def ranked(scope: Scope) -> QuerySet[Person]:
         ),
     )
     if scope.teams:
-        people = people.filter(team__in=scope.teams)
+        # A pseudonym shows no team: ranked among chosen teams, it would show one.
+        people = people.filter(team__in=scope.teams, visibility=Person.Visibility.NAME)
     # Filtering before annotating joins only the facts in scope (through the day index), and
     # the sums below run over that same join.
     people = (
@@ -212,8 +213,9 @@ def ranking_sql(scope: Scope, *, from_facts: bool = False) -> tuple[str, list[An
     params += [pseudonym, pseudonym, pseudonym, hidden]
     teams = ""
     if scope.teams:
-        teams = f"AND p.team_id IN ({', '.join(['%s'] * len(scope.teams))})"
-        params += scope.teams
+        # A pseudonym shows no team: ranked among chosen teams, it would show one.
+        teams = f"AND p.visibility = %s AND p.team_id IN ({', '.join(['%s'] * len(scope.teams))})"
+        params += [Person.Visibility.NAME.value, *scope.teams]
     params += [scope.min_activity]
     lens = ""
     if scope.lens == Lens.CACHE_READ_SHARE:
@@ -247,7 +249,7 @@ def ranking_sql(scope: Scope, *, from_facts: bool = False) -> tuple[str, list[An
                CASE WHEN p.visibility = %s THEN p.pseudonym ELSE p.display_name END
                    AS shown_name,
                CASE WHEN p.visibility = %s THEN '' ELSE team.name END AS shown_team,
-               p.user_id, {value} AS value, t.total_tokens, t.cost,
+               p.user_id, p.public_id, {value} AS value, t.total_tokens, t.cost,
                CASE WHEN t.estimated > 0 THEN 1 ELSE 0 END AS cost_estimated,
                RANK() OVER (ORDER BY {value} DESC) AS rank,
                CASE WHEN p.visibility = %s THEN NULL ELSE p.team_id END AS shown_team_id
@@ -265,6 +267,7 @@ RANKED_COLUMNS = [
     "shown_name",
     "shown_team",
     "user_id",
+    "public_id",
     "value",
     "total_tokens",
     "cost",

@@ -8,8 +8,8 @@ from . import views
 leaderboard_patterns = [
     path("", views.boards, name="boards"),
     path("boards/<slug:slug>/", views.board, name="board"),
-    path("people/<int:person_id>/", views.person, name="person"),
-    path("people/<int:person_id>/privacy/", views.privacy, name="privacy"),
+    path("people/<slug:public_id>/", views.person, name="person"),
+    path("people/<slug:public_id>/privacy/", views.privacy, name="privacy"),
     path("teams/<int:team_id>/", views.team, name="team"),
     path("teams/names/", views.team_names, name="team-names"),
     path("manage/unattributed/", views.unattributed, name="unattributed"),

@@ -9,7 +9,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from . import charts, history, people, selectors
-from .boards import all_boards, all_teams, boards_visible, site
+from .boards import all_boards, all_teams, archive_rows, boards_visible, site
 from .models import Board, BoardSnapshot, Person, Team
 from .rankings import Ranking, Row, scope_key
 from .standings import TREND_DAYS, Period, Scope, daily_totals, period_of, scope_end, unit_of
@@ -110,7 +111,12 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         return render(
             request,
             "leaderboard/archive.html",
-            {"board": board, "snapshot": snapshot, "unit": unit_of(snapshot.lens)},
+            {
+                "board": board,
+                "snapshot": snapshot,
+                "rows": archive_rows(snapshot),
+                "unit": unit_of(snapshot.lens),
+            },
         )
     lens = (
         request.GET.get("lens") if request.GET.get("lens") in Board.Lens.values else (board.metric)
@@ -314,13 +320,24 @@ def team_names(request: HttpRequest) -> HttpResponse:
     return response
 
 
+NO_SUCH_PERSON = "No such person on Tokenboard."
+
+
+def _person_or_404(people: QuerySet[Person], public_id: str) -> Person:
+    """The person a URL names, or the same 404 whether nobody has that id or they hide."""
+    try:
+        return people.get(public_id=public_id)
+    except Person.DoesNotExist:
+        raise Http404(NO_SUCH_PERSON) from None
+
+
 @require_GET
 @vary_on_headers("HX-Request")
-def person(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = get_object_or_404(Person.objects.select_related("team", "manager"), pk=person_id)
+def person(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _person_or_404(Person.objects.select_related("team", "manager"), public_id)
     is_owner = person.user_id is not None and person.user_id == request.user.pk
     if person.visibility == Person.Visibility.HIDDEN and not is_owner:
-        raise Http404("This person is not shown on Tokenboard.")
+        raise Http404(NO_SUCH_PERSON)
     state = site()
     if not state.boards_visible and not is_owner:
         return _unavailable(request)
@@ -364,9 +381,11 @@ def team(request: HttpRequest, team_id: int) -> HttpResponse:
         return _unavailable(request)
     today = timezone.now().date()
     kind, period, chart_period = _history_periods(request, today)
+    # Pseudonymous and hidden members are in none of it (not the rows, the count or the
+    # aggregates): see history.team_members.
     ranking = Ranking(Scope(lens=Board.Lens.TOTAL_TOKENS, period=period, teams=(team.pk,)))
-    members = team.members.values_list("pk", flat=True)
-    size = team.members.count()
+    members = history.team_members(team).values_list("pk", flat=True)
+    size = members.count()
     # No team aggregate for a team so small that it would reveal individuals.
     big_enough = size >= settings.TEAM_MIN_SIZE
     return render(
@@ -391,10 +410,11 @@ def team(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 @require_POST
-def privacy(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = get_object_or_404(Person, pk=person_id)
+def privacy(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = _person_or_404(Person.objects.all(), public_id)
     if person.user_id is None or person.user_id != request.user.pk:
-        return HttpResponseForbidden("Only you choose how you appear.")
+        # As for a missing id: a refusal would tell that this person exists (maybe hidden).
+        raise Http404(NO_SUCH_PERSON)
     try:
         people.set_visibility(
             person=person, visibility=request.POST.get("visibility", ""), by=request.user
@@ -405,7 +425,7 @@ def privacy(request: HttpRequest, person_id: int) -> HttpResponse:
         messages.success(
             request, f"You now appear on boards {person.get_visibility_display().lower()}."
         )
-    return redirect("leaderboard:person", person_id=person.pk)
+    return redirect("leaderboard:person", public_id=person.public_id)
 
 
 @login_not_required

@@ -53,11 +53,11 @@ def test_the_list_of_paths_covers_every_app(db) -> None:
     for expected in [
         "/",
         "/boards/x/",
-        "/people/1/",
+        "/people/x/",
         "/teams/1/",
         "/manage/unattributed/",
-        "/people/1/title/",
-        "/people/1/privacy/",
+        "/people/x/title/",
+        "/people/x/privacy/",
         "/admin/",
         "/healthz",
     ]:
@@ -97,9 +97,9 @@ def test_every_post_needs_a_csrf_token_htmx_or_not(alice) -> None:
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(alice.user)
 
-    plain = strict.post(f"/people/{alice.pk}/privacy/", {"visibility": "hidden"})
+    plain = strict.post(f"/people/{alice.public_id}/privacy/", {"visibility": "hidden"})
     htmx = strict.post(
-        f"/people/{alice.pk}/privacy/", {"visibility": "hidden"}, HTTP_HX_REQUEST="true"
+        f"/people/{alice.public_id}/privacy/", {"visibility": "hidden"}, HTTP_HX_REQUEST="true"
     )
 
     assert plain.status_code == htmx.status_code == 403

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
+from django.utils.html import escape
 
 register = template.Library()
 
@@ -64,26 +65,26 @@ def lookup(mapping: dict[Any, Any] | None, key: Any) -> Any:
 
 
 class MarkRowNode(template.Node):
-    def __init__(self, nodelist: template.NodeList, person_id: template.base.FilterExpression):
-        self.nodelist, self.person_id = nodelist, person_id
+    def __init__(self, nodelist: template.NodeList, public_id: template.base.FilterExpression):
+        self.nodelist, self.public_id = nodelist, public_id
 
     def render(self, context: template.Context) -> str:
         html = self.nodelist.render(context)
-        person_id = self.person_id.resolve(context)
-        if not person_id:
+        public_id = self.public_id.resolve(context)
+        if not public_id:
             return html
-        row = f'<tr data-person="{int(person_id)}"'
+        row = f'<tr data-person="{escape(public_id)}"'
         return html.replace(f"{row}>", f'{row} class="me" aria-current="true">')
 
 
 @register.tag
 def mark_row(parser: template.base.Parser, token: template.base.Token) -> MarkRowNode:
-    """{% mark_row person_id %}...{% endmark_row %}: highlight that person's row
-    (<tr data-person="N">) in the rows inside, which may come from a shared cache."""
+    """{% mark_row public_id %}...{% endmark_row %}: highlight that person's row
+    (<tr data-person="public id">) in the rows inside, which may come from a shared cache."""
     try:
-        _, person_id = token.split_contents()
+        _, public_id = token.split_contents()
     except ValueError:
-        raise template.TemplateSyntaxError("mark_row takes one argument: a person id") from None
+        raise template.TemplateSyntaxError("mark_row takes one argument: a public id") from None
     nodelist = parser.parse(("endmark_row",))
     parser.delete_first_token()
-    return MarkRowNode(nodelist, parser.compile_filter(person_id))
+    return MarkRowNode(nodelist, parser.compile_filter(public_id))

@@ -142,6 +142,23 @@ def test_a_person_browses_boards_lenses_periods_and_charts(browser, live_server,
     assert errors == []
 
 
+def test_a_model_named_like_a_link_shows_as_text_in_the_chart_legend(
+    browser, live_server, company, usage
+) -> None:
+    link = '<a href="https://evil.example/">Refund</a>'
+    usage(company[0], dt.date.today(), model=link, input=5_000_000)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = errors_of(page)
+    sign_in(page, live_server, "Ada Alvarez")
+
+    page.goto(f"{live_server.url}/people/{company[0].public_id}/?by=model")
+    legend = page.locator('[data-chart="chart-tokens"] .legend')
+    expect(legend).to_contain_text(link)  # the characters themselves, visible
+    assert legend.locator("a, [href]").count() == 0  # no link, and nothing to click
+    assert page.locator('[data-chart="chart-tokens"] a').count() == 0
+    assert errors == []
+
+
 def test_in_a_large_company_a_person_finds_their_team_by_typing(
     browser, live_server, company
 ) -> None:
@@ -176,7 +193,7 @@ def test_the_main_pages_fit_a_phone(browser, live_server, company) -> None:
     page.screenshot(path=SHOTS / "board-390.png", full_page=True)
     widest = page.evaluate("document.documentElement.scrollWidth")
     assert widest <= 390  # nothing spills sideways
-    page.goto(f"{live_server.url}/people/{company[0].pk}/")
+    page.goto(f"{live_server.url}/people/{company[0].public_id}/")
     page.wait_for_selector(".chart[data-drawn=true] .main-svg")
     page.screenshot(path=SHOTS / "person-390.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -34,6 +34,21 @@ def test_tokens_stack_one_bar_per_source_per_day() -> None:
     }
 
 
+def test_provider_strings_are_text_in_charts_not_plotly_markup() -> None:
+    """plotly draws trace names as its own small HTML: a model named like a link became a
+    live link in the legend. Escaped, plotly shows the characters themselves."""
+    link = '<a href="https://evil.example/">Refund</a>'
+    days = [Day(D1, link, 5, None, 0, 0), Day(D1, "o3<br>mini & co", 7, None, 0, 0)]
+
+    figure = valid(charts.tokens_by_day(days))
+
+    assert sorted(trace.name for trace in figure.data) == [
+        '&lt;a href="https://evil.example/"&gt;Refund&lt;/a&gt;',
+        "o3&lt;br&gt;mini &amp; co",
+    ]
+    assert not any("<" in trace.name for trace in figure.data)
+
+
 def test_cost_is_summed_per_day_in_cents_and_unknown_cost_counts_as_nothing() -> None:
     figure = valid(charts.cost_by_day(DAYS))
 

@@ -63,3 +63,19 @@ def test_import_people_refuses_a_file_without_the_columns(db, tmp_path) -> None:
 
     with pytest.raises(CommandError, match="the header lacks email, name"):
         call_command("import_people", str(path))
+
+
+def test_import_people_strips_invisible_and_direction_characters(platform) -> None:
+    csv = (
+        "email,name,team\n"
+        "ada@example.com,Ada\u200b Alv\u202earez\u202c,Plat\u200dform\n"
+        "eve@example.com,\u2067Eve\u2069  Adams\ufeff,\u200b\n"
+    )
+
+    result = import_people(stream=io.BytesIO(csv.encode()))
+
+    assert (result.created, result.problems) == (2, [])
+    ada, eve = Person.objects.order_by("email")
+    assert (ada.display_name, ada.team) == ("Ada Alvarez", platform)  # not a look-alike team
+    assert (eve.display_name, eve.team) == ("Eve Adams", None)
+    assert list(Team.objects.values_list("name", flat=True)) == ["Platform"]

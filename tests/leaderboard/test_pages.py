@@ -27,7 +27,7 @@ def ranks(html: str) -> list[tuple[str, str]]:
     """(rank, name) of each standings row."""
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
     return re.findall(
-        r'<td class="num">(\d+)</td>\s*<td><a href="/people/\d+/"[^>]*>([^<]+)</a>', body
+        r'<td class="num">(\d+)</td>\s*<td><a href="/people/[\w-]+/"[^>]*>([^<]+)</a>', body
     )
 
 
@@ -109,7 +109,7 @@ def test_standings_rank_by_the_default_lens_and_ties_share_a_rank(employee, volu
         ("4", "Alice Nguyen"),
     ]
     assert "August 2026" in page
-    mine = r'<tr data-person="\d+" class="me" aria-current="true">\s*<td class="num">4</td>'
+    mine = r'<tr data-person="[\w-]+" class="me" aria-current="true">\s*<td class="num">4</td>'
     assert re.search(mine, page)
     assert "2.0M" in page  # Bob: 2,000,101 tokens, readable
     assert "<html" in page
@@ -309,7 +309,7 @@ def test_cached_rows_highlight_each_viewers_own_row(employee, client, volume, fi
 
     def highlighted(page: str) -> list[str]:
         return re.findall(
-            r'<tr data-person="\d+" class="me" aria-current="true">\s*<td class="num">\d+</td>'
+            r'<tr data-person="[\w-]+" class="me" aria-current="true">\s*<td class="num">\d+</td>'
             r"\s*<td><a [^>]*>([^<]+)</a>",
             page,
         )
@@ -358,7 +358,7 @@ def test_seeing_your_new_badge_keeps_everyone_s_cached_rows(employee, volume, fi
     badge = grant_first_badge(field["alice"], name="Late Bloomer", icon="🌸")
     employee.get("/boards/token-volume/")
 
-    own_page = employee.get(f"/people/{field['alice'].pk}/").content.decode()
+    own_page = employee.get(f"/people/{field['alice'].public_id}/").content.decode()
     with CaptureQueriesContext(connection) as after_seen:
         employee.get("/boards/token-volume/")
     Award.objects.filter(badge=badge).update(revoked_at=dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
@@ -420,18 +420,18 @@ def test_site_switch_hides_every_board_and_keeps_my_page(employee, volume, field
         "/",
         "/boards/token-volume/",
         f"/teams/{field['alice'].team_id}/",
-        f"/people/{field['bob'].pk}/",
+        f"/people/{field['bob'].public_id}/",
     ]:
         response = employee.get(path)
         assert response.status_code == 503
         assert "The leaderboard is not available" in response.content.decode()
-    assert employee.get(f"/people/{field['alice'].pk}/").status_code == 200
+    assert employee.get(f"/people/{field['alice'].public_id}/").status_code == 200
 
 
 def test_person_page_shows_totals_badges_and_charts(employee, seeded_boards, field) -> None:
     bob = field["bob"]
 
-    page = employee.get(f"/people/{bob.pk}/").content.decode()
+    page = employee.get(f"/people/{bob.public_id}/").content.decode()
 
     assert "Bob Okafor" in page and "Platform" in page
     assert "90.0%" in page  # cache-read share in August
@@ -447,7 +447,7 @@ def test_a_cached_person_page_follows_new_usage_badges_and_board_changes(
     """The history and badges are rendered once and shared; what they show still changes
     with the usage, the awards and the board they are ranked on."""
     bob = field["bob"]
-    path = f"/people/{bob.pk}/"
+    path = f"/people/{bob.public_id}/"
     first = employee.get(path).content.decode()
     with CaptureQueriesContext(connection) as cached:
         again = employee.get(path).content.decode()
@@ -497,7 +497,7 @@ def test_person_page_lists_each_badge_once_with_its_other_periods(
             revoked_reason="the condition no longer holds" if week == 2 else "",
         )
 
-    page = employee.get(f"/people/{field['bob'].pk}/").content.decode()
+    page = employee.get(f"/people/{field['bob'].public_id}/").content.decode()
 
     assert page.count("<strong>Weekly Wonder</strong>") == 1
     latest = page.split("<strong>Weekly Wonder</strong>", 1)[1].split("</li>", 1)[0]
@@ -526,14 +526,16 @@ def test_person_page_lists_each_badge_once_with_its_other_periods(
             period_end=dt.date(9999, 12, 31),
             granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
         )
-    page = employee.get(f"/people/{field['bob'].pk}/").content.decode()
+    page = employee.get(f"/people/{field['bob'].public_id}/").content.decode()
     latest = page.split("<strong>Volume Vet</strong>", 1)[1].split("</li>", 1)[0]
     assert "×" not in latest.split("<details", 1)[0]  # one period
     assert '<span class="tier-label">Gold</span>' in latest and "all time" in latest
 
 
 def test_person_page_fragment_switches_stacking(employee, seeded_boards, field) -> None:
-    page = employee.get(f"/people/{field['bob'].pk}/", {"by": "model"}, **HTMX).content.decode()
+    page = employee.get(
+        f"/people/{field['bob'].public_id}/", {"by": "model"}, **HTMX
+    ).content.decode()
 
     assert page.lstrip().startswith('<section id="history">')
     assert '"name":"gpt-5"' in page.replace(" ", "")
@@ -543,18 +545,22 @@ def test_owner_chooses_a_title_and_sees_new_badges_once(employee, seeded_boards,
     alice = field["alice"]
     badge = grant_first_badge(alice, name="Trail Blazer", icon="T", title="Trailblazer")
 
-    first = employee.get(f"/people/{alice.pk}/").content.decode()
-    second = employee.get(f"/people/{alice.pk}/").content.decode()
+    first = employee.get(f"/people/{alice.public_id}/").content.decode()
+    second = employee.get(f"/people/{alice.public_id}/").content.decode()
 
     assert "New badge:" in first and "New badge" not in second
-    response = employee.post(f"/people/{alice.pk}/title/", {"badge": badge.pk}, follow=True)
+    response = employee.post(f"/people/{alice.public_id}/title/", {"badge": badge.pk}, follow=True)
     assert "Your title is now Trailblazer." in response.content.decode()
     standings = employee.get("/boards/token-volume/").content.decode()
     assert '<span class="title">Trailblazer</span>' in standings
 
 
 def test_nobody_changes_someone_elses_title(employee, field) -> None:
-    assert employee.post(f"/people/{field['bob'].pk}/title/", {"badge": ""}).status_code == 403
+    """Refused exactly as for an id nobody has: a 403 would confirm the person exists."""
+    others = employee.post(f"/people/{field['bob'].public_id}/title/", {"badge": ""})
+    nobody = employee.post("/people/nobody-has-this/title/", {"badge": ""})
+
+    assert others.status_code == nobody.status_code == 404
 
 
 def test_team_page_ranks_members(employee, seeded_boards, field) -> None:
@@ -592,7 +598,7 @@ def test_names_from_providers_are_escaped(employee, volume, usage) -> None:
 
 
 def test_pages_carry_a_strict_content_security_policy(employee, seeded_boards, field) -> None:
-    response = employee.get(f"/people/{field['alice'].pk}/")
+    response = employee.get(f"/people/{field['alice'].public_id}/")
 
     policy = response["Content-Security-Policy"]
     nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
@@ -611,7 +617,7 @@ def test_a_rows_trend_is_the_last_31_days_up_to_today(employee, volume, usage, a
 
     page = employee.get("/boards/token-volume/").content.decode()
 
-    row = page.split(f'<tr data-person="{alice.pk}"', 1)[1].split("</tr>", 1)[0]
+    row = page.split(f'<tr data-person="{alice.public_id}"', 1)[1].split("</tr>", 1)[0]
     points = re.search(r'<polyline points="([^"]*)"', row).group(1).split()
     heights = [float(point.split(",")[1]) for point in points]  # 23.0: none, 1.0: the most
     assert len(heights) == 31

@@ -211,7 +211,7 @@ def test_after_rank_boards_no_page_of_this_or_the_last_period_ranks_anyone(
                     client.get(f"/boards/{board.slug}/", {"lens": lens, "back": back}).status_code
                     == 200
                 )
-    assert client.get(f"/people/{staff[1].pk}/").status_code == 200
+    assert client.get(f"/people/{staff[1].public_id}/").status_code == 200
     assert RankedScope.objects.count() == stored
 
 

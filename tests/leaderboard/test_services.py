@@ -43,6 +43,37 @@ def test_accounts_with_a_new_email_create_the_person(db) -> None:
     assert (person.email, person.display_name) == ("new.hire@example.com", "New Hire")
 
 
+LOOK_ALIKE = "Ada\u200b Alv\u202earez\u2066"  # a zero-width space, an override, an isolate
+
+
+def test_provider_names_are_stored_without_invisible_or_direction_characters(db) -> None:
+    services.sync_accounts(
+        provider="openai",
+        records=[AccountRecord("user-1", email="ada@example.com", name=LOOK_ALIKE)],
+    )
+    services.sync_accounts(
+        provider="anthropic",
+        records=[AccountRecord("user-2", email="ada2@example.com", name="Ada\u200f\u200f")],
+    )
+
+    account = Account.objects.get(external_id="user-1")
+    assert (account.name, account.person.display_name) == ("Ada Alvarez", "Ada Alvarez")
+    assert Account.objects.get(external_id="user-2").person.display_name == "Ada"
+
+
+def test_people_and_teams_added_by_hand_or_command_are_clean_text(db) -> None:
+    platform = services.ensure_team(name="Platform")
+
+    again = services.ensure_team(name="\u200bPlat\u200dform\u202c")
+    person = services.add_person(email="ada@example.com", display_name=LOOK_ALIKE, team=again)
+
+    assert again == platform  # no look-alike second team
+    assert person.display_name == "Ada Alvarez"
+    assert services.add_person(email="ada@example.com", display_name="\u200b").display_name == (
+        "Ada Alvarez"  # a name of nothing visible changes nothing
+    )
+
+
 @override_settings(AUTO_CREATE_PEOPLE=False)
 def test_accounts_stay_unmatched_until_the_person_is_added(db) -> None:
     services.sync_accounts(

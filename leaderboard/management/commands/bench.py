@@ -333,7 +333,7 @@ class Command(BaseCommand):
         """Board and person pages against a bare signed-in page, under gunicorn and wrk."""
         people = list(
             Person.objects.filter(email__endswith="@scale.example.com").values_list(
-                "pk", flat=True
+                "public_id", flat=True
             )[:2000]
         )
         boards = list(
@@ -345,7 +345,7 @@ class Command(BaseCommand):
             for lens in Board.Lens.values
             for back in ((0,) if period == Board.Period.ALL_TIME else (0, 1))
         ]
-        person_paths = [f"/people/{pk}/" for pk in people[:200]]
+        person_paths = [f"/people/{public_id}/" for public_id in people[:200]]
         port = self._free_port()
         env = os.environ | {
             "DEBUG": "false",
