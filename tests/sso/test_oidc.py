@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
@@ -240,6 +241,23 @@ def test_a_record_taken_over_through_the_old_signup_form_goes_back_to_its_owner(
     assert welcomed["Location"] == "/" and signed_in_as(client) == "carol@example.com"
     carol.refresh_from_db()
     assert carol.user == taken
+
+
+def test_a_sign_in_that_allauth_still_finds_taken_is_refused_not_offered_a_form(sso, seeded_boards):
+    # An address only in allauth's own table, on a login with another e-mail: no owner by
+    # Tokenboard's rules, but allauth counts it as taken and falls back to its signup form.
+    other = User.objects.create_user(username="other", email="other@example.com")
+    EmailAddress.objects.create(user=other, email="alice@example.com", verified=True)
+    client = Client()
+
+    response = sign_in(client, "alice@example.com")
+    refused = client.get(response["Location"])
+
+    assert response["Location"] == "/accounts/3rdparty/signup/"
+    assert refused.status_code == 403 and "You can't sign in here" in refused.content.decode()
+    assert 'name="email"' not in refused.content.decode()
+    assert list(User.objects.all()) == [other] and not Person.objects.exists()
+    assert signed_in_as(client) == ""
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
