@@ -13,6 +13,7 @@ from . import audit
 from .directory import DirectoryProblem, read_directory
 from .models import Person, User
 from .services import ensure_team, match_accounts, normalize_email
+from .text import clean_text
 
 
 def ensure_user_for_person(*, person: Person) -> User:
@@ -86,13 +87,17 @@ def import_people(*, stream: IO[bytes]) -> DirectoryImport:
     return DirectoryImport(created, updated, sorted(problems, key=lambda p: p.line))
 
 
-def link_person(*, user: User) -> Person:
-    """Link a signed-in user to the Person with their e-mail, creating the Person if needed."""
-    email = normalize_email(user.email)
+def link_person(*, user: User, email: str, name: str = "") -> Person:
+    """Link a signed-in user to the Person with the address their identity provider
+    verified (stored as the user's e-mail too), creating the Person if needed."""
+    email = normalize_email(email)
     with transaction.atomic():
+        if user.email != email:
+            user.email = email
+            user.save(update_fields=["email"])
         person = Person.objects.filter(email__iexact=email).first()
         if person is None:
-            name = " ".join(p for p in [user.first_name, user.last_name] if p)
+            name = clean_text(name, max_length=Person._meta.get_field("display_name").max_length)
             person = Person.objects.create(email=email, display_name=name or email.split("@")[0])
         if person.user_id != user.pk:
             Person.objects.filter(user=user).exclude(pk=person.pk).update(user=None)

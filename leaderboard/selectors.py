@@ -10,7 +10,7 @@ from django.db.models import Count, IntegerField, Max, QuerySet, Sum
 from django.db.models.functions import Cast
 
 from .metrics import aggregate
-from .models import Account, Board, Person, UsageFact
+from .models import Account, Board, Person, UsageFact, User
 from .standings import Period, Scope, period_of, ranked
 
 
@@ -123,3 +123,16 @@ def unmatched_accounts() -> QuerySet[Account]:
         .filter(tokens__gt=0)
         .order_by("-tokens")
     )
+
+
+def owner_of_email(email: str) -> User | None:
+    """The login an e-mail address belongs to: its Person's user, else a user with that
+    e-mail (compared case-insensitively, like every e-mail here)."""
+    person = (
+        Person.objects.filter(email__iexact=email, user__isnull=False)
+        .select_related("user")
+        .first()
+    )
+    if person is not None:
+        return person.user
+    return User.objects.filter(email__iexact=email).order_by("pk").first()

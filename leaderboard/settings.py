@@ -54,7 +54,7 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "leaderboard.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,6 +167,11 @@ SOCIALACCOUNT_ONLY = True
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_EMAIL_REQUIRED = True
 SOCIALACCOUNT_AUTO_SIGNUP = True
+# A verified address that already has a login signs into that login (and the provider account
+# is connected to it): a second provider, a re-created provider account, other letter case.
+# leaderboard.sso decides who owns an address; allauth's signup form is closed (urls.py).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_ADAPTER = "leaderboard.sso.CompanySocialAccountAdapter"
 # How people appear on boards unless they choose otherwise: name, pseudonym or hidden.
@@ -216,6 +221,7 @@ SECURE_CSP = {
     "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "frame-ancestors": [CSP.NONE],
+    # leaderboard.csp adds the identity providers' origins, and only those: sign-in goes there.
     "form-action": [CSP.SELF],
     "base-uri": [CSP.SELF],
 }

@@ -23,5 +23,7 @@ urlpatterns = [
     path("", include("badges.urls")),
     path("admin/login/", views.admin_sign_in, name="admin-sign-in"),
     path("admin/", admin.site.urls),
+    # Before allauth's own URLs, so its social signup form is never served.
+    path("accounts/3rdparty/signup/", views.sso_signup, name="sso-signup"),
     path("accounts/", include("allauth.urls")),
 ]

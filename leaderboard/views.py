@@ -509,6 +509,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
+def sso_signup(request: HttpRequest) -> HttpResponse:
+    """allauth's social signup form, closed for good: it lets an address be typed, and a
+    typed address could take over someone else's Person. A sign-in with a verified address
+    never needs it (leaderboard.sso); anything that still lands here is refused."""
+    request.session.pop("socialaccount_sociallogin", None)  # allauth's pending signup
+    return render(
+        request,
+        "account/not_allowed.html",
+        {
+            "reason": "Tokenboard takes your address from your identity provider and could "
+            "not match it to one account here."
+        },
+        status=403,
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
 def demo_sign_in(request: HttpRequest) -> HttpResponse:
     if not settings.DEMO_MODE:
         raise Http404("Demo sign-in exists only in a local demo run.")

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from leaderboard.models import Board
+from leaderboard.models import Board, Person
 from leaderboard.people import ensure_user_for_person, set_manager
 from tests.factories import PersonFactory, TeamFactory
+from tests.oidc_provider import callback, providers, running_provider
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -218,3 +219,70 @@ def test_a_manager_retires_a_board_and_everyone_sees_the_archive(browser, live_s
     assert page.locator("table.standings tbody tr").count() == len(company)
     page.screenshot(path=SHOTS / "archive-1280.png", full_page=True)
     assert Board.objects.get(slug="token-volume").status == "retired"
+
+
+@pytest.fixture
+def company_sso(live_server, usage, seeded_boards, settings) -> Iterator[str]:
+    """Company sign-in at the real OpenID provider, registered for the live server; no demo."""
+    settings.DEMO_MODE = False
+    settings.ALLOWED_EMAIL_DOMAINS = ["example.com"]
+    ada = PersonFactory(email="ada@example.com", display_name="Ada Alvarez")
+    usage(ada, dt.date.today(), input=1_000_000, output=50_000)
+    with running_provider([callback(live_server.url, "test-op")]) as issuer:
+        settings.SOCIALACCOUNT_PROVIDERS = providers(issuer)
+        yield issuer
+
+
+def csp_violations_of(page) -> list[str]:
+    """Everything the console says about the Content-Security-Policy, on any origin."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda m: found.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return found
+
+
+def sign_in_at_the_provider(page, live_server, login: str) -> None:
+    """Click through Tokenboard's sign-in button and the provider's login and consent pages."""
+    page.goto(f"{live_server.url}/")
+    page.click("text=Test SSO")
+    page.click("button[type=submit] >> text=Continue")  # allauth POSTs to start the flow
+    page.wait_for_selector("input[name=login]", timeout=10_000)
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", "any password")
+    page.click("button[type=submit]")
+    page.click("button[type=submit] >> text=Continue")  # the provider's consent
+
+
+def test_a_person_signs_in_at_the_company_identity_provider_with_the_csp_enforced(
+    browser, live_server, company_sso
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = csp_violations_of(page)
+
+    sign_in_at_the_provider(page, live_server, "ada@example.com")
+
+    page.wait_for_url(f"{live_server.url}/", timeout=10_000)
+    assert page.locator(".board-card").count() == 4
+    my_page = page.locator("nav[aria-label=Main] >> text=My page")
+    ada = Person.objects.get(email="ada@example.com")
+    assert my_page.get_attribute("href") == f"/people/{ada.pk}/"
+    assert ada.user.socialaccount_set.get().provider == "test-op"
+    assert violations == []
+
+
+def test_a_person_from_another_domain_is_refused_in_the_browser(
+    browser, live_server, company_sso
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = csp_violations_of(page)
+
+    sign_in_at_the_provider(page, live_server, "mallory@evil.test")
+
+    expect(page.locator("h1")).to_have_text("You can't sign in here")
+    expect(page.locator(".lede")).to_contain_text("Addresses at evil.test may not sign in")
+    page.goto(f"{live_server.url}/")
+    assert page.url.startswith(f"{live_server.url}/accounts/login/")
+    assert not Person.objects.filter(email="mallory@evil.test").exists()
+    assert violations == []

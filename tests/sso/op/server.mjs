@@ -1,6 +1,8 @@
 // A real OpenID Connect provider (panva/oidc-provider) for the sign-in tests. TEST ONLY:
 // its built-in login page accepts any login (which becomes the e-mail) and any password.
-// Logins starting with "unverified" get email_verified: false.
+// Logins starting with "unverified" get email_verified: false. A login keeps its letter case
+// in the e-mail; "alice@example.com#2" is another account (sub) with alice@example.com's
+// address, as when an account is deleted and re-created at the provider.
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
@@ -8,6 +10,13 @@ const port = Number(process.env.OP_PORT || 9010);
 const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key-1', use: 'sig', alg: 'RS256' };
+
+// Logins whose name claim is hostile: controls, invisible characters, far too long.
+const NAMES = {
+  'nul-name@example.com': 'Ada\u0000 Alvarez\u0007',
+  'zero-width-name@example.com': 'Ada\u200bAlvarez \u202eBrennan',
+  'long-name@example.com': `${'A'.repeat(300)} ${'B'.repeat(300)}`,
+};
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -22,8 +31,9 @@ const provider = new Provider(issuer, {
     return {
       accountId: sub,
       async claims() {
-        return { sub, email: sub, email_verified: !sub.startsWith('unverified'),
-                 name: `Test ${sub.split('@')[0]}` };
+        const email = sub.split('#')[0];
+        return { sub, email, email_verified: !sub.startsWith('unverified'),
+                 name: NAMES[email] ?? `Test ${sub.split('@')[0]}` };
       },
     };
   },
