@@ -142,13 +142,13 @@ def test_nobody_relinks_a_persons_user_in_the_admin_to_act_as_them(client, alice
             f"{prefix}-INITIAL_FORMS": "0",
         },
     )
-    privacy = client.post(f"/people/{alice.pk}/privacy/", {"visibility": "hidden"})
+    privacy = client.post(f"/people/{alice.public_id}/privacy/", {"visibility": "hidden"})
 
     assert response.status_code == 302  # the rest of the form saved
     alice.refresh_from_db()
     assert alice.display_name == "Alice N."
     assert alice.user.username == "alice"
-    assert privacy.status_code == 403
+    assert privacy.status_code == 404  # as for a missing person: it is not theirs
     assert alice.visibility == "name"
 
 
