@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
@@ -11,13 +12,27 @@ from . import services
 from .models import Badge
 
 
+class TitleForm(forms.Form):
+    """The title form's one field: a badge's id, or nothing for no title. A value that is
+    no badge's id (not a number, or a badge since deleted) is the form's error."""
+
+    badge = forms.ModelChoiceField(
+        queryset=Badge.objects.all(),
+        required=False,
+        error_messages={"invalid_choice": "That badge does not exist; choose another title."},
+    )
+
+
 @require_POST
 def choose_title(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=person_id)
     if person.user_id != request.user.pk:
         return HttpResponseForbidden("Only you can choose your title.")
-    badge_id = request.POST.get("badge")
-    badge = get_object_or_404(Badge, pk=badge_id) if badge_id else None
+    form = TitleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["badge"][0])
+        return redirect("leaderboard:person", person_id=person.pk)
+    badge = form.cleaned_data["badge"]
     try:
         services.choose_title(person=person, badge=badge)
     except services.TitleError as exc:

@@ -9,7 +9,14 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -487,7 +494,11 @@ def demo_sign_in(request: HttpRequest) -> HttpResponse:
     if not settings.DEMO_MODE:
         raise Http404("Demo sign-in exists only in a local demo run.")
     if request.method == "POST":
-        person = get_object_or_404(Person, pk=request.POST.get("person"))
+        try:
+            person_id = int(request.POST.get("person", ""))
+        except ValueError:
+            return HttpResponseBadRequest("Choose a person to sign in as.")
+        person = get_object_or_404(Person, pk=person_id)
         user = people.ensure_user_for_person(person=person)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         target = request.POST.get("next", "")
