@@ -15,6 +15,7 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseForbidden,
+    HttpResponseRedirect,
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
@@ -415,13 +416,24 @@ def privacy(request: HttpRequest, person_id: int) -> HttpResponse:
     return redirect("leaderboard:person", person_id=person.pk)
 
 
+def _next_url(request: HttpRequest, target: str | None, default: str) -> str:
+    """Where to go once signed in: target if it is an address on this site, else default (an
+    address or a URL name). A target is never looked up as a URL name: `?next=word` went to
+    reverse() and failed as a 500."""
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(default)
+
+
 @login_not_required
 @require_GET
 def admin_sign_in(request: HttpRequest) -> HttpResponse:
     """The admin signs in through the same SSO as everyone; only managers get in."""
     if request.user.is_authenticated:
         if request.user.is_staff:
-            return redirect(request.GET.get("next") or "admin:index")
+            return HttpResponseRedirect(_next_url(request, request.GET.get("next"), "admin:index"))
         return render(
             request,
             "account/not_allowed.html",
@@ -501,10 +513,9 @@ def demo_sign_in(request: HttpRequest) -> HttpResponse:
         person = get_object_or_404(Person, pk=person_id)
         user = people.ensure_user_for_person(person=person)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-            target = settings.LOGIN_REDIRECT_URL
-        return redirect(target)
+        return HttpResponseRedirect(
+            _next_url(request, request.POST.get("next"), settings.LOGIN_REDIRECT_URL)
+        )
     everyone = Person.objects.select_related("team", "user").order_by("team__name", "display_name")
     return render(
         request,

@@ -99,19 +99,23 @@ def hostile_params(names: list[str]) -> st.SearchStrategy[dict[str, bytes]]:
 
 
 def routes(patterns: list, prefix: str = "") -> list[str]:
-    """Every URL pattern outside the admin, as a route with its parameters' names."""
+    """Every URL pattern outside the admin site, as a route with its parameters' names."""
     found = []
     for pattern in patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             if pattern.app_name != "admin":
                 found += routes(pattern.url_patterns, route)
-        elif isinstance(pattern, URLPattern) and not route.startswith("admin/"):
+        elif isinstance(pattern, URLPattern):
             found.append(route)
     return sorted(set(found))
 
 
 ROUTES = routes(get_resolver().url_patterns)
+# Who requests each page: an employee every one, a manager those only a manager gets past.
+PAGES = [("employee", r) for r in ROUTES] + [
+    ("manager", r) for r in ROUTES if r.startswith(("manage/", "admin/"))
+]
 ADMIN_LISTS = sorted(
     f"{model._meta.app_label}_{model._meta.model_name}" for model in admin.site._registry
 )
@@ -279,6 +283,35 @@ def test_the_demo_sign_in_refuses_a_person_that_is_not_an_id(client, world, sett
     assert "Choose a person to sign in as." in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("/admin/leaderboard/", "/admin/leaderboard/"),
+        ("index", "index"),  # was looked up as a URL name: a 500
+        ("https://evil.example/", "/admin/"),
+    ],
+)
+def test_a_manager_is_sent_on_to_next_only_within_the_site(manager, target, location) -> None:
+    response = manager.get(reverse("admin-sign-in"), {"next": target})
+
+    assert (response.status_code, response["Location"]) == (302, location)
+
+
+@pytest.mark.parametrize(
+    ("target", "location"), [("boards", "boards"), ("https://evil.example/", "/")]
+)
+def test_the_demo_sign_in_sends_on_to_next_only_within_the_site(
+    client, world, settings, target, location
+) -> None:
+    settings.DEMO_MODE = True
+
+    response = client.post(
+        reverse("leaderboard:demo-sign-in"), {"person": world["alice"].pk, "next": target}
+    )
+
+    assert (response.status_code, response["Location"]) == (302, location)
+
+
 def test_a_huge_year_in_an_admin_date_drill_down_shows_the_unfiltered_list(manager) -> None:
     response = manager.get("/admin/leaderboard/usagefact/", {"day__year": "9" * 30})
 
@@ -286,24 +319,27 @@ def test_a_huge_year_in_an_admin_date_drill_down_shows_the_unfiltered_list(manag
     assert response["Location"] == "/admin/leaderboard/usagefact/?e=1"
 
 
-@pytest.mark.parametrize("route", ROUTES)
-def test_no_page_answers_5xx_to_the_worst_values_in_every_parameter(employee, world, route):
-    path = fill(route, world["samples"])
+# --- whatever else a hostile client sends -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("who", "route"), PAGES)
+def test_no_page_answers_5xx_to_the_worst_values_in_every_parameter(request, world, who, route):
+    client, path = request.getfixturevalue(who), fill(route, world["samples"])
 
     for value in CLASSICS:
-        response = employee.generic(
+        response = client.generic(
             "GET", path, QUERY_STRING=query(dict.fromkeys(QUERY_PARAMETERS, value))
         )
         assert response.status_code < 500, (path, value[:20])
 
 
-@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(("who", "route"), PAGES)
 @BOUNDED
 @given(params=hostile_params(QUERY_PARAMETERS))
-def test_no_page_answers_5xx_to_hostile_query_parameters(employee, world, route, params):
-    path = fill(route, world["samples"])
+def test_no_page_answers_5xx_to_hostile_query_parameters(request, world, who, route, params):
+    client, path = request.getfixturevalue(who), fill(route, world["samples"])
 
-    response = employee.generic("GET", path, QUERY_STRING=query(params))
+    response = client.generic("GET", path, QUERY_STRING=query(params))
 
     assert response.status_code < 500
 
