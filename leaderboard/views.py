@@ -10,7 +10,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -428,19 +435,26 @@ def privacy(request: HttpRequest, public_id: str) -> HttpResponse:
     return redirect("leaderboard:person", public_id=person.public_id)
 
 
+def _next_url(request: HttpRequest, target: str | None, default: str) -> str:
+    """Where to go once signed in: target if it is an address on this site, else default (an
+    address or a URL name). A target is never looked up as a URL name: `?next=word` went to
+    reverse() and failed as a 500."""
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(default)
+
+
 @login_not_required
 @require_GET
 def admin_sign_in(request: HttpRequest) -> HttpResponse:
     """The admin signs in through the same SSO as everyone; only managers get in."""
-    target = request.GET.get("next", "")
     # Only a path on this site: never another host, a scheme-relative //host or javascript:.
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = resolve_url("admin:index")
+    target = _next_url(request, request.GET.get("next"), "admin:index")
     if request.user.is_authenticated:
         if request.user.is_staff:
-            return redirect(target)
+            return HttpResponseRedirect(target)
         return render(
             request,
             "account/not_allowed.html",
@@ -531,13 +545,16 @@ def demo_sign_in(request: HttpRequest) -> HttpResponse:
     if not settings.DEMO_MODE:
         raise Http404("Demo sign-in exists only in a local demo run.")
     if request.method == "POST":
-        person = get_object_or_404(Person, pk=request.POST.get("person"))
+        try:
+            person_id = int(request.POST.get("person", ""))
+        except ValueError:
+            return HttpResponseBadRequest("Choose a person to sign in as.")
+        person = get_object_or_404(Person, pk=person_id)
         user = people.ensure_user_for_person(person=person)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-            target = settings.LOGIN_REDIRECT_URL
-        return redirect(target)
+        return HttpResponseRedirect(
+            _next_url(request, request.POST.get("next"), settings.LOGIN_REDIRECT_URL)
+        )
     everyone = Person.objects.select_related("team", "user").order_by("team__name", "display_name")
     return render(
         request,

@@ -10,7 +10,7 @@ import time_machine
 from django.core.management import call_command
 
 from badges.models import Award, Badge
-from tests.factories import BadgeFactory, UserFactory
+from tests.factories import BadgeFactory, PersonFactory, UserFactory
 
 from .conftest import NOW
 
@@ -58,6 +58,17 @@ def test_export_awards_lists_active_awards(usage, people, no_catalogue) -> None:
         (r["email"], r["badge"], r["tier"], r["period_start"], r["period_end"]) for r in rows
     ] == [(people[0].email, "volume", "gold", "0001-01-01", "9999-12-31")]
     assert json.loads(run("export_awards", "--format", "json"))[0]["badge"] == badge.slug
+
+
+def test_export_awards_writes_an_imported_formula_e_mail_as_text(usage, no_catalogue) -> None:
+    evil = '=HYPERLINK("http://evil.example","x")&"@example.com"'
+    usage(PersonFactory(email=evil), D(2026, 8, 1), input=5000)
+    BadgeFactory(slug="volume")
+    run("award_badges", "--full")
+
+    rows = list(csv.DictReader(io.StringIO(run("export_awards"))))
+
+    assert rows and {r["email"] for r in rows} == {"'" + evil}
 
 
 def test_admin_refuses_an_invalid_definition_with_the_reason(manager_client) -> None:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import csv
 import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from badges.models import Award
+from leaderboard.csv_export import csv_writer
 
 COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at"]
 
@@ -37,6 +37,6 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, indent=2))
             return
-        writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv_writer(self.stdout, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)

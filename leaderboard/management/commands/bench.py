@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
@@ -30,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leaderboard import facts, rankings
+from leaderboard.csv_export import csv_writer
 from leaderboard.models import Account, Board, Person, Source, UsageFact
 from leaderboard.people import ensure_user_for_person
 
@@ -257,18 +257,20 @@ class Command(BaseCommand):
         for rows in sizes:
             path = folder / f"usage-{rows}.csv"
             with path.open("w", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["day", "email", "model", "input", "output", "requests"])
+                writer = csv_writer(
+                    handle, ["day", "email", "model", "input", "output", "requests"]
+                )
+                writer.writeheader()
                 for i in range(rows):
                     writer.writerow(
-                        [
-                            (dt.date(2025, 1, 1) + dt.timedelta(days=i % 365)).isoformat(),
-                            f"file{i // 365}@bench.example.com",
-                            "gpt-5",
-                            1000 + i % 77,
-                            100,
-                            1,
-                        ]
+                        {
+                            "day": (dt.date(2025, 1, 1) + dt.timedelta(days=i % 365)).isoformat(),
+                            "email": f"file{i // 365}@bench.example.com",
+                            "model": "gpt-5",
+                            "input": 1000 + i % 77,
+                            "output": 100,
+                            "requests": 1,
+                        }
                     )
             process = subprocess.Popen(  # noqa: S603 - our own manage.py, fixed arguments
                 [

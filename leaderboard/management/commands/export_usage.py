@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from leaderboard.csv_export import csv_writer
 from leaderboard.selectors import usage_totals
 
 COLUMNS = [
@@ -46,23 +46,19 @@ class Command(BaseCommand):
         rows = usage_totals(
             start=options["start"], end=options["end"], by_source=options["by_source"]
         )
-        records = [
-            {
-                k: (str(v) if k == "cost_usd" and v is not None else v)
-                for k, v in dataclasses.asdict(row).items()
-            }
-            for row in rows
-        ]
         if options["format"] == "json":
+            records = [
+                {
+                    k: (str(v) if k == "cost_usd" and v is not None else v)
+                    for k, v in dataclasses.asdict(row).items()
+                }
+                for row in rows
+            ]
             self.stdout.write(json.dumps(records, indent=2))
             return
-        writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv_writer(self.stdout, COLUMNS)
         writer.writeheader()
-        for record in records:
+        for row in rows:
             writer.writerow(
-                {
-                    **record,
-                    "cost_usd": record["cost_usd"] or "",
-                    "cost_estimated": str(record["cost_estimated"]).lower(),
-                }
+                dataclasses.asdict(row) | {"cost_estimated": str(row.cost_estimated).lower()}
             )

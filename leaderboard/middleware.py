@@ -1,0 +1,48 @@
+"""Request parameters that no view can look up or store are refused here, once for every
+view, before any of them reaches the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+
+# PostgreSQL cannot hold NUL in text ("A string literal cannot contain NUL"), so a NUL in a
+# search, a filter or a form field failed as a 500 the moment a view compared it with a
+# column. No honest browser sends one. Every other character is storable: a view treats it
+# as text that matches nothing.
+UNSTORABLE = "\x00"
+REFUSAL = "Tokenboard does not accept a NUL character in an address or a form field."
+
+
+def _unstorable(params: QueryDict) -> bool:
+    return any(
+        UNSTORABLE in key or any(UNSTORABLE in value for value in values)
+        for key, values in params.lists()
+    )
+
+
+class RejectUnstorableInput:
+    """Answer 400 to a request whose path, query or form carries a NUL character.
+
+    It runs as a view is about to be called (after the sign-in check, so an anonymous
+    visitor is still sent to sign in) and reads the form only of a POST, which the CSRF
+    check before it has already parsed."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        if (
+            UNSTORABLE in request.path_info
+            or _unstorable(request.GET)
+            or (request.method == "POST" and _unstorable(request.POST))
+        ):
+            return HttpResponseBadRequest(REFUSAL, content_type="text/plain; charset=utf-8")
+        return None
