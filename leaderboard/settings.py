@@ -252,6 +252,9 @@ INGEST_BACKFILL_DAYS = env.int("INGEST_BACKFILL_DAYS", default=90)
 INGEST_HTTP_TIMEOUT = env.float("INGEST_HTTP_TIMEOUT", default=30.0)
 INGEST_MAX_ATTEMPTS = env.int("INGEST_MAX_ATTEMPTS", default=5)
 INGEST_MAX_RETRY_WAIT = env.float("INGEST_MAX_RETRY_WAIT", default=60.0)
+# The largest usage file the admin takes (it is kept in the database until the worker has
+# imported it); larger files go through `manage.py import_usage`, which streams them.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 
 # --- logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -99,7 +99,7 @@ def test_json_lines_are_read_the_same_way(db) -> None:
         "line 2": "input should be a whole number of 0 or more, got 'lots'",
         "line 3": "not a JSON object",
         "line 4": "unexpected column(s) ['colour']",
-        "line 5": "not a JSON object",
+        "line 5": "not JSON: Expecting property name enclosed in double quotes at column 2",
     }
     assert UsageFact.objects.get(account__external_id="svc-batch-17").output == 3_000_000_000
 
