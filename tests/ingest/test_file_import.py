@@ -9,11 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from ingest.models import IngestRun, RejectedRow
 from ingest.services import import_usage_file
 from leaderboard.models import Account, UsageFact
+from leaderboard.records import MAX_COUNT
 
 FILES = Path(__file__).parent.parent / "data" / "files"
 CSV_REJECTIONS = {
@@ -356,3 +358,28 @@ def test_a_count_of_five_thousand_digits_is_a_rejected_row(db) -> None:
         "line 2": "input 99999999999999999999… (5,000 digits) is above the limit"
     }
     assert run.status == IngestRun.Status.PARTIAL
+
+
+def test_many_facts_at_the_count_limit_and_one_above_it_leave_the_month_board_working(
+    client, alice, seeded_boards
+) -> None:
+    at_limit = ",".join([str(MAX_COUNT)] * 5)
+    lines = [b"day,email,model,input,cache_read,cache_write,output,requests,cost_usd\n"]
+    lines += [
+        f"2026-08-{day:02},{alice.email},model-{m},{at_limit},1000000000\n".encode()
+        for day in range(1, 29)
+        for m in range(40)
+    ]
+    lines.append(f"2026-08-02,{alice.email},huge,{2**63 - 1},0,0,0,0,\n".encode())
+    client.force_login(alice.user)
+
+    with time_machine.travel(dt.datetime(2026, 8, 29, 12, tzinfo=dt.UTC), tick=False):
+        run = import_bytes(b"".join(lines))
+        pages = [
+            client.get("/boards/token-volume/", {"lens": lens})
+            for lens in ["total_tokens", "output", "requests", "cost", "cache_read_share"]
+        ] + [client.get(f"/people/{alice.pk}/")]
+
+    assert (run.rows, list(rejections())) == (28 * 40, [f"line {len(lines)}"])
+    assert [page.status_code for page in pages] == [200] * 6
+    assert all("Alice Nguyen" in page.content.decode() for page in pages)
