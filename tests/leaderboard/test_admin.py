@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,18 @@ def test_manager_imports_the_directory_in_the_admin(client, manager) -> None:
 
     assert "3 people created, 0 updated." in page
     assert "Line 5: email &#x27;not-an-email&#x27; is not an e-mail address" in page
+
+
+def test_a_directory_of_bad_lines_shows_the_first_problems_and_how_many_more(
+    client, manager
+) -> None:
+    client.force_login(manager)
+    upload = io.BytesIO(b"email,name\n" + b"nobody,No One\n" * 5000)
+    upload.name = "people.csv"
+
+    response = client.post("/admin/leaderboard/person/import/", {"file": upload}, follow=True)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count("is not an e-mail address") == 20
+    assert "… and 4,980 more problem(s); `manage.py import_people` lists them all." in page
