@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -13,6 +16,7 @@ from leaderboard.admin import RecordAdmin
 from leaderboard.services import count_source
 
 from . import services
+from .files import FileFormatError, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow
 from .providers import check_connection_url
 from .tasks import pull_connection
@@ -33,9 +37,15 @@ class ConnectionForm(forms.ModelForm):
 
     def clean(self) -> dict:
         """A stored key goes only where it was entered for: moving the connection to another
-        base URL needs the key typed again, and the URL must be one a key may be sent to."""
+        base URL needs the key typed again, and the URL must be one a key may be sent to. The
+        name must be one its source and accounts can carry."""
         data = super().clean()
         provider, base_url = data.get("provider"), data.get("base_url")
+        if data.get("name") and provider:
+            try:
+                services.check_source_name(name=data["name"], provider=provider)
+            except ValueError as exc:
+                self.add_error("name", str(exc))
         if provider and base_url:
             try:
                 check_connection_url(provider=provider, base_url=base_url)
@@ -53,13 +63,30 @@ class ConnectionForm(forms.ModelForm):
 
 class UsageFileForm(forms.Form):
     source = forms.SlugField(
-        help_text="The source these rows belong to, e.g. internal-gateway. Created on first import."
+        max_length=services.FILE_SOURCE_MAX_LENGTH,
+        help_text="The source these rows belong to, e.g. internal-gateway. "
+        "Created on first import.",
     )
     file = forms.FileField(
         help_text="CSV or JSON Lines: day, email or external_id, model, "
         "input, cache_read, cache_write, output, requests, "
         "cost_usd (see the README)."
     )
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"{upload.name} is {filesizeformat(upload.size)}; the admin imports files of up "
+                f"to {filesizeformat(limit)} (IMPORT_MAX_BYTES). Split it, or import it with "
+                "`manage.py import_usage`."
+            )
+        try:
+            file_format(upload.name)
+        except FileFormatError:
+            raise forms.ValidationError("Upload a .csv or a .jsonl file.") from None
+        return upload
 
 
 @admin.register(Connection)
@@ -151,24 +178,18 @@ class ConnectionAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                run = services.import_usage_file(
-                    source=form.cleaned_data["source"],
-                    stream=upload.file,
-                    filename=upload.name,
-                    trigger="admin",
+                run = services.queue_usage_file(
+                    source=form.cleaned_data["source"], upload=upload, filename=upload.name
                 )
-            except (ValueError, services.PullInProgress) as exc:
+            except ValueError as exc:
                 form.add_error("source", str(exc))
             else:
-                level = {
-                    IngestRun.Status.SUCCEEDED: messages.SUCCESS,
-                    IngestRun.Status.PARTIAL: messages.WARNING,
-                }.get(run.status, messages.ERROR)
                 self.message_user(
                     request,
-                    f"Imported {upload.name}: {run.rows} rows, "
-                    f"{run.rejected} rejected. {run.error}".strip(),
-                    level,
+                    f"Queued {upload.name} ({filesizeformat(upload.size)}) for import. This run "
+                    "shows its progress (reload to follow it); rejected rows are listed under "
+                    "Rejected rows.",
+                    messages.SUCCESS,
                 )
                 return redirect(reverse("admin:ingest_ingestrun_change", args=[run.pk]))
         return render(
@@ -179,8 +200,11 @@ class ConnectionAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "title": "Import usage file",
                 "form": form,
-                "help": "Good rows are imported; every bad row is kept under Rejected rows "
-                "with its line number. Importing the same file again changes nothing.",
+                "help": "The file is imported in the background: good rows are imported; "
+                "every bad row is kept under Rejected rows with its line number. Importing the "
+                f"same file again changes nothing. Files of up to "
+                f"{filesizeformat(settings.IMPORT_MAX_BYTES)}; larger ones with "
+                "`manage.py import_usage`.",
             },
         )
 
@@ -191,6 +215,7 @@ class IngestRunAdmin(RecordAdmin):
         "started_at",
         "connection",
         "trigger",
+        "file_name",
         "window_start",
         "window_end",
         "status",

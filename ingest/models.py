@@ -54,6 +54,7 @@ class IngestRun(models.Model):
     """One pull of one connection: its window, progress and outcome."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Succeeded, some rows rejected"
@@ -61,6 +62,7 @@ class IngestRun(models.Model):
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
     trigger = models.CharField(max_length=20, default="schedule")
+    file_name = models.CharField(max_length=255, blank=True, help_text="The imported file.")
     window_start = models.DateField()
     window_end = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
@@ -82,6 +84,23 @@ class IngestRun(models.Model):
     @property
     def duration(self) -> dt.timedelta | None:
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+class UploadChunk(models.Model):
+    """A piece of a usage file uploaded in the admin, kept in the database until the worker
+    has imported it: the web and worker processes may share no disk."""
+
+    run = models.ForeignKey(IngestRun, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()  # 0.. in the file's order
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="upload_chunk_once_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} #{self.number}"
 
 
 class RejectedRow(models.Model):

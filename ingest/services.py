@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import connection as db
@@ -17,10 +19,11 @@ from django.utils import timezone
 from leaderboard import audit, rankings
 from leaderboard import services as core
 from leaderboard.models import Source, UsageFact, User
+from leaderboard.text import clean_text
 
 from .credentials import CredentialError
 from .files import FileFormatError, UsageFile, file_format
-from .models import Connection, IngestRun, Provider, RejectedRow
+from .models import Connection, IngestRun, Provider, RejectedRow, UploadChunk
 from .providers import DEFAULT_BASE_URLS, adapter_for, check_connection_url
 from .providers.http import NO_PAYLOAD, ProviderError, ProviderRejected, ProviderUnavailable
 from .records import Batch, Rejection, raw_text, storable
@@ -40,6 +43,7 @@ def connect_provider(
     """Create or update a connection (and its usage source); return it and whether it is new."""
     if provider not in Provider.values:
         raise ValueError(f"unknown provider {provider!r}; choose from {', '.join(Provider.values)}")
+    check_source_name(name=name, provider=provider)
     with transaction.atomic():
         connection = Connection.objects.filter(name=name).first()
         created = connection is None
@@ -181,13 +185,18 @@ def _record(
             on_batch(run)
 
 
-def _close_interrupted_runs(connection: Connection, now: dt.datetime) -> None:
+def _close_interrupted_runs(
+    connection: Connection, now: dt.datetime, but: int | None = None
+) -> None:
     """Runs still 'running' while we hold the lock belong to a worker that died."""
-    connection.runs.filter(status=IngestRun.Status.RUNNING).update(
+    connection.runs.filter(status=IngestRun.Status.RUNNING).exclude(pk=but).update(
         status=IngestRun.Status.FAILED,
         finished_at=now,
         error="Interrupted: the worker stopped before the pull finished. Later pulls fetch the "
-        "same window again, so nothing is lost or counted twice.",
+        "same window again, so nothing is lost or counted twice."
+        if connection.provider != Provider.FILE
+        else "Interrupted: the import stopped before the end of the file. Rows before that "
+        "point are imported; importing the file again completes it.",
     )
 
 
@@ -301,6 +310,30 @@ def pull_connection(
     return run
 
 
+# A file source's accounts live under the provider "file:<name>", which must fit the
+# 40 characters of Source.provider and Account.provider.
+FILE_SOURCE_MAX_LENGTH = 35
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+def check_source_name(*, name: str, provider: str) -> None:
+    """Raise ValueError unless name can name a connection (and its source) of provider."""
+    longest = FILE_SOURCE_MAX_LENGTH if provider == Provider.FILE else 80
+    if not SLUG.fullmatch(name):
+        raise ValueError(
+            f"{name[:80]!r} cannot name a source: use letters, digits, hyphens and underscores"
+        )
+    if len(name) > longest:
+        raise ValueError(f"a source name has at most {longest} characters; {name[:80]!r}… has more")
+
+
+def _file_connection(source: str) -> Connection:
+    connection, _ = connect_provider(name=source, provider=Provider.FILE)
+    if connection.provider != Provider.FILE:
+        raise ValueError(f"{source!r} is a {connection.provider} connection, not a file source")
+    return connection
+
+
 def import_usage_file(
     *,
     source: str,
@@ -313,31 +346,107 @@ def import_usage_file(
     """Import a usage file into a file source: good rows land, bad rows are quarantined with
     their line number. Importing the same file again changes nothing."""
     fmt = fmt or file_format(filename)
-    connection, _ = connect_provider(name=source, provider=Provider.FILE)
-    if connection.provider != Provider.FILE:
-        raise ValueError(f"{source!r} is a {connection.provider} connection, not a file source")
-    now = timezone.now()
+    run = IngestRun(
+        connection=_file_connection(source),
+        trigger=trigger,
+        file_name=clean_text(filename, max_length=255),
+    )
+    return _import_file(run=run, stream=stream, fmt=fmt, on_batch=on_batch)
 
-    def written(keys: set[tuple[dt.date, str, str]]) -> set[tuple[dt.date, str, str]]:
-        """Which keys this import has stored already (its facts carry its start time)."""
-        found = UsageFact.objects.filter(
-            source=connection.source,
-            recorded_at=now,
-            day__in={k[0] for k in keys},
-            account__external_id__in={k[1] for k in keys},
-            model__in={k[2] for k in keys},
-        ).values_list("day", "account__external_id", "model")
-        return keys & set(found)
 
-    usage_file = UsageFile(stream, fmt=fmt, source=source, written=written)
-    with exclusive(connection):
+UPLOAD_CHUNK_BYTES = 4 << 20
+
+
+def queue_usage_file(*, source: str, upload: IO[bytes], filename: str) -> IngestRun:
+    """Keep an uploaded usage file for the worker and queue its import; return its run, which
+    shows the import's progress from the moment the worker starts it."""
+    file_format(filename)
+    connection = _file_connection(source)
+    today = timezone.now().date()
+    with transaction.atomic():
         run = IngestRun.objects.create(
             connection=connection,
-            trigger=trigger,
-            window_start=now.date(),
-            window_end=now.date(),
-            started_at=now,
+            trigger="admin",
+            file_name=clean_text(filename, max_length=255),
+            status=IngestRun.Status.QUEUED,
+            window_start=today,
+            window_end=today,
+            started_at=timezone.now(),
         )
+        for number, data in enumerate(iter(lambda: upload.read(UPLOAD_CHUNK_BYTES), b"")):
+            UploadChunk.objects.create(run=run, number=number, data=data)
+        from .tasks import import_upload  # the tasks module imports this one
+
+        import_upload.delay_on_commit(run.pk)
+    return run
+
+
+class _Upload(io.RawIOBase):
+    """An upload's chunks read back in order, one at a time."""
+
+    def __init__(self, run: IngestRun) -> None:
+        self.run, self.number, self.rest = run, 0, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.rest:
+            chunk = (
+                UploadChunk.objects.filter(run=self.run, number=self.number)
+                .values_list("data", flat=True)
+                .first()
+            )
+            if chunk is None:
+                return 0
+            self.rest, self.number = bytes(chunk), self.number + 1
+        size = min(len(buffer), len(self.rest))
+        buffer[:size], self.rest = self.rest[:size], self.rest[size:]
+        return size
+
+
+def import_upload(*, run: IngestRun) -> IngestRun:
+    """Import an upload that queue_usage_file kept (the worker's half), then drop its bytes."""
+    if run.status not in (IngestRun.Status.QUEUED, IngestRun.Status.RUNNING):
+        return run  # imported already: a message delivered twice
+    try:
+        stream = io.BufferedReader(_Upload(run), buffer_size=1 << 20)
+        return _import_file(run=run, stream=stream, fmt=file_format(run.file_name))
+    finally:
+        UploadChunk.objects.filter(run=run).delete()
+
+
+def _import_file(
+    *,
+    run: IngestRun,
+    stream: IO[bytes],
+    fmt: str,
+    on_batch: Callable[[IngestRun], None] | None = None,
+) -> IngestRun:
+    """Import a file into its run's file source; the run ends, whatever happens on the way."""
+    connection = run.connection
+    filename = run.file_name
+    with exclusive(connection):
+        now = timezone.now()
+        _close_interrupted_runs(connection, now, but=run.pk)
+        run.status, run.started_at = IngestRun.Status.RUNNING, now
+        run.window_start = run.window_end = now.date()
+        run.pages = run.rows = run.rejected = run.accounts = 0
+        run.error, run.finished_at = "", None
+        run.save()
+
+        def written(keys: set[tuple[dt.date, str, str]]) -> set[tuple[dt.date, str, str]]:
+            """Which keys this import has stored already (its facts carry its start time)."""
+            found = UsageFact.objects.filter(
+                source=connection.source,
+                recorded_at=now,
+                day__in={k[0] for k in keys},
+                account__external_id__in={k[1] for k in keys},
+                model__in={k[2] for k in keys},
+            ).values_list("day", "account__external_id", "model")
+            return keys & set(found)
+
+        usage_file = UsageFile(stream, fmt=fmt, source=connection.name, written=written)
         try:
             for directory, batch in usage_file.batches():
                 run.accounts += core.sync_accounts(
@@ -355,7 +464,19 @@ def import_usage_file(
                 run.error = f"{run.rejected} row(s) rejected; see Rejected rows."
         except FileFormatError as exc:
             run.status, run.error = IngestRun.Status.FAILED, f"{filename}: {exc}"
+        except Exception as exc:
+            # Rows are checked one by one, so this is a fault of ours or of the database: the
+            # rows before it stay imported, and importing the file again completes it.
+            log.exception("import of %s into %s failed", filename, connection.name)
+            run.status = IngestRun.Status.FAILED
+            run.error = (
+                f"{filename}: the import stopped after {run.rows} row(s) ({type(exc).__name__}: "
+                f"{exc}). Rows before it are imported; importing the file again completes it."
+            )
         finally:
+            if run.status == IngestRun.Status.RUNNING:  # interrupted (Ctrl-C, a shutdown)
+                run.status = IngestRun.Status.FAILED
+                run.error = f"{filename}: interrupted after {run.rows} row(s)"
             run.window_start = usage_file.first_day or run.window_start
             run.window_end = usage_file.last_day or run.window_end
             run.finished_at, run.error = timezone.now(), storable(run.error)

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import services
-from .models import Connection
+from .models import Connection, IngestRun
 from .providers.http import ProviderUnavailable
 
 
@@ -36,3 +36,18 @@ def queue_due_pulls() -> list[int]:
     for connection in due:
         pull_connection.delay(connection.pk)
     return [c.pk for c in due]
+
+
+@shared_task(
+    name="ingest.import_upload",
+    autoretry_for=(services.PullInProgress,),  # another import of that source is running
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=20,
+)
+def import_upload(run_id: int) -> str | None:
+    """Import a usage file uploaded in the admin; return how its run ended."""
+    run = IngestRun.objects.select_related("connection__source").filter(pk=run_id).first()
+    if run is None:
+        return None
+    return services.import_upload(run=run).status

@@ -44,6 +44,9 @@ class DateDrillDownChangeList(ChangeList):
             raise IncorrectLookupParameters(exc) from exc
 
 
+SHOWN_PROBLEMS = 20  # directory import problems shown after an upload
+
+
 class RecordAdmin(admin.ModelAdmin):
     """Records the system keeps (facts, runs, awards, audit): readable, never edited here.
     Every list with a date drill-down is one of them."""
@@ -126,9 +129,18 @@ class PersonAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{result.created} people created, {result.updated} updated."
                 )
-                for problem in result.problems:
+                # The first few: a message each for a whole file of bad lines would not fit
+                # the session.
+                for problem in result.problems[:SHOWN_PROBLEMS]:
                     self.message_user(
                         request, f"Line {problem.line}: {problem.reason}", messages.WARNING
+                    )
+                if len(result.problems) > SHOWN_PROBLEMS:
+                    self.message_user(
+                        request,
+                        f"… and {len(result.problems) - SHOWN_PROBLEMS:,} more problem(s); "
+                        "`manage.py import_people` lists them all.",
+                        messages.WARNING,
                     )
                 return redirect("admin:leaderboard_person_changelist")
         return render(

@@ -6,6 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+# The most of any count (tokens of one kind, or requests) that one fact (one account, model
+# and UTC day) may carry; every ingest path rejects a row above it. The heaviest users known
+# average about 3e11 tokens a day in all, so this is generous, and it keeps every sum far
+# from overflowing: a 64-bit month total (PostgreSQL's usage months, SQLite's SUM) holds
+# 9.2e18, more than 200,000 facts of one person at the bound in all four counts.
+MAX_COUNT = 10**13
+
 # The account id that collects a provider's usage no person can be named for.
 UNATTRIBUTED = ""
 

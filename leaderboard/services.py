@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from . import facts
 from .models import Account, ModelPrice, Person, Source, Team
-from .records import UNATTRIBUTED, AccountRecord, UsageRecord
+from .records import MAX_COUNT, UNATTRIBUTED, AccountRecord, UsageRecord
 from .signals import usage_recorded
 from .text import clean_text
 
@@ -30,6 +30,10 @@ COUNT_FIELDS = ("input", "cache_read", "cache_write", "output", "requests")
 
 class AttributionError(Exception):
     """An account cannot be given to that person."""
+
+
+class UsageOutOfRange(ValueError):
+    """A fact's count is above MAX_COUNT (readers reject such rows; this catches the rest)."""
 
 
 def normalize_email(email: str | None) -> str:
@@ -228,6 +232,12 @@ def record_usage(
     merged = _aggregate(records)
     if not merged:
         return 0
+    for r in merged.values():
+        if (most := max(getattr(r, f) for f in COUNT_FIELDS)) > MAX_COUNT:
+            raise UsageOutOfRange(
+                f"{r.day} {r.account[:80]} {r.model[:80]}: a count of {most} is above the "
+                f"limit of {MAX_COUNT:,} per fact"
+            )
     recorded_at = recorded_at or timezone.now()
     prices = {p.model.lower(): p for p in ModelPrice.objects.all()}
     with transaction.atomic():

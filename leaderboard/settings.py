@@ -263,6 +263,9 @@ INGEST_MAX_RETRY_WAIT = env.float("INGEST_MAX_RETRY_WAIT", default=60.0)
 # sent to (or the server made to fetch) something on the internal network. On for the test
 # suite's stubs on 127.0.0.1 and for local fake providers only.
 INGEST_ALLOW_PRIVATE_URLS = env.bool("INGEST_ALLOW_PRIVATE_URLS", default=False)
+# The largest usage file the admin takes (it is kept in the database until the worker has
+# imported it); larger files go through `manage.py import_usage`, which streams them.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 
 # --- logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ingest.records import Batch, Directory, Rejection, raw_text
-from leaderboard.records import AccountRecord
+from leaderboard.records import MAX_COUNT, AccountRecord
 
 from .http import NO_PAYLOAD, ProviderDataError
 
@@ -31,7 +31,8 @@ class Reader:
         return self.obj[name]
 
     def int(self, name: str, *, required: bool = True) -> int:
-        """A non-negative whole number; absent or null optional fields count as 0."""
+        """A non-negative whole number of at most MAX_COUNT (which a timestamp in milliseconds
+        fits too); absent or null optional fields count as 0."""
         value = self._get(name, required)
         if value is None and not required:
             return 0
@@ -41,6 +42,10 @@ class Reader:
             )
         if value < 0:
             raise ProviderDataError(f"{self.where}: field '{name}' is negative ({value})")
+        if value > MAX_COUNT:
+            raise ProviderDataError(
+                f"{self.where}: field '{name}' is {value}, above the limit of {MAX_COUNT:,}"
+            )
         return value
 
     def decimal(self, name: str, *, required: bool = True) -> Decimal | None:

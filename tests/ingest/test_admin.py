@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.models import Connection, IngestRun, RejectedRow
+from ingest import tasks
+from ingest.models import Connection, IngestRun, RejectedRow, UploadChunk
 from leaderboard.models import AuditEvent, Source, UsageFact
 from leaderboard.people import set_manager
 from tests.factories import UserFactory
@@ -20,19 +21,113 @@ def manager_client(client, db):
     return client
 
 
-def test_manager_uploads_a_usage_file_and_sees_what_was_rejected(manager_client) -> None:
-    with (FILES / "gateway.csv").open("rb") as upload:
-        response = manager_client.post(
-            "/admin/ingest/connection/import/", {"source": "gateway", "file": upload}, follow=True
+@pytest.fixture
+def worker(monkeypatch):
+    """Catches the imports the admin queues; calling it runs them, as the worker would."""
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.import_upload, "delay_on_commit", queued.append)
+
+    def run_queued() -> list[str | None]:
+        return [tasks.import_upload(run_id) for run_id in queued]
+
+    run_queued.queued = queued
+    return run_queued
+
+
+def upload(client, name: str = "gateway.csv", source: str = "gateway", **extra):
+    with (FILES / name).open("rb") as file:
+        return client.post(
+            "/admin/ingest/connection/import/", {"source": source, "file": file}, **extra
         )
 
-    page = response.content.decode()
-    assert "Imported gateway.csv: 3 rows, 7 rejected." in page
+
+def test_an_uploaded_usage_file_is_imported_in_the_background_with_its_progress_shown(
+    manager_client, worker
+) -> None:
+    response = upload(manager_client, follow=True)
+
     run = IngestRun.objects.get()
     assert response.redirect_chain[-1][0] == f"/admin/ingest/ingestrun/{run.pk}/change/"
+    page = response.content.decode()
+    assert "Queued gateway.csv (716\xa0bytes) for import." in page
+    assert (run.status, run.file_name, worker.queued) == ("queued", "gateway.csv", [run.pk])
+    assert not UsageFact.objects.exists()  # nothing was imported inside the request
+
+    assert worker() == [IngestRun.Status.PARTIAL]
+
+    run.refresh_from_db()
+    assert (run.rows, run.rejected, run.finished_at is not None) == (3, 7, True)
+    assert not UploadChunk.objects.exists()  # the upload is dropped once imported
+    page = manager_client.get(f"/admin/ingest/ingestrun/{run.pk}/change/").content.decode()
+    assert "Succeeded, some rows rejected" in page
     listing = manager_client.get("/admin/ingest/rejectedrow/", {"run__id__exact": run.pk})
     assert "model is empty" in listing.content.decode()
     assert Connection.objects.get(name="gateway").source == Source.objects.get(name="gateway")
+
+
+def test_an_upload_read_back_in_many_chunks_is_the_same_file(
+    manager_client, worker, monkeypatch
+) -> None:
+    monkeypatch.setattr("ingest.services.UPLOAD_CHUNK_BYTES", 100)
+    upload(manager_client)
+
+    worker()
+
+    assert UsageFact.objects.count() == 3
+    assert IngestRun.objects.get().rejected == 7
+
+
+def test_a_worker_that_gets_the_same_import_twice_imports_it_once(manager_client, worker) -> None:
+    upload(manager_client)
+    run_id = worker.queued[0]
+
+    assert [*worker(), tasks.import_upload(run_id)] == ["partial", "partial"]
+    assert IngestRun.objects.get().rows == 3
+
+
+def test_a_file_over_the_admin_size_limit_is_refused_with_the_limit_and_a_way_out(
+    manager_client, worker, settings
+) -> None:
+    settings.IMPORT_MAX_BYTES = 700
+
+    page = upload(manager_client).content.decode()
+
+    assert (
+        "gateway.csv is 716\xa0bytes; the admin imports files of up to 700\xa0bytes "
+        "(IMPORT_MAX_BYTES). Split it, or import it with `manage.py import_usage`." in page
+    )
+    assert not IngestRun.objects.exists() and not worker.queued
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("a" * 36, "Ensure this value has at most 35 characters (it has 36)."),
+        ("gate way", "Enter a valid “slug”"),
+        ("openai-main", "pulls from openai, not file; choose another name"),
+    ],
+)
+def test_an_upload_names_a_source_it_can_import_into(
+    manager_client, worker, openai_connection, source, error
+) -> None:
+    response = upload(manager_client, source=source)
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not IngestRun.objects.exists()
+
+
+def test_a_file_connection_added_in_the_admin_has_a_name_its_accounts_can_carry(
+    manager_client,
+) -> None:
+    response = manager_client.post(
+        "/admin/ingest/connection/add/",
+        {"name": "g" * 40, "provider": "file", "base_url": "-", "pull_every_minutes": "60"},
+    )
+
+    assert response.status_code == 200
+    assert "a source name has at most 35 characters" in response.content.decode()
+    assert not Connection.objects.exists()
 
 
 def test_test_connection_action_reports_what_the_provider_said(manager_client, openai_connection):

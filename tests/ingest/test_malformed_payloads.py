@@ -209,3 +209,19 @@ def test_a_page_carrying_nul_characters_is_kept_for_review(provider, monkeypatch
     assert run.status == IngestRun.Status.FAILED
     assert "expected an object" in IngestRun.objects.get(pk=run.pk).error
     assert RejectedRow.objects.get(run=run).raw == "\\x00 x"
+
+
+@pytest.mark.parametrize("count", [2**63 - 1, 10**13 + 1])
+def test_a_provider_count_above_the_limit_is_a_rejected_row(count) -> None:
+    payload = copy.deepcopy(SAMPLES["openai"])
+    payload["data"][0]["results"][0]["output_tokens"] = count
+
+    batches = read_all("openai", payload)
+
+    rejected = [r for b in batches for r in b.rejected]
+    assert [r.reason for r in rejected] == [
+        f"page 1, bucket 1, result 1: field 'output_tokens' is {count}, above the limit of "
+        "10,000,000,000,000"
+    ]
+    whole = read_all("openai", SAMPLES["openai"])
+    assert sum(len(b.records) for b in batches) == sum(len(b.records) for b in whole) - 1

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,18 @@ def test_the_person_page_in_the_admin_shows_the_linked_user_without_a_field(
 
     assert "alice" in page
     assert 'name="user"' not in page
+
+
+def test_a_directory_of_bad_lines_shows_the_first_problems_and_how_many_more(
+    client, manager
+) -> None:
+    client.force_login(manager)
+    upload = io.BytesIO(b"email,name\n" + b"nobody,No One\n" * 5000)
+    upload.name = "people.csv"
+
+    response = client.post("/admin/leaderboard/person/import/", {"file": upload}, follow=True)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count("is not an e-mail address") == 20
+    assert "… and 4,980 more problem(s); `manage.py import_people` lists them all." in page

@@ -79,3 +79,40 @@ def test_import_people_strips_invisible_and_direction_characters(platform) -> No
     assert (ada.display_name, ada.team) == ("Ada Alvarez", platform)  # not a look-alike team
     assert (eve.display_name, eve.team) == ("Eve Adams", None)
     assert list(Team.objects.values_list("name", flat=True)) == ["Platform"]
+
+
+def test_import_people_skips_hostile_lines_with_their_reason_and_imports_the_rest(db) -> None:
+    lines = [
+        b"email,name,team,manager_email\n",
+        b"grace@example.com,Grace Hopper,Platform,\n",
+        b"long@example.com," + b"n" * 201 + b",Platform,\n",
+        b"team@example.com,Team Player," + b"t" * 121 + b",\n",
+        b"e" * 250 + b"@example.com,Too Long,Platform,\n",
+        b"nul\x00@example.com,Nul Mail,Platform,\n",
+        b"ada@example.com,Ada\x00 Love\xe2\x80\x8blace,Plat\x00form,bad\x00@example.com\n",
+        b"latin@example.com,Jos\xe9,Platform,\n",
+        b'quote@example.com,"' + b"q" * 140_000 + b'",Platform,\n',
+        b"extra@example.com,Extra,Platform,,,\n",
+        b"last@example.com,Last One,Platform,grace@example.com\n",
+    ]
+
+    result = import_people(stream=io.BytesIO(b"".join(lines)))
+
+    assert [(p.line, p.reason) for p in result.problems] == [
+        (3, "name is 201 characters long; at most 200"),
+        (4, "team is 121 characters long; at most 120"),
+        (5, "email is 262 characters long; at most 254"),
+        (6, "email 'nul\\x00@example.com' is not an e-mail address"),
+        (
+            7,
+            "manager email 'bad\\x00@example.com' is not an e-mail address; ada@example.com "
+            "was imported without a manager",
+        ),
+        (8, "not UTF-8 text (byte 0xe9 at byte 22)"),
+        (9, "unreadable CSV (field larger than field limit (131072))"),
+        (10, "more fields than the header's 4"),
+    ]
+    assert result.created == 3
+    ada = Person.objects.get(email="ada@example.com")
+    assert (ada.display_name, ada.team.name, ada.manager) == ("Ada Lovelace", "Plat form", None)
+    assert Person.objects.get(email="last@example.com").manager.email == "grace@example.com"

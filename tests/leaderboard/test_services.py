@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from leaderboard import selectors, services
 from leaderboard.models import Account, ModelPrice, Person, UsageFact
-from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
+from leaderboard.records import MAX_COUNT, UNATTRIBUTED, AccountRecord, UsageRecord
 from tests.factories import PersonFactory, SourceFactory
 
 DAY = dt.date(2026, 8, 3)
@@ -140,3 +140,13 @@ def test_unattributed_usage_can_never_be_given_to_a_person(alice) -> None:
         services.attribute_account(account=account, person=alice)
     with pytest.raises(IntegrityError):
         Account.objects.filter(pk=account.pk).update(person=alice)
+
+
+def test_record_usage_refuses_a_fact_above_the_count_limit_whoever_writes_it(db) -> None:
+    source = SourceFactory()
+    half = UsageRecord(day=DAY, account="u1", model="m", output=MAX_COUNT // 2 + 1)
+
+    with pytest.raises(services.UsageOutOfRange, match="above the limit of 10,000,000,000,000"):
+        services.record_usage(source=source, records=[half, half])
+
+    assert not UsageFact.objects.exists()
