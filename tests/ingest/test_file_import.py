@@ -378,7 +378,7 @@ def test_many_facts_at_the_count_limit_and_one_above_it_leave_the_month_board_wo
         pages = [
             client.get("/boards/token-volume/", {"lens": lens})
             for lens in ["total_tokens", "output", "requests", "cost", "cache_read_share"]
-        ] + [client.get(f"/people/{alice.pk}/")]
+        ] + [client.get(f"/people/{alice.public_id}/")]
 
     assert (run.rows, list(rejections())) == (28 * 40, [f"line {len(lines)}"])
     assert [page.status_code for page in pages] == [200] * 6
