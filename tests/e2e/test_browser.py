@@ -267,7 +267,7 @@ def test_a_person_signs_in_at_the_company_identity_provider_with_the_csp_enforce
     assert page.locator(".board-card").count() == 4
     my_page = page.locator("nav[aria-label=Main] >> text=My page")
     ada = Person.objects.get(email="ada@example.com")
-    assert my_page.get_attribute("href") == f"/people/{ada.pk}/"
+    assert my_page.get_attribute("href") == f"/people/{ada.public_id}/"
     assert ada.user.socialaccount_set.get().provider == "test-op"
     assert violations == []
 
