@@ -3,6 +3,7 @@ ingest)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -28,3 +29,15 @@ def incomplete_days_note(board: Board, period: Period) -> dict[str, Any]:
             start=period.start, end=period.end, sources=sources, now=timezone.now()
         )
     }
+
+
+@register.filter
+def portion(value: Decimal | None) -> str:
+    """A share of usage as a percentage; a sliver is never written as 0% or 100%."""
+    if value is None:
+        return "n/a"
+    if 0 < value < Decimal("0.001"):
+        return "<0.1%"
+    if Decimal("0.999") < value < 1:
+        return ">99.9%"
+    return f"{value * 100:.1f}%"

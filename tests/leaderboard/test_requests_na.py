@@ -57,9 +57,7 @@ def test_a_board_of_sources_that_all_report_requests_ranks_them_without_a_note(
     assert "cannot (n/a, not 0)" not in page
 
 
-def test_a_persons_requests_are_na_when_none_of_their_usage_reports_requests(
-    client, volume, mixed
-):
+def test_a_persons_requests_are_na_when_none_of_their_usage_reports_requests(client, volume, mixed):
     bob = mixed["bob"]
     bob.user = UserFactory(username="bob")
     bob.save()
