@@ -263,7 +263,7 @@ def data_status(*, now: dt.datetime) -> list[SourceStatus]:
         statuses.append(
             SourceStatus(
                 name=source.name,
-                provider=c.get_provider_display() if c else source.provider,
+                provider=Provider(provider).label if provider in Provider.values else provider,
                 is_file=provider == Provider.FILE,
                 enabled=bool(c and c.enabled),
                 counts_toward_totals=source.counts_toward_totals,
