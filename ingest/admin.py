@@ -9,13 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from leaderboard import audit
 from leaderboard.admin import RecordAdmin
+from leaderboard.capabilities import capability_of
 from leaderboard.services import count_source
 
-from . import services
+from . import selectors, services
 from .files import FileFormatError, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow
 from .providers import check_connection_url
@@ -100,6 +102,9 @@ class ConnectionAdmin(admin.ModelAdmin):
         "pull_every_minutes",
         "pulled_through",
         "last_pull_at",
+        "last_successful_pull",
+        "complete_through",
+        "cannot_report",
         "has_key",
     ]
     list_filter = ["provider", "enabled", "source__counts_toward_totals"]
@@ -107,6 +112,21 @@ class ConnectionAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     readonly_fields = ["pulled_through", "last_pull_at"]
     actions = ["pull_now", "test_connection", "include_in_totals", "exclude_from_totals"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Connection]:
+        return selectors.with_pull_state(super().get_queryset(request))
+
+    @admin.display(description="Last successful pull", ordering="last_ok_at")
+    def last_successful_pull(self, connection: Connection):
+        return connection.last_ok_at  # type: ignore[attr-defined]
+
+    @admin.display(description="Complete through")
+    def complete_through(self, connection: Connection):
+        return selectors.pull_state(connection).complete_through
+
+    @admin.display(description="Cannot report")
+    def cannot_report(self, connection: Connection) -> str:
+        return "; ".join(capability_of(connection.source.provider).cannot_report) or "-"
 
     @admin.display(boolean=True, description="Key stored")
     def has_key(self, connection: Connection) -> bool:
@@ -168,8 +188,28 @@ class ConnectionAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.import_view),
                 name="ingest_connection_import",
             ),
+            path(
+                "data-status/",
+                self.admin_site.admin_view(self.data_status_view),
+                name="ingest_connection_data_status",
+            ),
             *super().get_urls(),
         ]
+
+    def data_status_view(self, request: HttpRequest) -> HttpResponse:
+        """The data status page's facts, for staff: every source, one row each."""
+        if not self.has_view_permission(request):
+            return redirect("admin:index")
+        return render(
+            request,
+            "admin/ingest/data_status.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Data status",
+                "sources": selectors.data_status(now=timezone.now()),
+            },
+        )
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):

@@ -28,6 +28,7 @@ from .providers import DEFAULT_BASE_URLS, adapter_for, check_connection_url
 from .providers.http import NO_PAYLOAD, ProviderError, ProviderRejected, ProviderUnavailable
 from .records import Batch, Rejection, raw_text, storable
 from .redaction import redact
+from .selectors import forget_pull_state
 
 log = logging.getLogger(__name__)
 PULL_LOCK = 0x746B6264  # advisory-lock namespace for "one pull per connection"
@@ -300,6 +301,7 @@ def pull_connection(
         finally:
             run.finished_at, run.error = timezone.now(), shown(connection, run.error)
             run.save()
+            forget_pull_state()
             core.forget_seen(source=connection.source, through=now)
             if adapter is not None:
                 adapter.close()
@@ -481,6 +483,7 @@ def _import_file(
             run.window_end = usage_file.last_day or run.window_end
             run.finished_at, run.error = timezone.now(), storable(run.error)
             run.save()
+            forget_pull_state()
             if run.rows:
                 core.announce_usage(
                     source=connection.source, start=run.window_start, end=run.window_end

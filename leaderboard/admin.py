@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 
 from . import boards, people, selectors, services
+from .capabilities import reports_requests
 from .directory import DirectoryFormatError
 from .models import (
     Account,
@@ -235,7 +236,7 @@ class UsageFactAdmin(RecordAdmin):
         "cache_read",
         "cache_write",
         "output",
-        "requests",
+        "requests_shown",
         "cost",
         "cost_estimated",
     ]
@@ -243,6 +244,11 @@ class UsageFactAdmin(RecordAdmin):
     list_select_related = ["source", "account"]
     search_fields = ["account__email", "account__external_id", "model"]
     date_hierarchy = "day"
+
+    @admin.display(description="Requests", ordering="requests")
+    def requests_shown(self, fact: UsageFact) -> str:
+        """n/a, not 0, for a source that cannot report requests."""
+        return f"{fact.requests:,}" if reports_requests(fact.source) else "n/a"
 
 
 @admin.register(ModelPrice)

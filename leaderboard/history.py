@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
-from . import metrics
+from . import capabilities, metrics
 from .models import Board, Person, Team, UsageFact
 from .rankings import RANK_CHART_PERIODS, places_of
 from .standings import Period, Scope, period_of
@@ -72,15 +72,23 @@ def totals(*, people: QuerySet[Person] | list[int], period: Period) -> dict[str,
         "cache_read",
         "cache_write",
         "output",
-        "requests",
         "cost",
         "active_days",
         "models",
     ]
+    # Requests only from sources that report them: a Claude Code day did not take 0 requests.
+    blind = Q(source__in=[s.pk for s in capabilities.without_requests()] or [-1])
     values = _facts(people=people, period=period).aggregate(
-        **{f"m_{n}": metrics.aggregate(n) for n in names}
+        **{f"m_{n}": metrics.aggregate(n) for n in names},
+        m_requests=metrics.aggregate("requests", filter=~blind),
+        reporting=Count("pk", filter=~blind),
+        not_reporting=Count("pk", filter=blind),
     )
-    result = {n: values[f"m_{n}"] for n in names}
+    result = {n: values[f"m_{n}"] for n in [*names, "requests"]}
+    if values["not_reporting"] and not values["reporting"]:
+        result["requests"] = None  # n/a: none of this usage came with a request count
+    # Some of it did not: the count covers the rest only.
+    result["requests_partial"] = bool(values["not_reporting"] and values["reporting"])
     result["cache_read_share"] = metrics.ratio_value(
         "cache_read_share",
         {

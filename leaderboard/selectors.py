@@ -6,11 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, Max, QuerySet, Sum
+from django.db.models import Count, IntegerField, Max, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
+from . import capabilities
 from .metrics import aggregate
-from .models import Account, Board, Person, UsageFact, User
+from .models import Account, Board, Person, Source, UsageFact, User
 from .standings import Period, Scope, period_of, ranked
 
 
@@ -37,7 +38,7 @@ class UsageTotal:
     output: int
     cache_read: int
     cache_write: int
-    requests: int
+    requests: int | None  # None: none of this usage came from a source that reports requests
     cost_usd: Decimal | None
     cost_estimated: bool
 
@@ -45,6 +46,7 @@ class UsageTotal:
 def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[UsageTotal]:
     """Per-person totals over [start, end]; usage no person owns is one row per source."""
     facts = UsageFact.objects.filter(day__range=(start, end))
+    reporting = ~Q(source__in=[s.pk for s in capabilities.without_requests()] or [-1])
     attributed = facts.filter(account__person__isnull=False)
     unowned = facts.filter(account__person__isnull=True)
     sums = {
@@ -52,7 +54,7 @@ def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[Usage
         "output_sum": Sum("output"),
         "cache_read_sum": Sum("cache_read"),
         "cache_write_sum": Sum("cache_write"),
-        "requests_sum": Sum("requests"),
+        "requests_sum": Sum("requests", filter=reporting),
         "cost_sum": Sum("cost"),
         "estimated": Max(Cast("cost_estimated", output_field=IntegerField())),
     }
@@ -71,7 +73,7 @@ def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[Usage
             output=row["output_sum"],
             cache_read=row["cache_read_sum"],
             cache_write=row["cache_write_sum"],
-            requests=row["requests_sum"],
+            requests=row["requests_sum"],  # no reporting facts: NULL
             cost_usd=None if row["cost_sum"] is None else row["cost_sum"].quantize(MICRODOLLAR),
             cost_estimated=bool(row["estimated"]),
         )
@@ -136,3 +138,10 @@ def owner_of_email(email: str) -> User | None:
     if person is not None:
         return person.user
     return User.objects.filter(email__iexact=email).order_by("pk").first()
+
+
+def requests_left_out(board: Board) -> list[Source]:
+    """The counted sources of a board (none chosen: all) that cannot report requests, which
+    its requests lens leaves out."""
+    chosen = list(board.sources.all()) or list(Source.objects.all())
+    return capabilities.without_requests(s for s in chosen if s.counts_toward_totals)

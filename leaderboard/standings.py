@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, NullIf, Rank
 
-from . import metrics
+from . import capabilities, metrics
 from .models import Account, Board, Person, Source, Team, UsageFact, UsageMonth
 
 ALL_TIME_START = dt.date(2000, 1, 1)
@@ -101,15 +101,28 @@ class Scope:
         teams = tuple(t.pk for t in board.teams.all())
         if team is not None:
             teams = (team.pk,) if not teams or team.pk in teams else (-1,)
+        sources = tuple(s.pk for s in board.sources.all())
+        if lens == Lens.REQUESTS:
+            sources = requests_sources(board)
         return cls(
             lens=lens,
             period=period,
             teams=teams,
-            sources=tuple(s.pk for s in board.sources.all()),
+            sources=sources,
             min_activity=board.min_activity,
             ratio_min_volume=board.ratio_min_volume if lens == Lens.CACHE_READ_SHARE else 0,
             as_of=as_of,
         )
+
+
+def requests_sources(board: Board) -> tuple[int, ...]:
+    """The sources a board ranks requests over: its own (none: all) less those that cannot
+    report requests, whose usage would otherwise rank as 0 requests (-1: none is left)."""
+    chosen = list(board.sources.all())
+    pool = chosen or list(Source.objects.all())
+    if not capabilities.without_requests(pool):
+        return tuple(s.pk for s in chosen)
+    return tuple(sorted(s.pk for s in pool if capabilities.reports_requests(s))) or (-1,)
 
 
 def _in_scope(scope: Scope, prefix: str = PREFIX) -> Q:

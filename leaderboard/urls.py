@@ -21,6 +21,7 @@ leaderboard_patterns = [
 urlpatterns = [
     path("", include((leaderboard_patterns, "leaderboard"))),
     path("", include("badges.urls")),
+    path("", include("ingest.urls")),
     path("admin/login/", views.admin_sign_in, name="admin-sign-in"),
     path("admin/", admin.site.urls),
     # Before allauth's own URLs, so its social signup form is never served.

@@ -178,6 +178,9 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         and page.start_index() <= mine.position <= page.end_index(),
         "percentile": round(100 * mine.rank / everyone, 1) if mine and everyone else None,
         "ratio_lens": lens == Board.Lens.CACHE_READ_SHARE,
+        "requests_left_out": selectors.requests_left_out(board)
+        if lens == Board.Lens.REQUESTS
+        else [],
     }
     template = "leaderboard/board.html"
     if request.htmx and not request.htmx.history_restore_request:

@@ -56,6 +56,7 @@ def test_the_list_of_paths_covers_every_app(db) -> None:
         "/people/x/",
         "/teams/1/",
         "/manage/unattributed/",
+        "/data/",
         "/people/x/title/",
         "/people/x/privacy/",
         "/admin/",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from ingest.records import Batch, Directory
@@ -39,6 +40,51 @@ DEFAULT_BASE_URLS = {
     "demo": "demo://openai",
     "file": "",
 }
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How long after a moment a provider's report is complete up to it."""
+
+    delay: dt.timedelta | None  # None: the provider documents none
+    says: str  # the reference's words, shown on the data status page
+    reference: str = ""
+
+
+# A day is complete once a successful pull saw the provider's report at least `delay` after
+# the day ended (ingest.selectors.complete_through).
+FRESHNESS = {
+    # https://platform.claude.com/docs/en/manage-claude/usage-cost-api (FAQ): "Usage and cost
+    # data typically appears within 5 minutes of API request completion"
+    "anthropic": Freshness(
+        dt.timedelta(minutes=5),
+        "usage typically appears within 5 minutes",
+        "https://platform.claude.com/docs/en/manage-claude/usage-cost-api",
+    ),
+    # https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_claude_code:
+    # "only data older than 1 hour is included in responses."
+    "claude_code": Freshness(
+        dt.timedelta(hours=1),
+        "only data older than 1 hour is reported",
+        "https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_claude_code",
+    ),
+    # https://cursor.com/docs/account/teams/admin-api: "Data is aggregated at the hourly
+    # level. We recommend polling this endpoint at most once per hour."
+    "cursor": Freshness(
+        dt.timedelta(hours=1),
+        "data is aggregated at the hourly level",
+        "https://cursor.com/docs/account/teams/admin-api",
+    ),
+    # OpenAI's usage API reports time buckets; no delay before a bucket is complete is
+    # documented (UNCONFIRMED), so a day counts complete once a pull began after it ended.
+    "openai": Freshness(
+        None,
+        "no reporting delay is documented",
+        "https://platform.openai.com/docs/api-reference/usage",
+    ),
+    "demo": Freshness(dt.timedelta(0), "generated on the spot"),
+}
+NO_DELAY_KNOWN = Freshness(None, "no reporting delay is documented")
 
 
 def adapter_for(*, provider: str, base_url: str, api_key: str) -> Adapter:

@@ -200,6 +200,53 @@ def test_the_main_pages_fit_a_phone(browser, live_server, company) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+def test_the_data_status_page_shows_each_source_at_both_widths(
+    browser, live_server, company, usage
+) -> None:
+    """A pulled Claude Code connection a day behind, with an API key's usage no person owns,
+    beside the company's OpenAI source: the board notes the days not complete yet."""
+    from django.utils import timezone
+
+    from ingest.models import Connection, IngestRun
+    from leaderboard.models import Account, Source
+    from tests.factories import AccountFactory, UsageFactFactory
+
+    source = Source.objects.create(name="claude-code-analytics-production", provider="claude_code")
+    connection = Connection.objects.create(
+        name=source.name,
+        provider="claude_code",
+        base_url="https://api.anthropic.com",
+        source=source,
+    )
+    now = timezone.now()
+    IngestRun.objects.create(
+        connection=connection,
+        window_start=now.date() - dt.timedelta(days=3),
+        window_end=now.date(),
+        status=IngestRun.Status.SUCCEEDED,
+        started_at=now - dt.timedelta(minutes=20),
+        finished_at=now - dt.timedelta(minutes=19),
+    )
+    key = AccountFactory(provider="claude_code", person=None, kind=Account.Kind.API_KEY)
+    UsageFactFactory(source=source, account=key, input=2_000_000, output=90_000)
+    usage(company[0], now.date(), source=source, model="claude-opus-5", input=9_000_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height in [(1280, 900), (390, 844)]:
+        page = browser.new_page(viewport={"width": width, "height": height}, is_mobile=width < 500)
+        sign_in(page, live_server, "Ada Alvarez")
+        page.goto(f"{live_server.url}/data/")
+        expect(page.locator("#source-claude-code-analytics-production")).to_contain_text(
+            "n/a (not reported)"
+        )
+        page.screenshot(path=SHOTS / f"data-status-{width}.png", full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.goto(f"{live_server.url}/boards/token-volume/")
+        expect(page.locator(".incomplete-days")).to_contain_text("is not complete yet")
+        page.screenshot(path=SHOTS / f"board-incomplete-days-{width}.png")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.close()
+
+
 def test_a_manager_retires_a_board_and_everyone_sees_the_archive(browser, live_server, company):
     manager = company[1]  # a manager through the group, not a superuser
     set_manager(user=ensure_user_for_person(person=manager), manager=True)
