@@ -23,7 +23,8 @@ from .parsing import Reader, Seen, keeping, next_cursor, read_rows
 
 USAGE_PATH = "/v1/organizations/usage_report/claude_code"
 API_KEYS_PATH = "/v1/organizations/api_keys"
-PAGE_SIZE = 1000
+PAGE_SIZE = 1000  # "max: 1000" records a page
+API_KEYS_PAGE_SIZE = 1000  # "Ranges from `1` to `1000`."
 API_KEY_PREFIX = "api_key:"
 
 
@@ -120,7 +121,7 @@ class ClaudeCodeAdapter:
         while True:
             page += 1
             raw = self.client.get(
-                API_KEYS_PATH, limit=1000, **({"after_id": after} if after else {})
+                API_KEYS_PATH, limit=API_KEYS_PAGE_SIZE, **({"after_id": after} if after else {})
             )
             with keeping(raw):
                 body = Reader(raw, f"api keys page {page}")
