@@ -20,6 +20,9 @@ from ingest.providers import anthropic, claude_code, cursor, openai
 
 DATA = Path(__file__).parent / "data"
 ADMIN_KEY = "sk-admin-test-key"
+# More requests than any test's pull needs: an adapter that pages in circles gets a 400 here
+# (and its test fails) instead of hanging the suite.
+MAX_REQUESTS = 200
 
 
 def load(name: str) -> Any:
@@ -191,6 +194,7 @@ class ProviderStub:
 
     def __init__(self, httpserver: Any) -> None:
         self.base_url = httpserver.url_for("/").rstrip("/")
+        self.requests = 0
         self.usage_requests: list[Request] = []
         # Responses to give instead of the next usage page, in order: (status, body, headers).
         self.usage_failures: list[tuple[int, Any, dict[str, str]]] = []
@@ -214,8 +218,11 @@ class ProviderStub:
         self, handler: Any, *, allowed: dict[str, dict[str, Any]], usage: bool = False
     ) -> Any:
         def handle(request: Request) -> Response:
+            self.requests += 1
             if usage:
                 self.usage_requests.append(request)
+            if self.requests > MAX_REQUESTS:
+                return json_response(self.bad_request("", "stub: endless paging"), 400)
             if not self.authorized(request):
                 return json_response(self.unauthorized, 401)
             if problem := request_problem(
@@ -340,6 +347,7 @@ class AnthropicStub(ProviderStub):
             self.guarded(self._claude_code, allowed=CLAUDE_CODE, usage=True)
         )
         self.api_keys = load("anthropic/api_keys.json")
+        self.api_key_pages: dict[str | None, Any] = {}  # bodies to serve instead, by after_id
         httpserver.expect_request(claude_code.API_KEYS_PATH, method="GET").respond_with_handler(
             self.guarded(self._api_keys, allowed=ANTHROPIC_API_KEYS)
         )
@@ -355,6 +363,8 @@ class AnthropicStub(ProviderStub):
         has_more}: "`last_id` … Can be used as the `after_id` for the next page")."""
         keys = self.api_keys["data"]
         after = request.args.get("after_id")
+        if after in self.api_key_pages:
+            return json_response(self.api_key_pages[after])
         start = next(i + 1 for i, k in enumerate(keys) if k["id"] == after) if after else 0
         page = keys[start : start + int(request.args.get("limit", 20))]
         return json_response(
@@ -398,6 +408,8 @@ class CursorStub(ProviderStub):
     def __init__(self, httpserver: Any) -> None:
         super().__init__(httpserver)
         self.events = load("cursor/usage_events.json")["usageEvents"]
+        # Events that arrive, one after each events page served (a busy team's, mid-pull).
+        self.arriving: list[Any] = []
         self.members = load("cursor/team_members.json")
         httpserver.expect_request(cursor.EVENTS_PATH, method="POST").respond_with_handler(
             self.guarded(self._events, allowed=CURSOR_EVENTS, usage=True)
@@ -416,6 +428,8 @@ class CursorStub(ProviderStub):
             reverse=True,
         )
         pages = max(1, -(-len(chosen) // size))
+        if self.arriving:
+            self.events.append(self.arriving.pop(0))
         return self.raw_or(
             page,
             {

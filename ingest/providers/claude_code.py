@@ -125,7 +125,9 @@ class ClaudeCodeAdapter:
             )
             with keeping(raw):
                 body = Reader(raw, f"api keys page {page}")
-                found, bad = read_rows(body.list("data"), f"{body.where}, key", read_api_key)
+                found, bad = read_rows(
+                    body.list("data"), f"{body.where}, key", read_api_key, skip=seen.before
+                )
                 keys += found
                 rejected += bad
                 if not body.bool("has_more"):

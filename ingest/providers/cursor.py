@@ -139,12 +139,13 @@ class CursorAdapter:
                 records, bad = read_rows(
                     data.list("usageEvents"), f"{where}, event", read_event, skip=seen.before
                 )
-                has_next = data.object("pagination").bool("hasNextPage")
+                pagination = data.object("pagination")
+                # Pages are numbered, not chained by a cursor that could repeat: numPages bounds
+                # them even if hasNextPage never turns false.
+                has_next = pagination.bool("hasNextPage") and page < pagination.int("numPages")
             add_up(sums, records)
             rejected += bad
-            # Pages are numbered, not chained by cursor: a page with no event unread (a page
-            # served again and again) ends the chunk, as a repeated cursor ends other lists.
-            if not has_next or not (records or bad):
+            if not has_next:
                 yield Batch(list(sums.values()), rejected)
                 return
             yield Batch()

@@ -145,11 +145,9 @@ def retry_after(values: list[str], *, now: dt.datetime | None = None) -> float |
     for value in values:
         # An HTTP-date has a comma of its own ("Wed, 21 Oct 2026 07:28:00 GMT"): try the whole
         # value first, then its comma-separated parts.
-        for part in (value, *value.split(",")):
-            wait = _one_retry_after(part.strip(), now)
-            if wait is not None:
-                waits.append(wait)
-                break
+        whole = _one_retry_after(value.strip(), now)
+        parts = (_one_retry_after(part.strip(), now) for part in value.split(","))
+        waits += [whole] if whole is not None else [w for w in parts if w is not None]
     return max(waits) if waits else None
 
 

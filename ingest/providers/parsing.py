@@ -287,7 +287,9 @@ def user_pages(client: Any, path: str, *, after: str) -> Directory:
         raw = client.get(path, limit=100, **({after: last} if last else {}))
         with keeping(raw):
             body = Reader(raw, f"users page {page}")
-            accounts, rejected = read_rows(body.list("data"), f"users page {page}, user", read_user)
+            accounts, rejected = read_rows(
+                body.list("data"), f"users page {page}, user", read_user, skip=seen.before
+            )
             directory.accounts += accounts
             directory.rejected += rejected
             if not body.bool("has_more"):
