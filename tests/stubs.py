@@ -88,7 +88,9 @@ ANTHROPIC_MESSAGES: dict[str, dict[str, Any]] = {
             "service_tier",
             "speed",
             "workspace_id",
-        ]
+        ],
+        # "Grouping by `speed` requires the `fast-mode-2026-02-01` beta header."
+        "beta": {"speed": "fast-mode-2026-02-01"},
     },
     "account_ids[]": {},
     "api_key_ids[]": {},
@@ -107,7 +109,11 @@ ANTHROPIC_MESSAGES: dict[str, dict[str, Any]] = {
     },
     "context_window[]": {"values": ["0-200k", "200k-1M"]},
     "inference_geos[]": {"values": ["global", "not_available", "us"]},
-    "speeds[]": {"values": ["fast", "standard"]},
+    # speeds[]: "Requires the `fast-mode-2026-02-01` beta header."
+    "speeds[]": {
+        "values": ["fast", "standard"],
+        "beta": {"fast": "fast-mode-2026-02-01", "standard": "fast-mode-2026-02-01"},
+    },
 }
 # https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_claude_code:
 # starting_at "UTC date in YYYY-MM-DD format."; limit "Number of records per page (default:
@@ -156,10 +162,15 @@ CURSOR_MEMBERS: dict[str, dict[str, Any]] = {}
 
 
 def request_problem(
-    given: dict[str, list[Any]], allowed: dict[str, dict[str, Any]], *, brackets: bool = False
+    given: dict[str, list[Any]],
+    allowed: dict[str, dict[str, Any]],
+    *,
+    brackets: bool = False,
+    betas: str = "",
 ) -> tuple[str, str] | None:
     """(parameter, what is wrong) for the first way a request breaks its endpoint's rules,
-    or None. brackets: `name[]` may stand for `name` (OpenAI's arrays)."""
+    or None. brackets: `name[]` may stand for `name` (OpenAI's arrays); betas: the request's
+    anthropic-beta header."""
     for name, values in given.items():
         key = name[:-2] if brackets and name.endswith("[]") else name
         if key not in allowed:
@@ -168,6 +179,9 @@ def request_problem(
         for value in values:
             if "values" in rule and str(value) not in rule["values"]:
                 return name, f"{name}: {value!r} is not one of {', '.join(rule['values'])}"
+            beta = rule.get("beta", {}).get(str(value))
+            if beta and beta not in [b.strip() for b in betas.split(",")]:
+                return name, f"{name}: {value!r} requires the {beta} beta header"
             if "max" in rule:
                 most = rule["max"]
                 if isinstance(most, dict):
@@ -226,7 +240,10 @@ class ProviderStub:
             if not self.authorized(request):
                 return json_response(self.unauthorized, 401)
             if problem := request_problem(
-                self.parameters(request), allowed, brackets=self.brackets
+                self.parameters(request),
+                allowed,
+                brackets=self.brackets,
+                betas=", ".join(request.headers.getlist("anthropic-beta")),
             ):
                 return json_response(self.bad_request(*problem), 400)
             if usage and self.usage_failures:

@@ -168,13 +168,25 @@ def test_the_stubs_refuse_bad_queries_in_the_providers_error_shape(request, case
     ],
 )
 def test_the_anthropic_stub_groups_by_every_documented_dimension(anthropic_api, value) -> None:
+    beta = {"anthropic-beta": "fast-mode-2026-02-01"} if value == "speed" else {}
     answer = httpx.get(
         anthropic_api.base_url + anthropic.USAGE_PATH,
-        params={**MESSAGES, "group_by[]": [value]},
-        headers=ANTHROPIC,
+        params={**MESSAGES, "group_by[]": ["account_id", value]},
+        headers={**ANTHROPIC, **beta},
     )
 
     assert answer.status_code == 200
+
+
+def test_the_anthropic_stub_wants_the_fast_mode_beta_to_group_by_speed(anthropic_api) -> None:
+    answer = httpx.get(
+        anthropic_api.base_url + anthropic.USAGE_PATH,
+        params={**MESSAGES, "group_by[]": ["speed"]},
+        headers=ANTHROPIC,
+    )
+
+    assert answer.status_code == 400
+    assert "requires the fast-mode-2026-02-01 beta header" in answer.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(
