@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import time
 
 import psycopg
 import pytest
@@ -11,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from ingest.providers.cursor import CursorAdapter
+from ingest.providers.http import Pacer
 from ingest.services import connect_provider
 from leaderboard import boards
 from leaderboard.models import Board, Person, SiteSwitch, Source
@@ -54,6 +56,28 @@ def _local_providers(settings):
     """The provider stubs listen on http://127.0.0.1, which production refuses; tests of
     that refusal turn this off again."""
     settings.INGEST_ALLOW_PRIVATE_URLS = True
+
+
+class VirtualTime:
+    """A clock that sleeping moves forward instead of waiting: real time plus every sleep."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return time.monotonic() + sum(self.slept)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+@pytest.fixture(autouse=True)
+def paced(monkeypatch) -> VirtualTime:
+    """Pacing to providers' rate limits runs on a virtual clock: the same decisions, no waits."""
+    virtual = VirtualTime()
+    monkeypatch.setattr(Pacer, "clock", staticmethod(virtual.clock))
+    monkeypatch.setattr(Pacer, "sleep", staticmethod(virtual.sleep))
+    return virtual
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Stand-ins for provider APIs: real HTTP servers on 127.0.0.1 serving recorded pages.
 
-Each stub checks authentication the way its provider does, pages the way its provider does,
-records the requests it got, and can be told to fail first (a 429, a 500) or to serve a raw
-body instead of a page.
+Each stub checks authentication the way its provider does, validates the request the way its
+provider documents (an unknown parameter, an unsupported value, a limit above the maximum:
+400 in the provider's error shape), pages the way its provider does, records the requests it
+got, and can be told to fail first (a 429, a 500) or to serve a raw body instead of a page.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from ingest.providers import anthropic, claude_code, cursor, openai
 
 DATA = Path(__file__).parent / "data"
 ADMIN_KEY = "sk-admin-test-key"
+# More requests than any test's pull needs: an adapter that pages in circles gets a 400 here
+# (and its test fails) instead of hanging the suite.
+MAX_REQUESTS = 200
 
 
 def load(name: str) -> Any:
@@ -31,13 +35,180 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+# What each endpoint accepts, from the providers' references (the URL and words quoted above
+# each table). A parameter maps to a rule: "values" (allowed values; every element of an
+# array), "max" (the largest number, or per bucket_width), "required". Array parameters keep
+# the name they travel under. Parameters not listed are refused.
+
+# https://platform.openai.com/docs/api-reference/usage (openai/openai-openapi openapi.yaml):
+# group_by "Group the usage data by the specified fields. Support fields include `project_id`,
+# `user_id`, `api_key_id`, `model`, `batch`, `service_tier` or any combination of them.";
+# limit "`bucket_width=1d`: default: 7, max: 31 - `bucket_width=1h`: default: 24, max: 168 -
+# `bucket_width=1m`: default: 60, max: 1440". The spec leaves array encoding to the client
+# (form: group_by=a&group_by=b; the official SDK sends group_by[]=a): both are taken.
+BUCKET_LIMITS = {"1d": 31, "1h": 168, "1m": 1440}
+OPENAI_COMPLETIONS: dict[str, dict[str, Any]] = {
+    "start_time": {"required": True},
+    "end_time": {},
+    "bucket_width": {"values": ["1m", "1h", "1d"]},
+    "project_ids": {},
+    "user_ids": {},
+    "api_key_ids": {},
+    "models": {},
+    "batch": {"values": ["true", "false"]},
+    "group_by": {
+        "values": ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"]
+    },
+    "limit": {"max": BUCKET_LIMITS},
+    "page": {},
+}
+# GET /v1/organization/users: limit "Limit can range between 1 and 100, and the default is
+# 20."; after; emails.
+OPENAI_USERS: dict[str, dict[str, Any]] = {"limit": {"max": 100}, "after": {}, "emails": {}}
+
+# https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_messages: group_by[]
+# "Group by any subset of the available options." (the nine below); limit "`"1d"`: Default of
+# 7 days, maximum of 31 days • `"1h"`: Default of 24 hours, maximum of 168 hours • `"1m"`:
+# Default of 60 minutes, maximum of 1440 minutes". Arrays travel with brackets, as in the
+# guide's curl examples (group_by[]=model).
+ANTHROPIC_MESSAGES: dict[str, dict[str, Any]] = {
+    "starting_at": {"required": True},
+    "ending_at": {},
+    "bucket_width": {"values": ["1d", "1h", "1m"]},
+    "limit": {"max": BUCKET_LIMITS},
+    "page": {},
+    "group_by[]": {
+        "values": [
+            "account_id",
+            "api_key_id",
+            "context_window",
+            "inference_geo",
+            "model",
+            "service_account_id",
+            "service_tier",
+            "speed",
+            "workspace_id",
+        ],
+        # "Grouping by `speed` requires the `fast-mode-2026-02-01` beta header."
+        "beta": {"speed": "fast-mode-2026-02-01"},
+    },
+    "account_ids[]": {},
+    "api_key_ids[]": {},
+    "workspace_ids[]": {},
+    "service_account_ids[]": {},
+    "models[]": {},
+    "service_tiers[]": {
+        "values": [
+            "batch",
+            "flex",
+            "flex_discount",
+            "priority",
+            "priority_on_demand",
+            "standard",
+        ]
+    },
+    "context_window[]": {"values": ["0-200k", "200k-1M"]},
+    "inference_geos[]": {"values": ["global", "not_available", "us"]},
+    # speeds[]: "Requires the `fast-mode-2026-02-01` beta header."
+    "speeds[]": {
+        "values": ["fast", "standard"],
+        "beta": {"fast": "fast-mode-2026-02-01", "standard": "fast-mode-2026-02-01"},
+    },
+}
+# https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_claude_code:
+# starting_at "UTC date in YYYY-MM-DD format."; limit "Number of records per page (default:
+# 20, max: 1000)."; page "Opaque cursor token from previous response's `next_page` field."
+CLAUDE_CODE: dict[str, dict[str, Any]] = {
+    "starting_at": {"required": True},
+    "limit": {"max": 1000},
+    "page": {},
+}
+# https://platform.claude.com/docs/en/api/admin/users/list: limit "Defaults to `20`. Ranges
+# from `1` to `1000`."; after_id, before_id, email, roles[].
+ANTHROPIC_USERS: dict[str, dict[str, Any]] = {
+    "limit": {"max": 1000},
+    "after_id": {},
+    "before_id": {},
+    "email": {},
+    "roles[]": {},
+}
+# https://platform.claude.com/docs/en/api/admin/api_keys/list: limit "Defaults to `20`. Ranges
+# from `1` to `1000`."; status "active", "archived", "expired", "inactive".
+ANTHROPIC_API_KEYS: dict[str, dict[str, Any]] = {
+    "limit": {"max": 1000},
+    "after_id": {},
+    "before_id": {},
+    "created_by_user_id": {},
+    "status": {"values": ["active", "archived", "expired", "inactive"]},
+    "workspace_id": {},
+}
+# https://cursor.com/docs/account/teams/admin-api, POST /teams/filtered-usage-events body:
+# pageSize "Number of results per page. Default: `100`. Maximum: `1000`."; hostingType "An
+# unrecognized `hostingType` value returns a `400` error".
+CURSOR_EVENTS: dict[str, dict[str, Any]] = {
+    "startDate": {},
+    "endDate": {},
+    "userId": {},
+    "page": {},
+    "pageSize": {"max": 1000},
+    "email": {},
+    "serviceAccountId": {},
+    "cloudAgentId": {},
+    "automationId": {},
+    "hostingType": {"values": ["CLOUD", "SELF_HOSTED", "SELF_HOSTED_POOL", "SELF_HOSTED_MACHINE"]},
+}
+# GET /teams/members takes no parameters.
+CURSOR_MEMBERS: dict[str, dict[str, Any]] = {}
+
+
+def request_problem(
+    given: dict[str, list[Any]],
+    allowed: dict[str, dict[str, Any]],
+    *,
+    brackets: bool = False,
+    betas: str = "",
+) -> tuple[str, str] | None:
+    """(parameter, what is wrong) for the first way a request breaks its endpoint's rules,
+    or None. brackets: `name[]` may stand for `name` (OpenAI's arrays); betas: the request's
+    anthropic-beta header."""
+    for name, values in given.items():
+        key = name[:-2] if brackets and name.endswith("[]") else name
+        if key not in allowed:
+            return name, f"{name}: Extra inputs are not permitted"
+        rule = allowed[key]
+        for value in values:
+            if "values" in rule and str(value) not in rule["values"]:
+                return name, f"{name}: {value!r} is not one of {', '.join(rule['values'])}"
+            beta = rule.get("beta", {}).get(str(value))
+            if beta and beta not in [b.strip() for b in betas.split(",")]:
+                return name, f"{name}: {value!r} requires the {beta} beta header"
+            if "max" in rule:
+                most = rule["max"]
+                if isinstance(most, dict):
+                    width = (given.get("bucket_width") or ["1d"])[0]
+                    most = most.get(width, min(most.values()))
+                try:
+                    number = int(value)
+                except (TypeError, ValueError):
+                    return name, f"{name}: {value!r} is not an integer"
+                if not 1 <= number <= most:
+                    return name, f"{name}: must be between 1 and {most}, got {number}"
+    for key, rule in allowed.items():
+        if rule.get("required") and key not in given:
+            return key, f"{key}: Field required"
+    return None
+
+
 class ProviderStub:
-    """What every stub shares: auth, injected failures, raw bodies, a request log."""
+    """What every stub shares: auth, request checks, injected failures, raw bodies, a
+    request log."""
 
     unauthorized: Any = {"error": {"message": "invalid key"}}
+    brackets = False  # whether `name[]` may stand for an array parameter `name`
 
     def __init__(self, httpserver: Any) -> None:
         self.base_url = httpserver.url_for("/").rstrip("/")
+        self.requests = 0
         self.usage_requests: list[Request] = []
         # Responses to give instead of the next usage page, in order: (status, body, headers).
         self.usage_failures: list[tuple[int, Any, dict[str, str]]] = []
@@ -49,12 +220,32 @@ class ProviderStub:
     def authorized(self, request: Request) -> bool:
         raise NotImplementedError
 
-    def guarded(self, handler: Any, *, usage: bool = False) -> Any:
+    def bad_request(self, param: str, message: str) -> Any:
+        """The provider's 400 body."""
+        raise NotImplementedError
+
+    def parameters(self, request: Request) -> dict[str, list[Any]]:
+        """The request's parameters by name (a GET's query string)."""
+        return request.args.to_dict(flat=False)
+
+    def guarded(
+        self, handler: Any, *, allowed: dict[str, dict[str, Any]], usage: bool = False
+    ) -> Any:
         def handle(request: Request) -> Response:
+            self.requests += 1
             if usage:
                 self.usage_requests.append(request)
+            if self.requests > MAX_REQUESTS:
+                return json_response(self.bad_request("", "stub: endless paging"), 400)
             if not self.authorized(request):
                 return json_response(self.unauthorized, 401)
+            if problem := request_problem(
+                self.parameters(request),
+                allowed,
+                brackets=self.brackets,
+                betas=", ".join(request.headers.getlist("anthropic-beta")),
+            ):
+                return json_response(self.bad_request(*problem), 400)
             if usage and self.usage_failures:
                 status, body, headers = self.usage_failures.pop(0)
                 return json_response(body, status, headers)
@@ -86,6 +277,18 @@ class OpenAIStub(ProviderStub):
             "param": None,
         }
     }
+    brackets = True
+
+    def bad_request(self, param: str, message: str) -> Any:
+        # ErrorResponse (openapi.yaml): {error: {code, message, param, type}}, all required
+        return {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": param,
+                "code": None,
+            }
+        }
 
     def __init__(self, httpserver: Any) -> None:
         super().__init__(httpserver)
@@ -99,11 +302,15 @@ class OpenAIStub(ProviderStub):
         httpserver.expect_request(openai.USAGE_PATH, method="GET").respond_with_handler(
             self.guarded(
                 lambda r: self.raw_or(r.args.get("page"), self.usage_pages[r.args.get("page")]),
+                allowed=OPENAI_COMPLETIONS,
                 usage=True,
             )
         )
         httpserver.expect_request(openai.USERS_PATH, method="GET").respond_with_handler(
-            self.guarded(lambda r: json_response(self.users_pages[r.args.get("after")]))
+            self.guarded(
+                lambda r: json_response(self.users_pages[r.args.get("after")]),
+                allowed=OPENAI_USERS,
+            )
         )
 
     def authorized(self, request: Request) -> bool:
@@ -119,6 +326,16 @@ class AnthropicStub(ProviderStub):
         "error": {"type": "authentication_error", "message": "invalid x-api-key"},
         "request_id": "req_test",
     }
+
+    def bad_request(self, param: str, message: str) -> Any:
+        # https://platform.claude.com/docs/en/api/errors: "a top-level `error` object that
+        # always includes a `type` and `message` value. The response also includes a
+        # `request_id` field"; 400 is invalid_request_error.
+        return {
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": message},
+            "request_id": "req_test",
+        }
 
     def __init__(self, httpserver: Any) -> None:
         super().__init__(httpserver)
@@ -139,18 +356,41 @@ class AnthropicStub(ProviderStub):
         httpserver.expect_request(anthropic.USAGE_PATH, method="GET").respond_with_handler(
             self.guarded(
                 lambda r: self.raw_or(r.args.get("page"), self.usage_pages[r.args.get("page")]),
+                allowed=ANTHROPIC_MESSAGES,
                 usage=True,
             )
         )
         httpserver.expect_request(claude_code.USAGE_PATH, method="GET").respond_with_handler(
-            self.guarded(self._claude_code, usage=True)
+            self.guarded(self._claude_code, allowed=CLAUDE_CODE, usage=True)
         )
         self.api_keys = load("anthropic/api_keys.json")
+        self.api_key_pages: dict[str | None, Any] = {}  # bodies to serve instead, by after_id
         httpserver.expect_request(claude_code.API_KEYS_PATH, method="GET").respond_with_handler(
-            self.guarded(lambda r: json_response(self.api_keys))
+            self.guarded(self._api_keys, allowed=ANTHROPIC_API_KEYS)
         )
         httpserver.expect_request(anthropic.USERS_PATH, method="GET").respond_with_handler(
-            self.guarded(lambda r: json_response(self.users_pages[r.args.get("after_id")]))
+            self.guarded(
+                lambda r: json_response(self.users_pages[r.args.get("after_id")]),
+                allowed=ANTHROPIC_USERS,
+            )
+        )
+
+    def _api_keys(self, request: Request) -> Response:
+        """The recorded keys, `limit` a page after `after_id` ({data, first_id, last_id,
+        has_more}: "`last_id` … Can be used as the `after_id` for the next page")."""
+        keys = self.api_keys["data"]
+        after = request.args.get("after_id")
+        if after in self.api_key_pages:
+            return json_response(self.api_key_pages[after])
+        start = next(i + 1 for i, k in enumerate(keys) if k["id"] == after) if after else 0
+        page = keys[start : start + int(request.args.get("limit", 20))]
+        return json_response(
+            {
+                "data": page,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+                "has_more": start + len(page) < len(keys),
+            }
         )
 
     def _claude_code(self, request: Request) -> Response:
@@ -171,15 +411,28 @@ class CursorStub(ProviderStub):
 
     unauthorized = {"error": "Unauthorized", "message": "Invalid API key"}
 
+    def bad_request(self, param: str, message: str) -> Any:
+        # https://cursor.com/docs/api.md: errors are {"error": ..., "message": ...}
+        return {"error": "Bad Request", "message": message}
+
+    def parameters(self, request: Request) -> dict[str, list[Any]]:
+        """A POST's JSON body, a GET's query string."""
+        if request.method == "POST":
+            body = json.loads(request.data or b"{}")
+            return {name: [value] for name, value in body.items()}
+        return super().parameters(request)
+
     def __init__(self, httpserver: Any) -> None:
         super().__init__(httpserver)
         self.events = load("cursor/usage_events.json")["usageEvents"]
+        # Events that arrive, one after each events page served (a busy team's, mid-pull).
+        self.arriving: list[Any] = []
         self.members = load("cursor/team_members.json")
         httpserver.expect_request(cursor.EVENTS_PATH, method="POST").respond_with_handler(
-            self.guarded(self._events, usage=True)
+            self.guarded(self._events, allowed=CURSOR_EVENTS, usage=True)
         )
         httpserver.expect_request(cursor.MEMBERS_PATH, method="GET").respond_with_handler(
-            self.guarded(lambda r: json_response(self.members))
+            self.guarded(lambda r: json_response(self.members), allowed=CURSOR_MEMBERS)
         )
 
     def _events(self, request: Request) -> Response:
@@ -192,6 +445,8 @@ class CursorStub(ProviderStub):
             reverse=True,
         )
         pages = max(1, -(-len(chosen) // size))
+        if self.arriving:
+            self.events.append(self.arriving.pop(0))
         return self.raw_or(
             page,
             {

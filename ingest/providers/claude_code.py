@@ -19,11 +19,12 @@ from leaderboard.records import AccountRecord, UsageRecord
 from .anthropic import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from .anthropic import anthropic_client, users_directory
 from .http import ProviderDataError
-from .parsing import Reader, keeping, next_cursor, read_rows
+from .parsing import Reader, Seen, keeping, next_cursor, read_rows
 
 USAGE_PATH = "/v1/organizations/usage_report/claude_code"
 API_KEYS_PATH = "/v1/organizations/api_keys"
-PAGE_SIZE = 1000
+PAGE_SIZE = 1000  # "max: 1000" records a page
+API_KEYS_PAGE_SIZE = 1000  # "Ranges from `1` to `1000`."
 API_KEY_PREFIX = "api_key:"
 
 
@@ -52,7 +53,7 @@ def read_record(obj: Any, where: str) -> list[UsageRecord]:
         raise ProviderDataError(f"{actor.where}: unknown actor type {kind!r}")
     if not account or account == API_KEY_PREFIX:
         raise ProviderDataError(f"{actor.where}: the actor has no e-mail or key name")
-    day = record.timestamp("date")
+    day = record.utc_day("date")
     records = []
     for m, item in enumerate(record.list("model_breakdown"), start=1):
         model = Reader(item, f"{where}, model {m}")
@@ -115,20 +116,25 @@ class ClaudeCodeAdapter:
         keys: list[tuple[str, str | None]] = []
         rejected: list[Rejection] = []
         after: str | None = None
+        seen = Seen()
         page = 0
         while True:
             page += 1
             raw = self.client.get(
-                API_KEYS_PATH, limit=1000, **({"after_id": after} if after else {})
+                API_KEYS_PATH, limit=API_KEYS_PAGE_SIZE, **({"after_id": after} if after else {})
             )
             with keeping(raw):
                 body = Reader(raw, f"api keys page {page}")
-                found, bad = read_rows(body.list("data"), f"{body.where}, key", read_api_key)
+                found, bad = read_rows(
+                    body.list("data"), f"{body.where}, key", read_api_key, skip=seen.before
+                )
                 keys += found
                 rejected += bad
                 if not body.bool("has_more"):
                     return keys, rejected
                 after = body.str("last_id")
+                if seen.again(after, body.where):
+                    return keys, rejected
 
     def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
         day = start
@@ -138,9 +144,16 @@ class ClaudeCodeAdapter:
 
     def _day(self, day: dt.date) -> Iterator[Batch]:
         """Every page of one day; the day's records are yielded once all pages are in, since
-        one person's records may span pages."""
+        one person's records may span pages.
+
+        Records are summed, so a record served twice (a page repeated, a provider retrying a
+        cursor) is read once: the reference gives a record no id, and an actor may have more
+        than one record a day (terminal_type, is_remote, customer_type), so a record's
+        identity is its whole content. Two records alike in every field are one.
+        """
         whole_day = Batch()
         cursor: str | None = None
+        seen = Seen()
         page = 0
         while True:
             page += 1
@@ -149,7 +162,7 @@ class ClaudeCodeAdapter:
             with keeping(body):
                 data = Reader(body, f"{day} page {page}")
                 records, rejected = read_rows(
-                    data.list("data"), f"{data.where}, record", read_record
+                    data.list("data"), f"{data.where}, record", read_record, skip=seen.before
                 )
                 cursor = next_cursor(data)
             wrong_day = [r for r in records if r.day != day]
@@ -159,7 +172,7 @@ class ClaudeCodeAdapter:
                 )
             whole_day.records += records
             whole_day.rejected += rejected
-            if cursor is None:
+            if cursor is None or seen.again(cursor, data.where):
                 yield whole_day
                 return
             yield Batch()  # progress: a page done, its records wait for the rest of the day

@@ -16,13 +16,17 @@ import httpx
 from ingest.records import Batch, Directory
 from leaderboard.records import AccountRecord, UsageRecord
 
-from .http import JsonClient, ProviderDataError
-from .parsing import Reader, keeping, read_rows
+from .http import JsonClient, Pacer, ProviderDataError
+from .parsing import Reader, Seen, add_up, keeping, read_rows
 
 DEFAULT_BASE_URL = "https://api.cursor.com"
 EVENTS_PATH = "/teams/filtered-usage-events"
 MEMBERS_PATH = "/teams/members"
 CHUNK_DAYS = 7  # events are summed in memory per chunk; keys never span chunks
+# Requests a minute per team, as documented (https://cursor.com/docs/account/teams/admin-api):
+# filtered-usage-events "Rate limited to 60 requests per minute per team." (daily-usage-data,
+# 20 a minute, is not used; the members list states no limit).
+RATE_LIMITS = {EVENTS_PATH: 60}
 
 
 def epoch_ms(moment: dt.datetime) -> int:
@@ -83,7 +87,11 @@ class CursorAdapter:
 
     def __init__(self, *, base_url: str, api_key: str) -> None:
         self.client = JsonClient(
-            base_url=base_url, headers={}, secret=api_key, auth=httpx.BasicAuth(api_key, "")
+            base_url=base_url,
+            headers={},
+            secret=api_key,
+            auth=httpx.BasicAuth(api_key, ""),
+            pacer=Pacer(RATE_LIMITS),
         )
 
     def accounts(self) -> Directory:
@@ -101,7 +109,14 @@ class CursorAdapter:
             chunk_start = chunk_end + dt.timedelta(days=1)
 
     def _chunk(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
-        """All event pages of [start, end]; sums are yielded once every page is in."""
+        """All event pages of [start, end]; sums are yielded once every page is in.
+
+        Events are summed as they are read (memory grows with (day, person, model) keys and
+        one 16-byte digest per event, not with the events). An event has no id, so its whole
+        content is its identity: an event served again (a page repeated, or shifted by
+        events arriving between page requests) counts once. Two events alike in every field,
+        timestamp to the millisecond included, are indistinguishable and count once too.
+        """
         window = {
             "startDate": epoch_ms(dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)),
             # both bounds are inclusive: end at the chunk's last millisecond
@@ -110,7 +125,9 @@ class CursorAdapter:
             )
             - 1,
         }
-        whole = Batch()
+        sums: dict[tuple[dt.date, str, str], UsageRecord] = {}
+        rejected = []
+        seen = Seen()
         page = 1
         while True:
             body = self.client.post(
@@ -119,14 +136,17 @@ class CursorAdapter:
             where = f"{start}..{end} page {page}"
             with keeping(body):
                 data = Reader(body, where)
-                records, rejected = read_rows(
-                    data.list("usageEvents"), f"{where}, event", read_event
+                records, bad = read_rows(
+                    data.list("usageEvents"), f"{where}, event", read_event, skip=seen.before
                 )
-                has_next = data.object("pagination").bool("hasNextPage")
-            whole.records += records
-            whole.rejected += rejected
+                pagination = data.object("pagination")
+                # Pages are numbered, not chained by a cursor that could repeat: numPages bounds
+                # them even if hasNextPage never turns false.
+                has_next = pagination.bool("hasNextPage") and page < pagination.int("numPages")
+            add_up(sums, records)
+            rejected += bad
             if not has_next:
-                yield whole
+                yield Batch(list(sums.values()), rejected)
                 return
             yield Batch()
             page += 1

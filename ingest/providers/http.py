@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import ipaddress
 import json
-import random
+import math
 import socket
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import stamina
 from django.conf import settings
 
 from ingest.redaction import redact
@@ -129,15 +131,78 @@ def guard_request(request: httpx.Request) -> None:
 RETRY_STATUSES = {429, 500, 502, 503, 504, 529}
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
+def retry_after(values: list[str], *, now: dt.datetime | None = None) -> float | None:
+    """The seconds a Retry-After header asks us to wait, read leniently; None if no value
+    is usable (then the client backs off exponentially instead).
+
+    A value is delay-seconds or an HTTP-date (RFC 9110, section 10.2.3). Servers also send
+    the header twice, which arrives joined ("1, 1"), fractions ("1.5"), dates in the past
+    (wait 0) and words ("soon"). The longest usable wait wins; negative, infinite and
+    unreadable values are ignored. The caller caps the result.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    waits: list[float] = []
+    for value in values:
+        # An HTTP-date has a comma of its own ("Wed, 21 Oct 2026 07:28:00 GMT"): try the whole
+        # value first, then its comma-separated parts.
+        whole = _one_retry_after(value.strip(), now)
+        parts = (_one_retry_after(part.strip(), now) for part in value.split(","))
+        waits += [whole] if whole is not None else [w for w in parts if w is not None]
+    return max(waits) if waits else None
+
+
+def _one_retry_after(text: str, now: dt.datetime) -> float | None:
+    if not text:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(text)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        pass
+    else:
+        return seconds if 0 <= seconds < math.inf else None  # also refuses "nan"
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, with the zone unknown to the sender
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class _Retryable(Exception):
+    """A try that may succeed later (a 429 or 5xx answer, a dropped connection); internal to
+    JsonClient.request, which turns the last one into ProviderUnavailable."""
+
+    def __init__(self, problem: str, wait: float | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.wait = wait  # what Retry-After asked for, if anything usable
+
+
+class Pacer:
+    """Keeps requests to each rate-limited path at least 60 / (its per-minute limit) seconds
+    apart, so a pull stays within a provider's documented limits instead of being refused.
+
+    One pacer per client, and one client per pull: a connection is pulled by one worker at a
+    time (ingest.services.exclusive). clock and sleep are class attributes so tests can run
+    pacing on a virtual clock.
+    """
+
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
+    def __init__(self, per_minute: dict[str, int]) -> None:
+        self.gaps = {path: 60.0 / limit for path, limit in per_minute.items()}
+        self.last: dict[str, float] = {}
+
+    def wait(self, path: str) -> None:
+        """Return once a request to path is within its limit; note that one is being sent."""
+        gap = self.gaps.get(path)
+        if gap is None:
+            return
+        if (last := self.last.get(path)) is not None and (due := last + gap - self.clock()) > 0:
+            self.sleep(due)
+        self.last[path] = self.clock()
 
 
 def _describe(response: httpx.Response) -> str:
@@ -168,10 +233,11 @@ def _json(response: httpx.Response, method: str, path: str) -> Any:
 
 
 class JsonClient:
-    """A provider API at base_url; retries 429 and 5xx, honouring Retry-After.
+    """A provider API at base_url; retries 429 and 5xx (stamina), honouring Retry-After.
 
     Every request passes guard_request, and redirects are not followed (a 3xx is an error),
     so the key goes nowhere but where it was entered for. Error text never carries the key.
+    A pacer, if given, spaces requests to the provider's documented rate limits.
     """
 
     def __init__(
@@ -181,7 +247,7 @@ class JsonClient:
         headers: dict[str, str],
         secret: str,
         auth: httpx.Auth | tuple[str, str] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        pacer: Pacer | None = None,
     ) -> None:
         self.http = httpx.Client(
             base_url=base_url,
@@ -192,40 +258,65 @@ class JsonClient:
             event_hooks={"request": [guard_request]},
         )
         self.secret = secret
-        self.sleep = sleep
+        self.pacer = pacer
         self.attempts = settings.INGEST_MAX_ATTEMPTS
         self.max_wait = settings.INGEST_MAX_RETRY_WAIT
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                response = self.http.request(method, path, **kwargs)
-            except httpx.TransportError as exc:
-                problem, wait = f"{type(exc).__name__}: {exc}", None
-            else:
-                if response.is_redirect:
-                    raise ProviderRejected(
-                        f"{method} {path} answered {response.status_code}, a redirect to "
-                        f"{self._redact(response.headers.get('location', ''))}: redirects are "
-                        "not followed; set the connection's base URL to where the API is",
-                        status=response.status_code,
-                    )
-                if response.status_code < 400:
-                    return _json(response, method, path)
-                if response.status_code not in RETRY_STATUSES:
-                    raise ProviderRejected(
-                        f"{method} {path} answered {response.status_code}: "
-                        f"{self._redact(_describe(response))}",
-                        status=response.status_code,
-                    )
-                problem = f"HTTP {response.status_code}: {_describe(response)}"
-                wait = _retry_after(response)
-            if attempt == self.attempts:
-                break
-            backoff = min(self.max_wait, 2 ** (attempt - 1) + random.uniform(0, 1))
-            self.sleep(min(self.max_wait, wait if wait is not None else backoff))
-        raise ProviderUnavailable(
-            f"{method} {path} failed {self.attempts} times; last: {self._redact(problem)}"
+        tries = 0
+        try:
+            for attempt in stamina.retry_context(
+                on=self._backoff,
+                attempts=self.attempts,
+                timeout=None,  # INGEST_MAX_ATTEMPTS and INGEST_MAX_RETRY_WAIT bound a request
+                wait_initial=1.0,
+                wait_max=self.max_wait,
+                wait_jitter=1.0,
+            ):
+                with attempt:
+                    tries = attempt.num
+                    return self._once(method, path, **kwargs)
+        except _Retryable as exc:
+            raise ProviderUnavailable(
+                f"{method} {path} failed {tries} times; last: {exc.problem}"
+            ) from None
+        raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover
+
+    def _backoff(self, exc: Exception) -> bool | float:
+        """stamina's hook: retry only what may succeed later, after what Retry-After asked
+        for (capped), or after stamina's jittered exponential backoff if it asked nothing
+        usable."""
+        if not isinstance(exc, _Retryable):
+            return False
+        if exc.wait is None:
+            return True
+        return min(self.max_wait, exc.wait)
+
+    def _once(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.pacer is not None:
+            self.pacer.wait(path)
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise _Retryable(self._redact(f"{type(exc).__name__}: {exc}"), None) from exc
+        if response.is_redirect:
+            raise ProviderRejected(
+                f"{method} {path} answered {response.status_code}, a redirect to "
+                f"{self._redact(response.headers.get('location', ''))}: redirects are "
+                "not followed; set the connection's base URL to where the API is",
+                status=response.status_code,
+            )
+        if response.status_code < 400:
+            return _json(response, method, path)
+        if response.status_code not in RETRY_STATUSES:
+            raise ProviderRejected(
+                f"{method} {path} answered {response.status_code}: "
+                f"{self._redact(_describe(response))}",
+                status=response.status_code,
+            )
+        raise _Retryable(
+            self._redact(f"HTTP {response.status_code}: {_describe(response)}"),
+            retry_after(response.headers.get_list("retry-after")),
         )
 
     def _redact(self, text: str) -> str:

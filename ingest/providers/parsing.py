@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ingest.records import Batch, Directory, Rejection, raw_text
-from leaderboard.records import MAX_COUNT, AccountRecord
+from leaderboard.records import MAX_COUNT, AccountRecord, UsageRecord
 
 from .http import NO_PAYLOAD, ProviderDataError
+
+log = logging.getLogger(__name__)
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class Reader:
@@ -110,18 +118,44 @@ class Reader:
             raise ProviderDataError(f"{self.where}: field '{name}' has no time zone ({text!r})")
         return moment.astimezone(dt.UTC).date()
 
+    def utc_day(self, name: str) -> dt.date:
+        """A UTC day given as YYYY-MM-DD or as an RFC 3339 timestamp at midnight UTC
+        (2026-08-04T00:00:00Z, or +00:00): the references have shown both."""
+        text = self.str(name) or ""
+        if DATE_ONLY.fullmatch(text):
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                raise ProviderDataError(
+                    f"{self.where}: field '{name}' is not a calendar date ({text!r})"
+                ) from None
+        day = self.timestamp(name)
+        moment = dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+        if moment.time() != dt.time(0):
+            raise ProviderDataError(
+                f"{self.where}: field '{name}' should be midnight UTC, got {text!r}"
+            )
+        return day
+
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
 def read_rows[T](
-    items: Iterable[Any], where: str, read: Callable[[Any, str], Iterable[T]]
+    items: Iterable[Any],
+    where: str,
+    read: Callable[[Any, str], Iterable[T]],
+    *,
+    skip: Callable[[Any], bool] | None = None,
 ) -> tuple[list[T], list[Rejection]]:
-    """Read each item with read(item, its place); bad items become rejections, not failures."""
+    """Read each item with read(item, its place); bad items become rejections, not failures.
+    Items skip() is true of (already read, say) are passed over, keeping the others' places."""
     good: list[T] = []
     rejected: list[Rejection] = []
     for i, item in enumerate(items, start=1):
+        if skip is not None and skip(item):
+            continue
         place = f"{where} {i}"
         try:
             good.extend(read(item, place))
@@ -150,6 +184,61 @@ def next_cursor(data: Reader) -> str | None:
     return cursor if has_more else None
 
 
+def identity(obj: Any) -> bytes:
+    """What tells a record from another when the provider gives it no id: a digest of its
+    canonical JSON (so a record served twice, on a repeated page, is recognised)."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+class Seen:
+    """The records (by identity) and cursors one pull has already read."""
+
+    def __init__(self) -> None:
+        self.records: set[bytes] = set()
+        self.cursors: set[Any] = set()
+
+    def before(self, item: Any) -> bool:
+        """Whether this record was read before in the pull (noting it if not)."""
+        key = identity(item)
+        if key in self.records:
+            return True
+        self.records.add(key)
+        return False
+
+    def again(self, cursor: Any, where: str) -> bool:
+        """Whether cursor was followed before in this pull: a provider handing back an earlier
+        cursor would have us loop forever, and its pages are already read."""
+        if cursor is None:
+            return False
+        if cursor in self.cursors:
+            log.warning("%s: the provider gave a cursor it gave before; stopping there", where)
+            return True
+        self.cursors.add(cursor)
+        return False
+
+
+def add_up(
+    sums: dict[tuple[dt.date, str, str], UsageRecord], records: Iterable[UsageRecord]
+) -> None:
+    """Sum records into sums by (day, account, model) as they are read, so memory grows with
+    the keys, not the rows (the same sum record_usage makes: a cost is known only if every
+    part's is)."""
+    for r in records:
+        key = (r.day, r.account, r.model)
+        if (prev := sums.get(key)) is not None:
+            r = replace(
+                r,
+                input=prev.input + r.input,
+                cache_read=prev.cache_read + r.cache_read,
+                cache_write=prev.cache_write + r.cache_write,
+                output=prev.output + r.output,
+                requests=prev.requests + r.requests,
+                cost=None if prev.cost is None or r.cost is None else prev.cost + r.cost,
+            )
+        sums[key] = r
+
+
 def bucket_pages(
     client: Any,
     path: str,
@@ -159,8 +248,11 @@ def bucket_pages(
     read_result: Callable[[Any, str, dt.date], list[Any]],
 ) -> Iterator[Batch]:
     """Daily buckets ({data: [{results}], has_more, next_page}), a Batch per page, following
-    the cursor with the other parameters unchanged (OpenAI's and Anthropic's usage reports)."""
+    the cursor with the other parameters unchanged (OpenAI's and Anthropic's usage reports).
+    A page read twice writes the same facts twice (facts are upserted, not added), and an
+    earlier cursor handed back ends the pages."""
     cursor: str | None = None
+    seen = Seen()
     page = 0
     while True:
         page += 1
@@ -180,7 +272,7 @@ def bucket_pages(
                 batch.rejected += rejected
             cursor = next_cursor(data)
         yield batch
-        if cursor is None:
+        if cursor is None or seen.again(cursor, data.where):
             return
 
 
@@ -188,18 +280,23 @@ def user_pages(client: Any, path: str, *, after: str) -> Directory:
     """A users list ({data, has_more, last_id}) followed to its end with the `after` parameter."""
     directory = Directory()
     last: str | None = None
+    seen = Seen()
     page = 0
     while True:
         page += 1
         raw = client.get(path, limit=100, **({after: last} if last else {}))
         with keeping(raw):
             body = Reader(raw, f"users page {page}")
-            accounts, rejected = read_rows(body.list("data"), f"users page {page}, user", read_user)
+            accounts, rejected = read_rows(
+                body.list("data"), f"users page {page}, user", read_user, skip=seen.before
+            )
             directory.accounts += accounts
             directory.rejected += rejected
             if not body.bool("has_more"):
                 return directory
             last = body.str("last_id")
+            if seen.again(last, body.where):
+                return directory
 
 
 def read_user(obj: Any, where: str) -> list[AccountRecord]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ingest.models import IngestRun
+from ingest.models import IngestRun, RejectedRow
+from ingest.providers import claude_code
 from ingest.services import pull_connection
 from leaderboard import selectors
 from leaderboard.models import Account, Person, UsageFact
@@ -130,3 +131,59 @@ def test_claude_code_keeps_api_key_usage_under_its_key_name(claude_code_connecti
     assert Account.objects.get(external_id="bob.okafor@example.com").person.email == (
         "bob.okafor@example.com"
     )
+
+
+def redated(anthropic_api, dates: list[str]) -> None:
+    """Give 2026-08-05's Claude Code records these `date` values, in order."""
+    page = anthropic_api.claude_code_pages[("2026-08-05", None)]
+    records = [{**r, "date": d} for r, d in zip(page["data"], dates, strict=True)]
+    anthropic_api.claude_code_pages[("2026-08-05", None)] = {**page, "data": records}
+
+
+def test_claude_code_takes_both_date_forms_the_references_have_shown(
+    claude_code_connection, anthropic_api
+) -> None:
+    pull(claude_code_connection)
+    expected = totals()
+    UsageFact.objects.all().delete()
+    # "UTC date in YYYY-MM-DD format" (an earlier reference) and the RFC 3339 midnight
+    # timestamp, with Z or an offset of zero
+    redated(anthropic_api, ["2026-08-05", "2026-08-05T00:00:00+00:00", "2026-08-05", "2026-08-05"])
+
+    first, second = pull(claude_code_connection), pull(claude_code_connection)
+
+    assert first.status == second.status == IngestRun.Status.SUCCEEDED
+    assert first.rows == second.rows == 7
+    assert totals() == expected
+
+
+def test_claude_code_rejects_a_date_that_is_not_a_utc_day_and_keeps_the_rest(
+    claude_code_connection, anthropic_api
+) -> None:
+    redated(
+        anthropic_api,
+        ["2026-08-05T12:00:00Z", "2026-08-05T00:00:00+02:00", "Aug 5", "2026-02-30"],
+    )
+
+    run = pull(claude_code_connection)
+
+    assert run.status == IngestRun.Status.PARTIAL
+    assert run.rejected == 4
+    reasons = sorted(RejectedRow.objects.values_list("reason", flat=True))
+    assert "2026-08-05 page 1, record 1: field 'date' should be midnight UTC" in reasons[0]
+    assert "should be midnight UTC, got '2026-08-05T00:00:00+02:00'" in reasons[1]
+    assert "should be an RFC 3339 time, got 'Aug 5'" in reasons[2]
+    assert "is not a calendar date ('2026-02-30')" in reasons[3]
+    assert UsageFact.objects.filter(day=dt.date(2026, 8, 4)).exists()
+
+
+def test_claude_code_follows_the_api_keys_list_across_pages(
+    claude_code_connection, anthropic_api, monkeypatch
+) -> None:
+    monkeypatch.setattr(claude_code, "API_KEYS_PAGE_SIZE", 1)
+
+    pull(claude_code_connection)
+
+    owned = Account.objects.get(provider="claude_code", external_id="api_key:release-bot")
+    assert owned.person.email == "alice.nguyen@example.com"  # from the second page
+    assert Account.objects.filter(external_id="api_key:bob-notebooks").exists()

@@ -1,5 +1,6 @@
 """Where provider requests may go: https to public addresses only, no redirects followed, and
-error text that never carries the key."""
+error text that never carries the key. How they are retried (Retry-After in any form) and
+paced."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ import json
 import socket
 
 import pytest
+import stamina
 from werkzeug import Request, Response
 
 from ingest.models import IngestRun, RejectedRow
-from ingest.providers.http import check_base_url
+from ingest.providers.http import (
+    JsonClient,
+    Pacer,
+    ProviderUnavailable,
+    check_base_url,
+    retry_after,
+)
 from ingest.services import check_connection, connect_provider, pull_connection
 
 # A key no pattern would recognise: only the connection's own key, verbatim, finds it.
@@ -166,3 +174,112 @@ def test_a_page_that_quotes_the_key_is_kept_for_review_without_it(db, httpserver
 
     rejected = RejectedRow.objects.get(run=run)
     assert rejected.raw == "<html>debug: x-api-key=[redacted]</html>"
+
+
+NOW = dt.datetime(2026, 10, 21, 7, 28, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("values", "wait"),
+    [
+        (["3"], 3.0),
+        (["0"], 0.0),
+        (["1.5"], 1.5),
+        (["1, 1"], 1.0),  # the header sent twice, joined by a proxy
+        (["1", "1"], 1.0),  # the header sent twice
+        (["2, 5"], 5.0),  # the longest usable wait wins
+        (["soon, 4"], 4.0),
+        (["Wed, 21 Oct 2026 07:28:30 GMT"], 30.0),
+        (["21 Oct 2026 07:29:00 GMT"], 60.0),  # no day name
+        (["Wed, 21 Oct 2026 07:28:30 -0000"], 30.0),  # a zone "unknown" to the sender: UTC
+        (["Wed, 21 Oct 2026 07:28:30 GMT, Wed, 21 Oct 2026 07:28:30 GMT"], 30.0),
+        (["Tue, 20 Oct 2026 07:28:00 GMT"], 0.0),  # already past: now
+        (["86400000"], 86_400_000.0),  # huge: JsonClient caps it
+        ([], None),
+        ([""], None),
+        (["soon"], None),
+        (["-1"], None),
+        (["nan"], None),
+        (["inf"], None),
+        (["Wed, 32 Oct 2026 25:00:00 GMT"], None),
+    ],
+)
+def test_retry_after_is_read_leniently_and_never_raises(values, wait) -> None:
+    assert retry_after(values, now=NOW) == wait
+
+
+@pytest.fixture
+def scheduled_waits():
+    """The waits stamina schedules between tries, as its instrumentation reports them."""
+    waits: list[float] = []
+    before = stamina.instrumentation.get_on_retry_hooks()
+    stamina.instrumentation.set_on_retry_hooks([lambda details: waits.append(details.wait_for)])
+    yield waits
+    stamina.instrumentation.set_on_retry_hooks(before)
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [
+        ("0.01, 0.01", 0.01),  # as asked
+        ("Wed, 01 Jan 2025 00:00:00 GMT", 0.0),  # a date gone by: at once
+        ("999", 0.05),  # capped at INGEST_MAX_RETRY_WAIT
+        ("soon", 0.05),  # unusable: exponential backoff (from 1 s), capped
+        ("", 0.05),
+    ],
+)
+def test_the_client_waits_as_retry_after_asks_within_the_cap(
+    httpserver, settings, scheduled_waits, header, wait
+) -> None:
+    settings.INGEST_MAX_RETRY_WAIT = 0.05
+    answers = [
+        Response(json.dumps({"error": {"message": "slow down"}}), 429, {"Retry-After": header}),
+        Response(json.dumps({"ok": True}), 200, content_type="application/json"),
+    ]
+    httpserver.expect_request("/thing").respond_with_handler(lambda request: answers.pop(0))
+    client = JsonClient(base_url=httpserver.url_for(""), headers={}, secret=PLAIN_KEY)
+
+    assert client.get("/thing") == {"ok": True}
+    assert scheduled_waits == [pytest.approx(wait)]
+
+
+def test_the_client_gives_up_after_its_attempts_with_the_last_problem(
+    httpserver, settings, scheduled_waits
+) -> None:
+    settings.INGEST_MAX_RETRY_WAIT, settings.INGEST_MAX_ATTEMPTS = 0.01, 3
+    httpserver.expect_request("/thing").respond_with_json(
+        {"error": {"message": f"down, key {PLAIN_KEY}"}}, status=503, headers={"Retry-After": "x"}
+    )
+    client = JsonClient(base_url=httpserver.url_for(""), headers={}, secret=PLAIN_KEY)
+
+    with pytest.raises(ProviderUnavailable) as raised:
+        client.get("/thing")
+
+    assert str(raised.value) == "GET /thing failed 3 times; last: HTTP 503: down, key [redacted]"
+    assert len(httpserver.log) == 3
+    assert len(scheduled_waits) == 2
+
+
+def test_a_pacer_spaces_requests_to_a_limited_path(paced) -> None:
+    pacer = Pacer({"/events": 60, "/daily": 20})
+
+    for _ in range(3):
+        pacer.wait("/events")
+    pacer.wait("/daily")
+    pacer.wait("/daily")
+    pacer.wait("/members")  # no documented limit
+    pacer.wait("/members")
+
+    assert len(paced.slept) == 3
+    assert all(0.9 < s <= 1.0 for s in paced.slept[:2])  # 60 a minute: a second apart
+    assert 2.9 < paced.slept[2] <= 3.0  # 20 a minute: three seconds apart
+
+
+def test_a_pacer_does_not_wait_once_the_gap_has_passed(paced) -> None:
+    pacer = Pacer({"/events": 60})
+
+    pacer.wait("/events")
+    paced.sleep(1.0)  # the pull spent a second on something else
+    pacer.wait("/events")
+
+    assert paced.slept == [1.0]
