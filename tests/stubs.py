@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,73 @@ class ProviderStub:
         return json_response(body)
 
 
+def bad_request(provider: str, message: str, param: str | None = None) -> Response:
+    """A 400 in the provider's error shape.
+
+    Anthropic (https://platform.claude.com/docs/en/api/errors): "a top-level `error` object
+    that always includes a `type` and `message` value. The response also includes a
+    `request_id` field". OpenAI (openai-openapi `ErrorResponse`): `{error: {code, message,
+    param, type}}`, all four required.
+    """
+    if provider == "anthropic":
+        body: Any = {
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": message},
+            "request_id": "req_test",
+        }
+    else:
+        body = {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": param,
+                "code": None,
+            }
+        }
+    return json_response(body, 400)
+
+
+def id_paged(
+    request: Request,
+    items: list[dict[str, Any]],
+    *,
+    provider: str,
+    cursor: str,
+    most: int,
+    allowed: set[str],
+    envelope: dict[str, Any],
+) -> Response:
+    """A cursor-paged list ({data, first_id, last_id, has_more}) whose cursor is the id of the
+    last item seen (`after` at OpenAI, `after_id` at Anthropic), with `limit` from 1 to most;
+    an unknown parameter, a bad limit or an unknown cursor is a 400."""
+    unknown = set(request.args) - allowed - {"limit", cursor}
+    if unknown:
+        name = sorted(unknown)[0]
+        return bad_request(provider, f"{name}: Extra inputs are not permitted", name)
+    try:
+        limit = int(request.args.get("limit", 20))  # both: "Defaults to `20`" / "default is 20"
+    except ValueError:
+        return bad_request(provider, "limit: Input should be a valid integer", "limit")
+    if not 1 <= limit <= most:
+        return bad_request(provider, f"limit: must be between 1 and {most}", "limit")
+    start = 0
+    if after := request.args.get(cursor):
+        ids = [item["id"] for item in items]
+        if after not in ids:
+            return bad_request(provider, f"{cursor}: no such object", cursor)
+        start = ids.index(after) + 1
+    page = items[start : start + limit]
+    return json_response(
+        {
+            **envelope,
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": start + limit < len(items),
+        }
+    )
+
+
 class OpenAIStub(ProviderStub):
     """GET usage/completions paged by `page`, users paged by `after`; Bearer admin key."""
 
@@ -104,6 +172,68 @@ class OpenAIStub(ProviderStub):
         )
         httpserver.expect_request(openai.USERS_PATH, method="GET").respond_with_handler(
             self.guarded(lambda r: json_response(self.users_pages[r.args.get("after")]))
+        )
+        # Projects and their keys, by project id (the recorded sample: one project).
+        self.projects: list[dict[str, Any]] = [load("openai/project.json")]
+        self.project_keys: dict[str, list[dict[str, Any]]] = {
+            "proj_Lm4Qx8Vt2RkN": load("openai/project_api_keys.json")["data"]
+        }
+        self.list_requests: list[Request] = []
+        httpserver.expect_request(openai.PROJECTS_PATH, method="GET").respond_with_handler(
+            self.guarded(self._projects)
+        )
+        httpserver.expect_request(
+            re.compile(r"^/v1/organization/projects/(?P<project>[^/]+)/api_keys$"), method="GET"
+        ).respond_with_handler(self.guarded(self._project_keys))
+
+    def _projects(self, request: Request) -> Response:
+        # GET /v1/organization/projects (openai-openapi `list-projects`): `limit` "can range
+        # between 1 and 100, and the default is 20", `after` "an object ID that defines your
+        # place in the list", `include_archived`; `ProjectListResponse` is {object: "list",
+        # data: [Project], first_id, last_id, has_more}.
+        self.list_requests.append(request)
+        return id_paged(
+            request,
+            self.projects,
+            provider="openai",
+            cursor="after",
+            most=100,
+            allowed={"include_archived"},
+            envelope={"object": "list"},
+        )
+
+    def _project_keys(self, request: Request) -> Response:
+        # GET /v1/organization/projects/{project_id}/api_keys (`list-project-api-keys`):
+        # `limit` (1-100, default 20), `after`, `owner_project_access` ("`active`,
+        # `inactive`, or `any` for all enabled project API keys"); `ProjectApiKey.owner` is
+        # {type: "user" | "service_account", user?, service_account?}.
+        self.list_requests.append(request)
+        project = request.path.split("/")[-2]
+        if project not in self.project_keys:
+            return json_response(
+                {
+                    "error": {
+                        "message": f"No such project: {project}",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+                404,
+            )
+        access = request.args.get("owner_project_access")
+        if access is not None and access not in ("active", "inactive", "any"):
+            return bad_request(
+                "openai", "owner_project_access: invalid value", "owner_project_access"
+            )
+        return id_paged(
+            request,
+            self.project_keys[project],
+            provider="openai",
+            cursor="after",
+            most=100,
+            allowed={"owner_project_access"},
+            envelope={"object": "list"},
         )
 
     def authorized(self, request: Request) -> bool:
@@ -146,11 +276,29 @@ class AnthropicStub(ProviderStub):
             self.guarded(self._claude_code, usage=True)
         )
         self.api_keys = load("anthropic/api_keys.json")
-        httpserver.expect_request(claude_code.API_KEYS_PATH, method="GET").respond_with_handler(
-            self.guarded(lambda r: json_response(self.api_keys))
+        self.list_requests: list[Request] = []
+        httpserver.expect_request(anthropic.API_KEYS_PATH, method="GET").respond_with_handler(
+            self.guarded(self._api_keys)
         )
         httpserver.expect_request(anthropic.USERS_PATH, method="GET").respond_with_handler(
             self.guarded(lambda r: json_response(self.users_pages[r.args.get("after_id")]))
+        )
+
+    def _api_keys(self, request: Request) -> Response:
+        # GET /v1/organizations/api_keys (https://platform.claude.com/docs/en/api/admin/
+        # api_keys/list): `after_id`, `before_id`, `created_by_user_id`, `limit` ("Defaults to
+        # `20`. Ranges from `1` to `1000`."), `status`, `workspace_id`; the response is
+        # {data, first_id, last_id, has_more}, "`last_id` … Can be used as the `after_id` for
+        # the next page".
+        self.list_requests.append(request)
+        return id_paged(
+            request,
+            self.api_keys["data"],
+            provider="anthropic",
+            cursor="after_id",
+            most=1000,
+            allowed={"before_id", "created_by_user_id", "status", "workspace_id"},
+            envelope={},
         )
 
     def _claude_code(self, request: Request) -> Response:

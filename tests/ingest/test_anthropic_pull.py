@@ -47,7 +47,12 @@ def test_messages_pull_twice_gives_identical_totals(anthropic_connection, anthro
     request = anthropic_api.usage_requests[0]
     assert request.args["starting_at"] == "2026-08-03T00:00:00Z"
     assert request.args["ending_at"] == "2026-08-07T00:00:00Z"
-    assert request.args.getlist("group_by[]") == ["account_id", "model"]
+    assert request.args.getlist("group_by[]") == [
+        "account_id",
+        "api_key_id",
+        "service_account_id",
+        "model",
+    ]
 
 
 def test_messages_map_cache_fields_and_record_no_requests(anthropic_connection) -> None:
@@ -92,7 +97,7 @@ def test_claude_code_sums_every_record_of_a_day_across_pages(claude_code_connect
     assert sonnet.cost == Decimal("0.38")  # 31 + 7 cents, as reported
     assert not sonnet.cost_estimated
     opus, sonnet_local_and_remote = 38_000 + 410_000 + 16_000 + 11_500, 10_000 + 56_000 + 6_600
-    release_bot = 100 + 50  # her API key: the keys list names her as its creator
+    # release-bot, a key she created that acts as no one, is not hers
     assert totals() == {
         "dev.patel@example.com": 14_000
         + 61_000
@@ -102,7 +107,7 @@ def test_claude_code_sums_every_record_of_a_day_across_pages(claude_code_connect
         + 3_000_000_000
         + 10
         + 2_200_000_000,  # past 2^31 on Aug 5
-        "alice.nguyen@example.com": opus + sonnet_local_and_remote + release_bot,
+        "alice.nguyen@example.com": opus + sonnet_local_and_remote,
         "bob.okafor@example.com": 21_000 + 150_000 + 7_000 + 6_900,
     }
 
@@ -125,8 +130,13 @@ def test_claude_code_keeps_api_key_usage_under_its_key_name(claude_code_connecti
     key = Account.objects.get(provider="claude_code", external_id="api_key:ci-bot-key")
     assert (key.kind, key.person) == (Account.Kind.API_KEY, None)  # no owner known
     assert UsageFact.objects.get(account=key).total_tokens == 6_000
-    owned = Account.objects.get(provider="claude_code", external_id="api_key:release-bot")
-    assert (owned.kind, owned.person.email) == (Account.Kind.API_KEY, "alice.nguyen@example.com")
+    unbound = Account.objects.get(provider="claude_code", external_id="api_key:release-bot")
+    # "principal": null, created by Alice: recorded as its owner, never credited to her
+    assert (unbound.kind, unbound.person, unbound.owner_email) == (
+        Account.Kind.API_KEY,
+        None,
+        "alice.nguyen@example.com",
+    )
     assert Account.objects.get(external_id="bob.okafor@example.com").person.email == (
         "bob.okafor@example.com"
     )
