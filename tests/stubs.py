@@ -186,6 +186,21 @@ class OpenAIStub(ProviderStub):
             re.compile(r"^/v1/organization/projects/(?P<project>[^/]+)/api_keys$"), method="GET"
         ).respond_with_handler(self.guarded(self._project_keys))
 
+    def use_actors(self) -> None:
+        """Serve the actors scenario (tests/data/openai/actors): people who use only API keys,
+        service-account keys, a user the users list lacks, one listed with `email: null`, a
+        user that "is a service account", counts above 2^31, and two pages of every list.
+        Usage rows follow `UsageCompletionsResult` ("When `group_by=user_id`, this field
+        provides the user ID of the grouped usage result", the same for `api_key_id` and
+        `project_id`); projects.json and project_keys.json hold the `data` items, which the
+        handlers page."""
+        page1 = load("openai/actors/usage_page1.json")
+        users1 = load("openai/actors/users_page1.json")
+        self.usage_pages = {None: page1, page1["next_page"]: load("openai/actors/usage_page2.json")}
+        self.users_pages = {None: users1, users1["last_id"]: load("openai/actors/users_page2.json")}
+        self.projects = load("openai/actors/projects.json")
+        self.project_keys = load("openai/actors/project_keys.json")
+
     def _projects(self, request: Request) -> Response:
         # GET /v1/organization/projects (openai-openapi `list-projects`): `limit` "can range
         # between 1 and 100, and the default is 20", `after` "an object ID that defines your
@@ -283,6 +298,34 @@ class AnthropicStub(ProviderStub):
         httpserver.expect_request(anthropic.USERS_PATH, method="GET").respond_with_handler(
             self.guarded(lambda r: json_response(self.users_pages[r.args.get("after_id")]))
         )
+
+    def use_actors(self) -> None:
+        """Serve the actors scenario (tests/data/anthropic/actors, claude_code/actors): a person
+        who uses only API keys, a key acting as a service account that a person created, a
+        key bound to no principal, a key acting as a user the users list lacks, a key not
+        listed, two keys of one name, mixed-case e-mails, counts above 2^31, and two pages
+        of every list. Messages results: "`account_id` … `null` if not grouping by account
+        or for non-OAuth requests", "`service_account_id` … `null` … for non-OIDC-federation
+        requests" (https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_messages);
+        Claude Code actors: "`api_actor`: Contains `api_key_name` for users who authenticate
+        with an API key" (https://platform.claude.com/docs/en/manage-claude/
+        claude-code-analytics-api)."""
+        page1 = load("anthropic/actors/messages_usage_page1.json")
+        users1 = load("anthropic/actors/users_page1.json")
+        self.usage_pages = {
+            None: page1,
+            page1["next_page"]: load("anthropic/actors/messages_usage_page2.json"),
+        }
+        self.users_pages = {
+            None: users1,
+            users1["last_id"]: load("anthropic/actors/users_page2.json"),
+        }
+        self.api_keys = load("anthropic/actors/api_keys.json")
+        day1 = load("claude_code/actors/2026-09-01_page1.json")
+        self.claude_code_pages = {
+            ("2026-09-01", None): day1,
+            ("2026-09-01", day1["next_page"]): load("claude_code/actors/2026-09-01_page2.json"),
+        }
 
     def _api_keys(self, request: Request) -> Response:
         # GET /v1/organizations/api_keys (https://platform.claude.com/docs/en/api/admin/
