@@ -176,6 +176,7 @@ class AccountAdmin(admin.ModelAdmin):
         "provider",
         "kind",
         "email",
+        "owner_email",
         "total_tokens",
         "last_day",
         "person",
@@ -184,7 +185,7 @@ class AccountAdmin(admin.ModelAdmin):
     list_editable = ["person"]
     list_filter = ["provider", "kind", ("person", admin.EmptyFieldListFilter), "matched_by"]
     list_select_related = ["person"]
-    search_fields = ["external_id", "email", "name", "person__display_name"]
+    search_fields = ["external_id", "email", "owner_email", "name", "person__display_name"]
     show_facets = admin.ShowFacets.ALWAYS
     readonly_fields = [
         "provider",
@@ -192,6 +193,7 @@ class AccountAdmin(admin.ModelAdmin):
         "kind",
         "email",
         "name",
+        "owner_email",
         "matched_by",
         "first_seen",
     ]

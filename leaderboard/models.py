@@ -148,12 +148,14 @@ class Source(models.Model):
 
 
 class Account(models.Model):
-    """A provider identity (a user id, an API key, or unattributed traffic)."""
+    """A provider identity (a user id, an API key, an agent, or unattributed traffic)."""
 
     class Kind(models.TextChoices):
         USER = "user", "User"
         API_KEY = "api_key", "API key"
         UNATTRIBUTED = "unattributed", "Unattributed"
+        # A service account, a key acting as one, CI or other automation: never a person's.
+        AGENT = "agent", "Agent"
 
     class MatchedBy(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -164,6 +166,9 @@ class Account(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.USER)
     email = models.EmailField(max_length=254, blank=True)
     name = models.CharField(max_length=200, blank=True)
+    # Who created or owns an agent (or a key acting as no one), as the provider says: kept
+    # for the agents' own board, never used to credit that person.
+    owner_email = models.EmailField(max_length=254, blank=True)
     person = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
     )
@@ -180,12 +185,18 @@ class Account(models.Model):
                 condition=~Q(kind="unattributed") | Q(person__isnull=True),
                 name="account_unattributed_has_no_person",
             ),
+            models.CheckConstraint(
+                condition=~Q(kind="agent") | Q(person__isnull=True),
+                name="account_agent_has_no_person",
+            ),
         ]
         indexes = [models.Index(Lower("email"), name="account_email_ci")]
 
     def __str__(self) -> str:
         if self.kind == self.Kind.UNATTRIBUTED:
             return f"{self.provider}: unattributed"
+        if self.kind == self.Kind.AGENT:
+            return f"{self.provider}: agent {self.name or self.external_id}"
         return f"{self.provider}: {self.email or self.name or self.external_id}"
 
 

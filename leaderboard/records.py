@@ -24,7 +24,11 @@ class AccountRecord:
     external_id: str
     email: str = ""
     name: str = ""
+    # "user", "api_key" (a key known to act as no one in particular) or "agent" (a service
+    # account or a key acting as one: never credited to a person).
     kind: str = "user"
+    # An agent's (or an unbound key's) creator or owner, when the provider names one.
+    owner_email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +44,10 @@ class UsageRecord:
     output: int = 0
     requests: int = 0
     cost: Decimal | None = None  # as reported by the provider, in USD
-    # What the account is, should it be new: "user" or "api_key" (a key or service account).
+    # What the account is, should it be new: "user", "api_key" or "agent" (AccountRecord.kind);
+    # a row that says "agent" turns an existing account into one.
     account_kind: str = "user"
     # The account's e-mail when the usage row itself carries one (Claude Code, Cursor, files).
     email: str = ""
+    # An agent's creator or owner, when the row's provider names one.
+    owner_email: str = ""

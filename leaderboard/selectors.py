@@ -100,9 +100,11 @@ class UnownedUsage:
 
 
 def unowned_usage(*, start: dt.date, end: dt.date) -> list[UnownedUsage]:
-    """Usage no person owns (unattributed or unmatched), per source, over [start, end]."""
+    """Usage no person owns (unattributed or unmatched), per source, over [start, end]; an
+    agent's usage is automation's, not missing a person, so it is not counted here."""
     rows = (
         UsageFact.objects.filter(day__range=(start, end), account__person__isnull=True)
+        .exclude(account__kind=Account.Kind.AGENT)
         .values("source__name")
         .annotate(
             tokens=aggregate("total_tokens"),
@@ -118,9 +120,10 @@ def unowned_usage(*, start: dt.date, end: dt.date) -> list[UnownedUsage]:
 
 
 def unmatched_accounts() -> QuerySet[Account]:
-    """Accounts with usage but no person, biggest first."""
+    """Accounts with usage but no person, biggest first (agents are nobody's by design)."""
     return (
         Account.objects.filter(person__isnull=True)
+        .exclude(kind=Account.Kind.AGENT)
         .annotate(tokens=aggregate("total_tokens", prefix="usage__"), last_day=Max("usage__day"))
         .filter(tokens__gt=0)
         .order_by("-tokens")

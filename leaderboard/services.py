@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from . import facts
+from . import audit, facts
 from .models import Account, ModelPrice, Person, Source, Team
 from .records import MAX_COUNT, UNATTRIBUTED, AccountRecord, UsageRecord
 from .signals import usage_recorded
@@ -70,6 +70,7 @@ def add_person(*, email: str, display_name: str = "", team: Team | None = None) 
     return person
 
 
+@transaction.atomic
 def sync_accounts(*, provider: str, records: Iterable[AccountRecord]) -> int:
     """Create or update provider accounts from a directory listing; return how many changed."""
     wanted = {r.external_id: r for r in records}
@@ -77,10 +78,10 @@ def sync_accounts(*, provider: str, records: Iterable[AccountRecord]) -> int:
         a.external_id: a
         for a in Account.objects.filter(provider=provider, external_id__in=list(wanted))
     }
-    new, changed = [], []
+    new, changed, agents = [], [], []
     for external_id, record in wanted.items():
-        email = normalize_email(record.email)
-        record = replace(record, name=clean_text(record.name, max_length=ACCOUNT_NAME_MAX))
+        email, owner = normalize_email(record.email), normalize_email(record.owner_email)
+        name = clean_text(record.name, max_length=ACCOUNT_NAME_MAX)
         account = existing.get(external_id)
         if account is None:
             new.append(
@@ -89,18 +90,62 @@ def sync_accounts(*, provider: str, records: Iterable[AccountRecord]) -> int:
                     external_id=external_id,
                     kind=record.kind,
                     email=email,
-                    name=record.name,
+                    name=name,
+                    owner_email=owner,
                 )
             )
-        elif (account.email, account.name) != (email or account.email, record.name or account.name):
+            continue
+        before = (account.email, account.name, account.owner_email, account.person_id)
+        if record.kind == Account.Kind.USER:
+            # A users list may leave out an e-mail it gave before: keep what we know.
             account.email = email or account.email
-            account.name = record.name or account.name
+            account.owner_email = owner or account.owner_email
+        else:
+            # A keys list is the whole truth about a key: whom it acts as may change.
+            if email != account.email and account.matched_by == Account.MatchedBy.EMAIL:
+                _unmatch(account, reason="its e-mail changed")
+            account.email, account.owner_email = email, owner
+        account.name = name or account.name
+        if record.kind == Account.Kind.AGENT and account.kind != Account.Kind.AGENT:
+            agents.append(account)
+        elif before != (account.email, account.name, account.owner_email, account.person_id):
             changed.append(account)
+    Account.objects.bulk_create(new, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    Account.objects.bulk_update(
+        changed, ["email", "name", "owner_email", "person", "matched_by"], batch_size=BATCH_SIZE
+    )
+    make_agents(accounts=agents)
+    match_accounts()
+    return len(new) + len(changed) + len(agents)
+
+
+def _unmatch(account: Account, *, reason: str) -> None:
+    """Take an account from the person its e-mail gave it to (the caller saves it)."""
+    if account.person_id is not None:
+        audit.record(
+            actor=None,
+            action="account unmatched",
+            target=account,
+            details={"person": account.person_id, "why": reason},
+        )
+        transaction.on_commit(lambda: usage_recorded.send(sender=Account, start=None, end=None))
+    account.person, account.matched_by = None, ""
+
+
+def make_agents(*, accounts: Iterable[Account]) -> int:
+    """Turn accounts a provider says are automation into agents: an agent is never a
+    person's, whoever matched it before (a manager included), and the change is audited."""
+    accounts = list(accounts)
+    for account in accounts:
+        if account.person_id is not None:
+            _unmatch(account, reason="the provider says it is a service account (an agent)")
+        account.kind = Account.Kind.AGENT
     with transaction.atomic():
-        Account.objects.bulk_create(new, batch_size=BATCH_SIZE, ignore_conflicts=True)
-        Account.objects.bulk_update(changed, ["email", "name"], batch_size=BATCH_SIZE)
-        match_accounts()
-    return len(new) + len(changed)
+        return Account.objects.bulk_update(
+            accounts,
+            ["kind", "email", "name", "owner_email", "person", "matched_by"],
+            batch_size=BATCH_SIZE,
+        )
 
 
 def match_accounts() -> int:
@@ -108,7 +153,7 @@ def match_accounts() -> int:
     # A manager's decision (matched_by set, even to nobody) is never overridden.
     unmatched = (
         Account.objects.filter(person__isnull=True, matched_by="")
-        .exclude(kind=Account.Kind.UNATTRIBUTED)
+        .exclude(kind__in=[Account.Kind.UNATTRIBUTED, Account.Kind.AGENT])
         .exclude(email="")
     )
     emails = {normalize_email(e) for e in unmatched.values_list("email", flat=True)}
@@ -148,6 +193,11 @@ def attribute_account(*, account: Account, person: Person | None) -> Account:
         raise AttributionError(
             "Unattributed usage has no single owner and cannot be given to a person."
         )
+    if person is not None and account.kind == Account.Kind.AGENT:
+        raise AttributionError(
+            "An agent (a service account, or a key acting as one) is automation: its usage "
+            "is never credited to a person. Its creator or owner is recorded as its owner."
+        )
     with transaction.atomic():
         account.person = person
         account.matched_by = Account.MatchedBy.MANAGER
@@ -180,7 +230,8 @@ def _aggregate(records: Iterable[UsageRecord]) -> dict[tuple[dt.date, str, str],
 
 def _accounts_for(*, provider: str, records: Iterable[UsageRecord]) -> dict[str, int]:
     """Account ids for the records' accounts, creating unknown ones (unmatched until
-    match_accounts finds their e-mail)."""
+    match_accounts finds their e-mail); a record that says its account is an agent makes it
+    one."""
     wanted: dict[str, UsageRecord] = {}
     for r in records:
         if r.account not in wanted or (r.email and not wanted[r.account].email):
@@ -190,6 +241,13 @@ def _accounts_for(*, provider: str, records: Iterable[UsageRecord]) -> dict[str,
             "external_id", "pk"
         )
     )
+    said_agents = [e for e in found if wanted[e].account_kind == Account.Kind.AGENT]
+    if said_agents:
+        make_agents(
+            accounts=Account.objects.filter(provider=provider, external_id__in=said_agents)
+            .exclude(kind=Account.Kind.AGENT)
+            .select_for_update()
+        )
     missing = wanted.keys() - found.keys()
     if missing:
         Account.objects.bulk_create(
@@ -199,6 +257,7 @@ def _accounts_for(*, provider: str, records: Iterable[UsageRecord]) -> dict[str,
                     external_id=e,
                     kind=Account.Kind.UNATTRIBUTED if e == UNATTRIBUTED else wanted[e].account_kind,
                     email=normalize_email(wanted[e].email),
+                    owner_email=normalize_email(wanted[e].owner_email),
                 )
                 for e in missing
             ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -229,8 +230,15 @@ class ProviderStub:
         return request.args.to_dict(flat=False)
 
     def guarded(
-        self, handler: Any, *, allowed: dict[str, dict[str, Any]], usage: bool = False
+        self,
+        handler: Any,
+        *,
+        allowed: dict[str, dict[str, Any]] | None = None,
+        usage: bool = False,
     ) -> Any:
+        """handler behind the stub's checks; allowed=None leaves the parameters to a handler
+        that validates them itself (the id-paged lists)."""
+
         def handle(request: Request) -> Response:
             self.requests += 1
             if usage:
@@ -239,11 +247,13 @@ class ProviderStub:
                 return json_response(self.bad_request("", "stub: endless paging"), 400)
             if not self.authorized(request):
                 return json_response(self.unauthorized, 401)
-            if problem := request_problem(
-                self.parameters(request),
-                allowed,
-                brackets=self.brackets,
-                betas=", ".join(request.headers.getlist("anthropic-beta")),
+            if allowed is not None and (
+                problem := request_problem(
+                    self.parameters(request),
+                    allowed,
+                    brackets=self.brackets,
+                    betas=", ".join(request.headers.getlist("anthropic-beta")),
+                )
             ):
                 return json_response(self.bad_request(*problem), 400)
             if usage and self.usage_failures:
@@ -264,6 +274,73 @@ class ProviderStub:
         if key in self.raw_pages:
             return Response(self.raw_pages[key], content_type="application/json")
         return json_response(body)
+
+
+def bad_request(provider: str, message: str, param: str | None = None) -> Response:
+    """A 400 in the provider's error shape.
+
+    Anthropic (https://platform.claude.com/docs/en/api/errors): "a top-level `error` object
+    that always includes a `type` and `message` value. The response also includes a
+    `request_id` field". OpenAI (openai-openapi `ErrorResponse`): `{error: {code, message,
+    param, type}}`, all four required.
+    """
+    if provider == "anthropic":
+        body: Any = {
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": message},
+            "request_id": "req_test",
+        }
+    else:
+        body = {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": param,
+                "code": None,
+            }
+        }
+    return json_response(body, 400)
+
+
+def id_paged(
+    request: Request,
+    items: list[dict[str, Any]],
+    *,
+    provider: str,
+    cursor: str,
+    most: int,
+    allowed: set[str],
+    envelope: dict[str, Any],
+) -> Response:
+    """A cursor-paged list ({data, first_id, last_id, has_more}) whose cursor is the id of the
+    last item seen (`after` at OpenAI, `after_id` at Anthropic), with `limit` from 1 to most;
+    an unknown parameter, a bad limit or an unknown cursor is a 400."""
+    unknown = set(request.args) - allowed - {"limit", cursor}
+    if unknown:
+        name = sorted(unknown)[0]
+        return bad_request(provider, f"{name}: Extra inputs are not permitted", name)
+    try:
+        limit = int(request.args.get("limit", 20))  # both: "Defaults to `20`" / "default is 20"
+    except ValueError:
+        return bad_request(provider, "limit: Input should be a valid integer", "limit")
+    if not 1 <= limit <= most:
+        return bad_request(provider, f"limit: must be between 1 and {most}", "limit")
+    start = 0
+    if after := request.args.get(cursor):
+        ids = [item["id"] for item in items]
+        if after not in ids:
+            return bad_request(provider, f"{cursor}: no such object", cursor)
+        start = ids.index(after) + 1
+    page = items[start : start + limit]
+    return json_response(
+        {
+            **envelope,
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": start + limit < len(items),
+        }
+    )
 
 
 class OpenAIStub(ProviderStub):
@@ -311,6 +388,83 @@ class OpenAIStub(ProviderStub):
                 lambda r: json_response(self.users_pages[r.args.get("after")]),
                 allowed=OPENAI_USERS,
             )
+        )
+        # Projects and their keys, by project id (the recorded sample: one project).
+        self.projects: list[dict[str, Any]] = [load("openai/project.json")]
+        self.project_keys: dict[str, list[dict[str, Any]]] = {
+            "proj_Lm4Qx8Vt2RkN": load("openai/project_api_keys.json")["data"]
+        }
+        self.list_requests: list[Request] = []
+        httpserver.expect_request(openai.PROJECTS_PATH, method="GET").respond_with_handler(
+            self.guarded(self._projects)
+        )
+        httpserver.expect_request(
+            re.compile(r"^/v1/organization/projects/(?P<project>[^/]+)/api_keys$"), method="GET"
+        ).respond_with_handler(self.guarded(self._project_keys))
+
+    def use_actors(self) -> None:
+        """Serve the actors scenario (tests/data/openai/actors): people who use only API keys,
+        service-account keys, a user the users list lacks, one listed with `email: null`, a
+        user that "is a service account", counts above 2^31, and two pages of every list.
+        Usage rows follow `UsageCompletionsResult` ("When `group_by=user_id`, this field
+        provides the user ID of the grouped usage result", the same for `api_key_id` and
+        `project_id`); projects.json and project_keys.json hold the `data` items, which the
+        handlers page."""
+        page1 = load("openai/actors/usage_page1.json")
+        users1 = load("openai/actors/users_page1.json")
+        self.usage_pages = {None: page1, page1["next_page"]: load("openai/actors/usage_page2.json")}
+        self.users_pages = {None: users1, users1["last_id"]: load("openai/actors/users_page2.json")}
+        self.projects = load("openai/actors/projects.json")
+        self.project_keys = load("openai/actors/project_keys.json")
+
+    def _projects(self, request: Request) -> Response:
+        # GET /v1/organization/projects (openai-openapi `list-projects`): `limit` "can range
+        # between 1 and 100, and the default is 20", `after` "an object ID that defines your
+        # place in the list", `include_archived`; `ProjectListResponse` is {object: "list",
+        # data: [Project], first_id, last_id, has_more}.
+        self.list_requests.append(request)
+        return id_paged(
+            request,
+            self.projects,
+            provider="openai",
+            cursor="after",
+            most=100,
+            allowed={"include_archived"},
+            envelope={"object": "list"},
+        )
+
+    def _project_keys(self, request: Request) -> Response:
+        # GET /v1/organization/projects/{project_id}/api_keys (`list-project-api-keys`):
+        # `limit` (1-100, default 20), `after`, `owner_project_access` ("`active`,
+        # `inactive`, or `any` for all enabled project API keys"); `ProjectApiKey.owner` is
+        # {type: "user" | "service_account", user?, service_account?}.
+        self.list_requests.append(request)
+        project = request.path.split("/")[-2]
+        if project not in self.project_keys:
+            return json_response(
+                {
+                    "error": {
+                        "message": f"No such project: {project}",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+                404,
+            )
+        access = request.args.get("owner_project_access")
+        if access is not None and access not in ("active", "inactive", "any"):
+            return bad_request(
+                "openai", "owner_project_access: invalid value", "owner_project_access"
+            )
+        return id_paged(
+            request,
+            self.project_keys[project],
+            provider="openai",
+            cursor="after",
+            most=100,
+            allowed={"owner_project_access"},
+            envelope={"object": "list"},
         )
 
     def authorized(self, request: Request) -> bool:
@@ -365,7 +519,8 @@ class AnthropicStub(ProviderStub):
         )
         self.api_keys = load("anthropic/api_keys.json")
         self.api_key_pages: dict[str | None, Any] = {}  # bodies to serve instead, by after_id
-        httpserver.expect_request(claude_code.API_KEYS_PATH, method="GET").respond_with_handler(
+        self.list_requests: list[Request] = []
+        httpserver.expect_request(anthropic.API_KEYS_PATH, method="GET").respond_with_handler(
             self.guarded(self._api_keys, allowed=ANTHROPIC_API_KEYS)
         )
         httpserver.expect_request(anthropic.USERS_PATH, method="GET").respond_with_handler(
@@ -375,22 +530,51 @@ class AnthropicStub(ProviderStub):
             )
         )
 
+    def use_actors(self) -> None:
+        """Serve the actors scenario (tests/data/anthropic/actors, claude_code/actors): a person
+        who uses only API keys, a key acting as a service account that a person created, a
+        key bound to no principal, a key acting as a user the users list lacks, a key not
+        listed, two keys of one name, mixed-case e-mails, counts above 2^31, and two pages
+        of every list. Messages results: "`account_id` … `null` if not grouping by account
+        or for non-OAuth requests", "`service_account_id` … `null` … for non-OIDC-federation
+        requests" (https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_messages);
+        Claude Code actors: "`api_actor`: Contains `api_key_name` for users who authenticate
+        with an API key" (https://platform.claude.com/docs/en/manage-claude/
+        claude-code-analytics-api)."""
+        page1 = load("anthropic/actors/messages_usage_page1.json")
+        users1 = load("anthropic/actors/users_page1.json")
+        self.usage_pages = {
+            None: page1,
+            page1["next_page"]: load("anthropic/actors/messages_usage_page2.json"),
+        }
+        self.users_pages = {
+            None: users1,
+            users1["last_id"]: load("anthropic/actors/users_page2.json"),
+        }
+        self.api_keys = load("anthropic/actors/api_keys.json")
+        day1 = load("claude_code/actors/2026-09-01_page1.json")
+        self.claude_code_pages = {
+            ("2026-09-01", None): day1,
+            ("2026-09-01", day1["next_page"]): load("claude_code/actors/2026-09-01_page2.json"),
+        }
+
     def _api_keys(self, request: Request) -> Response:
-        """The recorded keys, `limit` a page after `after_id` ({data, first_id, last_id,
-        has_more}: "`last_id` … Can be used as the `after_id` for the next page")."""
-        keys = self.api_keys["data"]
-        after = request.args.get("after_id")
-        if after in self.api_key_pages:
+        # GET /v1/organizations/api_keys (https://platform.claude.com/docs/en/api/admin/
+        # api_keys/list): `after_id`, `before_id`, `created_by_user_id`, `limit` ("Defaults to
+        # `20`. Ranges from `1` to `1000`."), `status`, `workspace_id`; the response is
+        # {data, first_id, last_id, has_more}, "`last_id` … Can be used as the `after_id` for
+        # the next page".
+        self.list_requests.append(request)
+        if (after := request.args.get("after_id")) in self.api_key_pages:
             return json_response(self.api_key_pages[after])
-        start = next(i + 1 for i, k in enumerate(keys) if k["id"] == after) if after else 0
-        page = keys[start : start + int(request.args.get("limit", 20))]
-        return json_response(
-            {
-                "data": page,
-                "first_id": page[0]["id"] if page else None,
-                "last_id": page[-1]["id"] if page else None,
-                "has_more": start + len(page) < len(keys),
-            }
+        return id_paged(
+            request,
+            self.api_keys["data"],
+            provider="anthropic",
+            cursor="after_id",
+            most=1000,
+            allowed={"before_id", "created_by_user_id", "status", "workspace_id"},
+            envelope={},
         )
 
     def _claude_code(self, request: Request) -> Response:

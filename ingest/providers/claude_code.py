@@ -13,31 +13,18 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from ingest.records import Batch, Directory, Rejection
+from ingest.records import Batch, Directory
 from leaderboard.records import AccountRecord, UsageRecord
 
+from .anthropic import API_KEYS_PATH as API_KEYS_PATH
 from .anthropic import DEFAULT_BASE_URL as DEFAULT_BASE_URL
-from .anthropic import anthropic_client, users_directory
+from .anthropic import Actors, ApiKey, anthropic_client, api_keys, users_directory
 from .http import ProviderDataError
 from .parsing import Reader, Seen, keeping, next_cursor, read_rows
 
 USAGE_PATH = "/v1/organizations/usage_report/claude_code"
-API_KEYS_PATH = "/v1/organizations/api_keys"
 PAGE_SIZE = 1000  # "max: 1000" records a page
-API_KEYS_PAGE_SIZE = 1000  # "Ranges from `1` to `1000`."
 API_KEY_PREFIX = "api_key:"
-
-
-def read_api_key(obj: Any, where: str) -> list[tuple[str, str | None]]:
-    """(key name, owner's user id or None)."""
-    key = Reader(obj, where)
-    owner = None
-    for role in ("principal", "created_by"):
-        who = key.object(role, required=False)
-        if who is not None and who.str("type", required=False, nullable=True) == "user":
-            owner = who.str("id")
-            break
-    return [(key.str("name") or "", owner)]
 
 
 def read_record(obj: Any, where: str) -> list[UsageRecord]:
@@ -83,63 +70,73 @@ class ClaudeCodeAdapter:
 
     def __init__(self, *, base_url: str, api_key: str) -> None:
         self.client = anthropic_client(base_url, api_key)
+        self.actors: Actors | None = None
+        self.keys: dict[str, ApiKey] = {}
 
     def accounts(self) -> Directory:
-        """People by e-mail (the users list adds names), and API keys with the owner the
-        keys list names: the key's principal when it is a user, else its creator."""
+        """People by e-mail (the users list adds names), and the agents and keys that API-key
+        usage belongs to: a key acting as a user is that user's, as a service account an
+        agent's (never its creator's); a key bound to no one, or named ambiguously, stays a
+        key of its own that no one is credited with."""
         users = users_directory(self.client)
-        emails = {a.external_id: a.email.strip().lower() for a in users.accounts if a.email}
+        keys, rejected = api_keys(self.client)
+        self.actors = Actors.of(users, keys)
+        names = Counter(k.name for k in keys)
+        # names are not unique; an ambiguous name names nobody
+        self.keys = {k.name: k for k in keys if names[k.name] == 1}
+        emails = self.actors.emails
         directory = Directory(
             [
                 replace(a, external_id=emails[a.external_id])
                 for a in users.accounts
                 if a.external_id in emails
             ],
-            users.rejected,
+            users.rejected + rejected,
         )
-        keys, rejected = self._api_keys()
-        directory.rejected += rejected
-        names = Counter(name for name, _ in keys)
-        for name, owner in keys:
-            if names[name] == 1:  # names are not unique; an ambiguous name names nobody
-                directory.accounts.append(
-                    AccountRecord(
-                        external_id=API_KEY_PREFIX + name,
-                        email=emails.get(owner or "", ""),
-                        name=f"API key {name}",
-                        kind="api_key",
-                    )
-                )
+        for name in self.keys:
+            account = self.key_account(name)
+            if account.kind != "user":
+                directory.accounts.append(account)
         return directory
 
-    def _api_keys(self) -> tuple[list[tuple[str, str | None]], list[Rejection]]:
-        keys: list[tuple[str, str | None]] = []
-        rejected: list[Rejection] = []
-        after: str | None = None
-        seen = Seen()
-        page = 0
-        while True:
-            page += 1
-            raw = self.client.get(
-                API_KEYS_PATH, limit=API_KEYS_PAGE_SIZE, **({"after_id": after} if after else {})
-            )
-            with keeping(raw):
-                body = Reader(raw, f"api keys page {page}")
-                found, bad = read_rows(
-                    body.list("data"), f"{body.where}, key", read_api_key, skip=seen.before
+    def key_account(self, name: str) -> AccountRecord:
+        """The account an API key's usage belongs to, by the key's name."""
+        actors = self.actors or Actors()
+        key: ApiKey | None = self.keys.get(name)
+        own = AccountRecord(
+            external_id=API_KEY_PREFIX + name, name=f"API key {name}", kind="api_key"
+        )
+        if key is None or (key.acts_as == "user" and key.principal not in actors.emails):
+            return own
+        if key.acts_as == "user":
+            email = actors.emails[key.principal]
+            return AccountRecord(external_id=email, email=email)
+        if key.acts_as == "service_account":
+            return actors.agent(key.principal)
+        return replace(own, owner_email=actors.emails.get(key.creator, ""))
+
+    def resolved(self, batch: Batch) -> Batch:
+        """The batch with each API key's usage given to the account the key acts as."""
+        records = []
+        for r in batch.records:
+            if r.account_kind == "api_key" and r.account.startswith(API_KEY_PREFIX):
+                account = self.key_account(r.account.removeprefix(API_KEY_PREFIX))
+                r = replace(
+                    r,
+                    account=account.external_id,
+                    account_kind=account.kind,
+                    email=account.email,
+                    owner_email=account.owner_email,
                 )
-                keys += found
-                rejected += bad
-                if not body.bool("has_more"):
-                    return keys, rejected
-                after = body.str("last_id")
-                if seen.again(after, body.where):
-                    return keys, rejected
+            records.append(r)
+        return Batch(records, batch.rejected)
 
     def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
+        if self.actors is None:
+            self.accounts()
         day = start
         while day <= end:
-            yield from self._day(day)
+            yield from map(self.resolved, self._day(day))
             day += dt.timedelta(days=1)
 
     def _day(self, day: dt.date) -> Iterator[Batch]:

@@ -276,6 +276,38 @@ def bucket_pages(
             return
 
 
+def list_pages[T](
+    client: Any,
+    path: str,
+    what: str,
+    read: Callable[[Any, str], list[T]],
+    *,
+    cursor: str,
+    limit: int,
+    **params: Any,
+) -> tuple[list[T], list[Rejection]]:
+    """Every item of an id-paged list ({data, has_more, last_id}), following `cursor` (OpenAI's
+    `after`, Anthropic's `after_id`); an item or cursor served twice is read once."""
+    items: list[T] = []
+    rejected: list[Rejection] = []
+    last: str | None = None
+    seen = Seen()
+    page = 0
+    while True:
+        page += 1
+        raw = client.get(path, limit=limit, **params, **({cursor: last} if last else {}))
+        with keeping(raw):
+            body = Reader(raw, f"{what} page {page}")
+            found, bad = read_rows(body.list("data"), f"{body.where}, item", read, skip=seen.before)
+            items += found
+            rejected += bad
+            if not body.bool("has_more"):
+                return items, rejected
+            last = body.str("last_id")
+            if seen.again(last, body.where):
+                return items, rejected
+
+
 def user_pages(client: Any, path: str, *, after: str) -> Directory:
     """A users list ({data, has_more, last_id}) followed to its end with the `after` parameter."""
     directory = Directory()

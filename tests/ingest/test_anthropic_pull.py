@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ingest.models import IngestRun, RejectedRow
-from ingest.providers import claude_code
+from ingest.providers import anthropic
 from ingest.services import pull_connection
 from leaderboard import selectors
 from leaderboard.models import Account, Person, UsageFact
@@ -48,7 +48,12 @@ def test_messages_pull_twice_gives_identical_totals(anthropic_connection, anthro
     request = anthropic_api.usage_requests[0]
     assert request.args["starting_at"] == "2026-08-03T00:00:00Z"
     assert request.args["ending_at"] == "2026-08-07T00:00:00Z"
-    assert request.args.getlist("group_by[]") == ["account_id", "model"]
+    assert request.args.getlist("group_by[]") == [
+        "account_id",
+        "api_key_id",
+        "service_account_id",
+        "model",
+    ]
 
 
 def test_messages_map_cache_fields_and_record_no_requests(anthropic_connection) -> None:
@@ -93,7 +98,7 @@ def test_claude_code_sums_every_record_of_a_day_across_pages(claude_code_connect
     assert sonnet.cost == Decimal("0.38")  # 31 + 7 cents, as reported
     assert not sonnet.cost_estimated
     opus, sonnet_local_and_remote = 38_000 + 410_000 + 16_000 + 11_500, 10_000 + 56_000 + 6_600
-    release_bot = 100 + 50  # her API key: the keys list names her as its creator
+    # release-bot, a key she created that acts as no one, is not hers
     assert totals() == {
         "dev.patel@example.com": 14_000
         + 61_000
@@ -103,7 +108,7 @@ def test_claude_code_sums_every_record_of_a_day_across_pages(claude_code_connect
         + 3_000_000_000
         + 10
         + 2_200_000_000,  # past 2^31 on Aug 5
-        "alice.nguyen@example.com": opus + sonnet_local_and_remote + release_bot,
+        "alice.nguyen@example.com": opus + sonnet_local_and_remote,
         "bob.okafor@example.com": 21_000 + 150_000 + 7_000 + 6_900,
     }
 
@@ -126,8 +131,13 @@ def test_claude_code_keeps_api_key_usage_under_its_key_name(claude_code_connecti
     key = Account.objects.get(provider="claude_code", external_id="api_key:ci-bot-key")
     assert (key.kind, key.person) == (Account.Kind.API_KEY, None)  # no owner known
     assert UsageFact.objects.get(account=key).total_tokens == 6_000
-    owned = Account.objects.get(provider="claude_code", external_id="api_key:release-bot")
-    assert (owned.kind, owned.person.email) == (Account.Kind.API_KEY, "alice.nguyen@example.com")
+    unbound = Account.objects.get(provider="claude_code", external_id="api_key:release-bot")
+    # "principal": null, created by Alice: recorded as its owner, never credited to her
+    assert (unbound.kind, unbound.person, unbound.owner_email) == (
+        Account.Kind.API_KEY,
+        None,
+        "alice.nguyen@example.com",
+    )
     assert Account.objects.get(external_id="bob.okafor@example.com").person.email == (
         "bob.okafor@example.com"
     )
@@ -180,10 +190,14 @@ def test_claude_code_rejects_a_date_that_is_not_a_utc_day_and_keeps_the_rest(
 def test_claude_code_follows_the_api_keys_list_across_pages(
     claude_code_connection, anthropic_api, monkeypatch
 ) -> None:
-    monkeypatch.setattr(claude_code, "API_KEYS_PAGE_SIZE", 1)
+    monkeypatch.setattr(anthropic, "API_KEYS_PAGE", 1)
 
     pull(claude_code_connection)
 
-    owned = Account.objects.get(provider="claude_code", external_id="api_key:release-bot")
-    assert owned.person.email == "alice.nguyen@example.com"  # from the second page
-    assert Account.objects.filter(external_id="api_key:bob-notebooks").exists()
+    # release-bot is on the second page: it acts as no one, and its creator is recorded
+    key = Account.objects.get(provider="claude_code", external_id="api_key:release-bot")
+    assert (key.person, key.owner_email) == (None, "alice.nguyen@example.com")
+    assert [r.args.get("after_id") for r in anthropic_api.list_requests] == [
+        None,
+        "apikey_01QwE8rT5yU2iO9pA3sD6fG",
+    ]

@@ -59,14 +59,14 @@ def test_export_by_source_gives_each_sources_per_person_totals(
         2_400 + 900,
         "n/a",  # the Messages report has no request count: an empty cell, never 0
     )
-    # her own records, and her API key release-bot (input 100, output 50, 1 cent)
+    # her own records; the key release-bot she created acts as no one, so it is not hers
     assert figures(alice, "claude-code") == (
-        38_000 + 9_000 + 1_000 + 100,
+        38_000 + 9_000 + 1_000,
         410_000 + 52_000 + 4_000,
         16_000 + 3_000 + 500,
-        11_500 + 2_600 + 500 + 50,
+        11_500 + 2_600 + 500,
         "n/a",  # Claude Code reports sessions, not requests
-        "3.070000",  # 268 + 31 + 7 + 1 cents
+        "3.060000",  # 268 + 31 + 7 cents
         "false",
     )
     assert figures(alice, "cursor-team") == (
@@ -86,6 +86,6 @@ def test_export_by_source_gives_each_sources_per_person_totals(
     assert unowned == {
         "openai-main": 2_400_000_000 + 60_000,  # Dev's unknown account and null-user rows
         "anthropic-main": 1_200,  # account_id null
-        "claude-code": 5_000,  # the api_actor ci-bot-key
+        "claude-code": 5_000 + 100,  # the api_actors ci-bot-key and release-bot
         "gateway": 500,  # svc-batch-17
     }

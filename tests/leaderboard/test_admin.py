@@ -177,3 +177,28 @@ def test_a_directory_of_bad_lines_shows_the_first_problems_and_how_many_more(
     assert response.status_code == 200
     assert page.count("is not an e-mail address") == 20
     assert "… and 4,980 more problem(s); `manage.py import_people` lists them all." in page
+
+
+def test_agents_are_one_filter_away_with_their_owner_and_never_given_to_a_person(
+    client, manager, alice
+) -> None:
+    agent = AccountFactory(
+        person=None,
+        external_id="svac_nightly",
+        kind=Account.Kind.AGENT,
+        email="",
+        owner_email="erin.moss@example.com",
+    )
+    client.force_login(manager)
+
+    listing = client.get("/admin/leaderboard/account/", {"kind__exact": "agent"}).content.decode()
+    assert "svac_nightly" in listing
+    assert "erin.moss@example.com" in listing
+
+    response = client.post(
+        f"/admin/leaderboard/account/{agent.pk}/change/", {"person": alice.pk}, follow=True
+    )
+
+    assert "never credited to a person" in response.content.decode()
+    agent.refresh_from_db()
+    assert (agent.person, agent.matched_by) == (None, "")

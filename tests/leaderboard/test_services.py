@@ -150,3 +150,42 @@ def test_record_usage_refuses_a_fact_above_the_count_limit_whoever_writes_it(db)
         services.record_usage(source=source, records=[half, half])
 
     assert not UsageFact.objects.exists()
+
+
+def test_an_agent_can_never_be_given_to_a_person(alice) -> None:
+    services.sync_accounts(
+        provider="anthropic",
+        records=[AccountRecord("svac_1", kind="agent", owner_email="Alice.Nguyen@Example.com")],
+    )
+    agent = Account.objects.get()
+
+    assert (agent.person, agent.owner_email) == (None, "alice.nguyen@example.com")
+    with pytest.raises(services.AttributionError, match="never credited to a person"):
+        services.attribute_account(account=agent, person=alice)
+    with pytest.raises(IntegrityError):
+        Account.objects.filter(pk=agent.pk).update(person=alice)
+
+
+def test_an_agent_with_an_email_is_never_matched_to_that_person(alice) -> None:
+    services.sync_accounts(
+        provider="openai",
+        records=[AccountRecord("user-bot", email="alice.nguyen@example.com", kind="agent")],
+    )
+
+    assert Account.objects.get().person is None
+
+
+def test_usage_that_says_its_account_is_an_agent_takes_it_from_its_person(alice) -> None:
+    services.sync_accounts(
+        provider="openai", records=[AccountRecord("user-1", email="alice.nguyen@example.com")]
+    )
+    assert Account.objects.get().person == alice
+
+    services.record_usage(
+        source=SourceFactory(provider="openai"),
+        records=[UsageRecord(day=DAY, account="user-1", model="m", input=10, account_kind="agent")],
+    )
+
+    account = Account.objects.get()
+    assert (account.kind, account.person, account.matched_by) == (Account.Kind.AGENT, None, "")
+    assert selectors.usage_totals(start=DAY, end=DAY, by_source=False)[0].email == ""
