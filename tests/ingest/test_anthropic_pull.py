@@ -57,7 +57,9 @@ def test_messages_map_cache_fields_and_record_no_requests(anthropic_connection) 
     assert counts(alice) == (3_200, 120_000, 8_000, 2_400, 0)
     dev = UsageFact.objects.get(account__external_id="user_01KpW7nXr3TzQ9mVb5LsD8hG", day=AUG5)
     assert counts(dev) == (3_000_000_000, 2_500_000_000, 400_000_000, 2_200_000_000, 0)
-    assert alice.cost is None  # claude-opus-4-6 has no list price yet: no cost, not zero
+    # claude-opus-4-6 at its list price: $5 input, $0.50 cache read, $6.25 5-minute write,
+    # $25 output per million (https://platform.claude.com/docs/en/about-claude/pricing)
+    assert (alice.cost, alice.cost_estimated) == (Decimal("0.186"), True)
 
 
 def test_messages_match_emails_whatever_their_case(anthropic_connection, alice) -> None:

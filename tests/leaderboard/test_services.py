@@ -112,7 +112,7 @@ def test_record_usage_prices_dated_snapshots_as_their_model(db) -> None:
             for model in [
                 "gpt-5-mini-2025-08-07",
                 "claude-sonnet-4-5-20250929",
-                "claude-opus-4-6",
+                "claude-opus-4-9",
                 "mystery-model",
             ]
         ],
@@ -126,7 +126,7 @@ def test_record_usage_prices_dated_snapshots_as_their_model(db) -> None:
         assert fact.cost == price.input_per_million + price.output_per_million
         assert fact.cost_estimated
     # a newer version is not priced as an older one (claude-opus-4 is listed)
-    assert selectors.unpriced_models() == ["claude-opus-4-6", "mystery-model"]
+    assert selectors.unpriced_models() == ["claude-opus-4-9", "mystery-model"]
 
 
 def test_unattributed_usage_can_never_be_given_to_a_person(alice) -> None:
