@@ -20,6 +20,7 @@ DEFAULT_BASE_URL = "https://api.openai.com"
 USAGE_PATH = "/v1/organization/usage/completions"
 USERS_PATH = "/v1/organization/users"
 MAX_DAILY_BUCKETS = 31  # the API's limit for bucket_width=1d
+STANDARD_TIERS = {"default": "standard"}
 
 
 def epoch(day: dt.date) -> int:
@@ -39,6 +40,9 @@ def read_result(obj: Any, where: str, day: dt.date) -> list[UsageRecord]:
             f"tokens ({cache_read} + {cache_write})"
         )
     model = result.str("model", required=False, nullable=True)
+    tier = (result.str("service_tier", required=False, nullable=True) or "").lower()
+    if result.bool("batch", required=False):
+        tier = "batch"
     return [
         UsageRecord(
             day=day,
@@ -49,6 +53,8 @@ def read_result(obj: Any, where: str, day: dt.date) -> list[UsageRecord]:
             cache_write=cache_write,
             output=result.int("output_tokens"),
             requests=result.int("num_model_requests"),
+            # the spec's example tier is "default": the standard rates
+            service_tier=STANDARD_TIERS.get(tier, tier),
         )
     ]
 
@@ -70,7 +76,9 @@ class OpenAIAdapter:
             "start_time": epoch(start),
             "end_time": epoch(end + dt.timedelta(days=1)),
             "bucket_width": "1d",
-            "group_by[]": ["user_id", "model"],
+            # batch and service_tier only for pricing: the rows of one user, model and day
+            # are summed into one fact
+            "group_by[]": ["user_id", "model", "batch", "service_tier"],
             "limit": MAX_DAILY_BUCKETS,
         }
         return bucket_pages(

@@ -47,7 +47,13 @@ def test_messages_pull_twice_gives_identical_totals(anthropic_connection, anthro
     request = anthropic_api.usage_requests[0]
     assert request.args["starting_at"] == "2026-08-03T00:00:00Z"
     assert request.args["ending_at"] == "2026-08-07T00:00:00Z"
-    assert request.args.getlist("group_by[]") == ["account_id", "model"]
+    assert request.args.getlist("group_by[]") == [
+        "account_id",
+        "model",
+        "service_tier",
+        "context_window",
+        "inference_geo",
+    ]
 
 
 def test_messages_map_cache_fields_and_record_no_requests(anthropic_connection) -> None:

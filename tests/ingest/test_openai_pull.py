@@ -59,7 +59,7 @@ def test_pull_asks_for_daily_buckets_by_user_and_model(openai_connection, openai
     assert first.args["start_time"] == "1785715200"  # 2026-08-03T00:00:00Z
     assert first.args["end_time"] == "1785974400"  # 2026-08-06T00:00:00Z: --end is inclusive
     assert first.args["bucket_width"] == "1d"
-    assert first.args.getlist("group_by[]") == ["user_id", "model"]
+    assert first.args.getlist("group_by[]") == ["user_id", "model", "batch", "service_tier"]
     assert "page" not in first.args
     assert second.args["page"] == openai_api.usage_pages[None]["next_page"]
 
