@@ -11,6 +11,7 @@ from django.db.models import QuerySet, Sum
 
 from . import metrics
 from .models import Board, Person, Team, UsageFact
+from .pricing import cost_basis
 from .rankings import RANK_CHART_PERIODS, places_of
 from .standings import Period, Scope, period_of
 
@@ -78,9 +79,12 @@ def totals(*, people: QuerySet[Person] | list[int], period: Period) -> dict[str,
         "models",
     ]
     values = _facts(people=people, period=period).aggregate(
-        **{f"m_{n}": metrics.aggregate(n) for n in names}
+        **{f"m_{n}": metrics.aggregate(n) for n in names}, **metrics.COST_PARTS
     )
     result = {n: values[f"m_{n}"] for n in names}
+    result["cost_basis"] = cost_basis(
+        cost=result["cost"], estimated=bool(values["estimated"]), unpriced=values["unpriced"]
+    )
     result["cache_read_share"] = metrics.ratio_value(
         "cache_read_share",
         {

@@ -103,3 +103,18 @@ class PriceBook:
         """The record's cost at the price effective on its day; None if not priced."""
         price = self.price_on(record.model, record.day)
         return None if price is None else estimate(record, price)
+
+
+# Where a shown cost comes from (README, "Cost"). A sum over facts is billed only if every
+# fact's cost was reported, estimated if any was estimated, partial if some facts have no
+# cost at all (the sum is then a floor), and not priced if none has one: never a zero.
+BILLED, ESTIMATED, PARTIAL, NOT_PRICED = "billed", "estimated", "partial", "not priced"
+
+
+def cost_basis(*, cost: Decimal | None, estimated: bool, unpriced: int = 0) -> str:
+    """Where a cost (a fact's or a sum of facts') comes from."""
+    if cost is None:
+        return NOT_PRICED
+    if unpriced:
+        return PARTIAL
+    return ESTIMATED if estimated else BILLED

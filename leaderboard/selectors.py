@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, Max, QuerySet, Sum
-from django.db.models.functions import Cast
+from django.db.models import Count, Max, QuerySet, Sum
 
-from .metrics import aggregate
+from .metrics import COST_PARTS, aggregate
 from .models import Account, Board, Person, UsageFact, User
+from .pricing import cost_basis
 from .standings import Period, Scope, period_of, ranked
 
 
@@ -40,6 +40,7 @@ class UsageTotal:
     requests: int
     cost_usd: Decimal | None
     cost_estimated: bool
+    cost_basis: str  # pricing.cost_basis: billed, estimated, partial, not priced
 
 
 def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[UsageTotal]:
@@ -54,7 +55,7 @@ def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[Usage
         "cache_write_sum": Sum("cache_write"),
         "requests_sum": Sum("requests"),
         "cost_sum": Sum("cost"),
-        "estimated": Max(Cast("cost_estimated", output_field=IntegerField())),
+        **COST_PARTS,
     }
     person_keys = (
         ["account__person__email", "source__name"] if by_source else ["account__person__email"]
@@ -74,6 +75,9 @@ def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[Usage
             requests=row["requests_sum"],
             cost_usd=None if row["cost_sum"] is None else row["cost_sum"].quantize(MICRODOLLAR),
             cost_estimated=bool(row["estimated"]),
+            cost_basis=cost_basis(
+                cost=row["cost_sum"], estimated=bool(row["estimated"]), unpriced=row["unpriced"]
+            ),
         )
         for row in rows
     ]
@@ -95,6 +99,7 @@ class UnownedUsage:
     tokens: int
     cost: Decimal | None
     accounts: int
+    cost_basis: str
 
 
 def unowned_usage(*, start: dt.date, end: dt.date) -> list[UnownedUsage]:
@@ -106,11 +111,18 @@ def unowned_usage(*, start: dt.date, end: dt.date) -> list[UnownedUsage]:
             tokens=aggregate("total_tokens"),
             cost_sum=Sum("cost"),
             accounts=Count("account", distinct=True),
+            **COST_PARTS,
         )
         .order_by("-tokens")
     )
     return [
-        UnownedUsage(r["source__name"], int(r["tokens"]), r["cost_sum"], r["accounts"])
+        UnownedUsage(
+            r["source__name"],
+            int(r["tokens"]),
+            r["cost_sum"],
+            r["accounts"],
+            cost_basis(cost=r["cost_sum"], estimated=bool(r["estimated"]), unpriced=r["unpriced"]),
+        )
         for r in rows
     ]
 
