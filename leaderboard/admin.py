@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -9,6 +11,7 @@ from django.db.models import Count, Max, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.html import format_html
 
 from . import boards, people, selectors, services
 from .capabilities import reports_requests
@@ -255,15 +258,56 @@ class UsageFactAdmin(RecordAdmin):
 
 @admin.register(ModelPrice)
 class ModelPriceAdmin(admin.ModelAdmin):
+    """Prices by model and the day they apply from. A price change is a new row from its
+    date: the rates of a saved row are read-only, so that no fact is repriced behind its
+    day (leaderboard.pricing)."""
+
     list_display = [
         "model",
+        "effective_from",
         "input_per_million",
         "cached_input_per_million",
         "cache_write_per_million",
+        "cache_write_1h_per_million",
         "output_per_million",
-        "updated_at",
+        "batch_multiplier",
+        "priority_multiplier",
+        "regional_multiplier",
+        "source",
+        "source_date",
+        "confirmed",
     ]
-    search_fields = ["model"]
+    list_filter = ["confirmed", "effective_from"]
+    search_fields = ["model", "source_url"]
+    ordering = ["model", "-effective_from"]
+    show_facets = admin.ShowFacets.ALWAYS
+    RATES = (
+        "model",
+        "effective_from",
+        "input_per_million",
+        "cached_input_per_million",
+        "cache_write_per_million",
+        "cache_write_1h_per_million",
+        "output_per_million",
+        "batch_multiplier",
+        "priority_multiplier",
+        "flex_multiplier",
+        "long_context_threshold",
+        "long_context_input_multiplier",
+        "long_context_output_multiplier",
+        "regional_multiplier",
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ModelPrice | None = None) -> Any:
+        return self.RATES if obj is not None else ()
+
+    @admin.display(description="source", ordering="source_url")
+    def source(self, price: ModelPrice) -> str:
+        if not price.source_url:
+            return "—"
+        return format_html(
+            '<a href="{}" rel="noreferrer">{}</a>', price.source_url, price.source_url
+        )
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict | None = None

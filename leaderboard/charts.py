@@ -83,10 +83,12 @@ def tokens_by_day(days: list[Day]) -> dict[str, Any]:
 
 
 def cost_by_day(days: list[Day]) -> dict[str, Any]:
-    """Cost per day in USD (reported or estimated)."""
+    """Cost per day in USD (reported or estimated). A day with no priced usage has no bar,
+    not a zero one."""
     cost: dict[str, Decimal] = defaultdict(Decimal)
     for d in days:
-        cost[d.day.isoformat()] += d.cost or Decimal(0)
+        if d.cost is not None:
+            cost[d.day.isoformat()] += d.cost
     # Amounts travel as decimal strings; a linear axis reads them as numbers.
     return _figure(
         [

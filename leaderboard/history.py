@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from . import capabilities, metrics
 from .models import Board, Person, Team, UsageFact
+from .pricing import cost_basis
 from .rankings import RANK_CHART_PERIODS, places_of
 from .standings import Period, Scope, period_of
 
@@ -80,6 +81,7 @@ def totals(*, people: QuerySet[Person] | list[int], period: Period) -> dict[str,
     blind = Q(source__in=[s.pk for s in capabilities.without_requests()] or [-1])
     values = _facts(people=people, period=period).aggregate(
         **{f"m_{n}": metrics.aggregate(n) for n in names},
+        **metrics.COST_PARTS,
         m_requests=metrics.aggregate("requests", filter=~blind),
         reporting=Count("pk", filter=~blind),
         not_reporting=Count("pk", filter=blind),
@@ -89,6 +91,9 @@ def totals(*, people: QuerySet[Person] | list[int], period: Period) -> dict[str,
         result["requests"] = None  # n/a: none of this usage came with a request count
     # Some of it did not: the count covers the rest only.
     result["requests_partial"] = bool(values["not_reporting"] and values["reporting"])
+    result["cost_basis"] = cost_basis(
+        cost=result["cost"], estimated=bool(values["estimated"]), unpriced=values["unpriced"]
+    )
     result["cache_read_share"] = metrics.ratio_value(
         "cache_read_share",
         {

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Aggregate, Count, F, Q, Sum
+from django.db.models import Aggregate, Count, F, IntegerField, Max, Q, Sum
+from django.db.models.functions import Cast
 
 from .models import total_tokens
 
@@ -74,6 +75,14 @@ def aggregate(name: str, *, prefix: str = "", filter: Q | None = None) -> Aggreg
     if name in {"input", "output", "cache_read", "cache_write", "requests"}:
         return Sum(f"{p}{name}", filter=filter, default=0)
     raise ValueError(f"unknown metric {name!r}")
+
+
+# What a sum of facts' costs is made of (pricing.cost_basis): any estimate, and how many
+# facts have no cost.
+COST_PARTS = {
+    "estimated": Max(Cast("cost_estimated", output_field=IntegerField())),
+    "unpriced": Count("pk", filter=Q(cost__isnull=True)),
+}
 
 
 def ratio_value(name: str, values: dict[str, object]) -> Decimal | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -305,33 +304,120 @@ def total_tokens(prefix: str = "") -> models.Expression:
 
 
 class ModelPrice(models.Model):
-    """List price per million tokens, used to estimate cost a provider does not report."""
+    """A model's list price per million tokens from a date on, used to estimate the cost a
+    provider does not report. A price change is a new row from its date: facts before it
+    keep the old price (leaderboard.pricing)."""
 
     model = models.CharField(
         max_length=200,
-        unique=True,
         help_text="Model name, or a prefix of dated snapshots (gpt-5 prices gpt-5-2025-08-07).",
     )
+    effective_from = models.DateField(
+        help_text="The first UTC day this price applies to; it applies until the model's next "
+        "price. A change is a new row: the rates of a saved row are not edited."
+    )
     input_per_million = models.DecimalField(max_digits=12, decimal_places=6)
-    cached_input_per_million = models.DecimalField(max_digits=12, decimal_places=6)
-    cache_write_per_million = models.DecimalField(max_digits=12, decimal_places=6)
+    cached_input_per_million = models.DecimalField(
+        "cache read per million", max_digits=12, decimal_places=6
+    )
+    cache_write_per_million = models.DecimalField(
+        "cache write per million",
+        max_digits=12,
+        decimal_places=6,
+        help_text="Writes of the default duration (Anthropic: 5 minutes; OpenAI: its shortest "
+        "retention, the input rate on models that do not bill writes).",
+    )
+    cache_write_1h_per_million = models.DecimalField(
+        "1-hour cache write per million",
+        max_digits=12,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="Empty: the model has no 1-hour writes (usage reporting some is not priced).",
+    )
     output_per_million = models.DecimalField(max_digits=12, decimal_places=6)
+    batch_multiplier = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Of every rate, for batch usage (0.5: half price). Empty: not offered or not "
+        "known, and batch usage is not priced.",
+    )
+    priority_multiplier = models.DecimalField(
+        max_digits=6, decimal_places=4, null=True, blank=True, help_text="As batch, for priority."
+    )
+    flex_multiplier = models.DecimalField(
+        max_digits=6, decimal_places=4, null=True, blank=True, help_text="As batch, for flex."
+    )
+    long_context_threshold = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Prompts longer than this many tokens cost the long-context multipliers "
+        "(the whole request). Empty: no long-context price.",
+    )
+    long_context_input_multiplier = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Of the input, cache-read and cache-write rates.",
+    )
+    long_context_output_multiplier = models.DecimalField(
+        max_digits=6, decimal_places=4, null=True, blank=True
+    )
+    regional_multiplier = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Of every rate, when the provider reports regional inference (Anthropic: "
+        "inference_geo us). Empty: no premium.",
+    )
+    source_url = models.URLField(max_length=500, blank=True, help_text="The page the rates are on.")
+    source_date = models.DateField(null=True, blank=True, help_text="When the page was read.")
+    confirmed = models.BooleanField(
+        default=False,
+        help_text="Every rate and multiplier was read on the provider's own page at source_url.",
+    )
+    note = models.TextField(blank=True, help_text="What is not confirmed, and why.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["model"]
+        ordering = ["model", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "effective_from"], name="model_price_model_effective_from"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(long_context_threshold__isnull=True)
+                    & Q(long_context_input_multiplier__isnull=True)
+                    & Q(long_context_output_multiplier__isnull=True)
+                )
+                | (
+                    Q(long_context_threshold__gte=0)
+                    & Q(long_context_input_multiplier__gt=0)
+                    & Q(long_context_output_multiplier__gt=0)
+                ),
+                name="model_price_long_context_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(input_per_million__gte=0)
+                & Q(cached_input_per_million__gte=0)
+                & Q(cache_write_per_million__gte=0)
+                & Q(output_per_million__gte=0)
+                & ~Q(cache_write_1h_per_million__lt=0)
+                & (Q(batch_multiplier__isnull=True) | Q(batch_multiplier__gt=0))
+                & (Q(priority_multiplier__isnull=True) | Q(priority_multiplier__gt=0))
+                & (Q(flex_multiplier__isnull=True) | Q(flex_multiplier__gt=0))
+                & (Q(regional_multiplier__isnull=True) | Q(regional_multiplier__gt=0)),
+                name="model_price_rates_non_negative",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.model
-
-    def cost_of(self, *, input: int, cache_read: int, cache_write: int, output: int) -> Decimal:
-        per_token = (
-            input * self.input_per_million
-            + cache_read * self.cached_input_per_million
-            + cache_write * self.cache_write_per_million
-            + output * self.output_per_million
-        )
-        return (per_token / 1_000_000).quantize(Decimal("0.000001"))
+        return f"{self.model} from {self.effective_from}"
 
 
 class Board(models.Model):

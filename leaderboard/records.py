@@ -51,3 +51,11 @@ class UsageRecord:
     email: str = ""
     # An agent's creator or owner, when the row's provider names one.
     owner_email: str = ""
+    # What pricing needs to know, where the provider reports it (leaderboard.pricing). None of
+    # it is stored: the fact keeps the total cache_write and the cost it gives.
+    cache_write_1h: int = 0  # the part of cache_write that was 1-hour writes
+    service_tier: str = ""  # "standard", "batch", "priority", "flex"; "": not reported
+    # Every prompt in the record was longer than this many tokens (Anthropic's context_window
+    # "200k-1M": 200_000); 0: not reported.
+    prompt_over: int = 0
+    inference_geo: str = ""  # "us": regional inference; "", "global", "not_available": not

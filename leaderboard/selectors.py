@@ -6,12 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, Max, Q, QuerySet, Sum
-from django.db.models.functions import Cast
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from . import capabilities
-from .metrics import aggregate
+from .metrics import COST_PARTS, aggregate
 from .models import Account, Board, Person, Source, UsageFact, User
+from .pricing import cost_basis
 from .standings import Period, Scope, period_of, ranked
 
 
@@ -41,6 +41,7 @@ class UsageTotal:
     requests: int | None  # None: none of this usage came from a source that reports requests
     cost_usd: Decimal | None
     cost_estimated: bool
+    cost_basis: str  # pricing.cost_basis: billed, estimated, partial, not priced
 
 
 def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[UsageTotal]:
@@ -56,7 +57,7 @@ def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[Usage
         "cache_write_sum": Sum("cache_write"),
         "requests_sum": Sum("requests", filter=reporting),
         "cost_sum": Sum("cost"),
-        "estimated": Max(Cast("cost_estimated", output_field=IntegerField())),
+        **COST_PARTS,
     }
     person_keys = (
         ["account__person__email", "source__name"] if by_source else ["account__person__email"]
@@ -76,6 +77,9 @@ def usage_totals(*, start: dt.date, end: dt.date, by_source: bool) -> list[Usage
             requests=row["requests_sum"],  # no reporting facts: NULL
             cost_usd=None if row["cost_sum"] is None else row["cost_sum"].quantize(MICRODOLLAR),
             cost_estimated=bool(row["estimated"]),
+            cost_basis=cost_basis(
+                cost=row["cost_sum"], estimated=bool(row["estimated"]), unpriced=row["unpriced"]
+            ),
         )
         for row in rows
     ]
@@ -97,6 +101,7 @@ class UnownedUsage:
     tokens: int
     cost: Decimal | None
     accounts: int
+    cost_basis: str
 
 
 def unowned_usage(*, start: dt.date, end: dt.date) -> list[UnownedUsage]:
@@ -110,11 +115,18 @@ def unowned_usage(*, start: dt.date, end: dt.date) -> list[UnownedUsage]:
             tokens=aggregate("total_tokens"),
             cost_sum=Sum("cost"),
             accounts=Count("account", distinct=True),
+            **COST_PARTS,
         )
         .order_by("-tokens")
     )
     return [
-        UnownedUsage(r["source__name"], int(r["tokens"]), r["cost_sum"], r["accounts"])
+        UnownedUsage(
+            r["source__name"],
+            int(r["tokens"]),
+            r["cost_sum"],
+            r["accounts"],
+            cost_basis(cost=r["cost_sum"], estimated=bool(r["estimated"]), unpriced=r["unpriced"]),
+        )
         for r in rows
     ]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
@@ -14,7 +13,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from . import audit, facts
-from .models import Account, ModelPrice, Person, Source, Team
+from .models import Account, ModelPrice, Person, Source, Team, UsageFact
+from .pricing import PriceBook
 from .records import MAX_COUNT, UNATTRIBUTED, AccountRecord, UsageRecord
 from .signals import usage_recorded
 from .text import clean_text
@@ -206,26 +206,62 @@ def attribute_account(*, account: Account, person: Person | None) -> Account:
     return account
 
 
-# Dated snapshots share their model's price: gpt-5-2025-08-07, claude-sonnet-4-5-20250929.
-SNAPSHOT_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
+Key = tuple[dt.date, str, str]
 
 
-def _price_for(prices: dict[str, ModelPrice], model: str) -> ModelPrice | None:
-    """The price of the model, or of the model a dated snapshot belongs to."""
-    name = model.strip().lower()
-    return prices.get(name) or prices.get(SNAPSHOT_SUFFIX.sub("", name))
-
-
-def _aggregate(records: Iterable[UsageRecord]) -> dict[tuple[dt.date, str, str], UsageRecord]:
-    """Sum records that share a key (a provider may split one day, e.g. local and remote)."""
-    merged: dict[tuple[dt.date, str, str], UsageRecord] = {}
+def _priced(records: Iterable[UsageRecord], book: PriceBook) -> Iterable[tuple[UsageRecord, bool]]:
+    """Each record with its cost: the provider's, else an estimate at the list price
+    effective on its day (then True), else None. Records are priced one by one, before they
+    are summed: rows of one key may differ in tier, cache-write duration or region."""
     for r in records:
+        if r.cost is None and (cost := book.estimate(r)) is not None:
+            yield replace(r, cost=cost), True
+        else:
+            yield r, False
+
+
+def _aggregate(
+    records: Iterable[tuple[UsageRecord, bool]],
+) -> dict[Key, tuple[UsageRecord, bool]]:
+    """Sum records that share a key (a provider may split one day, e.g. local and remote,
+    or one tier from another). The sum has a cost only if every part has one, and is
+    estimated if any part is."""
+    merged: dict[Key, tuple[UsageRecord, bool]] = {}
+    for r, estimated in records:
         key = (r.day, r.account, r.model)
         if (prev := merged.get(key)) is not None:
-            cost = None if prev.cost is None or r.cost is None else prev.cost + r.cost
-            r = replace(r, cost=cost, **{f: getattr(prev, f) + getattr(r, f) for f in COUNT_FIELDS})
-        merged[key] = r
+            prev_r, prev_estimated = prev
+            cost = None if prev_r.cost is None or r.cost is None else prev_r.cost + r.cost
+            r = replace(
+                r, cost=cost, **{f: getattr(prev_r, f) + getattr(r, f) for f in COUNT_FIELDS}
+            )
+            estimated = cost is not None and (estimated or prev_estimated)
+        merged[key] = (r, estimated)
     return merged
+
+
+def _kept_estimates(
+    *, source: Source, accounts: dict[str, int], merged: dict[Key, tuple[UsageRecord, bool]]
+) -> dict[tuple[int, dt.date, str], Decimal]:
+    """The stored estimated costs of facts that a pull reports again with the same counts:
+    they keep them, so that a price entered later reprices no fact that did not change."""
+    wanted = {
+        (accounts[r.account], r.day, r.model): tuple(getattr(r, f) for f in COUNT_FIELDS)
+        for r, estimated in merged.values()
+        if estimated
+    }
+    if not wanted:
+        return {}
+    days = [day for _, day, _ in wanted]
+    stored = UsageFact.objects.filter(
+        source=source,
+        day__range=(min(days), max(days)),
+        account_id__in={account for account, _, _ in wanted},
+        model__in={model for _, _, model in wanted},
+        cost_estimated=True,
+        cost__isnull=False,
+    ).values_list("account_id", "day", "model", *COUNT_FIELDS, "cost")
+    return {tuple(row[:3]): row[-1] for row in stored if wanted.get(tuple(row[:3])) == row[3:-1]}
 
 
 def _accounts_for(*, provider: str, records: Iterable[UsageRecord]) -> dict[str, int]:
@@ -288,35 +324,28 @@ def record_usage(
     keep_unchanged: a fact it finds with the same values is left as it is and noted as seen
     at recorded_at (leaderboard.facts), which prune_usage respects.
     """
-    merged = _aggregate(records)
+    merged = _aggregate(_priced(records, PriceBook(ModelPrice.objects.all())))
     if not merged:
         return 0
-    for r in merged.values():
+    for r, _ in merged.values():
         if (most := max(getattr(r, f) for f in COUNT_FIELDS)) > MAX_COUNT:
             raise UsageOutOfRange(
                 f"{r.day} {r.account[:80]} {r.model[:80]}: a count of {most} is above the "
                 f"limit of {MAX_COUNT:,} per fact"
             )
     recorded_at = recorded_at or timezone.now()
-    prices = {p.model.lower(): p for p in ModelPrice.objects.all()}
     with transaction.atomic():
-        accounts = _accounts_for(provider=source.provider, records=merged.values())
+        accounts = _accounts_for(provider=source.provider, records=[r for r, _ in merged.values()])
+        kept = _kept_estimates(source=source, accounts=accounts, merged=merged)
         rows = []
-        for r in merged.values():
-            cost, estimated = r.cost, False
-            if cost is None and (price := _price_for(prices, r.model)) is not None:
-                cost = price.cost_of(
-                    input=r.input,
-                    cache_read=r.cache_read,
-                    cache_write=r.cache_write,
-                    output=r.output,
-                )
-                estimated = True
+        for r, estimated in merged.values():
+            account = accounts[r.account]
+            cost = kept.get((account, r.day, r.model), r.cost) if estimated else r.cost
             rows.append(
                 (
                     source.pk,
                     r.day,
-                    accounts[r.account],
+                    account,
                     r.model,
                     r.input,
                     r.cache_read,
@@ -330,7 +359,7 @@ def record_usage(
             )
         written = facts.upsert(rows, keep_unchanged=keep_unchanged)
         if announce:
-            days = [r.day for r in merged.values()]
+            days = [r.day for r, _ in merged.values()]
             announce_usage(source=source, start=min(days), end=max(days))
     return written
 

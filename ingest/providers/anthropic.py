@@ -46,6 +46,11 @@ def rfc3339(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
+# The Messages report's context_window values: every prompt of a "200k-1M" row was longer
+# than 200k tokens (pricing applies a model's long-context multipliers from its threshold).
+PROMPT_OVER = {"0-200k": 0, "200k-1M": 200_000}
+
+
 @dataclass(frozen=True)
 class ApiKey:
     """An API key as the keys list describes it."""
@@ -152,11 +157,11 @@ def read_result(
     """One result; uncached input excludes both cache reads and cache writes."""
     result = Reader(obj, where)
     creation = result.object("cache_creation", required=False)
-    cache_write = 0
+    write_1h = write_5m = 0
     if creation is not None:
-        cache_write = creation.int("ephemeral_1h_input_tokens", required=False) + creation.int(
-            "ephemeral_5m_input_tokens", required=False
-        )
+        write_1h = creation.int("ephemeral_1h_input_tokens", required=False)
+        write_5m = creation.int("ephemeral_5m_input_tokens", required=False)
+    context = result.str("context_window", required=False, nullable=True) or ""
     account = (actors or Actors()).of_result(result)
     return [
         UsageRecord(
@@ -168,9 +173,15 @@ def read_result(
             model=result.str("model", required=False, nullable=True) or "unknown",
             input=result.int("uncached_input_tokens"),
             cache_read=result.int("cache_read_input_tokens", required=False),
-            cache_write=cache_write,
+            cache_write=write_1h + write_5m,
             output=result.int("output_tokens"),
             requests=0,  # the Messages report has no request count
+            cache_write_1h=write_1h,
+            # batch, flex, priority, standard as pricing names them; the others
+            # (flex_discount, priority_on_demand) have no list price and stay unpriced
+            service_tier=result.str("service_tier", required=False, nullable=True) or "",
+            prompt_over=PROMPT_OVER.get(context, 0),
+            inference_geo=result.str("inference_geo", required=False, nullable=True) or "",
         )
     ]
 
@@ -202,8 +213,18 @@ class AnthropicAdapter:
             "starting_at": rfc3339(start),
             "ending_at": rfc3339(end + dt.timedelta(days=1)),
             "bucket_width": "1d",
-            # every actor dimension: a user (OAuth), an API key, a service account (OIDC)
-            "group_by[]": ["account_id", "api_key_id", "service_account_id", "model"],
+            # every actor dimension: a user (OAuth), an API key, a service account (OIDC);
+            # service_tier, context_window and inference_geo only for pricing: the rows of
+            # one account, model and day are summed into one fact
+            "group_by[]": [
+                "account_id",
+                "api_key_id",
+                "service_account_id",
+                "model",
+                "service_tier",
+                "context_window",
+                "inference_geo",
+            ],
             "limit": MAX_DAILY_BUCKETS,
         }
         if self.actors is None:

@@ -48,7 +48,13 @@ def read_event(obj: Any, where: str) -> list[UsageRecord]:
         if not account:
             raise ProviderDataError(f"{where}: userEmail is empty")
     tokens = event.object("tokenUsage", required=False)
-    cents = event.decimal("chargedCents", required=False)
+    # The cost is the model's: tokenUsage.totalCents, "Total model cost in cents", like
+    # every other provider's. chargedCents "includes model cost plus the Cursor Token Rate",
+    # Cursor's own per-token fee, so it serves only for events billed without tokens.
+    if tokens is not None:
+        cents = tokens.decimal("totalCents", required=False)
+    else:
+        cents = event.decimal("chargedCents", required=False)
     return [
         UsageRecord(
             day=day,

@@ -30,6 +30,7 @@ PROJECTS_PATH = "/v1/organization/projects"
 PROJECT_KEYS_PATH = "/v1/organization/projects/{project_id}/api_keys"
 MAX_DAILY_BUCKETS = 31  # the API's limit for bucket_width=1d
 PAGE_SIZE = 100  # lists: "Limit can range between 1 and 100"
+STANDARD_TIERS = {"default": "standard"}
 
 
 def epoch(day: dt.date) -> int:
@@ -127,6 +128,9 @@ def read_result(
         )
     model = result.str("model", required=False, nullable=True)
     account = (actors or Actors()).of_result(result)
+    tier = (result.str("service_tier", required=False, nullable=True) or "").lower()
+    if result.bool("batch", required=False):
+        tier = "batch"
     return [
         UsageRecord(
             day=day,
@@ -139,6 +143,8 @@ def read_result(
             cache_write=cache_write,
             output=result.int("output_tokens"),
             requests=result.int("num_model_requests"),
+            # the spec's example tier is "default": the standard rates
+            service_tier=STANDARD_TIERS.get(tier, tier),
         )
     ]
 
@@ -188,8 +194,10 @@ class OpenAIAdapter:
             "start_time": epoch(start),
             "end_time": epoch(end + dt.timedelta(days=1)),
             "bucket_width": "1d",
-            # every actor dimension: the user, the key, the key's project
-            "group_by[]": ["project_id", "user_id", "api_key_id", "model"],
+            # every actor dimension: the user, the key, the key's project; batch and
+            # service_tier only for pricing: the rows of one account, model and day are
+            # summed into one fact
+            "group_by[]": ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"],
             "limit": MAX_DAILY_BUCKETS,
         }
         if self.actors is None:

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 
 register = template.Library()
 
@@ -30,6 +30,30 @@ def usd(value: Decimal | None) -> str:
     if value is None:
         return "n/a"
     return f"${Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+
+
+COST_MARKS = {
+    # basis: (mark, title)
+    "estimated": ("≈", "Estimated from list prices"),
+    "partial": ("≥", "Part of this usage has no price: at least this much"),
+}
+
+
+@register.filter
+def cost(value: Decimal | None, basis: str | bool = "billed") -> str:
+    """A cost with where it comes from: as billed, ≈ estimated from list prices, ≥ partly
+    priced, or n/a when not priced (never $0.00). basis: a pricing.cost_basis value, or a
+    row's cost_estimated flag."""
+    if value is None:
+        return format_html(
+            '<abbr title="{}">n/a</abbr>', "Not priced: no reported cost and no list price"
+        )
+    if isinstance(basis, bool):
+        basis = "estimated" if basis else "billed"
+    if basis not in COST_MARKS:
+        return usd(value)
+    mark, title = COST_MARKS[basis]
+    return format_html('<abbr title="{}">{}</abbr> {}', title, mark, usd(value))
 
 
 @register.filter

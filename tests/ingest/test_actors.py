@@ -82,7 +82,15 @@ def test_messages_credit_a_person_who_uses_only_api_keys(
         "frank.obi@example.com": 20_000 + 2_000,
     }
     asked = anthropic_actors.usage_requests[0].args.getlist("group_by[]")
-    assert asked == ["account_id", "api_key_id", "service_account_id", "model"]
+    assert asked == [  # every actor dimension, and what pricing needs
+        "account_id",
+        "api_key_id",
+        "service_account_id",
+        "model",
+        "service_tier",
+        "context_window",
+        "inference_geo",
+    ]
 
 
 def test_messages_give_a_service_accounts_usage_to_an_agent_not_its_creator(
@@ -250,7 +258,7 @@ def test_openai_credits_key_owners_and_users_the_users_list_lacks(
         "gina.ghost@example.com": 600 + 60,
     }
     asked = openai_actors.usage_requests[0].args.getlist("group_by[]")
-    assert asked == ["project_id", "user_id", "api_key_id", "model"]
+    assert asked == ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"]
 
 
 def test_openai_service_accounts_are_agents(openai_connection, openai_actors) -> None:

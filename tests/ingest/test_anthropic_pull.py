@@ -53,6 +53,9 @@ def test_messages_pull_twice_gives_identical_totals(anthropic_connection, anthro
         "api_key_id",
         "service_account_id",
         "model",
+        "service_tier",
+        "context_window",
+        "inference_geo",
     ]
 
 
@@ -63,7 +66,9 @@ def test_messages_map_cache_fields_and_record_no_requests(anthropic_connection) 
     assert counts(alice) == (3_200, 120_000, 8_000, 2_400, 0)
     dev = UsageFact.objects.get(account__external_id="user_01KpW7nXr3TzQ9mVb5LsD8hG", day=AUG5)
     assert counts(dev) == (3_000_000_000, 2_500_000_000, 400_000_000, 2_200_000_000, 0)
-    assert alice.cost is None  # claude-opus-4-6 has no list price yet: no cost, not zero
+    # claude-opus-4-6 at its list price: $5 input, $0.50 cache read, $6.25 5-minute write,
+    # $25 output per million (https://platform.claude.com/docs/en/about-claude/pricing)
+    assert (alice.cost, alice.cost_estimated) == (Decimal("0.186"), True)
 
 
 def test_messages_match_emails_whatever_their_case(anthropic_connection, alice) -> None:
@@ -201,3 +206,103 @@ def test_claude_code_follows_the_api_keys_list_across_pages(
         None,
         "apikey_01QwE8rT5yU2iO9pA3sD6fG",
     ]
+
+
+ALICE_ID, BOB_ID = "user_01HkT9vQm2RsW8xLz4NpB6cD", "user_01JmR4tZq8WvN2kLx7HsC3pF"
+
+
+def tiered_result(account_id: str, **fields) -> dict:
+    """A Messages usage result grouped by account, model, service tier, context window and
+    inference geo, in the reference's shape
+    (https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_messages):
+    "cache_creation.ephemeral_1h_input_tokens … used to create the 1 hour cache entry",
+    "ephemeral_5m_input_tokens … used to create the 5 minute cache entry"; `service_tier`
+    one of "batch", "flex", "flex_discount", "priority", "priority_on_demand", "standard";
+    `context_window` "0-200k" | "200k-1M"; `inference_geo` "global" | "not_available" | "us"."""
+    return {
+        "account_id": account_id,
+        "api_key_id": None,
+        "cache_creation": {
+            "ephemeral_1h_input_tokens": fields.get("write_1h", 0),
+            "ephemeral_5m_input_tokens": fields.get("write_5m", 0),
+        },
+        "cache_read_input_tokens": fields.get("cache_read", 0),
+        "context_window": fields.get("context_window", "0-200k"),
+        "inference_geo": fields.get("inference_geo", "global"),
+        "model": "claude-opus-4-6",
+        "output_tokens": fields.get("output", 0),
+        "server_tool_use": {"web_search_requests": 0},
+        "service_account_id": None,
+        "service_tier": fields.get("service_tier", "standard"),
+        "uncached_input_tokens": fields.get("input", 0),
+        "workspace_id": None,
+    }
+
+
+TIERED_PAGE = {
+    "data": [
+        {
+            "starting_at": "2026-08-03T00:00:00Z",
+            "ending_at": "2026-08-04T00:00:00Z",
+            "results": [
+                tiered_result(
+                    ALICE_ID,
+                    input=10_000,
+                    cache_read=100_000,
+                    write_5m=40_000,
+                    write_1h=20_000,
+                    output=5_000,
+                ),
+                tiered_result(ALICE_ID, input=200_000, output=100_000, service_tier="batch"),
+                tiered_result(BOB_ID, input=1_000_000, inference_geo="us"),
+            ],
+        },
+        {
+            "starting_at": "2026-08-04T00:00:00Z",
+            "ending_at": "2026-08-05T00:00:00Z",
+            "results": [
+                # "Priority Tier costs use a different billing model and are not included in
+                # the cost endpoint" (usage-cost-api guide): no list price to estimate from
+                tiered_result(BOB_ID, input=1_000, service_tier="priority"),
+                tiered_result(BOB_ID, input=1_000, service_tier="standard"),
+            ],
+        },
+        {"starting_at": "2026-08-05T00:00:00Z", "ending_at": "2026-08-06T00:00:00Z", "results": []},
+    ],
+    "has_more": False,
+    "next_page": None,
+}
+
+
+def stored_facts() -> list[dict]:
+    """Every fact's values but the time it was recorded."""
+    facts = UsageFact.objects.order_by("day", "account__external_id").values()
+    return [{k: v for k, v in f.items() if k != "recorded_at"} for f in facts]
+
+
+def test_messages_price_1_hour_writes_batch_and_us_inference_at_their_rates(
+    anthropic_connection, anthropic_api
+) -> None:
+    anthropic_api.usage_pages = {None: TIERED_PAGE}
+
+    first = pull(anthropic_connection)
+    after_first = stored_facts()
+    second = pull(anthropic_connection)
+
+    assert first.status == second.status == IngestRun.Status.SUCCEEDED
+    assert stored_facts() == after_first
+    assert len(after_first) == 3
+    alice = UsageFact.objects.get(account__external_id=ALICE_ID)
+    # claude-opus-4-6 per million: $5 input, $0.50 cache hits, $6.25 5-minute and $10 1-hour
+    # writes, $25 output; batch "a 50% discount on both input and output tokens"
+    standard = 10_000 * 5 + 100_000 * Decimal("0.5") + 40_000 * Decimal("6.25")
+    standard += 20_000 * 10 + 5_000 * 25
+    batch = (200_000 * 5 + 100_000 * 25) * Decimal("0.5")
+    assert counts(alice) == (210_000, 100_000, 60_000, 105_000, 0)
+    assert (alice.cost, alice.cost_estimated) == ((standard + batch) / 1_000_000, True)
+    assert alice.cost == Decimal("2.425")
+    bob_us = UsageFact.objects.get(account__external_id=BOB_ID, day=AUG3)
+    # "US-only inference … incurs a 1.1x multiplier on all token pricing categories"
+    assert (bob_us.cost, bob_us.cost_estimated) == (Decimal("5.5"), True)
+    bob_priority = UsageFact.objects.get(account__external_id=BOB_ID, day=dt.date(2026, 8, 4))
+    assert (bob_priority.input, bob_priority.cost) == (2_000, None)  # not priced, not 0

@@ -140,6 +140,7 @@ def test_export_usage_prints_per_person_totals_and_unattributed_rows(openai_conn
         "requests",
         "cost_usd",
         "cost_estimated",
+        "cost_basis",
     ]
     by_email = {r["email"]: r for r in rows if r["email"]}
     alice = by_email["alice.nguyen@example.com"]
@@ -150,7 +151,7 @@ def test_export_usage_prints_per_person_totals_and_unattributed_rows(openai_conn
         alice["output"],
         alice["requests"],
     ) == ("66000", "24000", "1500", "9000", "29")
-    assert alice["cost_estimated"] == "true"
+    assert (alice["cost_estimated"], alice["cost_basis"]) == ("true", "estimated")
     unowned = [(r["source"], r["input"]) for r in rows if not r["email"]]
     # Dev's unknown account and the null-user traffic, one row for their source
     assert unowned == [("openai-main", str(2_400_000_000 + 60_000))]

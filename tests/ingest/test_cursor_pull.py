@@ -59,14 +59,17 @@ def test_cursor_sums_events_per_person_day_and_model(cursor_connection) -> None:
         900 + 100,
         2,
     )
-    cents = Decimal("3.08") + Decimal("123456.789012")
+    # the model cost (tokenUsage.totalCents), not chargedCents, which "includes model cost
+    # plus the Cursor Token Rate" (https://cursor.com/docs/account/teams/admin-api)
+    cents = Decimal("1.9") + Decimal("123000.5")
     assert alice.cost == (cents / 100).quantize(Decimal("0.000001"))
+    assert not alice.cost_estimated
     carmen = fact("carmen.diaz@example.com", AUG5, "claude-4.5-sonnet")  # two casings, one person
     assert (carmen.input, carmen.output, carmen.requests, carmen.cost) == (
         2_000,
         700,
         2,
-        Decimal("0.1"),
+        Decimal("0.0871"),  # 8.41 + 0.3 cents; charged 9.59 + 0.41 with Cursor's fee
     )
 
 

@@ -75,7 +75,7 @@ def test_export_by_source_gives_each_sources_per_person_totals(
         0,
         900 + 100,
         3,
-        "1234.638690",
+        "1230.064000",  # model cost (totalCents) 1.9 + 123000.5, and 4 cents charged
         "false",
     )
     assert figures(alice, "gateway") == (1_000, 200, 0, 300, 4, "0.250000", "false")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 from django.test import override_settings
@@ -59,7 +60,14 @@ def test_pull_asks_for_daily_buckets_by_user_and_model(openai_connection, openai
     assert first.args["start_time"] == "1785715200"  # 2026-08-03T00:00:00Z
     assert first.args["end_time"] == "1785974400"  # 2026-08-06T00:00:00Z: --end is inclusive
     assert first.args["bucket_width"] == "1d"
-    assert first.args.getlist("group_by[]") == ["project_id", "user_id", "api_key_id", "model"]
+    assert first.args.getlist("group_by[]") == [
+        "project_id",
+        "user_id",
+        "api_key_id",
+        "model",
+        "batch",
+        "service_tier",
+    ]
     assert "page" not in first.args
     assert second.args["page"] == openai_api.usage_pages[None]["next_page"]
 
@@ -358,3 +366,69 @@ def test_a_failed_pull_deletes_nothing_and_forgets_what_it_saw(
     assert run.status == IngestRun.Status.FAILED and run.pages == 1
     assert UsageFact.objects.count() == before
     assert seen() == set()
+
+
+def completions_result(**fields) -> dict:
+    """A completions result grouped by user, model, batch and service tier, in the spec's shape
+    (openai/openai-openapi UsageCompletionsResult): "input_tokens … including cached and
+    cache-write tokens"; "input_cache_write_tokens: The aggregated number of input tokens
+    written to the cache"; `batch` boolean | null; `service_tier` string | null (the spec's
+    example: "default")."""
+    cached, write, uncached = fields["cached"], fields["write"], fields["uncached"]
+    return {
+        "object": "organization.usage.completions.result",
+        "input_tokens": cached + write + uncached,
+        "input_cached_tokens": cached,
+        "input_cache_write_tokens": write,
+        "input_uncached_tokens": uncached,
+        "output_tokens": fields["output"],
+        "num_model_requests": 1,
+        "project_id": None,
+        "user_id": "user-4hQm2VtR8sLk0PzYxW3nB7cE",  # Alice in users_page1.json
+        "api_key_id": None,
+        "model": "gpt-5.6-sol",
+        "batch": fields["batch"],
+        "service_tier": fields["service_tier"],
+    }
+
+
+def test_pull_bills_gpt_5_6_cache_writes_and_halves_batch_jobs(openai_connection, openai_api):
+    one = {"cached": 1_000_000, "write": 1_000_000, "uncached": 1_000_000, "output": 1_000_000}
+    openai_api.usage_pages = {
+        None: {
+            "object": "page",
+            "data": [
+                {
+                    "object": "bucket",
+                    "start_time": 1785715200,  # 2026-08-03
+                    "end_time": 1785801600,
+                    "results": [
+                        completions_result(**one, batch=False, service_tier="default"),
+                        completions_result(**one, batch=True, service_tier="default"),
+                    ],
+                }
+            ],
+            "has_more": False,
+            "next_page": None,
+        }
+    }
+
+    first = pull(openai_connection)
+    after_first = list(UsageFact.objects.values("cost", "cost_estimated", "input", "cache_write"))
+    second = pull(openai_connection)
+
+    assert first.status == second.status == IngestRun.Status.SUCCEEDED
+    assert list(UsageFact.objects.values("cost", "cost_estimated", "input", "cache_write")) == (
+        after_first
+    )
+    # GPT-5.6 Sol per million: $4 input, $0.40 cached, writes "1.25x the uncached input token
+    # rate" ($5), $20 output; the batch job at half that
+    standard = 4 + Decimal("0.40") + 5 + 20
+    assert after_first == [
+        {
+            "cost": standard + standard / 2,
+            "cost_estimated": True,
+            "input": 2_000_000,
+            "cache_write": 2_000_000,
+        }
+    ]

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from leaderboard import selectors
-from leaderboard.models import Account
+from leaderboard.models import Account, ModelPrice
 from tests.factories import AccountFactory, UsageFactFactory, UserFactory
 
 AUGUST = selectors.month_of(dt.date(2026, 8, 1))
@@ -202,3 +203,44 @@ def test_agents_are_one_filter_away_with_their_owner_and_never_given_to_a_person
     assert "never credited to a person" in response.content.decode()
     agent.refresh_from_db()
     assert (agent.person, agent.matched_by) == (None, "")
+
+
+def test_price_list_shows_each_models_prices_by_date_with_their_source(client, manager) -> None:
+    client.force_login(manager)
+
+    page = client.get("/admin/leaderboard/modelprice/", {"q": "claude-opus-4-6"}).content.decode()
+
+    assert "claude-opus-4-6" in page
+    assert "Jan. 1, 2020" in page  # the seeded price applies from the start
+    assert '<a href="https://platform.claude.com/docs/en/about-claude/pricing"' in page
+    assert "Aug. 17, 2026" in page  # when the page was read
+
+
+def test_a_price_change_is_a_new_row_the_saved_rates_are_read_only(client, manager) -> None:
+    price = ModelPrice.objects.get(model="claude-opus-4-6")
+    client.force_login(manager)
+
+    change = client.get(f"/admin/leaderboard/modelprice/{price.pk}/change/").content.decode()
+    add = client.get("/admin/leaderboard/modelprice/add/").content.decode()
+
+    assert 'name="input_per_million"' not in change
+    assert 'name="note"' in change
+    assert 'name="input_per_million"' in add
+    client.post(
+        "/admin/leaderboard/modelprice/add/",
+        {
+            "model": "claude-opus-4-6",
+            "effective_from": "2026-10-01",
+            "input_per_million": "4",
+            "cached_input_per_million": "0.40",
+            "cache_write_per_million": "5",
+            "output_per_million": "20",
+            "source_url": "https://platform.claude.com/docs/en/about-claude/pricing",
+            "source_date": "2026-10-01",
+        },
+    )
+    assert list(
+        ModelPrice.objects.filter(model="claude-opus-4-6").values_list(
+            "effective_from", "input_per_million"
+        )
+    ) == [(dt.date(2020, 1, 1), Decimal(5)), (dt.date(2026, 10, 1), Decimal(4))]

@@ -49,11 +49,12 @@ def test_provider_strings_are_text_in_charts_not_plotly_markup() -> None:
     assert not any("<" in trace.name for trace in figure.data)
 
 
-def test_cost_is_summed_per_day_in_cents_and_unknown_cost_counts_as_nothing() -> None:
+def test_cost_is_summed_per_day_in_cents_and_a_day_without_a_cost_has_no_bar() -> None:
     figure = valid(charts.cost_by_day(DAYS))
 
-    assert list(figure.data[0].x) == ["2026-08-01", "2026-08-02"]
-    assert list(figure.data[0].y) == ["2.75", "0.00"]
+    # Aug 2's usage is not priced: no bar, rather than a $0.00 one
+    assert list(figure.data[0].x) == ["2026-08-01"]
+    assert list(figure.data[0].y) == ["2.75"]
     assert figure.layout.yaxis.tickprefix == "$"
 
 

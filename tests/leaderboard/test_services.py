@@ -112,7 +112,7 @@ def test_record_usage_prices_dated_snapshots_as_their_model(db) -> None:
             for model in [
                 "gpt-5-mini-2025-08-07",
                 "claude-sonnet-4-5-20250929",
-                "claude-opus-4-6",
+                "claude-opus-4-9",
                 "mystery-model",
             ]
         ],
@@ -126,7 +126,7 @@ def test_record_usage_prices_dated_snapshots_as_their_model(db) -> None:
         assert fact.cost == price.input_per_million + price.output_per_million
         assert fact.cost_estimated
     # a newer version is not priced as an older one (claude-opus-4 is listed)
-    assert selectors.unpriced_models() == ["claude-opus-4-6", "mystery-model"]
+    assert selectors.unpriced_models() == ["claude-opus-4-9", "mystery-model"]
 
 
 def test_unattributed_usage_can_never_be_given_to_a_person(alice) -> None:
@@ -189,3 +189,124 @@ def test_usage_that_says_its_account_is_an_agent_takes_it_from_its_person(alice)
     account = Account.objects.get()
     assert (account.kind, account.person, account.matched_by) == (Account.Kind.AGENT, None, "")
     assert selectors.usage_totals(start=DAY, end=DAY, by_source=False)[0].email == ""
+
+
+def new_price(model: str, effective_from: dt.date, input_per_million: str) -> ModelPrice:
+    return ModelPrice.objects.create(
+        model=model,
+        effective_from=effective_from,
+        input_per_million=Decimal(input_per_million),
+        cached_input_per_million=Decimal(0),
+        cache_write_per_million=Decimal(0),
+        output_per_million=Decimal(0),
+        batch_multiplier=Decimal("0.5"),
+    )
+
+
+def million_on(day: dt.date, tokens: int = 1_000_000, **dimensions) -> UsageRecord:
+    return UsageRecord(day=day, account="u1", model="house-model", input=tokens, **dimensions)
+
+
+def stored_costs() -> dict[dt.date, tuple[Decimal | None, bool]]:
+    return {f.day: (f.cost, f.cost_estimated) for f in UsageFact.objects.all()}
+
+
+AUG4, AUG5 = DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
+
+
+def test_record_usage_prices_each_fact_at_the_price_effective_on_its_day(db) -> None:
+    new_price("house-model", dt.date(2020, 1, 1), "2")
+    new_price("house-model", AUG4, "3")  # a price change from Aug 4
+
+    services.record_usage(
+        source=SourceFactory(), records=[million_on(DAY), million_on(AUG4), million_on(AUG5)]
+    )
+
+    assert stored_costs() == {
+        DAY: (Decimal(2), True),
+        AUG4: (Decimal(3), True),
+        AUG5: (Decimal(3), True),
+    }
+
+
+def test_a_price_change_reprices_no_fact_a_re_pull_finds_unchanged(db) -> None:
+    source = SourceFactory()
+    new_price("house-model", dt.date(2020, 1, 1), "2")
+    services.record_usage(source=source, records=[million_on(DAY), million_on(AUG5)])
+
+    new_price("house-model", AUG4, "3")  # entered on Aug 6, from Aug 4
+    services.record_usage(
+        source=source, records=[million_on(DAY), million_on(AUG5)], keep_unchanged=True
+    )
+    assert stored_costs() == {DAY: (Decimal(2), True), AUG5: (Decimal(2), True)}
+
+    # a fact that changed is priced again, at the price of its own day
+    services.record_usage(
+        source=source,
+        records=[million_on(DAY, 2_000_000), million_on(AUG5, 2_000_000)],
+        keep_unchanged=True,
+    )
+    assert stored_costs() == {DAY: (Decimal(4), True), AUG5: (Decimal(6), True)}
+
+
+def test_a_re_pull_prices_a_fact_whose_model_has_a_price_now(db) -> None:
+    source = SourceFactory()
+    services.record_usage(source=source, records=[million_on(DAY)])
+    assert stored_costs() == {DAY: (None, False)}
+
+    new_price("house-model", dt.date(2020, 1, 1), "2")
+    services.record_usage(source=source, records=[million_on(DAY)], keep_unchanged=True)
+
+    assert stored_costs() == {DAY: (Decimal(2), True)}
+
+
+def test_record_usage_prices_each_tier_before_summing_a_fact(db) -> None:
+    new_price("house-model", dt.date(2020, 1, 1), "2")
+
+    services.record_usage(
+        source=SourceFactory(),
+        records=[million_on(DAY), million_on(DAY, service_tier="batch")],
+    )
+
+    fact = UsageFact.objects.get()
+    assert (fact.input, fact.cost, fact.cost_estimated) == (2_000_000, Decimal(3), True)
+
+
+def test_a_fact_with_a_part_that_cannot_be_priced_has_no_cost(db) -> None:
+    new_price("house-model", dt.date(2020, 1, 1), "2")
+
+    services.record_usage(
+        source=SourceFactory(),
+        records=[million_on(DAY), million_on(DAY, service_tier="priority")],  # no priority rate
+    )
+
+    assert stored_costs() == {DAY: (None, False)}  # not a partial sum, and never zero
+
+
+def test_a_reported_cost_is_kept_as_billed_beside_a_price(db) -> None:
+    new_price("house-model", dt.date(2020, 1, 1), "2")
+
+    services.record_usage(
+        source=SourceFactory(),
+        records=[UsageRecord(day=DAY, account="u1", model="house-model", cost=Decimal("1.5"))],
+    )
+
+    assert stored_costs() == {DAY: (Decimal("1.5"), False)}
+
+
+def test_the_seeded_2026_prices_bill_openai_cache_writes_from_gpt_5_6(db) -> None:
+    """Seeded by migration 0022 from the prompt-caching guide: "For GPT-5.6 models and later
+    model families, cache writes cost 1.25x the uncached input token rate."""
+    sol, gpt5 = ModelPrice.objects.get(model="gpt-5.6-sol"), ModelPrice.objects.get(model="gpt-5")
+
+    assert sol.cache_write_per_million == sol.input_per_million * Decimal("1.25")
+    assert gpt5.cache_write_per_million == gpt5.input_per_million
+    assert sol.source_url.startswith("https://developers.openai.com/")
+    assert sol.source_date is not None
+    opus = ModelPrice.objects.get(model="claude-opus-4-6")
+    assert (opus.cache_write_1h_per_million, opus.regional_multiplier, opus.confirmed) == (
+        Decimal(10),
+        Decimal("1.1"),
+        True,
+    )
+    assert not ModelPrice.objects.filter(model="claude-opus-4-5").get().regional_multiplier

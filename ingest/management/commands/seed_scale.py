@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -12,6 +11,8 @@ from tqdm import tqdm
 from ingest.providers.demo import FIRST, LAST
 from leaderboard import facts
 from leaderboard.models import Account, Board, ModelPrice, Person, Source, Team, UsageFact
+from leaderboard.pricing import PriceBook
+from leaderboard.records import UsageRecord
 
 SOURCES = {
     "scale-openai": ["gpt-5", "gpt-5-mini", "o4-mini"],
@@ -19,7 +20,6 @@ SOURCES = {
     "scale-cursor": ["gpt-5", "claude-sonnet-4-5"],
 }
 TEAM_SIZE = 40
-MICRODOLLAR = Decimal("0.000001")
 
 
 class Command(BaseCommand):
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         people, days = options["people"], options["days"]
         sources = self._reset(people)
         accounts = self._accounts(rng, people, sources)
-        prices = {p.model: p for p in ModelPrice.objects.all()}
+        prices = PriceBook(ModelPrice.objects.all())
         # A heavy tail: the top user reaches hundreds of billions of tokens a month.
         weights = {pk: min(rng.paretovariate(1.05), 6000.0) for pk in {a[0] for a in accounts}}
         end = timezone.now().date()
@@ -57,13 +57,16 @@ class Command(BaseCommand):
                 cache_read = int((tokens - output) * rng.uniform(0.1, 0.8))
                 cache_write = (tokens - output - cache_read) // 10
                 plain = tokens - output - cache_read - cache_write
-                price = prices.get(model)
-                cost = (
-                    price.cost_of(
-                        input=plain, cache_read=cache_read, cache_write=cache_write, output=output
-                    ).quantize(MICRODOLLAR)
-                    if price
-                    else None
+                cost = prices.estimate(
+                    UsageRecord(
+                        day=day,
+                        account="",
+                        model=model,
+                        input=plain,
+                        cache_read=cache_read,
+                        cache_write=cache_write,
+                        output=output,
+                    )
                 )
                 rows.append(
                     (

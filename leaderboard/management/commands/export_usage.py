@@ -19,6 +19,7 @@ COLUMNS = [
     "requests",
     "cost_usd",
     "cost_estimated",
+    "cost_basis",  # billed, estimated, partial (some usage unpriced: a floor), not priced
 ]
 
 
