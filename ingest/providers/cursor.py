@@ -42,7 +42,8 @@ def read_event(obj: Any, where: str) -> list[UsageRecord]:
     day = dt.datetime.fromtimestamp(int(stamp) / 1000, tz=dt.UTC).date()
     service_account = event.str("serviceAccountId", required=False, nullable=True)
     if service_account:
-        account, kind = f"service_account:{service_account}", "api_key"
+        # a service account is automation: an agent, never the person its events name
+        account, kind = f"service_account:{service_account}", "agent"
     else:
         account, kind = (event.str("userEmail") or "").strip().lower(), "user"
         if not account:

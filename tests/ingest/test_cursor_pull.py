@@ -9,7 +9,7 @@ from decimal import Decimal
 from ingest.models import IngestRun
 from ingest.services import pull_connection
 from leaderboard import selectors
-from leaderboard.models import UsageFact
+from leaderboard.models import Account, UsageFact
 
 AUG3, AUG4, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 4), dt.date(2026, 8, 5)
 FIELDS = [
@@ -100,3 +100,23 @@ def test_cursor_matches_people_by_the_events_own_email(cursor_connection, cursor
     carmen = UsageFact.objects.get(day=AUG5).account
     assert carmen.email == "carmen.diaz@example.com"
     assert carmen.person.email == "carmen.diaz@example.com"
+
+
+def test_a_service_accounts_events_belong_to_an_agent_not_a_person(
+    cursor_connection, cursor_api
+) -> None:
+    # "serviceAccountId … serviceAccountName … Omitted for human user events."
+    # (https://cursor.com/docs/account/teams/admin-api, filtered-usage-events)
+    bot = {
+        **cursor_api.events[0],
+        "serviceAccountId": "sa_nightly",
+        "serviceAccountName": "nightly-refactor",
+    }
+    cursor_api.events.append(bot)
+
+    first, second = pull(cursor_connection), pull(cursor_connection)
+
+    assert first.status == second.status == IngestRun.Status.SUCCEEDED
+    agent = Account.objects.get(external_id="service_account:sa_nightly")
+    assert (agent.kind, agent.person) == (Account.Kind.AGENT, None)
+    assert UsageFact.objects.filter(account=agent).get().requests == 1
