@@ -44,3 +44,7 @@ class UsageRecord:
     account_kind: str = "user"
     # The account's e-mail when the usage row itself carries one (Claude Code, Cursor, files).
     email: str = ""
+    # The provider of another kind of source that may report this same usage again (e.g.
+    # "claude_code" for Claude Code usage in Anthropic's Messages or analytics report); the
+    # pull counts it only where no such source has the person that day (ingest.overlap).
+    overlap: str = ""

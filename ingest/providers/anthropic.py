@@ -2,18 +2,24 @@
 
 Reference: GET /v1/organizations/usage_report/messages and GET /v1/organizations/users
 (https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_messages).
+
+The Messages report is "[Legacy]": a pull reads the Usage and Cost Analytics API
+(anthropic_analytics) when the organisation and key can, and this report only when that
+endpoint answers 404 or 403; `AnthropicAdapter.path` says which one it read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ingest.records import Batch, Directory
 from leaderboard.records import UNATTRIBUTED, UsageRecord
 
-from .http import JsonClient
+from .anthropic_analytics import CLAUDE_CODE, FALLBACK_STATUSES, AnalyticsReport
+from .http import JsonClient, ProviderRejected
 from .parsing import Reader, bucket_pages, user_pages
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -21,6 +27,7 @@ USAGE_PATH = "/v1/organizations/usage_report/messages"
 USERS_PATH = "/v1/organizations/users"
 API_VERSION = "2023-06-01"
 MAX_DAILY_BUCKETS = 31
+ANALYTICS, LEGACY = "analytics", "legacy"  # ingest.models.ReportPath
 
 
 def anthropic_client(base_url: str, api_key: str) -> JsonClient:
@@ -44,16 +51,19 @@ def read_result(obj: Any, where: str, day: dt.date) -> list[UsageRecord]:
         cache_write = creation.int("ephemeral_1h_input_tokens", required=False) + creation.int(
             "ephemeral_5m_input_tokens", required=False
         )
+    account_id = result.str("account_id", required=False, nullable=True)
     return [
         UsageRecord(
             day=day,
-            account=result.str("account_id", required=False, nullable=True) or UNATTRIBUTED,
+            account=account_id or UNATTRIBUTED,
             model=result.str("model", required=False, nullable=True) or "unknown",
             input=result.int("uncached_input_tokens"),
             cache_read=result.int("cache_read_input_tokens", required=False),
             cache_write=cache_write,
             output=result.int("output_tokens"),
             requests=0,  # the Messages report has no request count
+            # OAuth traffic (account_id) is mostly Claude Code, which its report lists again
+            overlap=CLAUDE_CODE if account_id else "",
         )
     ]
 
@@ -64,15 +74,64 @@ def users_directory(client: JsonClient) -> Directory:
 
 
 class AnthropicAdapter:
-    """Pulls one Anthropic organisation's Messages API usage."""
+    """Pulls one Anthropic organisation's usage: from the Usage and Cost Analytics API when
+    it answers, else from the legacy Messages report.
 
-    def __init__(self, *, base_url: str, api_key: str) -> None:
+    `report_path` "legacy" skips the analytics probe (the pull service passes it for a day
+    after a probe failed); `path` is the report read, `probed` whether this pull probed.
+    """
+
+    def __init__(self, *, base_url: str, api_key: str, report_path: str = "") -> None:
         self.client = anthropic_client(base_url, api_key)
+        self.analytics = AnalyticsReport(self.client)
+        self.path = LEGACY if report_path == LEGACY else ""
+        self.probed = False
+        self.unavailable = ""  # what the analytics endpoint answered, when it did not serve
+
+    def report(self) -> str:
+        """The report this pull reads, probing the analytics endpoint once if need be."""
+        if not self.path:
+            self.probed = True
+            try:
+                self.analytics.probe(dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
+                self.path = ANALYTICS
+            except ProviderRejected as exc:
+                if exc.status not in FALLBACK_STATUSES:
+                    raise
+                self.path, self.unavailable = LEGACY, str(exc)
+        return self.path
+
+    @contextmanager
+    def _legacy(self) -> Iterator[None]:
+        """A legacy call; if it refuses the key after the analytics endpoint did too, say
+        both (an Analytics API key can call nothing but the analytics endpoints)."""
+        try:
+            yield
+        except ProviderRejected as exc:
+            if not (self.unavailable and exc.bad_key):
+                raise
+            raise ProviderRejected(
+                f"the Usage and Cost Analytics API is not available to this key or "
+                f"organisation ({self.unavailable}), and the legacy reports refused the key "
+                f"({exc}). An Analytics API key (read:analytics, e.g. Claude Enterprise) can "
+                "read only /v1/organizations/analytics/*; the Messages report needs an Admin "
+                "API key (sk-ant-admin…)",
+                status=exc.status,
+                raw=exc.raw,
+            ) from exc
 
     def accounts(self) -> Directory:
-        return users_directory(self.client)
+        if self.report() == ANALYTICS:
+            return Directory()  # its rows name their actors, e-mails included
+        with self._legacy():
+            return users_directory(self.client)
 
     def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
+        if self.report() == ANALYTICS:
+            return self.analytics.usage(start, end)
+        return self._legacy_usage(start, end)
+
+    def _legacy_usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
         params = {
             "starting_at": rfc3339(start),
             "ending_at": rfc3339(end + dt.timedelta(days=1)),
@@ -89,8 +148,14 @@ class AnthropicAdapter:
         )
 
     def check(self) -> str:
-        body = Reader(self.client.get(USERS_PATH, limit=1), "users page 1")
-        return f"Anthropic answered; the key can list users ({len(body.list('data'))} shown)."
+        if self.report() == ANALYTICS:
+            return "Anthropic answered; pulls read the Usage and Cost Analytics API."
+        with self._legacy():
+            body = Reader(self.client.get(USERS_PATH, limit=1), "users page 1")
+        return (
+            f"Anthropic answered; the key can list users ({len(body.list('data'))} shown). "
+            f"Pulls read the legacy Messages report: {self.unavailable or 'chosen earlier'}."
+        )
 
     def close(self) -> None:
         self.client.close()
