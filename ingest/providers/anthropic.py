@@ -83,10 +83,13 @@ class AnthropicAdapter:
 
     def __init__(self, *, base_url: str, api_key: str, report_path: str = "") -> None:
         self.client = anthropic_client(base_url, api_key)
-        self.analytics = AnalyticsReport(self.client)
         self.path = LEGACY if report_path == LEGACY else ""
         self.probed = False
         self.unavailable = ""  # what the analytics endpoint answered, when it did not serve
+
+    @property
+    def analytics(self) -> AnalyticsReport:
+        return AnalyticsReport(self.client)
 
     def report(self) -> str:
         """The report this pull reads, probing the analytics endpoint once if need be."""
