@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ingest import tasks
 from ingest.models import IngestRun, ReportPath, SetAside
-from ingest.services import connect_provider, pull_connection
+from ingest.services import check_connection, connect_provider, pull_connection
 from leaderboard import selectors
 from leaderboard.models import Account, UsageFact
 from leaderboard.services import count_source
@@ -428,3 +428,15 @@ def test_the_admin_shows_the_report_read_and_what_was_set_aside(
     assert "alice.nguyen@example.com" in listed
     assert "its figures stand for that person and day" in listed
     assert ADMIN_KEY not in listed
+
+
+def test_test_connection_says_which_report_pulls_read(anthropic_connection, anthropic_api) -> None:
+    said = check_connection(connection=anthropic_connection)
+    assert said.startswith("Anthropic answered; the key can list users (2 shown).")
+    assert "Pulls read the legacy Messages report: GET /v1/organizations/analytics/usage" in said
+    assert "answered 404" in said
+
+    anthropic_api.analytics_rows = analytics_rows()
+    assert check_connection(connection=anthropic_connection) == (
+        "Anthropic answered; pulls read the Usage and Cost Analytics API."
+    )
