@@ -19,7 +19,7 @@ from leaderboard.services import count_source
 
 from . import selectors, services
 from .files import FileFormatError, file_format
-from .models import Connection, IngestRun, Provider, RejectedRow
+from .models import Connection, IngestRun, Provider, RejectedRow, SetAside
 from .providers import check_connection_url
 from .tasks import pull_connection
 
@@ -105,12 +105,13 @@ class ConnectionAdmin(admin.ModelAdmin):
         "last_successful_pull",
         "complete_through",
         "cannot_report",
+        "report",
         "has_key",
     ]
-    list_filter = ["provider", "enabled", "source__counts_toward_totals"]
+    list_filter = ["provider", "enabled", "source__counts_toward_totals", "report_path"]
     list_select_related = ["source"]
     search_fields = ["name"]
-    readonly_fields = ["pulled_through", "last_pull_at"]
+    readonly_fields = ["pulled_through", "last_pull_at", "report", "report_path_decided_at"]
     actions = ["pull_now", "test_connection", "include_in_totals", "exclude_from_totals"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connection]:
@@ -131,6 +132,13 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="Key stored")
     def has_key(self, connection: Connection) -> bool:
         return bool(connection.encrypted_api_key)
+
+    @admin.display(description="Report read", ordering="report_path")
+    def report(self, connection: Connection) -> str:
+        """Anthropic: the analytics API or the legacy report, as the last pull found."""
+        if connection.provider != Provider.ANTHROPIC:
+            return "-"
+        return connection.get_report_path_display() or "Not pulled yet"
 
     @admin.display(
         boolean=True, description="Counts toward totals", ordering="source__counts_toward_totals"
@@ -285,3 +293,30 @@ class RejectedRowAdmin(RecordAdmin):
     search_fields = ["reason", "raw", "location"]
     readonly_fields = ["connection", "run", "location", "reason", "raw", "first_seen", "last_seen"]
     exclude = ["fingerprint"]
+
+
+@admin.register(SetAside)
+class SetAsideAdmin(RecordAdmin):
+    """Usage a pull did not count because another source's figures stand for that person and
+    day (ingest.overlap): what was set aside, and why."""
+
+    list_display = [
+        "day",
+        "connection",
+        "email",
+        "account",
+        "model",
+        "total_tokens",
+        "requests",
+        "standing",
+        "reason",
+    ]
+    list_filter = ["connection", "standing"]
+    list_select_related = ["connection", "standing"]
+    search_fields = ["email", "account", "model"]
+    date_hierarchy = "day"
+    show_facets = admin.ShowFacets.ALWAYS
+
+    @admin.display(description="Total tokens")
+    def total_tokens(self, row: SetAside) -> int:
+        return row.total_tokens

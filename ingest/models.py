@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import models
 
-from leaderboard.models import Source
+from leaderboard.models import Person, Source
 
 from . import credentials
 
@@ -18,6 +18,13 @@ class Provider(models.TextChoices):
     CURSOR = "cursor", "Cursor"
     FILE = "file", "File import"
     DEMO = "demo", "Demo (generated data)"
+
+
+class ReportPath(models.TextChoices):
+    """Which Anthropic usage report a connection reads (ingest.providers.anthropic)."""
+
+    ANALYTICS = "analytics", "Usage and Cost Analytics API"
+    LEGACY = "legacy", "Legacy Messages usage report"
 
 
 class Connection(models.Model):
@@ -34,6 +41,12 @@ class Connection(models.Model):
     pulled_through = models.DateField(null=True, blank=True)
     last_pull_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Anthropic only: the report the last pull read, and when that was found out (a pull
+    # that found the analytics endpoint missing tries it again a day later).
+    report_path = models.CharField(
+        max_length=10, choices=ReportPath.choices, blank=True, editable=False
+    )
+    report_path_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -128,3 +141,58 @@ class RejectedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection}: {self.location}"
+
+
+class SetAside(models.Model):
+    """Usage a pull read but did not count, because another source reports the same usage
+    for that person and day and its figures stand (ingest.overlap). Kept, with the reason;
+    a later pull of the same days replaces it, or counts it if the other source no longer
+    reports that person and day."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="set_aside")
+    run = models.ForeignKey(IngestRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    day = models.DateField()
+    account = models.CharField(max_length=255, help_text="The provider's id of the account.")
+    email = models.EmailField(max_length=254, blank=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    model = models.CharField(max_length=200)
+    input = models.BigIntegerField(default=0)
+    cache_read = models.BigIntegerField(default=0)
+    cache_write = models.BigIntegerField(default=0)
+    output = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    standing = models.ForeignKey(
+        Source,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The source whose figures count for this person and day instead.",
+    )
+    reason = models.TextField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "account", "model"]
+        verbose_name = "set-aside usage"
+        verbose_name_plural = "set-aside usage"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "day", "account", "model"], name="set_aside_natural_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(input__gte=0)
+                & models.Q(cache_read__gte=0)
+                & models.Q(cache_write__gte=0)
+                & models.Q(output__gte=0)
+                & models.Q(requests__gte=0),
+                name="set_aside_counts_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.email or self.account} {self.model}"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input + self.cache_read + self.cache_write + self.output

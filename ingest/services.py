@@ -21,9 +21,10 @@ from leaderboard import services as core
 from leaderboard.models import Source, UsageFact, User
 from leaderboard.text import clean_text
 
+from . import overlap
 from .credentials import CredentialError
 from .files import FileFormatError, UsageFile, file_format
-from .models import Connection, IngestRun, Provider, RejectedRow, UploadChunk
+from .models import Connection, IngestRun, Provider, RejectedRow, ReportPath, UploadChunk
 from .providers import DEFAULT_BASE_URLS, adapter_for, check_connection_url
 from .providers.http import NO_PAYLOAD, ProviderError, ProviderRejected, ProviderUnavailable
 from .records import Batch, Rejection, raw_text, storable
@@ -170,15 +171,19 @@ def _record(
     on_batch: Callable[[IngestRun], None] | None,
     keep_unchanged: bool = False,
 ) -> None:
-    """Record each batch as it comes, so a failure keeps everything before it."""
+    """Record each batch as it comes, so a failure keeps everything before it; usage that
+    another source stands for is set aside (ingest.overlap)."""
     for batch in batches:
+        records, aside = overlap.settle(connection=connection, records=batch.records)
         run.rows += core.record_usage(
             source=connection.source,
-            records=batch.records,
+            records=records,
             recorded_at=recorded_at,
             announce=False,
             keep_unchanged=keep_unchanged,
         )
+        if aside:
+            overlap.keep(connection=connection, run=run, aside=aside, recorded_at=recorded_at)
         run.rejected += quarantine(connection=connection, run=run, rejections=batch.rejected)
         run.pages += 1
         run.save(update_fields=["pages", "rows", "rejected", "accounts"])
@@ -210,6 +215,29 @@ def _failure_message(connection: Connection, exc: ProviderError) -> str:
             "--api-key-env VAR` or in the admin."
         )
     return str(exc)
+
+
+# A connection that fell back to the legacy Anthropic report tries the analytics one again
+# after this long.
+REPROBE_AFTER = dt.timedelta(days=1)
+
+
+def report_path_hint(connection: Connection, now: dt.datetime) -> str:
+    """The Anthropic report to read without probing first: the legacy one for a day after a
+    probe found the analytics endpoint unavailable; otherwise none (probe)."""
+    decided = connection.report_path_decided_at
+    if connection.report_path == ReportPath.LEGACY and decided and now - decided < REPROBE_AFTER:
+        return ReportPath.LEGACY
+    return ""
+
+
+def _note_report_path(connection: Connection, adapter: Any, now: dt.datetime) -> None:
+    """Keep which Anthropic report a pull read, once it has read its accounts with it."""
+    if getattr(adapter, "probed", False):
+        Connection.objects.filter(pk=connection.pk).update(
+            report_path=adapter.path, report_path_decided_at=now
+        )
+        connection.report_path, connection.report_path_decided_at = adapter.path, now
 
 
 def pull_connection(
@@ -250,8 +278,10 @@ def pull_connection(
                 provider=connection.provider,
                 base_url=connection.base_url,
                 api_key=connection.api_key,
+                report_path=report_path_hint(connection, now),
             )
             directory = adapter.accounts()
+            _note_report_path(connection, adapter, now)
             run.accounts = core.sync_accounts(
                 provider=connection.source.provider, records=directory.accounts
             )
@@ -275,6 +305,7 @@ def pull_connection(
                 core.prune_usage(
                     source=connection.source, start=start, end=end, recorded_before=now
                 )
+                overlap.prune(connection=connection, start=start, end=end, recorded_before=now)
             if connection.pulled_through is None or end > connection.pulled_through:
                 Connection.objects.filter(pk=connection.pk).update(pulled_through=end)
                 connection.pulled_through = end
@@ -309,6 +340,7 @@ def pull_connection(
             # pull changed nothing (the usage version moves with every changed fact).
             if run.rows and rankings.current_version() != usage_before:
                 core.announce_usage(source=connection.source, start=start, end=end)
+                overlap.queue_rechecks(connection=connection, start=start, end=end)
     return run
 
 

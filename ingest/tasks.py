@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -18,13 +20,19 @@ from .providers.http import ProviderUnavailable
     retry_jitter=True,
     max_retries=5,
 )
-def pull_connection(connection_id: int, trigger: str = "schedule") -> int | None:
-    """Pull one connection's incremental window; return the IngestRun id."""
+def pull_connection(
+    connection_id: int, trigger: str = "schedule", start: str | None = None, end: str | None = None
+) -> int | None:
+    """Pull one connection's incremental window, or the days start..end (ISO dates, both
+    given); return the IngestRun id."""
     connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
     if connection is None:
         return None
+    days = {}
+    if start and end:
+        days = {"start": dt.date.fromisoformat(start), "end": dt.date.fromisoformat(end)}
     try:
-        return services.pull_connection(connection=connection, trigger=trigger).pk
+        return services.pull_connection(connection=connection, trigger=trigger, **days).pk
     except services.PullInProgress:
         return None
 

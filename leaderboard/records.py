@@ -59,3 +59,7 @@ class UsageRecord:
     # "200k-1M": 200_000); 0: not reported.
     prompt_over: int = 0
     inference_geo: str = ""  # "us": regional inference; "", "global", "not_available": not
+    # The provider of another kind of source that may report this same usage again (e.g.
+    # "claude_code" for Claude Code usage in Anthropic's Messages or analytics report); the
+    # pull counts it only where no such source has the person that day (ingest.overlap).
+    overlap: str = ""

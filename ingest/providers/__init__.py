@@ -87,8 +87,13 @@ FRESHNESS = {
 NO_DELAY_KNOWN = Freshness(None, "no reporting delay is documented")
 
 
-def adapter_for(*, provider: str, base_url: str, api_key: str) -> Adapter:
-    """The adapter for a connection's provider."""
+def adapter_for(*, provider: str, base_url: str, api_key: str, report_path: str = "") -> Adapter:
+    """The adapter for a connection's provider (report_path: the Anthropic report to read
+    without probing the analytics endpoint first, or "")."""
+    if provider == "anthropic":
+        return anthropic.AnthropicAdapter(
+            base_url=base_url, api_key=api_key, report_path=report_path
+        )
     return ADAPTERS[provider](base_url=base_url, api_key=api_key)
 
 

@@ -10,19 +10,25 @@ The report fills `account_id` "for OAuth requests" only; API-key traffic carries
 whom it "acts as": a user (their usage) or a service account (an agent, never its creator).
 Service accounts are known by id only: listing them needs an `org:admin` OAuth token
 ("Admin API keys are not accepted"), which a connection does not hold.
+
+The Messages report is "[Legacy]": a pull reads the Usage and Cost Analytics API
+(anthropic_analytics) when the organisation and key can, and this report only when that
+endpoint answers 404 or 403; `AnthropicAdapter.path` says which one it read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.records import Batch, Directory, Rejection
 from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
 
-from .http import JsonClient, ProviderDataError
+from .anthropic_analytics import CLAUDE_CODE, FALLBACK_STATUSES, AnalyticsReport
+from .http import JsonClient, ProviderDataError, ProviderRejected
 from .parsing import Reader, bucket_pages, list_pages, user_pages
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -32,6 +38,7 @@ API_KEYS_PATH = "/v1/organizations/api_keys"
 API_KEYS_PAGE = 1000  # "Ranges from `1` to `1000`."
 API_VERSION = "2023-06-01"
 MAX_DAILY_BUCKETS = 31
+ANALYTICS, LEGACY = "analytics", "legacy"  # ingest.models.ReportPath
 
 
 def anthropic_client(base_url: str, api_key: str) -> JsonClient:
@@ -163,6 +170,9 @@ def read_result(
         write_5m = creation.int("ephemeral_5m_input_tokens", required=False)
     context = result.str("context_window", required=False, nullable=True) or ""
     account = (actors or Actors()).of_result(result)
+    # OAuth traffic (account_id) is mostly Claude Code, which its report lists again; a key
+    # acting as a user is credited to that user too, but it is not OAuth
+    oauth = result.str("account_id", required=False, nullable=True)
     return [
         UsageRecord(
             day=day,
@@ -182,6 +192,7 @@ def read_result(
             service_tier=result.str("service_tier", required=False, nullable=True) or "",
             prompt_over=PROMPT_OVER.get(context, 0),
             inference_geo=result.str("inference_geo", required=False, nullable=True) or "",
+            overlap=CLAUDE_CODE if oauth else "",
         )
     ]
 
@@ -192,23 +203,76 @@ def users_directory(client: JsonClient) -> Directory:
 
 
 class AnthropicAdapter:
-    """Pulls one Anthropic organisation's Messages API usage."""
+    """Pulls one Anthropic organisation's usage: from the Usage and Cost Analytics API when
+    it answers, else from the legacy Messages report.
 
-    def __init__(self, *, base_url: str, api_key: str) -> None:
+    `report_path` "legacy" skips the analytics probe (the pull service passes it for a day
+    after a probe failed); `path` is the report read, `probed` whether this pull probed.
+    """
+
+    def __init__(self, *, base_url: str, api_key: str, report_path: str = "") -> None:
         self.client = anthropic_client(base_url, api_key)
         self.actors: Actors | None = None
+        self.path = LEGACY if report_path == LEGACY else ""
+        self.probed = False
+        self.unavailable = ""  # what the analytics endpoint answered, when it did not serve
+
+    @property
+    def analytics(self) -> AnalyticsReport:
+        return AnalyticsReport(self.client)
+
+    def report(self) -> str:
+        """The report this pull reads, probing the analytics endpoint once if need be."""
+        if not self.path:
+            self.probed = True
+            try:
+                self.analytics.probe(dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
+                self.path = ANALYTICS
+            except ProviderRejected as exc:
+                if exc.status not in FALLBACK_STATUSES:
+                    raise
+                self.path, self.unavailable = LEGACY, str(exc)
+        return self.path
+
+    @contextmanager
+    def _legacy(self) -> Iterator[None]:
+        """A legacy call; if it refuses the key after the analytics endpoint did too, say
+        both (an Analytics API key can call nothing but the analytics endpoints)."""
+        try:
+            yield
+        except ProviderRejected as exc:
+            if not (self.unavailable and exc.bad_key):
+                raise
+            raise ProviderRejected(
+                f"the Usage and Cost Analytics API is not available to this key or "
+                f"organisation ({self.unavailable}), and the legacy reports refused the key "
+                f"({exc}). An Analytics API key (read:analytics, e.g. Claude Enterprise) can "
+                "read only /v1/organizations/analytics/*; the Messages report needs an Admin "
+                "API key (sk-ant-admin…)",
+                status=exc.status,
+                raw=exc.raw,
+            ) from exc
 
     def accounts(self) -> Directory:
         """The users, and the agents and unbound keys the keys list names (listed once a
-        pull: usage() resolves keys with the same lists)."""
-        directory = users_directory(self.client)
-        keys, rejected = api_keys(self.client)
+        pull: usage() resolves keys with the same lists); none on the analytics path, whose
+        rows name their actors, e-mails included."""
+        if self.report() == ANALYTICS:
+            return Directory()
+        with self._legacy():
+            directory = users_directory(self.client)
+            keys, rejected = api_keys(self.client)
         self.actors = Actors.of(directory, keys)
         directory.accounts += self.actors.directory()
         directory.rejected += rejected
         return directory
 
     def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
+        if self.report() == ANALYTICS:
+            return self.analytics.usage(start, end)
+        return self._legacy_usage(start, end)
+
+    def _legacy_usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
         params = {
             "starting_at": rfc3339(start),
             "ending_at": rfc3339(end + dt.timedelta(days=1)),
@@ -239,8 +303,14 @@ class AnthropicAdapter:
         )
 
     def check(self) -> str:
-        body = Reader(self.client.get(USERS_PATH, limit=1), "users page 1")
-        return f"Anthropic answered; the key can list users ({len(body.list('data'))} shown)."
+        if self.report() == ANALYTICS:
+            return "Anthropic answered; pulls read the Usage and Cost Analytics API."
+        with self._legacy():
+            body = Reader(self.client.get(USERS_PATH, limit=1), "users page 1")
+        return (
+            f"Anthropic answered; the key can list users ({len(body.list('data'))} shown). "
+            f"Pulls read the legacy Messages report: {self.unavailable or 'chosen earlier'}."
+        )
 
     def close(self) -> None:
         self.client.close()

@@ -16,10 +16,10 @@ from ingest.models import IngestRun, RejectedRow
 from ingest.providers.anthropic import AnthropicAdapter
 from ingest.providers.claude_code import ClaudeCodeAdapter
 from ingest.providers.cursor import CursorAdapter
-from ingest.providers.http import ProviderDataError
+from ingest.providers.http import ProviderDataError, ProviderRejected
 from ingest.providers.openai import OpenAIAdapter
 from ingest.services import pull_connection
-from tests.stubs import load
+from tests.stubs import analytics_row, load, user_actor
 
 DAY = dt.date(2026, 8, 5)  # the day the Claude Code sample is for
 json_values = st.recursive(
@@ -36,6 +36,33 @@ json_values = st.recursive(
 SAMPLES = {
     "openai": load("openai/usage_completions_page2.json"),
     "anthropic": load("anthropic/messages_usage_page2.json"),
+    # the analytics report's flat rows (tests.stubs.analytics_row quotes the reference); the
+    # {data, has_more, next_page} envelope is the adapter's stated assumption
+    "anthropic_analytics": {
+        "data": [
+            analytics_row(
+                "2026-08-05",
+                actor=user_actor("user_01HkT9vQm2RsW8xLz4NpB6cD", "alice.nguyen@example.com"),
+                model="claude-sonnet-5",
+                product="claude_code",
+                uncached_input_tokens=2_500,
+                cache_read_input_tokens=40_000,
+                output_tokens=900,
+                requests=7,
+            ),
+            analytics_row(
+                "2026-08-05",
+                actor={"type": "service_account_actor", "service_account_id": "svac_01Bot"},
+                model="claude-sonnet-5",
+                product=None,
+                uncached_input_tokens=1_200,
+                output_tokens=300,
+                requests=2,
+            ),
+        ],
+        "has_more": False,
+        "next_page": None,
+    },
     "claude_code": load("claude_code/2026-08-05.json"),
     "cursor": {
         "usageEvents": load("cursor/usage_events.json")["usageEvents"][:3],
@@ -45,15 +72,19 @@ SAMPLES = {
 DIRECTORIES = {
     "openai": load("openai/users_page2.json"),
     "anthropic": load("anthropic/users_page2.json"),
+    "anthropic_analytics": load("anthropic/users_page2.json"),
     "claude_code": load("anthropic/users_page2.json"),
     "cursor": load("cursor/team_members.json"),
 }
 ADAPTERS = {
     "openai": OpenAIAdapter,
-    "anthropic": AnthropicAdapter,
+    "anthropic": AnthropicAdapter,  # an organisation without the analytics API: the legacy report
+    "anthropic_analytics": AnthropicAdapter,
     "claude_code": ClaudeCodeAdapter,
     "cursor": CursorAdapter,
 }
+
+CONNECTED = {"anthropic_analytics": "anthropic"}  # the provider of its connection
 
 
 class CannedClient:
@@ -68,6 +99,12 @@ class CannedClient:
         return (
             DIRECTORIES[self.provider] if "users" in path or "members" in path else (self.payload)
         )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The analytics endpoint (the only caller): missing for "anthropic"."""
+        if self.provider == "anthropic":
+            raise ProviderRejected(f"{method} {path} answered 404: Not found", status=404)
+        return self.payload
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self.payload
@@ -177,7 +214,9 @@ def test_a_pull_of_damaged_pages_always_ends_recorded(provider, data, monkeypatc
         "ingest.services.adapter_for", lambda **kwargs: adapter_with(provider, payload)
     )
     connection, _ = connect_provider(
-        name=f"{provider.replace('_', '-')}-x", provider=provider, api_key="k"
+        name=f"{provider.replace('_', '-')}-x",
+        provider=CONNECTED.get(provider, provider),
+        api_key="k",
     )
 
     run = pull_connection(connection=connection, start=DAY, end=DAY)
@@ -203,7 +242,9 @@ def test_a_page_carrying_nul_characters_is_kept_for_review(provider, monkeypatch
         "ingest.services.adapter_for", lambda **kwargs: adapter_with(provider, "\x00 x")
     )
     connection, _ = connect_provider(
-        name=f"{provider.replace('_', '-')}-nul", provider=provider, api_key="k"
+        name=f"{provider.replace('_', '-')}-nul",
+        provider=CONNECTED.get(provider, provider),
+        api_key="k",
     )
 
     run = pull_connection(connection=connection, start=DAY, end=DAY)
