@@ -510,21 +510,8 @@ ANALYTICS_GROUP = [
 ]
 # group_by[] values seen verbatim in the reference's enum ("actor", "actor_type", "agent_id",
 # "api_key_id", ... "model", "product", "rbac_group_id", "service_tier"); refs-17 §1.3.
-ANALYTICS_GROUP_BY = {
-    "actor",
-    "actor_type",
-    "agent_id",
-    "api_key_id",
-    "claude_tag_category",
-    "claude_tag_user_id",
-    "context_window",
-    "deployment_id",
-    "environment_id",
-    "inference_geo",
-    "model",
-    "product",
-    "rbac_group_id",
-    "service_tier",
+ANALYTICS_GROUP_BY = set(ANALYTICS_GROUP[: ANALYTICS_GROUP.index("service_tier") + 1]) - {
+    "organization_id"
 }
 # Parameters of GET /v1/organizations/analytics/usage (refs-17 §1.3); anything else is a 400.
 ANALYTICS_PARAMS = {
