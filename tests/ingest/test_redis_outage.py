@@ -16,6 +16,7 @@ from django.core.management import call_command
 
 from ingest.models import Connection, IngestRun
 from ingest.services import import_usage_file
+from ingest.tasks import queue_due_pulls
 from leaderboard import outbox
 from leaderboard.models import PendingTask, RankedScope, UsageFact
 from tests.conftest import connect
@@ -130,3 +131,38 @@ def test_a_pull_with_the_broker_frozen_finishes_within_seconds(
     assert IngestRun.objects.get().status == IngestRun.Status.SUCCEEDED
     assert took < 20, f"the pull took {took:.1f}s with the broker frozen"
     assert PendingTask.objects.count() == 3
+
+
+def test_a_redis_restarted_without_persistence_loses_its_queue_and_beat_redoes_every_job(
+    broker, openai_connection, seeded_boards, settings
+) -> None:
+    call_command("pull_usage", *WINDOW)
+    openai_connection.refresh_from_db()
+    openai_connection.last_pull_at = None  # due, as a connection is when beat queues its pull
+    openai_connection.save()
+    assert queue_due_pulls() == [openai_connection.pk]
+    lost = queued(broker)
+    assert sorted(task for task, _, _ in lost) == [
+        "badges.evaluate_changed",
+        "badges.evaluate_changed",
+        "ingest.pull_connection",
+        "leaderboard.rank_boards",
+    ]
+
+    broker.restart()  # --appendonly no, --save "": the queue is gone
+
+    assert queued(broker) == []
+    beat = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for task, _, _ in lost:  # each job is one a periodic entry queues again, over all it did
+        redo = "ingest.queue_due_pulls" if task == "ingest.pull_connection" else task
+        assert redo in beat and not beat[redo].get("args"), task
+    assert queue_due_pulls() == [openai_connection.pk]  # the lost pull never moved last_pull_at
+    for entry in ("rank-boards", "badges-nightly"):
+        current_app.send_task(settings.CELERY_BEAT_SCHEDULE[entry]["task"])
+    assert sorted(run_queue(broker)) == [
+        "badges.evaluate_changed",
+        "ingest.pull_connection",
+        "leaderboard.rank_boards",
+    ]
+    assert RankedScope.objects.exists()
+    assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 2
