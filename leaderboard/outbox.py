@@ -30,7 +30,7 @@ def queue(task: Any, *args: Any, **kwargs: Any) -> bool:
     global _skip_until
     if time.monotonic() >= _skip_until:
         try:
-            task.apply_async(args, kwargs)
+            task.delay(*args, **kwargs)
             return True
         except BROKER_ERRORS as error:
             _skip_until = time.monotonic() + SKIP_SECONDS
