@@ -31,8 +31,6 @@ def repoint(url: str) -> None:
     """Make this process's Celery app publish to url (its pools are built on first use)."""
     current_app.conf.broker_url = url
     current_app.conf.broker_write_url = url
-    if current_app._pool is not None:
-        current_app._pool.force_close_all()
     current_app._pool = None
     current_app.amqp._producer_pool = None
 
