@@ -7,6 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from leaderboard import outbox
 from leaderboard.signals import usage_recorded
 
 from . import tasks
@@ -17,6 +18,6 @@ def queue_evaluation(
     sender: Any, start: dt.date | None = None, end: dt.date | None = None, **kwargs: Any
 ) -> None:
     if start and end:
-        tasks.evaluate_changed.delay(start.isoformat(), end.isoformat())
+        outbox.queue(tasks.evaluate_changed, start.isoformat(), end.isoformat())
     else:
-        tasks.evaluate_changed.delay()
+        outbox.queue(tasks.evaluate_changed)

@@ -1,4 +1,5 @@
-"""Usage changed: rank the live boards again, off the request path."""
+"""Usage changed: rank the live boards again, off the request path (kept in the outbox
+while the broker is down, so the pull that sent the signal still finishes)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from . import tasks
+from . import outbox, tasks
 from .signals import usage_recorded
 
 
@@ -15,4 +16,4 @@ def queue_ranking(sender: Any, source_id: int | None = None, **kwargs: Any) -> N
     # Once per pull, import or source change; accounts matched batch by batch during a pull
     # are covered by the pull's own signal (and any page ranks a stale scope on demand).
     if source_id is not None:
-        tasks.rank_boards.delay()
+        outbox.queue(tasks.rank_boards)

@@ -245,11 +245,24 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A publish with Redis down or frozen fails within seconds (leaderboard.outbox keeps the task)
+# instead of hanging the pull or request that queues it. The read timeout stays above the
+# worker's 1 s BRPOP poll.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2.0, "socket_timeout": 5.0}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BEAT_SCHEDULE = {
     "queue-due-pulls": {"task": "ingest.queue_due_pulls", "schedule": 300.0},
     # Stored rankings follow every ingest already; this catches a new day or a board edit.
     "rank-boards": {"task": "leaderboard.rank_boards", "schedule": 600.0},
     # The nightly full pass over all history (after each ingest, only changed days are).
+    # Follow-ups kept while the broker was down (leaderboard.outbox).
+    "flush-outbox": {"task": "leaderboard.flush_outbox", "schedule": 60.0},
     "badges-nightly": {"task": "badges.evaluate_changed", "schedule": crontab(hour=3, minute=15)},
 }
 # A pull re-fetches this many recent days (providers revise them) and, on its first run,

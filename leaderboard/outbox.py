@@ -1,0 +1,56 @@
+"""Queue follow-up tasks without ever failing the work that asked for them.
+
+With the broker (Redis) down, a publish raises; the caller's facts are committed already, so
+the task is kept as a PendingTask row and `flush_outbox` (beat, every minute) queues it again
+once the broker answers. After one failed publish the process skips the broker for
+`SKIP_SECONDS`, so a pull during an outage does not wait out a timeout per follow-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from celery import current_app
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
+
+from .models import PendingTask
+
+log = logging.getLogger(__name__)
+
+BROKER_ERRORS = (OperationalError, RedisError, OSError)
+SKIP_SECONDS = 30.0
+_skip_until = 0.0
+
+
+def queue(task: Any, *args: Any, **kwargs: Any) -> bool:
+    """Queue task(*args, **kwargs), or keep it for later; say whether it was queued."""
+    global _skip_until
+    if time.monotonic() >= _skip_until:
+        try:
+            task.delay(*args, **kwargs)
+            return True
+        except BROKER_ERRORS as error:
+            _skip_until = time.monotonic() + SKIP_SECONDS
+            log.warning("broker unavailable, %s kept to queue later: %r", task.name, error)
+    keep(name=task.name, args=list(args), kwargs=kwargs)
+    return False
+
+
+def keep(*, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """Record a task to queue once the broker is back (once: the same call is kept once)."""
+    PendingTask.objects.get_or_create(task=name, args=args, kwargs=kwargs)
+
+
+def flush() -> int:
+    """Queue every kept task, oldest first; return how many were queued."""
+    global _skip_until
+    sent = 0
+    for pending in PendingTask.objects.order_by("pk"):
+        current_app.send_task(pending.task, args=pending.args, kwargs=pending.kwargs)
+        pending.delete()
+        sent += 1
+    _skip_until = 0.0
+    return sent
