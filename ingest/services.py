@@ -12,8 +12,8 @@ from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import connection as db
 from django.db import DatabaseError, transaction
+from django.db import connection as db
 from django.utils import timezone
 
 from leaderboard import audit, rankings

@@ -3,11 +3,11 @@ and a worker killed halfway through a pull loses nothing and counts nothing twic
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
-import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
