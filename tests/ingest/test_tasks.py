@@ -139,7 +139,7 @@ def test_a_pull_that_changes_nothing_announces_nothing(
     assert heard == []  # no badge evaluation, no ranking queued
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @override_settings(INGEST_BACKFILL_DAYS=4)
 def test_a_pull_that_the_database_fails_is_closed_and_retried(
     openai_connection, openai_api, postgres

@@ -13,7 +13,8 @@ from django.test import Client
 
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Serialized like the worker tests: a plain flush would re-create rows those restore.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 LIMIT_MS = 1000
 
 
