@@ -72,6 +72,7 @@ class IngestRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Succeeded, some rows rejected"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped: another pull held the lock"
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
     trigger = models.CharField(max_length=20, default="schedule")

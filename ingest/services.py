@@ -8,12 +8,12 @@ import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db import connection as db
-from django.db import transaction
 from django.utils import timezone
 
 from leaderboard import audit, rankings
@@ -114,12 +114,57 @@ def exclusive(connection: Connection) -> Iterator[None]:
     with db.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PULL_LOCK, connection.pk])
         if not cursor.fetchone()[0]:
-            raise PullInProgress(f"{connection.name} is already being pulled")
+            raise PullInProgress(f"{connection.name} is already being pulled{_holder(connection)}")
     try:
         yield
     finally:
-        with db.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PULL_LOCK, connection.pk])
+        try:
+            with db.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PULL_LOCK, connection.pk])
+        except DatabaseError:
+            # The session is broken (the error that ended the pull, most likely): dropping it
+            # releases the lock, and the next query opens a new one.
+            db.close()
+
+
+def _holder(connection: Connection) -> str:
+    """Who holds a connection's pull lock, in words ("" if it is gone already)."""
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.pid, a.state, a.query_start, a.xact_start FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.classid::bigint = %s AND l.objid::bigint = %s AND l.objsubid = 2",
+            [PULL_LOCK, connection.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return ""
+    pid, state, query_start, xact_start = row
+    since = query_start or xact_start
+    return f" (PostgreSQL session {pid}, {state or 'state unknown'}" + (
+        f", last query at {since:%Y-%m-%d %H:%M:%S %Z})" if since else ")"
+    )
+
+
+def record_skipped_pull(
+    *, connection: Connection, trigger: str, start: dt.date, end: dt.date, reason: str
+) -> IngestRun:
+    """Note a pull that did not run because another held the connection's lock."""
+    now = timezone.now()
+    log.warning("pull of %s skipped: %s", connection.name, reason)
+    return IngestRun.objects.create(
+        connection=connection,
+        trigger=trigger,
+        window_start=start,
+        window_end=end,
+        started_at=now,
+        finished_at=now,
+        status=IngestRun.Status.SKIPPED,
+        error=f"Skipped: {reason}. A pull whose worker was killed holds the lock until "
+        "PostgreSQL notices (DB_WORKER_CONNECTION_CHECK_INTERVAL); the next scheduled pull "
+        "fetches the same window.",
+    )
 
 
 def _secrets(connection: Connection) -> list[str]:
@@ -206,6 +251,15 @@ def _close_interrupted_runs(
     )
 
 
+def _close_run(run: IngestRun) -> None:
+    """Save how a run ended, on a new database session if the error broke the pull's own."""
+    try:
+        run.save()
+    except DatabaseError:
+        db.close()  # also drops the pull lock: the pull is over
+        run.save()
+
+
 def _failure_message(connection: Connection, exc: ProviderError) -> str:
     if isinstance(exc, ProviderRejected) and exc.bad_key:
         return (
@@ -261,7 +315,14 @@ def pull_connection(
         start, end = start or default_start, end or default_end
     if start > end:
         raise ValueError(f"start {start} is after end {end}")
-    with exclusive(connection):
+    with ExitStack() as held:
+        try:
+            held.enter_context(exclusive(connection))
+        except PullInProgress as exc:
+            record_skipped_pull(
+                connection=connection, trigger=trigger, start=start, end=end, reason=str(exc)
+            )
+            raise
         _close_interrupted_runs(connection, now)
         usage_before = rankings.current_version()
         Connection.objects.filter(pk=connection.pk).update(last_pull_at=now)
@@ -326,12 +387,19 @@ def pull_connection(
             log.warning("pull of %s failed: %s", connection.name, shown(connection, run.error))
             if isinstance(exc, ProviderUnavailable):
                 raise
+        except DatabaseError as exc:
+            run.status = IngestRun.Status.FAILED
+            run.error = (
+                f"The database failed during the pull ({type(exc).__name__}: {exc}); "
+                "the pull is tried again later, and nothing recorded before it is lost."
+            )
+            raise
         except Exception as exc:
             run.status, run.error = IngestRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
             raise
         finally:
             run.finished_at, run.error = timezone.now(), shown(connection, run.error)
-            run.save()
+            _close_run(run)
             forget_pull_state()
             core.forget_seen(source=connection.source, through=now)
             if adapter is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from . import services
@@ -14,7 +15,8 @@ from .providers.http import ProviderUnavailable
 
 @shared_task(
     name="ingest.pull_connection",
-    autoretry_for=(ProviderUnavailable,),
+    # A provider or the database failing for a while: both usually come back.
+    autoretry_for=(ProviderUnavailable, OperationalError, InterfaceError),
     retry_backoff=60,
     retry_backoff_max=1800,
     retry_jitter=True,

@@ -74,6 +74,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A new PostgreSQL connection per request costs ~9 ms of CPU here: keep them open.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that is down or frozen (a lock nobody releases) answers a page with 503
+    # within these limits, instead of hanging until gunicorn kills the worker at 30 s.
+    # Celery workers replace the statement limit with their own (leaderboard.celery_app).
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
+    )
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT', default=10_000)}"
+    )
+# A worker's SQL runs longer (a prune of a 90-day backfill), but never forever; a session
+# left idle inside a transaction is ended; and a backend whose worker was killed notices the
+# dropped connection within the check interval, ending its query and releasing the pull lock.
+DB_WORKER_STATEMENT_TIMEOUT = env.int("DB_WORKER_STATEMENT_TIMEOUT", default=600_000)
+DB_WORKER_IDLE_IN_TRANSACTION_TIMEOUT = env.int(
+    "DB_WORKER_IDLE_IN_TRANSACTION_TIMEOUT", default=60_000
+)
+DB_WORKER_CONNECTION_CHECK_INTERVAL = env.int("DB_WORKER_CONNECTION_CHECK_INTERVAL", default=5_000)
 
 # Redis carries Celery's queue and the cache (rendered standings rows, keyed by what they
 # show, so a stale entry is never read); without it, each process caches in memory.
@@ -269,7 +287,10 @@ CELERY_BEAT_SCHEDULE = {
 # this many days of history.
 INGEST_LOOKBACK_DAYS = env.int("INGEST_LOOKBACK_DAYS", default=3)
 INGEST_BACKFILL_DAYS = env.int("INGEST_BACKFILL_DAYS", default=90)
-INGEST_HTTP_TIMEOUT = env.float("INGEST_HTTP_TIMEOUT", default=30.0)
+INGEST_HTTP_TIMEOUT = env.float("INGEST_HTTP_TIMEOUT", default=30.0)  # each connect or read
+# A whole request, however slowly the provider answers (a byte every few seconds passes
+# INGEST_HTTP_TIMEOUT forever).
+INGEST_HTTP_TOTAL_TIMEOUT = env.float("INGEST_HTTP_TOTAL_TIMEOUT", default=120.0)
 INGEST_MAX_ATTEMPTS = env.int("INGEST_MAX_ATTEMPTS", default=5)
 INGEST_MAX_RETRY_WAIT = env.float("INGEST_MAX_RETRY_WAIT", default=60.0)
 # Provider requests go only to https:// hosts with public addresses, so an admin key cannot be

@@ -28,3 +28,5 @@ urlpatterns = [
     path("accounts/3rdparty/signup/", views.sso_signup, name="sso-signup"),
     path("accounts/", include("allauth.urls")),
 ]
+
+handler500 = "leaderboard.views.server_error"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,7 +10,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import caches
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import QuerySet
 from django.http import (
     Http404,
@@ -20,9 +21,11 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -493,12 +496,29 @@ def unattributed(request: HttpRequest) -> HttpResponse:
 
 
 def _database_ok() -> bool:
+    """Whether pages can read the database: a table every signed-in page reads, not just
+    `SELECT 1`, so a lock nobody releases shows here too (within DB_STATEMENT_TIMEOUT)."""
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+            cursor.execute("SELECT 1 FROM django_session LIMIT 1")
         return True
     except Exception:
         return False
+
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+@login_not_required
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database that is down, frozen or past its statement timeout gets a
+    short 503 page that asks to try again (rendered without touching the database);
+    anything else, Django's own 500 page."""
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "60"
+        return response
+    return defaults.server_error(request)
 
 
 def _broker_status() -> str:

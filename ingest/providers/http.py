@@ -261,6 +261,7 @@ class JsonClient:
         self.pacer = pacer
         self.attempts = settings.INGEST_MAX_ATTEMPTS
         self.max_wait = settings.INGEST_MAX_RETRY_WAIT
+        self.total_timeout = settings.INGEST_HTTP_TOTAL_TIMEOUT
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         tries = 0
@@ -296,7 +297,7 @@ class JsonClient:
         if self.pacer is not None:
             self.pacer.wait(path)
         try:
-            response = self.http.request(method, path, **kwargs)
+            response = self._fetch(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise _Retryable(self._redact(f"{type(exc).__name__}: {exc}"), None) from exc
         if response.is_redirect:
@@ -318,6 +319,33 @@ class JsonClient:
             self._redact(f"HTTP {response.status_code}: {_describe(response)}"),
             retry_after(response.headers.get_list("retry-after")),
         )
+
+    def _fetch(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The whole response, read within INGEST_HTTP_TOTAL_TIMEOUT. httpx's timeout bounds
+        each read, so a provider sending a byte a second would hold a pull (and its lock)
+        for as long as it liked; the body is read in chunks against a deadline instead."""
+        total = self.total_timeout
+        deadline = time.monotonic() + total
+        timeout = httpx.Timeout(min(settings.INGEST_HTTP_TIMEOUT, total))
+        with self.http.stream(method, path, timeout=timeout, **kwargs) as response:
+            body = []
+            for chunk in response.iter_raw():
+                if time.monotonic() > deadline:
+                    break
+                body.append(chunk)
+            if time.monotonic() > deadline:
+                raise _Retryable(
+                    f"the answer was still arriving after {total:g} s "
+                    "(INGEST_HTTP_TOTAL_TIMEOUT): the provider is sending too slowly",
+                    None,
+                )
+        # Rebuilt from the raw bytes, so the body is decoded once, as httpx would.
+        whole = httpx.Response(
+            response.status_code, headers=response.headers, content=b"".join(body)
+        )
+        whole.request = response.request
+        whole.read()
+        return whole
 
     def _redact(self, text: str) -> str:
         return redact(text, secrets=[self.secret])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import time
 
 import pytest
 import stamina
@@ -283,3 +284,61 @@ def test_a_pacer_does_not_wait_once_the_gap_has_passed(paced) -> None:
     pacer.wait("/events")
 
     assert paced.slept == [1.0]
+
+
+def dripping(body: bytes, every: float = 0.2):
+    """A handler that answers 200 at once, then sends its body a byte every `every` seconds:
+    each read is quick, the whole answer is not."""
+
+    def handler(request: Request) -> Response:
+        def drip():
+            for byte in body:
+                time.sleep(every)
+                yield bytes([byte])
+
+        return Response(drip(), content_type="application/json")
+
+    return handler
+
+
+@pytest.mark.slow
+def test_a_provider_dripping_its_answer_is_cut_off_at_the_total_timeout(
+    httpserver, settings
+) -> None:
+    settings.INGEST_HTTP_TOTAL_TIMEOUT, settings.INGEST_HTTP_TIMEOUT = 1.0, 30.0
+    settings.INGEST_MAX_RETRY_WAIT, settings.INGEST_MAX_ATTEMPTS = 0.01, 2
+    httpserver.expect_request("/thing").respond_with_handler(dripping(b'{"ok": true}' + b" " * 60))
+    client = JsonClient(base_url=httpserver.url_for(""), headers={}, secret=PLAIN_KEY)
+
+    start = time.monotonic()
+    with pytest.raises(ProviderUnavailable) as raised:
+        client.get("/thing")
+
+    assert time.monotonic() - start < 2 * 1.0 + 1.5  # two tries of at most a second each
+    assert str(raised.value) == (
+        "GET /thing failed 2 times; last: the answer was still arriving after 1 s "
+        "(INGEST_HTTP_TOTAL_TIMEOUT): the provider is sending too slowly"
+    )
+
+
+@pytest.mark.slow
+def test_a_pull_from_a_dripping_provider_fails_within_the_bound_and_says_why(
+    openai_connection, httpserver, settings
+) -> None:
+    settings.INGEST_HTTP_TOTAL_TIMEOUT = 1.0
+    settings.INGEST_MAX_RETRY_WAIT, settings.INGEST_MAX_ATTEMPTS = 0.01, 1
+    httpserver.clear_all_handlers()  # the OpenAI stub's: this provider only drips
+    httpserver.expect_request("/v1/organization/users").respond_with_handler(
+        dripping(b'{"object": "list", "data": [], "has_more": false}' + b" " * 60)
+    )
+
+    start = time.monotonic()
+    with pytest.raises(ProviderUnavailable):
+        pull_connection(
+            connection=openai_connection, start=dt.date(2026, 8, 3), end=dt.date(2026, 8, 5)
+        )
+
+    assert time.monotonic() - start < 2.5
+    run = IngestRun.objects.get()
+    assert run.status == IngestRun.Status.FAILED
+    assert "still arriving after 1 s (INGEST_HTTP_TOTAL_TIMEOUT)" in run.error

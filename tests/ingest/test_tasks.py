@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 import time_machine
+from celery.exceptions import Retry
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 
 from ingest import tasks
@@ -76,10 +78,14 @@ def test_a_connection_is_never_pulled_twice_at_once(openai_connection, postgres)
     assert tasks.pull_connection(openai_connection.pk) is None
     with pytest.raises(PullInProgress):
         pull_connection(connection=openai_connection)
-    assert not IngestRun.objects.exists()
+    skipped = IngestRun.objects.all()
+    assert [r.status for r in skipped] == [IngestRun.Status.SKIPPED] * 2  # recorded as such
+    assert all(r.finished_at for r in skipped)
+    assert f"already being pulled (PostgreSQL session {other.info.backend_pid}" in skipped[0].error
 
     other.execute("SELECT pg_advisory_unlock(%s, %s)", [PULL_LOCK, openai_connection.pk])
     assert tasks.pull_connection(openai_connection.pk) is not None
+    assert IngestRun.objects.exclude(status=IngestRun.Status.SKIPPED).count() == 1
 
 
 def test_runs_left_running_by_a_dead_worker_are_closed_by_the_next_pull(openai_connection) -> None:
@@ -131,3 +137,35 @@ def test_a_pull_that_changes_nothing_announces_nothing(
 
     assert run.status == IngestRun.Status.SUCCEEDED and run.rows == 9
     assert heard == []  # no badge evaluation, no ranking queued
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@override_settings(INGEST_BACKFILL_DAYS=4)
+def test_a_pull_that_the_database_fails_is_closed_and_retried(
+    openai_connection, openai_api, postgres
+):
+    # Another session holds the usage table: the pull's first write passes the statement
+    # timeout.
+    holder = postgres()
+    holder.autocommit = False
+    holder.execute("LOCK TABLE leaderboard_usagefact IN ACCESS EXCLUSIVE MODE")
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = '1s'")
+    try:
+        with pytest.raises(Retry, match="statement timeout"):  # the task is tried again later
+            tasks.pull_connection.apply(args=[openai_connection.pk])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+
+    failed = IngestRun.objects.get()
+    assert failed.status == IngestRun.Status.FAILED  # closed, never left "running"
+    assert failed.finished_at is not None
+    assert failed.error.startswith("The database failed during the pull (OperationalError: ")
+    assert "statement timeout" in failed.error
+
+    holder.rollback()
+    retried = tasks.pull_connection.apply(args=[openai_connection.pk])
+
+    assert retried.state == "SUCCESS"
+    assert IngestRun.objects.get(pk=retried.get()).status == IngestRun.Status.SUCCEEDED

@@ -3,6 +3,7 @@ and a worker killed halfway through a pull loses nothing and counts nothing twic
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -15,11 +16,14 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from ingest.models import IngestRun
+from ingest.services import PULL_LOCK
 from ingest.tasks import queue_due_pulls
 from leaderboard import selectors
 from leaderboard.models import UsageFact
+from tests.factories import AccountFactory, UsageFactFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +62,7 @@ def worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
     }
     started: list[subprocess.Popen] = []
 
-    def start() -> subprocess.Popen:
+    def start(**overrides: str) -> subprocess.Popen:
         log = (tmp_path / f"worker{len(started)}.log").open("w")
         process = subprocess.Popen(
             [
@@ -77,7 +81,7 @@ def worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
                 "--without-mingle",
             ],
             cwd=ROOT,
-            env=env,
+            env={**env, **overrides},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -147,3 +151,66 @@ def test_a_worker_killed_mid_pull_loses_nothing_and_counts_nothing_twice(
     assert killed.error.startswith("Interrupted")
     assert totals() == UNINTERRUPTED
     assert UsageFact.objects.count() == 9
+
+
+def pull_lock_holders(connection_id: int) -> list[int]:
+    """The PostgreSQL sessions holding a connection's pull lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 2",
+            [PULL_LOCK, connection_id],
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def test_a_worker_killed_during_the_prune_releases_the_pull_lock_and_the_next_pull_runs(
+    worker, august, postgres
+):
+    # A fact the provider no longer reports, which the pull's prune deletes; another session
+    # holds its row, so the prune's DELETE waits there: the worst moment to be killed.
+    stale = UsageFactFactory(
+        source=august.source,
+        account=AccountFactory(provider=august.source.provider),
+        day=dt.date(2026, 8, 4),
+        model="gpt-withdrawn",
+        recorded_at=timezone.now() - dt.timedelta(days=1),
+    )
+    holder = postgres()
+    holder.autocommit = False
+    holder.execute("SELECT 1 FROM leaderboard_usagefact WHERE id = %s FOR UPDATE", [stale.pk])
+    first = worker(DB_WORKER_CONNECTION_CHECK_INTERVAL="500", DB_WORKER_STATEMENT_TIMEOUT="600000")
+    queue_due_pulls.delay()
+
+    def pruning() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE 'DELETE FROM leaderboard_usagefact%%'"
+            )
+            return cursor.fetchone() is not None
+
+    wait_for(pruning, "the pull to reach its prune")
+    assert pull_lock_holders(august.pk)
+
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=20)
+    killed_at = time.monotonic()
+    wait_for(lambda: not pull_lock_holders(august.pk), "the killed worker's lock", timeout=10)
+    assert time.monotonic() - killed_at < 5  # the check interval (0.5 s), not minutes
+
+    holder.rollback()
+    worker()
+    august.last_pull_at = None
+    august.save()
+    queue_due_pulls.delay()
+    wait_for(
+        lambda: IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).exists(),
+        "the next pull to run",
+    )
+    killed = IngestRun.objects.order_by("started_at").first()
+    assert killed.status == IngestRun.Status.FAILED
+    assert killed.error.startswith("Interrupted")
+    assert not IngestRun.objects.filter(status=IngestRun.Status.SKIPPED).exists()
+    assert not UsageFact.objects.filter(model="gpt-withdrawn").exists()
+    assert totals() == UNINTERRUPTED
