@@ -270,12 +270,30 @@ class IngestRunAdmin(RecordAdmin):
         "pages",
         "rows",
         "rejected_link",
+        "held",
         "duration",
         "error",
     ]
     list_filter = ["status", "connection", "trigger"]
     list_select_related = ["connection"]
     date_hierarchy = "started_at"
+    actions = ["confirm_held_deletions"]
+
+    @admin.action(description="Confirm held deletions (delete the facts these pulls missed)")
+    def confirm_held_deletions(self, request: HttpRequest, queryset: QuerySet[IngestRun]) -> None:
+        deleted = busy = 0
+        for run in queryset.filter(status=IngestRun.Status.HELD).select_related("connection"):
+            try:
+                deleted += services.confirm_held_deletions(run=run, by=request.user)
+            except services.PullInProgress:
+                busy += 1
+        self.message_user(request, f"{deleted} held fact(s) deleted.")
+        if busy:
+            self.message_user(
+                request,
+                f"{busy} run(s) skipped: their connection is being pulled; try again after.",
+                messages.WARNING,
+            )
 
     @admin.display(description="Rejected")
     def rejected_link(self, run: IngestRun) -> str:

@@ -71,6 +71,7 @@ class IngestRun(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Succeeded, some rows rejected"
+        HELD = "held", "Succeeded, deletions held for review"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped: another pull held the lock"
 
@@ -84,6 +85,11 @@ class IngestRun(models.Model):
     rows = models.BigIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     accounts = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(
+        default=0,
+        help_text="Stored facts this pull did not see, held rather than deleted until a manager "
+        "confirms or a later pull misses them too.",
+    )
     error = models.TextField(blank=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -98,6 +104,23 @@ class IngestRun(models.Model):
     @property
     def duration(self) -> dt.timedelta | None:
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+class HeldFact(models.Model):
+    """A stored fact that a held pull did not see (ingest.services.settle_deletions). By id,
+    with no reference: pruning deletes facts in bulk, past any cascade."""
+
+    run = models.ForeignKey(IngestRun, on_delete=models.CASCADE, related_name="held_facts")
+    fact_id = models.BigIntegerField()
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "fact_id"], name="held_fact_once_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: fact {self.fact_id} of {self.day}"
 
 
 class UploadChunk(models.Model):

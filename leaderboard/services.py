@@ -379,6 +379,19 @@ def prune_usage(
     return facts.prune(source_id=source.pk, start=start, end=end, pulled_at=recorded_before)
 
 
+def unseen_usage(
+    *, source: Source, start: dt.date, end: dt.date, pulled_at: dt.datetime
+) -> list[tuple[int, dt.date]]:
+    """The ids and days of a source's facts in [start, end] that the pull made at pulled_at
+    neither wrote nor saw unchanged: what prune_usage would delete."""
+    return facts.unseen(source_id=source.pk, start=start, end=end, pulled_at=pulled_at)
+
+
+def delete_usage(*, source: Source, ids: Iterable[int], recorded_before: dt.datetime) -> int:
+    """Delete a source's facts by id, but none written since recorded_before; return how many."""
+    return facts.delete(source_id=source.pk, ids=ids, recorded_before=recorded_before)
+
+
 def forget_seen(*, source: Source, through: dt.datetime) -> None:
     """Forget which unchanged facts the source's pulls up to `through` saw: each pull does
     when it ends, after pruning (a failed or partial pull prunes nothing)."""

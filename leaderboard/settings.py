@@ -293,6 +293,9 @@ INGEST_HTTP_TIMEOUT = env.float("INGEST_HTTP_TIMEOUT", default=30.0)  # each con
 INGEST_HTTP_TOTAL_TIMEOUT = env.float("INGEST_HTTP_TOTAL_TIMEOUT", default=120.0)
 INGEST_MAX_ATTEMPTS = env.int("INGEST_MAX_ATTEMPTS", default=5)
 INGEST_MAX_RETRY_WAIT = env.float("INGEST_MAX_RETRY_WAIT", default=60.0)
+# A pull that would delete more than this share of its window's facts (ones it did not see)
+# holds them for review: a provider that ends its pages early looks just like that.
+INGEST_PRUNE_MAX_SHARE = env.float("INGEST_PRUNE_MAX_SHARE", default=0.1)
 # Provider requests go only to https:// hosts with public addresses, so an admin key cannot be
 # sent to (or the server made to fetch) something on the internal network. On for the test
 # suite's stubs on 127.0.0.1 and for local fake providers only.

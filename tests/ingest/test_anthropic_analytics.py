@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import override_settings
 from django.utils import timezone
 
 from ingest import tasks
@@ -225,6 +226,7 @@ def test_analytics_actors_are_people_agents_keys_or_unattributed(
     assert Account.objects.get(external_id="svac_01DeployBot").person is None
 
 
+@override_settings(INGEST_PRUNE_MAX_SHARE=1.0)  # another report: most of the window revised
 def test_a_404_from_the_analytics_api_falls_back_to_the_legacy_report_and_says_so(
     anthropic_connection, anthropic_api
 ) -> None:
@@ -356,6 +358,7 @@ def test_usage_set_aside_counts_again_once_the_other_source_no_longer_does(
     }
 
 
+@override_settings(INGEST_PRUNE_MAX_SHARE=1.0)  # another report: most of the window revised
 def test_a_claude_code_pull_after_the_analytics_one_makes_it_decide_again(
     anthropic_connection, claude_code_connection, analytics_api, rechecks
 ) -> None:

@@ -170,6 +170,7 @@ def test_pull_creates_nobody_when_only_the_directory_is_ranked(openai_connection
     assert totals() == {"alice.nguyen@example.com": 100_500}
 
 
+@override_settings(INGEST_PRUNE_MAX_SHARE=1.0)  # a genuine revision of most of the window
 def test_second_pull_replaces_revised_days_and_drops_vanished_rows(openai_connection, openai_api):
     pull(openai_connection)
     page1 = openai_api.usage_pages[None]
