@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ingest', '0004_set_aside_usage'),
+        ('ingest', '0005_ingestrun_status_skipped'),
     ]
 
     operations = [
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='ingestrun',
             name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Succeeded, some rows rejected'), ('held', 'Succeeded, deletions held for review'), ('failed', 'Failed')], default='running', max_length=20),
+            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Succeeded, some rows rejected'), ('held', 'Succeeded, deletions held for review'), ('failed', 'Failed'), ('skipped', 'Skipped: another pull held the lock')], default='running', max_length=20),
         ),
         migrations.CreateModel(
             name='HeldFact',
