@@ -61,3 +61,12 @@ def import_upload(run_id: int) -> str | None:
     if run is None:
         return None
     return services.import_upload(run=run).status
+
+
+@shared_task(name="ingest.requeue_stale_uploads")
+def requeue_stale_uploads() -> list[int]:
+    """Queue again every admin upload whose import message was lost; return their run ids."""
+    stale = services.stale_uploads(timezone.now())
+    for run in stale:
+        import_upload.delay(run.pk)
+    return [run.pk for run in stale]

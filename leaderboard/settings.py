@@ -281,6 +281,8 @@ CELERY_BEAT_SCHEDULE = {
     # The nightly full pass over all history (after each ingest, only changed days are).
     # Follow-ups kept while the broker was down (leaderboard.outbox).
     "flush-outbox": {"task": "leaderboard.flush_outbox", "schedule": 60.0},
+    # An admin upload whose message a Redis restart lost is queued again (its file is kept).
+    "requeue-stale-uploads": {"task": "ingest.requeue_stale_uploads", "schedule": 600.0},
     "badges-nightly": {"task": "badges.evaluate_changed", "schedule": crontab(hour=3, minute=15)},
 }
 # A pull re-fetches this many recent days (providers revise them) and, on its first run,

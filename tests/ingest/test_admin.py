@@ -4,6 +4,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from ingest import tasks
 from ingest.models import Connection, IngestRun, RejectedRow, UploadChunk
@@ -283,3 +284,21 @@ def test_test_connection_never_shows_a_key_the_provider_echoes(
     page = response.content.decode()
     assert "no such key: [redacted]" in page
     assert "wrong-but-real-looking-key" not in page
+
+
+def test_an_upload_whose_message_was_lost_is_queued_again_and_imported(
+    manager_client, worker, monkeypatch
+) -> None:
+    upload(manager_client)  # the message is lost: worker.queued is never run
+    run = IngestRun.objects.get()
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.import_upload, "delay", sent.append)
+
+    assert tasks.requeue_stale_uploads() == []  # still fresh: its worker may be on it
+
+    with time_machine.travel(run.started_at + dt.timedelta(minutes=11)):
+        assert tasks.requeue_stale_uploads() == [run.pk]
+    assert [tasks.import_upload(run_id) for run_id in sent] == ["partial"]
+    assert UsageFact.objects.count() == 3
+    with time_machine.travel(run.started_at + dt.timedelta(minutes=30)):
+        assert tasks.requeue_stale_uploads() == []  # imported: nothing more to queue

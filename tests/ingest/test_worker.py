@@ -179,14 +179,18 @@ def test_a_worker_killed_during_the_prune_releases_the_pull_lock_and_the_next_pu
     holder = postgres()
     holder.autocommit = False
     holder.execute("SELECT 1 FROM leaderboard_usagefact WHERE id = %s FOR UPDATE", [stale.pk])
-    first = worker(DB_WORKER_CONNECTION_CHECK_INTERVAL="500", DB_WORKER_STATEMENT_TIMEOUT="600000")
+    first = worker(
+        DB_WORKER_CONNECTION_CHECK_INTERVAL="500",
+        DB_WORKER_STATEMENT_TIMEOUT="600000",
+        INGEST_PRUNE_MAX_SHARE="1.0",  # a genuine revision: deleted, not held for review
+    )
     queue_due_pulls.delay()
 
     def pruning() -> bool:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE 'DELETE FROM leaderboard_usagefact%%'"
+                "AND query LIKE 'DELETE FROM %%leaderboard_usagefact%%'"
             )
             return cursor.fetchone() is not None
 
