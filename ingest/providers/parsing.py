@@ -310,25 +310,8 @@ def list_pages[T](
 
 def user_pages(client: Any, path: str, *, after: str) -> Directory:
     """A users list ({data, has_more, last_id}) followed to its end with the `after` parameter."""
-    directory = Directory()
-    last: str | None = None
-    seen = Seen()
-    page = 0
-    while True:
-        page += 1
-        raw = client.get(path, limit=100, **({after: last} if last else {}))
-        with keeping(raw):
-            body = Reader(raw, f"users page {page}")
-            accounts, rejected = read_rows(
-                body.list("data"), f"users page {page}, user", read_user, skip=seen.before
-            )
-            directory.accounts += accounts
-            directory.rejected += rejected
-            if not body.bool("has_more"):
-                return directory
-            last = body.str("last_id")
-            if seen.again(last, body.where):
-                return directory
+    accounts, rejected = list_pages(client, path, "users", read_user, cursor=after, limit=100)
+    return Directory(accounts, rejected)
 
 
 def read_user(obj: Any, where: str) -> list[AccountRecord]:
