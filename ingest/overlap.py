@@ -23,6 +23,7 @@ from dataclasses import replace
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from leaderboard import outbox
 from leaderboard.models import Account, Person, Source, UsageFact
 from leaderboard.records import UsageRecord
 from leaderboard.services import COUNT_FIELDS, normalize_email
@@ -181,7 +182,7 @@ def queue_rechecks(*, connection: Connection, start: dt.date, end: dt.date) -> l
         Connection.objects.filter(provider__in=providers, enabled=True).values_list("pk", flat=True)
     )
     for pk in ids:
-        pull_connection.delay_on_commit(
-            pk, trigger="recheck", start=start.isoformat(), end=end.isoformat()
+        outbox.queue_on_commit(
+            pull_connection, pk, trigger="recheck", start=start.isoformat(), end=end.isoformat()
         )
     return ids

@@ -16,7 +16,7 @@ from django.db import DatabaseError, transaction
 from django.db import connection as db
 from django.utils import timezone
 
-from leaderboard import audit, rankings
+from leaderboard import audit, outbox, rankings
 from leaderboard import services as core
 from leaderboard.models import Source, UsageFact, User
 from leaderboard.text import clean_text
@@ -569,7 +569,7 @@ def queue_usage_file(*, source: str, upload: IO[bytes], filename: str) -> Ingest
             UploadChunk.objects.create(run=run, number=number, data=data)
         from .tasks import import_upload  # the tasks module imports this one
 
-        import_upload.delay_on_commit(run.pk)
+        outbox.queue_on_commit(import_upload, run.pk)
     return run
 
 

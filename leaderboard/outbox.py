@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from celery import current_app
+from django.db import transaction
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
@@ -37,6 +38,12 @@ def queue(task: Any, *args: Any, **kwargs: Any) -> bool:
             log.warning("broker unavailable, %s kept to queue later: %r", task.name, error)
     keep(name=task.name, args=list(args), kwargs=kwargs)
     return False
+
+
+def queue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
+    """queue() once the current transaction commits (Celery's delay_on_commit, minus its
+    raising after the commit when the broker is down)."""
+    transaction.on_commit(lambda: queue(task, *args, **kwargs))
 
 
 def keep(*, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:

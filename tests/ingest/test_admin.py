@@ -8,6 +8,7 @@ import time_machine
 
 from ingest import tasks
 from ingest.models import Connection, IngestRun, RejectedRow, UploadChunk
+from leaderboard import outbox
 from leaderboard.models import AuditEvent, Source, UsageFact
 from leaderboard.people import set_manager
 from tests.factories import UserFactory
@@ -26,7 +27,7 @@ def manager_client(client, db):
 def worker(monkeypatch):
     """Catches the imports the admin queues; calling it runs them, as the worker would."""
     queued: list[int] = []
-    monkeypatch.setattr(tasks.import_upload, "delay_on_commit", queued.append)
+    monkeypatch.setattr(outbox, "queue_on_commit", lambda task, run_id: queued.append(run_id))
 
     def run_queued() -> list[str | None]:
         return [tasks.import_upload(run_id) for run_id in queued]

@@ -9,12 +9,13 @@ import pytest
 import time_machine
 from django.test import override_settings
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from ingest import tasks
 from ingest.models import IngestRun, ReportPath, SetAside
 from ingest.services import check_connection, connect_provider, pull_connection
-from leaderboard import selectors
-from leaderboard.models import Account, UsageFact
+from leaderboard import outbox, selectors
+from leaderboard.models import Account, PendingTask, UsageFact
 from leaderboard.services import count_source
 from tests.stubs import ADMIN_KEY, ANALYTICS_KEY, analytics_row, user_actor
 
@@ -154,9 +155,7 @@ def enterprise_connection(db, anthropic_api):
 def rechecks(monkeypatch):
     """Catches the pulls queued after commit; calling it runs them, as the worker would."""
     queued: list[tuple[tuple, dict]] = []
-    monkeypatch.setattr(
-        tasks.pull_connection, "delay_on_commit", lambda *a, **kw: queued.append((a, kw))
-    )
+    monkeypatch.setattr(outbox, "queue_on_commit", lambda task, *a, **kw: queued.append((a, kw)))
 
     def run_queued() -> list[int | None]:
         done = [tasks.pull_connection(*a, **kw) for a, kw in queued]
@@ -443,3 +442,25 @@ def test_test_connection_says_which_report_pulls_read(anthropic_connection, anth
     assert check_connection(connection=anthropic_connection) == (
         "Anthropic answered; pulls read the Usage and Cost Analytics API."
     )
+
+
+def test_a_claude_code_pull_with_the_broker_down_finishes_and_keeps_its_recheck(
+    anthropic_connection,
+    claude_code_connection,
+    analytics_api,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+) -> None:
+    def broker_down(*args, **kwargs):
+        raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.pull_connection, "delay", broker_down)
+    monkeypatch.setattr(outbox, "_skip_until", 0.0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = pull(claude_code_connection)
+
+    assert run.status == IngestRun.Status.SUCCEEDED
+    kept = PendingTask.objects.get()
+    assert (kept.task, kept.args) == ("ingest.pull_connection", [anthropic_connection.pk])
+    assert kept.kwargs == {"trigger": "recheck", "start": "2026-08-03", "end": "2026-08-05"}

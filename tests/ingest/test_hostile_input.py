@@ -16,6 +16,7 @@ from ingest import tasks
 from ingest.files import COLUMNS
 from ingest.models import IngestRun
 from ingest.services import import_usage_file
+from leaderboard import outbox
 from leaderboard.models import Person, UsageFact
 from leaderboard.people import import_people
 from tests.factories import UserFactory
@@ -112,7 +113,7 @@ def test_hostile_uploads_in_the_admin_never_answer_5xx(
     client, monkeypatch, source, name, field, value
 ):
     queued: list[int] = []
-    monkeypatch.setattr(tasks.import_upload, "delay_on_commit", queued.append)
+    monkeypatch.setattr(outbox, "queue_on_commit", lambda task, run_id: queued.append(run_id))
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     upload = SimpleUploadedFile(f"{name}.csv", csv_file(field, value, source.encode()))
 
