@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
-from leaderboard import audit
 from leaderboard.admin import RecordAdmin
+from leaderboard.services import audit
 
 from . import rules, services, tasks
 from .models import Award, Badge

@@ -6,9 +6,9 @@ class BadgesConfig(AppConfig):
     verbose_name = "Badges"
 
     def ready(self) -> None:
-        from leaderboard import boards
+        from leaderboard.selectors import site
 
         from . import receivers  # noqa: F401 - connects the usage_recorded receiver
         from .models import BadgeVersion
 
-        boards.COUNTERS["badges"] = BadgeVersion  # read with the site on every page
+        site.COUNTERS["badges"] = BadgeVersion  # read with the site on every page

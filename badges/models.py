@@ -6,7 +6,8 @@ import datetime as dt
 
 from django.db import models
 
-from leaderboard.models import Person, version_number
+from leaderboard.db.counters import version_number
+from leaderboard.models import Person
 
 TIERS = ["bronze", "silver", "gold", "platinum", "emerald"]
 ALL_TIME = (dt.date(1, 1, 1), dt.date(9999, 12, 31))  # the period of all-time awards

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from leaderboard import outbox
+from leaderboard.services import outbox
 from leaderboard.signals import usage_recorded
 
 from . import tasks

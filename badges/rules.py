@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Rank, TruncMonth, TruncWeek
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
-from leaderboard import metrics
+from leaderboard.db import metrics
 from leaderboard.models import Account, Source, UsageFact, UsageMonth
 
 from .models import ALL_TIME, TIERS, Badge

@@ -14,8 +14,9 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from leaderboard import audit
-from leaderboard.models import Person, User, analyze
+from leaderboard.db.counters import analyze
+from leaderboard.models import Person, User
+from leaderboard.services import audit
 
 from . import rules
 from .models import Award, Badge, DisplayedTitle

@@ -12,10 +12,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from leaderboard import audit
 from leaderboard.admin import RecordAdmin
-from leaderboard.capabilities import capability_of
-from leaderboard.services import count_source
+from leaderboard.domain.capabilities import capability_of
+from leaderboard.services import audit
+from leaderboard.services.usage import count_source
 
 from . import selectors, services
 from .files import FileFormatError, file_format

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
-from leaderboard.records import MAX_COUNT, AccountRecord, UsageRecord
-from leaderboard.text import CONTROL, INVISIBLE
+from leaderboard.domain.records import MAX_COUNT, AccountRecord, UsageRecord
+from leaderboard.domain.text import CONTROL, INVISIBLE
 
 from .records import Batch, Directory, Rejection, raw_text
 
@@ -62,7 +62,7 @@ class RowError(ValueError):
 
 # The largest line read (longer ones are rejected unread, so memory stays flat), and the
 # bounds of a row's values: the database's column lengths, and for amounts a plausible
-# ceiling (leaderboard.records.MAX_COUNT) that no sum of them can overflow.
+# ceiling (leaderboard.domain.records.MAX_COUNT) that no sum of them can overflow.
 MAX_LINE_BYTES = 1 << 20
 MAX_LENGTHS = {"model": 200, "external_id": 255, "email": 254, "source": 80, "day": 10}
 MAX_COST = Decimal(1_000_000_000)  # dollars per day, account and model

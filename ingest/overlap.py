@@ -23,10 +23,11 @@ from dataclasses import replace
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from leaderboard import outbox
+from leaderboard.domain.records import UsageRecord
+from leaderboard.domain.text import normalize_email
 from leaderboard.models import Account, Person, Source, UsageFact
-from leaderboard.records import UsageRecord
-from leaderboard.services import COUNT_FIELDS, normalize_email
+from leaderboard.services import outbox
+from leaderboard.services.usage import COUNT_FIELDS
 
 from .models import Connection, IngestRun, Provider, SetAside
 

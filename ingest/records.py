@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from leaderboard.records import AccountRecord, UsageRecord
+from leaderboard.domain.records import AccountRecord, UsageRecord
 
 MAX_RAW = 64_000  # characters of a refused payload kept for review
 

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db import connection as db
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
-from leaderboard.capabilities import Capability, capability_of
+from leaderboard.domain.capabilities import Capability, capability_of
 from leaderboard.models import Account, Source, UsageFact, UsageMonth, total_tokens
 
 from .models import Connection, IngestRun, Provider

@@ -16,10 +16,9 @@ from django.db import DatabaseError, transaction
 from django.db import connection as db
 from django.utils import timezone
 
-from leaderboard import audit, outbox, rankings
-from leaderboard import services as core
+from leaderboard.domain.text import clean_text
 from leaderboard.models import Source, UsageFact, User
-from leaderboard.text import clean_text
+from leaderboard.services import accounts, audit, outbox, rankings, usage
 
 from . import overlap
 from .credentials import CredentialError
@@ -97,7 +96,7 @@ def source_for(*, name: str, provider: str) -> Source:
     """The usage source of a new connection. Its provider namespaces account ids: every
     file source gets its own, since one file's ids mean nothing in another."""
     namespace = f"file:{name}" if provider == Provider.FILE else provider
-    return core.ensure_source(name=name, provider=namespace)
+    return usage.ensure_source(name=name, provider=namespace)
 
 
 def incremental_window(connection: Connection, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -228,7 +227,7 @@ def _record(
     another source stands for is set aside (ingest.overlap)."""
     for batch in batches:
         records, aside = overlap.settle(connection=connection, records=batch.records)
-        run.rows += core.record_usage(
+        run.rows += usage.record_usage(
             source=connection.source,
             records=records,
             recorded_at=recorded_at,
@@ -351,7 +350,7 @@ def pull_connection(
             )
             directory = adapter.accounts()
             _note_report_path(connection, adapter, now)
-            run.accounts = core.sync_accounts(
+            run.accounts = accounts.sync_accounts(
                 provider=connection.source.provider, records=directory.accounts
             )
             run.rejected += quarantine(
@@ -410,13 +409,13 @@ def pull_connection(
             run.finished_at, run.error = timezone.now(), shown(connection, run.error)
             _close_run(run)
             forget_pull_state()
-            core.forget_seen(source=connection.source, through=now)
+            usage.forget_seen(source=connection.source, through=now)
             if adapter is not None:
                 adapter.close()
             # Once per pull: badges re-check the window (even after a failure), unless the
             # pull changed nothing (the usage version moves with every changed fact).
             if run.rows and rankings.current_version() != usage_before:
-                core.announce_usage(source=connection.source, start=start, end=end)
+                usage.announce_usage(source=connection.source, start=start, end=end)
                 overlap.queue_rechecks(connection=connection, start=start, end=end)
     return run
 
@@ -431,7 +430,7 @@ def settle_deletions(
     held pull missed them too. Earlier holds in the window are settled either way.
     """
     source, pulled_at = connection.source, run.started_at
-    unseen = dict(core.unseen_usage(source=source, start=start, end=end, pulled_at=pulled_at))
+    unseen = dict(usage.unseen_usage(source=source, start=start, end=end, pulled_at=pulled_at))
     earlier = HeldFact.objects.filter(
         run__connection=connection, run__status=IngestRun.Status.HELD, day__range=(start, end)
     ).exclude(run=run)
@@ -439,7 +438,7 @@ def settle_deletions(
     rest = unseen.keys() - agreed
     window = UsageFact.objects.filter(source=source, day__range=(start, end)).count()
     held = rest if len(rest) > settings.INGEST_PRUNE_MAX_SHARE * window else set()
-    deleted = core.delete_usage(source=source, ids=unseen.keys() - held, recorded_before=pulled_at)
+    deleted = usage.delete_usage(source=source, ids=unseen.keys() - held, recorded_before=pulled_at)
     earlier.delete()  # deleted now, held again below, or seen after all
     for other in connection.runs.filter(status=IngestRun.Status.HELD).exclude(pk=run.pk):
         left = other.held_facts.count()
@@ -475,7 +474,7 @@ def confirm_held_deletions(*, run: IngestRun, by: User | None = None) -> int:
             return 0
         held = list(run.held_facts.values_list("fact_id", "day"))
         # none a later pull wrote again (it saw them revised)
-        deleted = core.delete_usage(
+        deleted = usage.delete_usage(
             source=connection.source,
             ids=[pk for pk, _ in held],
             recorded_before=run.started_at,
@@ -494,7 +493,7 @@ def confirm_held_deletions(*, run: IngestRun, by: User | None = None) -> int:
         )
         if deleted:
             days = [day for _, day in held]
-            core.announce_usage(source=connection.source, start=min(days), end=max(days))
+            usage.announce_usage(source=connection.source, start=min(days), end=max(days))
     forget_pull_state()
     return deleted
 
@@ -654,7 +653,7 @@ def _import_file(
         usage_file = UsageFile(stream, fmt=fmt, source=connection.name, written=written)
         try:
             for directory, batch in usage_file.batches():
-                run.accounts += core.sync_accounts(
+                run.accounts += accounts.sync_accounts(
                     provider=connection.source.provider, records=directory.accounts
                 )
                 _record(
@@ -688,7 +687,7 @@ def _import_file(
             run.save()
             forget_pull_state()
             if run.rows:
-                core.announce_usage(
+                usage.announce_usage(
                     source=connection.source, start=run.window_start, end=run.window_end
                 )
     return run

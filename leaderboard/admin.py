@@ -13,9 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.html import format_html
 
-from . import boards, people, selectors, services
-from .capabilities import reports_requests
-from .directory import DirectoryFormatError
+from leaderboard.domain import text
+from leaderboard.domain.capabilities import reports_requests
+from leaderboard.domain.directory import DirectoryFormatError
+from leaderboard.selectors import usage
+from leaderboard.services import accounts, boards, people
+
 from .models import (
     Account,
     AuditEvent,
@@ -161,9 +164,9 @@ class PersonAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Person, form, change: bool) -> None:
-        obj.email = services.normalize_email(obj.email)
+        obj.email = text.normalize_email(obj.email)
         super().save_model(request, obj, form, change)
-        services.match_accounts()
+        accounts.match_accounts()
 
 
 @admin.register(Source)
@@ -225,8 +228,8 @@ class AccountAdmin(admin.ModelAdmin):
         """Assigning a person goes through the service, so the whole history moves with it."""
         if "person" in form.changed_data:
             try:
-                services.attribute_account(account=obj, person=obj.person)
-            except services.AttributionError as exc:
+                accounts.attribute_account(account=obj, person=obj.person)
+            except accounts.AttributionError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
 
 
@@ -312,7 +315,7 @@ class ModelPriceAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict | None = None
     ) -> HttpResponse:
-        unpriced = selectors.unpriced_models()
+        unpriced = usage.unpriced_models()
         if unpriced:
             self.message_user(
                 request,

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from . import outbox, tasks
+from leaderboard import tasks
+from leaderboard.services import outbox
+
 from .signals import usage_recorded
 
 

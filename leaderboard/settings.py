@@ -54,14 +54,14 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "leaderboard.csp.ContentSecurityPolicyMiddleware",
+    "leaderboard.web.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "leaderboard.middleware.RejectUnstorableInput",
+    "leaderboard.web.middleware.RejectUnstorableInput",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -192,7 +192,7 @@ SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
-SOCIALACCOUNT_ADAPTER = "leaderboard.sso.CompanySocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "leaderboard.web.sso.CompanySocialAccountAdapter"
 # How people appear on boards unless they choose otherwise: name, pseudonym or hidden.
 DEFAULT_VISIBILITY = env.str("DEFAULT_VISIBILITY", default="name")
 # Team pages show no aggregate (totals, charts) for teams smaller than this.

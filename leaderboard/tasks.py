@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import outbox, rankings
+from leaderboard.services import outbox, rankings
 
 
 @shared_task(name="leaderboard.rank_boards")

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from leaderboard.web.views import pages as views
 
 leaderboard_patterns = [
     path("", views.boards, name="boards"),
@@ -29,4 +29,4 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
 ]
 
-handler500 = "leaderboard.views.server_error"
+handler500 = "leaderboard.web.views.pages.server_error"

@@ -14,8 +14,8 @@ from django.db import connection
 from ingest.providers.cursor import CursorAdapter
 from ingest.providers.http import Pacer
 from ingest.services import connect_provider
-from leaderboard import boards
 from leaderboard.models import Board, Person, SiteSwitch, Source
+from leaderboard.selectors import site
 from tests.factories import (
     AccountFactory,
     PersonFactory,
@@ -41,7 +41,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _empty_cache(settings):
     """Each test starts with an empty cache. In Redis only this app's keys go: the same
     database carries Celery's queue for the worker tests."""
-    boards.forget()  # each process's copy of the boards, by a version the rollback reuses
+    site.forget()  # each process's copy of the boards, by a version the rollback reuses
     if not settings.REDIS_URL:
         cache.clear()
         return

@@ -79,7 +79,7 @@ def test_a_signed_in_employee_cannot_reach_the_admin(client, alice) -> None:
 
 
 def test_a_manager_reaches_exactly_the_admin_they_need(client, alice) -> None:
-    from leaderboard.people import set_manager
+    from leaderboard.services.people import set_manager
 
     set_manager(user=alice.user, manager=True)
     client.force_login(alice.user)
@@ -121,7 +121,7 @@ OFF_SITE = [
 def test_admin_sign_in_sends_a_signed_in_manager_only_to_a_same_site_page(
     client, alice, target
 ) -> None:
-    from leaderboard.people import set_manager
+    from leaderboard.services.people import set_manager
 
     client.force_login(set_manager(user=alice.user, manager=True))
 
@@ -142,7 +142,7 @@ def test_admin_sign_in_hands_only_a_same_site_next_to_the_sign_in_page(client, d
 
 
 def test_admin_sign_in_keeps_a_same_site_next(client, alice) -> None:
-    from leaderboard.people import set_manager
+    from leaderboard.services.people import set_manager
 
     client.force_login(set_manager(user=alice.user, manager=True))
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from badges.models import Award
 from badges.services import _grant
-from leaderboard import facts
+from leaderboard.db import facts
 from leaderboard.models import Account, Person, Source, UsageFact
 from tests.factories import AccountFactory, BadgeFactory, PersonFactory, SourceFactory
 

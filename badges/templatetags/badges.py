@@ -22,7 +22,7 @@ def badge_summaries(rows: list[Any]) -> dict[int, selectors.Summary]:
 @register.simple_tag(takes_context=True)
 def badges_version(context: template.Context) -> int:
     """Moves whenever what a standings row shows of badges changes (for cache keys): as the
-    page's site read it (leaderboard.boards.site), else read now."""
+    page's site read it (leaderboard.selectors.site.site), else read now."""
     site = context.get("site")
     if site is not None and "badges" in site.counters:
         return site.counters["badges"]

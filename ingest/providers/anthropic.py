@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.records import Batch, Directory, Rejection
-from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
+from leaderboard.domain.records import UNATTRIBUTED, AccountRecord, UsageRecord
 
 from .anthropic_analytics import CLAUDE_CODE, FALLBACK_STATUSES, AnalyticsReport
 from .http import JsonClient, ProviderDataError, ProviderRejected

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ingest.records import Batch
-from leaderboard.records import UNATTRIBUTED, UsageRecord
+from leaderboard.domain.records import UNATTRIBUTED, UsageRecord
 
 from .http import JsonClient, ProviderDataError
 from .parsing import Reader, keeping, next_cursor, read_rows

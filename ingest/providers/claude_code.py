@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ingest.records import Batch, Directory
-from leaderboard.records import AccountRecord, UsageRecord
+from leaderboard.domain.records import AccountRecord, UsageRecord
 
 from .anthropic import API_KEYS_PATH as API_KEYS_PATH
 from .anthropic import DEFAULT_BASE_URL as DEFAULT_BASE_URL

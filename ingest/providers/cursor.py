@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from ingest.records import Batch, Directory
-from leaderboard.records import AccountRecord, UsageRecord
+from leaderboard.domain.records import AccountRecord, UsageRecord
 
 from .http import JsonClient, Pacer, ProviderDataError
 from .parsing import Reader, Seen, add_up, keeping, read_rows

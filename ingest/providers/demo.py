@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ingest.records import Batch, Directory
-from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
+from leaderboard.domain.records import UNATTRIBUTED, AccountRecord, UsageRecord
 
 TEAMS = ["Platform", "Payments", "Mobile", "Data", "Design Systems", "Support Tools"]
 FIRST = [

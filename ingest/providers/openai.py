@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ingest.records import Batch, Directory, Rejection
-from leaderboard.records import UNATTRIBUTED, AccountRecord, UsageRecord
+from leaderboard.domain.records import UNATTRIBUTED, AccountRecord, UsageRecord
 
 from . import parsing
 from .http import JsonClient, ProviderDataError

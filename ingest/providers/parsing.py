@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ingest.records import Batch, Directory, Rejection, raw_text
-from leaderboard.records import MAX_COUNT, AccountRecord, UsageRecord
+from leaderboard.domain.records import MAX_COUNT, AccountRecord, UsageRecord
 
 from .http import NO_PAYLOAD, ProviderDataError
 

@@ -9,8 +9,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from leaderboard.domain.periods import Period
 from leaderboard.models import Board
-from leaderboard.standings import Period
 
 from .. import selectors
 

@@ -107,8 +107,8 @@ def test_usage_recorded_queues_an_evaluation_of_the_changed_days(
     usage, people, monkeypatch, django_capture_on_commit_callbacks
 ):
     from badges import tasks
-    from leaderboard.records import UsageRecord
-    from leaderboard.services import record_usage
+    from leaderboard.domain.records import UsageRecord
+    from leaderboard.services.usage import record_usage
 
     queued = []
     monkeypatch.setattr(tasks.evaluate_changed, "delay", lambda *args: queued.append(args))

@@ -12,7 +12,7 @@ from django.db import ProgrammingError, connection, transaction
 
 from badges import rules
 from badges.models import Badge
-from leaderboard import facts
+from leaderboard.db import facts
 from leaderboard.models import Account, Source
 from tests.factories import AccountFactory, PersonFactory
 

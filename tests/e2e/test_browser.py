@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from leaderboard.models import Board, Person
-from leaderboard.people import ensure_user_for_person, set_manager
+from leaderboard.services.people import ensure_user_for_person, set_manager
 from tests.factories import PersonFactory, TeamFactory
 from tests.oidc_provider import callback, providers, running_provider
 

@@ -13,12 +13,13 @@ import pytest
 from ingest.models import IngestRun
 from ingest.providers import anthropic, openai
 from ingest.services import pull_connection
-from leaderboard import selectors
+from leaderboard.domain.periods import Period
 from leaderboard.models import Account, AuditEvent, UsageFact
+from leaderboard.selectors import usage
 from tests.factories import AccountFactory, PersonFactory
 
 SEP1, SEP2 = dt.date(2026, 9, 1), dt.date(2026, 9, 2)
-SEPTEMBER = selectors.Period(dt.date(2026, 9, 1), dt.date(2026, 9, 30), "September 2026")
+SEPTEMBER = Period(dt.date(2026, 9, 1), dt.date(2026, 9, 30), "September 2026")
 TWO_TO_31 = 2**31
 CAROL, ERIN = "carol.diaz@example.com", "erin.moss@example.com"
 # Anthropic ids of the scenario (tests/data/anthropic/actors)
@@ -28,7 +29,7 @@ LEGACY_SCRIPT = "apikey_01LegacyScr3Pv9Kd"
 
 
 def totals() -> dict[str, int]:
-    return {p.email: p.total_tokens for p in selectors.standings(period=SEPTEMBER)}
+    return {p.email: p.total_tokens for p in usage.standings(period=SEPTEMBER)}
 
 
 def tokens(account: Account) -> int:
@@ -150,11 +151,11 @@ def test_messages_list_every_key_page_once_a_pull(anthropic_connection, anthropi
 def test_unattributed_usage_leaves_out_agents(anthropic_connection, anthropic_actors) -> None:
     pulled_twice(anthropic_connection)
 
-    (unowned,) = selectors.unowned_usage(start=SEP1, end=SEP2)
+    (unowned,) = usage.unowned_usage(start=SEP1, end=SEP2)
     # the unbound key, the unknown user, the unlisted key and the anonymous rows; not the agent
     assert unowned.tokens == 7_700 + 3_300 + 990 + 550
     assert unowned.accounts == 4
-    assert NIGHTLY_RUNNER not in {a.external_id for a in selectors.unmatched_accounts()}
+    assert NIGHTLY_RUNNER not in {a.external_id for a in usage.unmatched_accounts()}
 
 
 def test_a_service_account_a_manager_gave_to_a_person_becomes_an_agent(

@@ -8,9 +8,9 @@ import time_machine
 
 from ingest import tasks
 from ingest.models import Connection, IngestRun, RejectedRow, UploadChunk
-from leaderboard import outbox
 from leaderboard.models import AuditEvent, Source, UsageFact
-from leaderboard.people import set_manager
+from leaderboard.services import outbox
+from leaderboard.services.people import set_manager
 from tests.factories import UserFactory
 from tests.stubs import ADMIN_KEY
 
@@ -162,7 +162,7 @@ def test_test_connection_action_names_a_bad_key(manager_client, openai_connectio
 
 def test_excluding_a_connection_keeps_its_facts_out_of_totals(manager_client, openai_connection):
     from ingest.services import pull_connection
-    from leaderboard.selectors import month_of, standings
+    from leaderboard.selectors.usage import month_of, standings
 
     pull_connection(
         connection=openai_connection, start=dt.date(2026, 8, 3), end=dt.date(2026, 8, 5)

@@ -14,13 +14,14 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from ingest import tasks
 from ingest.models import IngestRun, ReportPath, SetAside
 from ingest.services import check_connection, connect_provider, pull_connection
-from leaderboard import outbox, selectors
 from leaderboard.models import Account, PendingTask, UsageFact
-from leaderboard.services import count_source
+from leaderboard.selectors import usage
+from leaderboard.services import outbox
+from leaderboard.services.usage import count_source
 from tests.stubs import ADMIN_KEY, ANALYTICS_KEY, analytics_row, user_actor
 
 AUG3, AUG4, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 4), dt.date(2026, 8, 5)
-AUGUST = selectors.month_of(AUG3)
+AUGUST = usage.month_of(AUG3)
 CC = "claude-code"  # the Claude Code connection's source (tests.conftest)
 ALICE = user_actor("user_01HkT9vQm2RsW8xLz4NpB6cD", "Alice.Nguyen@example.com", "Alice Nguyen")
 BOB = user_actor("user_01JmR4tZq8WvN2kLx7HsC3pF", "bob.okafor@example.com", "Bob Okafor")
@@ -123,7 +124,7 @@ def pull(connection, start: dt.date = AUG3, end: dt.date = AUG5) -> IngestRun:
 
 
 def totals() -> dict[str, int]:
-    return {p.email: p.total_tokens for p in selectors.standings(period=AUGUST)}
+    return {p.email: p.total_tokens for p in usage.standings(period=AUGUST)}
 
 
 def set_aside() -> list[tuple]:

@@ -8,11 +8,11 @@ from decimal import Decimal
 from ingest.models import IngestRun, RejectedRow
 from ingest.providers import anthropic
 from ingest.services import pull_connection
-from leaderboard import selectors
 from leaderboard.models import Account, Person, UsageFact
+from leaderboard.selectors import usage
 
 AUG3, AUG5, AUG6 = dt.date(2026, 8, 3), dt.date(2026, 8, 5), dt.date(2026, 8, 6)
-AUGUST = selectors.month_of(AUG3)
+AUGUST = usage.month_of(AUG3)
 
 
 def pull(connection, end: dt.date = AUG5):
@@ -20,7 +20,7 @@ def pull(connection, end: dt.date = AUG5):
 
 
 def totals() -> dict[str, int]:
-    return {p.email: p.total_tokens for p in selectors.standings(period=AUGUST)}
+    return {p.email: p.total_tokens for p in usage.standings(period=AUGUST)}
 
 
 def counts(fact: UsageFact) -> tuple[int, ...]:

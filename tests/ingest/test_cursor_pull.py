@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from ingest.models import IngestRun
 from ingest.services import pull_connection
-from leaderboard import selectors
 from leaderboard.models import Account, UsageFact
+from leaderboard.selectors import usage
 
 AUG3, AUG4, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 4), dt.date(2026, 8, 5)
 FIELDS = [
@@ -84,7 +84,7 @@ def test_cursor_counts_events_without_tokens_as_requests_and_cost(cursor_connect
 def test_cursor_totals_rank_people(cursor_connection) -> None:
     pull(cursor_connection)
 
-    totals = {p.email: p.total_tokens for p in selectors.standings(period=selectors.month_of(AUG3))}
+    totals = {p.email: p.total_tokens for p in usage.standings(period=usage.month_of(AUG3))}
     assert totals == {
         "alice.nguyen@example.com": 3_200 + 2_200_000_000 + 12_000 + 2_300_000_000 + 1_000,
         "dev.patel@example.com": 650 + 2_100 + 9_800 + 44_000,

@@ -16,7 +16,7 @@ from ingest.models import IngestRun
 from ingest.selectors import complete_through, data_status
 from ingest.services import import_usage_file, pull_connection
 from leaderboard.models import Account, Source, UsageFact
-from leaderboard.services import count_source
+from leaderboard.services.usage import count_source
 from tests.factories import AccountFactory, PersonFactory, UsageFactFactory, UserFactory
 
 # Both stand-ins report 3-5 Aug 2026. Half an hour into 5 Aug, OpenAI (no documented delay)

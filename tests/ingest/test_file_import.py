@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 
 from ingest.models import IngestRun, RejectedRow
 from ingest.services import import_usage_file
+from leaderboard.domain.records import MAX_COUNT
 from leaderboard.models import Account, UsageFact
-from leaderboard.records import MAX_COUNT
 
 FILES = Path(__file__).parent.parent / "data" / "files"
 CSV_REJECTIONS = {
@@ -296,7 +296,7 @@ def test_a_file_that_is_not_text_fails_once(db) -> None:
 def test_a_crash_halfway_ends_the_run_as_failed_and_keeps_the_rows_before_it(
     db, monkeypatch
 ) -> None:
-    from leaderboard import services as core
+    from leaderboard.services import usage as core
 
     monkeypatch.setattr("ingest.files.BATCH_ROWS", 1)
     record_usage = core.record_usage

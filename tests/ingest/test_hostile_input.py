@@ -16,9 +16,9 @@ from ingest import tasks
 from ingest.files import COLUMNS
 from ingest.models import IngestRun
 from ingest.services import import_usage_file
-from leaderboard import outbox
 from leaderboard.models import Person, UsageFact
-from leaderboard.people import import_people
+from leaderboard.services import outbox
+from leaderboard.services.people import import_people
 from tests.factories import UserFactory
 
 SPECIALS = [

@@ -12,12 +12,14 @@ from django.test import override_settings
 from ingest.models import IngestRun, RejectedRow
 from ingest.providers.http import ProviderUnavailable
 from ingest.services import pull_connection
-from leaderboard import rankings, selectors, services
+from leaderboard.domain.periods import Period
 from leaderboard.models import Account, Person, UsageFact
+from leaderboard.selectors import usage
+from leaderboard.services import accounts, people, rankings
 from tests.leaderboard.test_facts import row_versions, seen
 
 AUG3, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 5)
-AUGUST = selectors.Period(dt.date(2026, 8, 1), dt.date(2026, 8, 31), "August 2026")
+AUGUST = Period(dt.date(2026, 8, 1), dt.date(2026, 8, 31), "August 2026")
 TWO_TO_31 = 2**31
 
 
@@ -26,7 +28,7 @@ def pull(connection):
 
 
 def totals() -> dict[str, int]:
-    return {p.email: p.total_tokens for p in selectors.standings(period=AUGUST)}
+    return {p.email: p.total_tokens for p in usage.standings(period=AUGUST)}
 
 
 def fact(email: str, day: int, model: str) -> UsageFact:
@@ -123,11 +125,11 @@ def test_unknown_user_is_kept_unmatched_then_counted_once_assigned(openai_connec
     assert UsageFact.objects.filter(account=dev_account).exists()
     assert Person.objects.count() == 3
 
-    dev = services.add_person(email="Dev.Patel@example.com ", display_name="Dev Patel")
-    services.attribute_account(account=dev_account, person=dev)
+    dev = people.add_person(email="Dev.Patel@example.com ", display_name="Dev Patel")
+    accounts.attribute_account(account=dev_account, person=dev)
 
     assert totals()["dev.patel@example.com"] == 8_000_000_000
-    assert selectors.standings(period=AUGUST).first() == dev
+    assert usage.standings(period=AUGUST).first() == dev
 
 
 def test_unknown_user_is_matched_when_the_directory_learns_their_email(
@@ -157,8 +159,8 @@ def test_usage_without_a_user_is_unattributed_and_never_ranked(openai_connection
     account = Account.objects.get(provider="openai", external_id="")
     assert account.kind == Account.Kind.UNATTRIBUTED
     assert UsageFact.objects.get(account=account).total_tokens == 80_000 + 9_000
-    with pytest.raises(services.AttributionError):
-        services.attribute_account(account=account, person=Person.objects.first())
+    with pytest.raises(accounts.AttributionError):
+        accounts.attribute_account(account=account, person=Person.objects.first())
     assert sum(totals().values()) == 100_500 + 68_800 + 35_900
 
 

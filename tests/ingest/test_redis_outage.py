@@ -17,8 +17,8 @@ from django.core.management import call_command
 from ingest.models import Connection, IngestRun
 from ingest.services import import_usage_file
 from ingest.tasks import queue_due_pulls
-from leaderboard import outbox
 from leaderboard.models import PendingTask, RankedScope, UsageFact
+from leaderboard.services import outbox
 from tests.conftest import connect
 from tests.redis_process import RedisProcess, own_redis  # noqa: F401 - the fixture
 

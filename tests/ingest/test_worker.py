@@ -21,13 +21,13 @@ from django.utils import timezone
 from ingest.models import IngestRun
 from ingest.services import PULL_LOCK
 from ingest.tasks import queue_due_pulls
-from leaderboard import selectors
 from leaderboard.models import UsageFact
+from leaderboard.selectors import usage
 from tests.factories import AccountFactory, UsageFactFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parents[2]
-AUGUST = selectors.month_of(selectors.dt.date(2026, 8, 3))
+AUGUST = usage.month_of(dt.date(2026, 8, 3))
 UNINTERRUPTED = {  # what an uninterrupted pull of the recorded pages gives (test_openai_pull)
     "alice.nguyen@example.com": 100_500,
     "carmen.diaz@example.com": 68_800,
@@ -98,13 +98,13 @@ def worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
 
 
 def totals() -> dict[str, int]:
-    return {p.email: p.total_tokens for p in selectors.standings(period=AUGUST)}
+    return {p.email: p.total_tokens for p in usage.standings(period=AUGUST)}
 
 
 @pytest.fixture
 def august(openai_connection, settings):
     """A connection whose incremental window is the recorded days."""
-    openai_connection.pulled_through = selectors.dt.date(2026, 8, 6)
+    openai_connection.pulled_through = dt.date(2026, 8, 6)
     openai_connection.save()
     settings.INGEST_LOOKBACK_DAYS = 3
     return openai_connection

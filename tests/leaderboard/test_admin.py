@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard import selectors
 from leaderboard.models import Account, ModelPrice
+from leaderboard.selectors import usage
 from tests.factories import AccountFactory, UsageFactFactory, UserFactory
 
-AUGUST = selectors.month_of(dt.date(2026, 8, 1))
+AUGUST = usage.month_of(dt.date(2026, 8, 1))
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_manager_assigns_an_unmatched_account_and_its_history_counts(client, man
     assert response.status_code == 302
     account.refresh_from_db()
     assert (account.person, account.matched_by) == (alice, Account.MatchedBy.MANAGER)
-    assert [(p, p.total_tokens) for p in selectors.standings(period=AUGUST)] == [(alice, 1000)]
+    assert [(p, p.total_tokens) for p in usage.standings(period=AUGUST)] == [(alice, 1000)]
 
 
 def test_unmatched_accounts_are_one_filter_away(client, manager) -> None:
@@ -125,7 +125,7 @@ def test_manager_imports_the_directory_in_the_admin(client, manager) -> None:
 
 @pytest.mark.parametrize("role", ["group manager", "superuser"])
 def test_nobody_relinks_a_persons_user_in_the_admin_to_act_as_them(client, alice, role) -> None:
-    from leaderboard.people import set_manager
+    from leaderboard.services.people import set_manager
 
     intruder = UserFactory(username="intruder", is_superuser=role == "superuser")
     set_manager(user=intruder, manager=True)

@@ -62,7 +62,7 @@ def test_connection_changes_are_in_the_trail_without_the_key(
 
 
 def test_managers_read_the_trail_in_the_admin_and_cannot_edit_it(manager_client, volume) -> None:
-    from leaderboard import boards
+    from leaderboard.services import boards
 
     boards.pause_board(board=volume, by=manager_client.manager)
     event = AuditEvent.objects.get()

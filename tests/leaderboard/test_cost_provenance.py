@@ -10,9 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from leaderboard import history, selectors
-from leaderboard.pricing import BILLED, ESTIMATED, NOT_PRICED, PARTIAL, cost_basis
-from leaderboard.standings import period_of
+from leaderboard.domain.periods import period_of
+from leaderboard.domain.pricing import BILLED, ESTIMATED, NOT_PRICED, PARTIAL, cost_basis
+from leaderboard.selectors import history
+from leaderboard.selectors.usage import usage_totals
 from leaderboard.templatetags.tokenboard import cost
 from tests.factories import AccountFactory, PersonFactory, UsageFactFactory, UserFactory
 
@@ -104,7 +105,7 @@ def test_export_rows_carry_their_cost_basis(alice, bob, usage) -> None:
     usage(bob, AUG, input=10, cost=Decimal("1"), cost_estimated=True)
     usage(bob, AUG4, model="mystery-model", input=10)
 
-    rows = {r.email: r for r in selectors.usage_totals(start=AUG, end=AUG4, by_source=False)}
+    rows = {r.email: r for r in usage_totals(start=AUG, end=AUG4, by_source=False)}
 
     assert (rows[alice.email].cost_usd, rows[alice.email].cost_basis) == (Decimal(2), BILLED)
     assert (rows[bob.email].cost_usd, rows[bob.email].cost_basis) == (Decimal(1), PARTIAL)

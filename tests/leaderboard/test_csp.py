@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leaderboard.csp import identity_provider_origins, origin
+from leaderboard.web.csp import identity_provider_origins, origin
 
 OKTA = {
     "provider_id": "okta",

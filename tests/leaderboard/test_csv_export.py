@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from leaderboard.csv_export import csv_writer, spreadsheet_safe
+from leaderboard.domain.csv_export import csv_writer, spreadsheet_safe
 from tests.factories import AccountFactory, PersonFactory, SourceFactory, UsageFactFactory
 
 ROOT = Path(__file__).resolve().parent.parent.parent

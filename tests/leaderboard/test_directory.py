@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from leaderboard.models import Account, Person, Team
-from leaderboard.people import import_people
+from leaderboard.services.people import import_people
 from tests.factories import AccountFactory
 
 PEOPLE = Path(__file__).parent.parent / "data" / "people.csv"

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from leaderboard import facts
+from leaderboard.db import facts
 from leaderboard.models import UsageFact, UsageMonth
 from tests.factories import AccountFactory, SourceFactory
 

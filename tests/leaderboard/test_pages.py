@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from badges.models import Award, Badge
-from leaderboard import boards
 from leaderboard.models import Board, Team
+from leaderboard.services import boards
 from tests.factories import PersonFactory, TeamFactory, UserFactory
 
 from .conftest import AUG

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from leaderboard.domain.pricing import PriceBook, estimate
+from leaderboard.domain.records import UsageRecord
 from leaderboard.models import ModelPrice
-from leaderboard.pricing import PriceBook, estimate
-from leaderboard.records import UsageRecord
 
 DAY = dt.date(2026, 8, 3)
 MILLION = 1_000_000

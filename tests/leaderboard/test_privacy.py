@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from leaderboard import boards
 from leaderboard.models import AuditEvent, Person, Source
-from leaderboard.people import set_visibility
+from leaderboard.services import boards
+from leaderboard.services.people import set_visibility
 from tests.factories import PersonFactory
 
 from .conftest import AUG
@@ -100,7 +100,7 @@ def test_hidden_people_appear_nowhere_but_keep_their_own_page(client, viewer, qu
     assert "Calm Otter" not in viewer.get(f"/teams/{quiet.team_id}/").content.decode()
     assert viewer.get(f"/people/{quiet.public_id}/").status_code == 404
 
-    from leaderboard.people import ensure_user_for_person
+    from leaderboard.services.people import ensure_user_for_person
 
     client.force_login(ensure_user_for_person(person=quiet))
     own = client.get(f"/people/{quiet.public_id}/")

@@ -11,12 +11,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from leaderboard import facts, people, rankings, services
-from leaderboard.history import rank_history
+from leaderboard.db import facts
+from leaderboard.domain.periods import Scope, period_of
+from leaderboard.domain.records import UsageRecord
 from leaderboard.models import Account, Board, Person, Place, RankedScope
-from leaderboard.rankings import Ranking
-from leaderboard.records import UsageRecord
-from leaderboard.standings import Scope, period_of
+from leaderboard.selectors import rankings
+from leaderboard.selectors.history import rank_history
+from leaderboard.selectors.rankings import Ranking
+from leaderboard.services import accounts, people, usage
+from leaderboard.services import rankings as service_rankings
+from leaderboard.services.rankings import board_scope
 from tests.factories import PersonFactory
 
 from .conftest import AUG
@@ -57,7 +61,7 @@ def expected_places(start: dt.date, end: dt.date) -> dict[int, tuple[int, int, D
 
 
 def stored_places(board: Board, period) -> dict[int, tuple[int, int, Decimal | None]]:
-    ranking = rankings.Ranking(Scope.of_board(board, lens=board.metric, period=period))
+    ranking = rankings.Ranking(board_scope(board, lens=board.metric, period=period))
     rows = ranking.page(limit=10_000)
     assert ranking.count() == len(rows)
     return {r.person_id: (r.rank, r.total_tokens, r.cost) for r in rows}
@@ -85,7 +89,7 @@ def employee_of(client):
 
 @pytest.fixture
 def openai(db):
-    return services.ensure_source(name="OpenAI", provider="openai")
+    return usage.ensure_source(name="OpenAI", provider="openai")
 
 
 @pytest.fixture
@@ -96,7 +100,7 @@ def staff(db):
 
 def pull(source, *records: UsageRecord) -> None:
     """What every provider adapter does with a page of usage."""
-    services.record_usage(source=source, records=records)
+    usage.record_usage(source=source, records=records)
 
 
 def record(i: int, day: dt.date, tokens: int, cost: str | None = None) -> UsageRecord:
@@ -154,11 +158,11 @@ def test_an_account_given_to_someone_else_moves_its_whole_history(
     check(ingested, AUG, client)
 
     account = Account.objects.get(external_id="user-5")
-    services.attribute_account(account=account, person=staff[1])
+    accounts.attribute_account(account=account, person=staff[1])
     check(ingested, AUG, client)
     assert staff[5].pk not in stored_places(ingested, period_of(ingested.period, AUG))
 
-    services.attribute_account(account=account, person=None)  # and back to nobody
+    accounts.attribute_account(account=account, person=None)  # and back to nobody
     check(ingested, AUG, client)
 
 
@@ -166,12 +170,12 @@ def test_excluding_a_source_and_hiding_a_person_are_seen_at_once(
     ingested, openai, employee_of, staff
 ) -> None:
     client = employee_of(staff[0])
-    other = services.ensure_source(name="Cursor", provider="cursor")
+    other = usage.ensure_source(name="Cursor", provider="cursor")
     pull(other, record(2, AUG, 10**13))
     check(ingested, AUG, client)
     assert page_order(client, ingested)[0] == "Person 2"
 
-    services.count_source(source=other, counted=False)
+    usage.count_source(source=other, counted=False)
     check(ingested, AUG, client)
     assert page_order(client, ingested)[0] == "Person 0"  # 3 * 2^31 + 10^9 tokens
 
@@ -180,19 +184,19 @@ def test_excluding_a_source_and_hiding_a_person_are_seen_at_once(
 
 
 def test_a_ranking_is_computed_once_per_usage_version(ingested, openai, staff) -> None:
-    scope = Scope.of_board(ingested, lens=ingested.metric, period=period_of("month", AUG))
-    first = rankings.stored(scope)
-    assert rankings.stored(scope).pk == first.pk
+    scope = board_scope(ingested, lens=ingested.metric, period=period_of("month", AUG))
+    first = service_rankings.stored(scope).ranked_scope
+    assert service_rankings.stored(scope).ranked_scope.pk == first.pk
     assert first.size == Place.objects.filter(scope=first).count() == 6
 
     pull(openai, record(3, AUG, 1))
-    second = rankings.stored(scope)
+    second = service_rankings.stored(scope).ranked_scope
     assert second.pk != first.pk and second.version > first.version
 
     # The task stores what boards open first and drops what is stale.
-    rankings.rank_boards(today=AUG)
+    service_rankings.rank_boards(today=AUG)
     assert not RankedScope.objects.filter(pk=first.pk).exists()
-    assert rankings.rank_boards(today=AUG) == 0  # everything is stored already
+    assert service_rankings.rank_boards(today=AUG) == 0  # everything is stored already
 
 
 def test_after_rank_boards_no_page_of_this_or_the_last_period_ranks_anyone(
@@ -202,7 +206,7 @@ def test_after_rank_boards_no_page_of_this_or_the_last_period_ranks_anyone(
     (with its change arrows), and a person's rank chart. Ranking a board on a page view
     means aggregating a period of everyone's usage."""
     client = employee_of(staff[0])  # a first sign-in links a person: usage moves on
-    rankings.rank_boards()  # today, as the pages see it
+    service_rankings.rank_boards()  # today, as the pages see it
     stored = RankedScope.objects.count()
     for board in Board.objects.all():
         for lens in Board.Lens.values:
@@ -266,9 +270,9 @@ def test_where_am_i_seeks_my_place_in_a_ranking_stored_after_the_last_analyze(
 def test_a_readers_place_comes_with_the_stored_ranking(ingested, staff) -> None:
     """Every board page asks for the stored ranking and where its reader stands: one query,
     which gives the same row as asking for the place alone."""
-    scope = Scope.of_board(ingested, lens=ingested.metric, period=period_of("month", AUG))
-    version = rankings.current_version()
-    rankings.stored(scope)
+    scope = board_scope(ingested, lens=ingested.metric, period=period_of("month", AUG))
+    version = service_rankings.current_version()
+    service_rankings.stored(scope)
     alone = Ranking(scope, version=version).positions([staff[2].pk])
     outsider = PersonFactory()
 

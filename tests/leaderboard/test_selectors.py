@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from leaderboard import selectors
+from leaderboard.selectors import usage
 from tests.factories import AccountFactory, PersonFactory, SourceFactory, UsageFactFactory
 
-AUGUST = selectors.month_of(dt.date(2026, 8, 17))
+AUGUST = usage.month_of(dt.date(2026, 8, 17))
 
 
 def test_month_of_covers_the_whole_calendar_month() -> None:
@@ -14,7 +14,7 @@ def test_month_of_covers_the_whole_calendar_month() -> None:
         dt.date(2026, 8, 31),
         "August 2026",
     )
-    assert selectors.month_of(dt.date(2028, 2, 10)).end == dt.date(2028, 2, 29)
+    assert usage.month_of(dt.date(2028, 2, 10)).end == dt.date(2028, 2, 29)
 
 
 def test_standings_rank_by_total_tokens_and_ties_share_a_rank(db) -> None:
@@ -25,7 +25,7 @@ def test_standings_rank_by_total_tokens_and_ties_share_a_rank(db) -> None:
             source=source, account=account, day=dt.date(2026, 8, 2), input=tokens - 10, output=10
         )
 
-    ranked = [(p.rank, p.display_name, p.total_tokens) for p in selectors.standings(period=AUGUST)]
+    ranked = [(p.rank, p.display_name, p.total_tokens) for p in usage.standings(period=AUGUST)]
 
     assert ranked == [(1, "Ben", 500), (1, "Cy", 500), (3, "Ada", 300), (4, "Di", 100)]
 
@@ -46,7 +46,7 @@ def test_standings_sum_every_account_and_count_only_the_period(db) -> None:
         )
         UsageFactFactory(account=account, day=dt.date(2026, 9, 1), input=1000)
 
-    (row,) = selectors.standings(period=AUGUST)
+    (row,) = usage.standings(period=AUGUST)
 
     assert row.total_tokens == 2 * (1 + 2 + 3 + 4)
 
@@ -62,4 +62,4 @@ def test_standings_leave_out_excluded_sources_and_unowned_accounts(db) -> None:
     )
     UsageFactFactory(account=AccountFactory(person=None), day=dt.date(2026, 8, 5), input=10**6)
 
-    assert [(p, p.total_tokens) for p in selectors.standings(period=AUGUST)] == [(ada, 10)]
+    assert [(p, p.total_tokens) for p in usage.standings(period=AUGUST)] == [(ada, 10)]

@@ -7,9 +7,10 @@ import pytest
 from django.db import IntegrityError
 from django.test import override_settings
 
-from leaderboard import selectors, services
+from leaderboard.domain.records import MAX_COUNT, UNATTRIBUTED, AccountRecord, UsageRecord
 from leaderboard.models import Account, ModelPrice, Person, UsageFact
-from leaderboard.records import MAX_COUNT, UNATTRIBUTED, AccountRecord, UsageRecord
+from leaderboard.selectors import usage as selector_usage
+from leaderboard.services import accounts, people, usage
 from tests.factories import PersonFactory, SourceFactory
 
 DAY = dt.date(2026, 8, 3)
@@ -22,7 +23,7 @@ def test_person_email_is_unique_whatever_its_case(db) -> None:
 
 
 def test_accounts_match_people_by_trimmed_case_insensitive_email(alice) -> None:
-    services.sync_accounts(
+    accounts.sync_accounts(
         provider="openai",
         records=[AccountRecord("user-1", email="  Alice.Nguyen@EXAMPLE.com ", name="Alice N")],
     )
@@ -34,7 +35,7 @@ def test_accounts_match_people_by_trimmed_case_insensitive_email(alice) -> None:
 
 
 def test_accounts_with_a_new_email_create_the_person(db) -> None:
-    services.sync_accounts(
+    accounts.sync_accounts(
         provider="openai",
         records=[AccountRecord("user-1", email="new.hire@example.com", name="New Hire")],
     )
@@ -47,11 +48,11 @@ LOOK_ALIKE = "Ada\u200b Alv\u202earez\u2066"  # a zero-width space, an override,
 
 
 def test_provider_names_are_stored_without_invisible_or_direction_characters(db) -> None:
-    services.sync_accounts(
+    accounts.sync_accounts(
         provider="openai",
         records=[AccountRecord("user-1", email="ada@example.com", name=LOOK_ALIKE)],
     )
-    services.sync_accounts(
+    accounts.sync_accounts(
         provider="anthropic",
         records=[AccountRecord("user-2", email="ada2@example.com", name="Ada\u200f\u200f")],
     )
@@ -62,26 +63,26 @@ def test_provider_names_are_stored_without_invisible_or_direction_characters(db)
 
 
 def test_people_and_teams_added_by_hand_or_command_are_clean_text(db) -> None:
-    platform = services.ensure_team(name="Platform")
+    platform = people.ensure_team(name="Platform")
 
-    again = services.ensure_team(name="\u200bPlat\u200dform\u202c")
-    person = services.add_person(email="ada@example.com", display_name=LOOK_ALIKE, team=again)
+    again = people.ensure_team(name="\u200bPlat\u200dform\u202c")
+    person = people.add_person(email="ada@example.com", display_name=LOOK_ALIKE, team=again)
 
     assert again == platform  # no look-alike second team
     assert person.display_name == "Ada Alvarez"
-    assert services.add_person(email="ada@example.com", display_name="\u200b").display_name == (
+    assert people.add_person(email="ada@example.com", display_name="\u200b").display_name == (
         "Ada Alvarez"  # a name of nothing visible changes nothing
     )
 
 
 @override_settings(AUTO_CREATE_PEOPLE=False)
 def test_accounts_stay_unmatched_until_the_person_is_added(db) -> None:
-    services.sync_accounts(
+    accounts.sync_accounts(
         provider="openai", records=[AccountRecord("user-1", email="new.hire@example.com")]
     )
     assert Account.objects.get().person is None
 
-    person = services.add_person(email="New.Hire@example.com", display_name="New Hire")
+    person = people.add_person(email="New.Hire@example.com", display_name="New Hire")
 
     assert Account.objects.get().person == person
 
@@ -95,7 +96,7 @@ def test_record_usage_sums_records_that_share_a_key(db) -> None:
         day=DAY, account="u1", model="m", input=2**31, output=7, requests=2, cost=Decimal("0.15")
     )
 
-    services.record_usage(source=source, records=[local, remote])
+    usage.record_usage(source=source, records=[local, remote])
 
     fact = UsageFact.objects.get()
     assert (fact.input, fact.output, fact.requests) == (2**32, 12, 3)
@@ -105,7 +106,7 @@ def test_record_usage_sums_records_that_share_a_key(db) -> None:
 
 def test_record_usage_prices_dated_snapshots_as_their_model(db) -> None:
     source = SourceFactory()
-    services.record_usage(
+    usage.record_usage(
         source=source,
         records=[
             UsageRecord(day=DAY, account="u1", model=model, input=1_000_000, output=1_000_000)
@@ -126,18 +127,18 @@ def test_record_usage_prices_dated_snapshots_as_their_model(db) -> None:
         assert fact.cost == price.input_per_million + price.output_per_million
         assert fact.cost_estimated
     # a newer version is not priced as an older one (claude-opus-4 is listed)
-    assert selectors.unpriced_models() == ["claude-opus-4-9", "mystery-model"]
+    assert selector_usage.unpriced_models() == ["claude-opus-4-9", "mystery-model"]
 
 
 def test_unattributed_usage_can_never_be_given_to_a_person(alice) -> None:
-    services.record_usage(
+    usage.record_usage(
         source=SourceFactory(),
         records=[UsageRecord(day=DAY, account=UNATTRIBUTED, model="m", input=10)],
     )
     account = Account.objects.get()
 
-    with pytest.raises(services.AttributionError):
-        services.attribute_account(account=account, person=alice)
+    with pytest.raises(accounts.AttributionError):
+        accounts.attribute_account(account=account, person=alice)
     with pytest.raises(IntegrityError):
         Account.objects.filter(pk=account.pk).update(person=alice)
 
@@ -146,28 +147,28 @@ def test_record_usage_refuses_a_fact_above_the_count_limit_whoever_writes_it(db)
     source = SourceFactory()
     half = UsageRecord(day=DAY, account="u1", model="m", output=MAX_COUNT // 2 + 1)
 
-    with pytest.raises(services.UsageOutOfRange, match="above the limit of 10,000,000,000,000"):
-        services.record_usage(source=source, records=[half, half])
+    with pytest.raises(usage.UsageOutOfRange, match="above the limit of 10,000,000,000,000"):
+        usage.record_usage(source=source, records=[half, half])
 
     assert not UsageFact.objects.exists()
 
 
 def test_an_agent_can_never_be_given_to_a_person(alice) -> None:
-    services.sync_accounts(
+    accounts.sync_accounts(
         provider="anthropic",
         records=[AccountRecord("svac_1", kind="agent", owner_email="Alice.Nguyen@Example.com")],
     )
     agent = Account.objects.get()
 
     assert (agent.person, agent.owner_email) == (None, "alice.nguyen@example.com")
-    with pytest.raises(services.AttributionError, match="never credited to a person"):
-        services.attribute_account(account=agent, person=alice)
+    with pytest.raises(accounts.AttributionError, match="never credited to a person"):
+        accounts.attribute_account(account=agent, person=alice)
     with pytest.raises(IntegrityError):
         Account.objects.filter(pk=agent.pk).update(person=alice)
 
 
 def test_an_agent_with_an_email_is_never_matched_to_that_person(alice) -> None:
-    services.sync_accounts(
+    accounts.sync_accounts(
         provider="openai",
         records=[AccountRecord("user-bot", email="alice.nguyen@example.com", kind="agent")],
     )
@@ -176,19 +177,19 @@ def test_an_agent_with_an_email_is_never_matched_to_that_person(alice) -> None:
 
 
 def test_usage_that_says_its_account_is_an_agent_takes_it_from_its_person(alice) -> None:
-    services.sync_accounts(
+    accounts.sync_accounts(
         provider="openai", records=[AccountRecord("user-1", email="alice.nguyen@example.com")]
     )
     assert Account.objects.get().person == alice
 
-    services.record_usage(
+    usage.record_usage(
         source=SourceFactory(provider="openai"),
         records=[UsageRecord(day=DAY, account="user-1", model="m", input=10, account_kind="agent")],
     )
 
     account = Account.objects.get()
     assert (account.kind, account.person, account.matched_by) == (Account.Kind.AGENT, None, "")
-    assert selectors.usage_totals(start=DAY, end=DAY, by_source=False)[0].email == ""
+    assert selector_usage.usage_totals(start=DAY, end=DAY, by_source=False)[0].email == ""
 
 
 def new_price(model: str, effective_from: dt.date, input_per_million: str) -> ModelPrice:
@@ -218,7 +219,7 @@ def test_record_usage_prices_each_fact_at_the_price_effective_on_its_day(db) -> 
     new_price("house-model", dt.date(2020, 1, 1), "2")
     new_price("house-model", AUG4, "3")  # a price change from Aug 4
 
-    services.record_usage(
+    usage.record_usage(
         source=SourceFactory(), records=[million_on(DAY), million_on(AUG4), million_on(AUG5)]
     )
 
@@ -232,16 +233,16 @@ def test_record_usage_prices_each_fact_at_the_price_effective_on_its_day(db) -> 
 def test_a_price_change_reprices_no_fact_a_re_pull_finds_unchanged(db) -> None:
     source = SourceFactory()
     new_price("house-model", dt.date(2020, 1, 1), "2")
-    services.record_usage(source=source, records=[million_on(DAY), million_on(AUG5)])
+    usage.record_usage(source=source, records=[million_on(DAY), million_on(AUG5)])
 
     new_price("house-model", AUG4, "3")  # entered on Aug 6, from Aug 4
-    services.record_usage(
+    usage.record_usage(
         source=source, records=[million_on(DAY), million_on(AUG5)], keep_unchanged=True
     )
     assert stored_costs() == {DAY: (Decimal(2), True), AUG5: (Decimal(2), True)}
 
     # a fact that changed is priced again, at the price of its own day
-    services.record_usage(
+    usage.record_usage(
         source=source,
         records=[million_on(DAY, 2_000_000), million_on(AUG5, 2_000_000)],
         keep_unchanged=True,
@@ -251,11 +252,11 @@ def test_a_price_change_reprices_no_fact_a_re_pull_finds_unchanged(db) -> None:
 
 def test_a_re_pull_prices_a_fact_whose_model_has_a_price_now(db) -> None:
     source = SourceFactory()
-    services.record_usage(source=source, records=[million_on(DAY)])
+    usage.record_usage(source=source, records=[million_on(DAY)])
     assert stored_costs() == {DAY: (None, False)}
 
     new_price("house-model", dt.date(2020, 1, 1), "2")
-    services.record_usage(source=source, records=[million_on(DAY)], keep_unchanged=True)
+    usage.record_usage(source=source, records=[million_on(DAY)], keep_unchanged=True)
 
     assert stored_costs() == {DAY: (Decimal(2), True)}
 
@@ -263,7 +264,7 @@ def test_a_re_pull_prices_a_fact_whose_model_has_a_price_now(db) -> None:
 def test_record_usage_prices_each_tier_before_summing_a_fact(db) -> None:
     new_price("house-model", dt.date(2020, 1, 1), "2")
 
-    services.record_usage(
+    usage.record_usage(
         source=SourceFactory(),
         records=[million_on(DAY), million_on(DAY, service_tier="batch")],
     )
@@ -275,7 +276,7 @@ def test_record_usage_prices_each_tier_before_summing_a_fact(db) -> None:
 def test_a_fact_with_a_part_that_cannot_be_priced_has_no_cost(db) -> None:
     new_price("house-model", dt.date(2020, 1, 1), "2")
 
-    services.record_usage(
+    usage.record_usage(
         source=SourceFactory(),
         records=[million_on(DAY), million_on(DAY, service_tier="priority")],  # no priority rate
     )
@@ -286,7 +287,7 @@ def test_a_fact_with_a_part_that_cannot_be_priced_has_no_cost(db) -> None:
 def test_a_reported_cost_is_kept_as_billed_beside_a_price(db) -> None:
     new_price("house-model", dt.date(2020, 1, 1), "2")
 
-    services.record_usage(
+    usage.record_usage(
         source=SourceFactory(),
         records=[UsageRecord(day=DAY, account="u1", model="house-model", cost=Decimal("1.5"))],
     )

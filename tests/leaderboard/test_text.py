@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from leaderboard.text import clean_text
+from leaderboard.domain.text import clean_text
 
 
 @pytest.mark.parametrize(

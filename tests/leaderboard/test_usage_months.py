@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from leaderboard import facts, services
+from leaderboard.db import facts
+from leaderboard.db.rankings import RANKED_COLUMNS, ranking_sql
+from leaderboard.domain.periods import Scope, period_of
 from leaderboard.models import Board, Person, Source, UsageFact, UsageMonth
-from leaderboard.standings import RANKED_COLUMNS, Scope, period_of, ranking_sql
+from leaderboard.services import usage
 from tests.factories import AccountFactory, PersonFactory, TeamFactory
 
 from .conftest import AUG
@@ -93,7 +95,7 @@ def test_months_follow_inserts_revisions_deletes_and_edits(postgres, sources) ->
     assert stored_months() == months_from_facts()
 
     # A prune deletes a day; the month keeps its other days.
-    services.prune_usage(
+    usage.prune_usage(
         source=api,
         start=AUG + dt.timedelta(days=9),
         end=AUG + dt.timedelta(days=9),
@@ -159,11 +161,11 @@ def company(db, sources):
 
 @pytest.mark.parametrize("kind", [Board.Period.MONTH, Board.Period.QUARTER, Board.Period.ALL_TIME])
 def test_rankings_from_months_equal_rankings_from_facts(postgres, company, kind) -> None:
-    services.count_source(source=company["ide"], counted=True)
+    usage.count_source(source=company["ide"], counted=True)
     compared = 0
     for excluded in (False, True):
         if excluded:
-            services.count_source(source=company["ide"], counted=False)
+            usage.count_source(source=company["ide"], counted=False)
         for lens in Board.Lens.values:
             for back in (0, 1, 2):
                 for teams, chosen in [((), ()), ((company["red"].pk,), (company["api"].pk,))]:

@@ -17,7 +17,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
 from leaderboard.models import Person, User
-from leaderboard.people import ensure_user_for_person
+from leaderboard.services.people import ensure_user_for_person
 from tests.oidc_provider import callback, providers, running_provider
 
 PROVIDER_IDS = ("test-op", "second-op")

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandParser
 
 from badges.models import Award
-from leaderboard.csv_export import csv_writer
+from leaderboard.domain.csv_export import csv_writer
 
 COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at"]
 

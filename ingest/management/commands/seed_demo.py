@@ -6,9 +6,13 @@ from django.utils import timezone
 from ingest.models import Provider
 from ingest.providers.demo import DEMO_BASE_URLS, demo_people
 from ingest.services import connect_provider, pull_connection
-from leaderboard import services as core
 from leaderboard.models import Person
-from leaderboard.people import ensure_user_for_person, set_manager
+from leaderboard.services.people import (
+    add_person,
+    ensure_team,
+    ensure_user_for_person,
+    set_manager,
+)
 
 DAYS = 90
 
@@ -22,10 +26,10 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: int) -> None:
         people = demo_people()
         for person in people:
-            core.add_person(
+            add_person(
                 email=person.email,
                 display_name=person.name,
-                team=core.ensure_team(name=person.team),
+                team=ensure_team(name=person.team),
             )
         # The first demo person manages the leaderboard, so the demo reaches the admin too.
         manager = Person.objects.get(email=people[0].email)

@@ -9,10 +9,10 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from ingest.providers.demo import FIRST, LAST
-from leaderboard import facts
+from leaderboard.db import facts
+from leaderboard.domain.pricing import PriceBook
+from leaderboard.domain.records import UsageRecord
 from leaderboard.models import Account, Board, ModelPrice, Person, Source, Team, UsageFact
-from leaderboard.pricing import PriceBook
-from leaderboard.records import UsageRecord
 
 SOURCES = {
     "scale-openai": ["gpt-5", "gpt-5-mini", "o4-mini"],

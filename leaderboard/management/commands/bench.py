@@ -28,10 +28,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from leaderboard import facts, rankings
-from leaderboard.csv_export import csv_writer
+from leaderboard.db import facts
+from leaderboard.domain.csv_export import csv_writer
 from leaderboard.models import Account, Board, Person, Source, UsageFact
-from leaderboard.people import ensure_user_for_person
+from leaderboard.services import rankings
+from leaderboard.services.people import ensure_user_for_person
 
 SIZES = {
     "quick": {"people": 5_000, "days": 60, "rows": 200_000, "files": [50_000, 200_000]},

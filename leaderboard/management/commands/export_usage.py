@@ -6,8 +6,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from leaderboard.csv_export import csv_writer
-from leaderboard.selectors import usage_totals
+from leaderboard.domain.csv_export import csv_writer
+from leaderboard.selectors.usage import usage_totals
 
 COLUMNS = [
     "email",

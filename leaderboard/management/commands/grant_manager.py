@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leaderboard.models import User
-from leaderboard.people import set_manager
+from leaderboard.services.people import set_manager
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from leaderboard.directory import DirectoryFormatError
-from leaderboard.people import import_people
+from leaderboard.domain.directory import DirectoryFormatError
+from leaderboard.services.people import import_people
 
 
 class Command(BaseCommand):

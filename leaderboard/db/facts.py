@@ -8,7 +8,7 @@ A pull re-reads the last few days on every run, and most of what it reads has no
 With keep_unchanged, a stored fact whose values are the same is left out of the merge (not
 even locked: no new row version, nothing for the month triggers to undo and redo), and its
 key is noted in SEEN with the pull's time, so that pruning knows the pull still saw it
-(leaderboard.services.prune_usage).
+(leaderboard.services.usage.prune_usage).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from django.db import IntegrityError, connection, transaction
 
-from .models import UsageFact
+from leaderboard.models import UsageFact
 
 COLUMNS = [
     "source_id",

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Aggregate, Count, F, IntegerField, Max, Q, Sum
 from django.db.models.functions import Cast
 
-from .models import total_tokens
+from leaderboard.models import total_tokens
 
 AGGREGATES = {
     "total_tokens": "Total tokens",

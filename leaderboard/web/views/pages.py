@@ -30,12 +30,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import charts, history, people, selectors
-from .boards import all_boards, all_teams, archive_rows, boards_visible, site
-from .cache import Cache as RedisCacheBackend
-from .models import Board, BoardSnapshot, Person, Team
-from .rankings import Ranking, Row, scope_key
-from .standings import TREND_DAYS, Period, Scope, daily_totals, period_of, scope_end, unit_of
+from leaderboard.cache import Cache as RedisCacheBackend
+from leaderboard.domain.periods import TREND_DAYS, Period, Scope, period_of, scope_end, unit_of
+from leaderboard.domain.rows import Row
+from leaderboard.models import Board, BoardSnapshot, Person, Team
+from leaderboard.selectors import history, usage
+from leaderboard.selectors.boards import archive_rows, requests_left_out
+from leaderboard.selectors.history import daily_totals
+from leaderboard.selectors.rankings import Ranking
+from leaderboard.selectors.site import all_boards, all_teams, boards_visible, site
+from leaderboard.services import people
+from leaderboard.services.rankings import board_scope, scope_key
+from leaderboard.web import charts
 
 PAGE_SIZE = 50
 HISTORY_PERIODS = [
@@ -84,7 +90,7 @@ def boards(request: HttpRequest) -> HttpResponse:
         as_of = board.paused_at.date() if board.paused_at else None
         period = period_of(board.period, as_of or today)
         ranking = Ranking(
-            Scope.of_board(board, lens=board.metric, period=period, as_of=as_of),
+            board_scope(board, lens=board.metric, period=period, as_of=as_of),
             version=state.usage_version,
             reader=me.pk if me else None,
         )
@@ -140,7 +146,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     wanted = request.GET.get("team", "").strip()[:120]
     team = _team_called(wanted) if wanted else None
     search = request.GET.get("q", "").strip()[:100]
-    scope = Scope.of_board(board, lens=lens, period=period, team=team, as_of=as_of)
+    scope = board_scope(board, lens=lens, period=period, team=team, as_of=as_of)
     me = _me(request)
     ranking = Ranking(scope, version=state.usage_version, reader=me.pk if me else None)
     total = ranking.count(search)
@@ -150,7 +156,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     everyone = (total if not search else ranking.count()) if mine else 0
     previous = (
         Ranking(
-            Scope.of_board(
+            board_scope(
                 board,
                 lens=lens,
                 period=period_of(board.period, today, back + 1),
@@ -183,9 +189,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         and page.start_index() <= mine.position <= page.end_index(),
         "percentile": round(100 * mine.rank / everyone, 1) if mine and everyone else None,
         "ratio_lens": lens == Board.Lens.CACHE_READ_SHARE,
-        "requests_left_out": selectors.requests_left_out(board)
-        if lens == Board.Lens.REQUESTS
-        else [],
+        "requests_left_out": requests_left_out(board) if lens == Board.Lens.REQUESTS else [],
     }
     template = "leaderboard/board.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -250,7 +254,7 @@ class PersonHistory:
         board = ""
         if self.rank_board:  # what the rank chart shows of it: its name and what it ranks
             b = self.rank_board
-            scope = Scope.of_board(b, lens=b.metric, period=period_of(b.period, self.today))
+            scope = board_scope(b, lens=b.metric, period=period_of(b.period, self.today))
             board = f"{b.pk}:{scope_key(scope)}:{b.name}"
         return (
             f"{self.person.pk}:{self.period.start}:{self.period.end}:{self.chart_period.start}:"
@@ -489,8 +493,8 @@ def unattributed(request: HttpRequest) -> HttpResponse:
         "leaderboard/unattributed.html",
         {
             "period": period,
-            "unowned": selectors.unowned_usage(start=period.start, end=period.end),
-            "accounts": selectors.unmatched_accounts()[:100],
+            "unowned": usage.unowned_usage(start=period.start, end=period.end),
+            "accounts": usage.unmatched_accounts()[:100],
         },
     )
 

@@ -8,11 +8,12 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
-from . import capabilities
-from .metrics import COST_PARTS, aggregate
-from .models import Account, Board, Person, Source, UsageFact, User
-from .pricing import cost_basis
-from .standings import Period, Scope, period_of, ranked
+from leaderboard.db.metrics import COST_PARTS, aggregate
+from leaderboard.db.rankings import ranked
+from leaderboard.domain import capabilities
+from leaderboard.domain.periods import Period, Scope, period_of
+from leaderboard.domain.pricing import cost_basis
+from leaderboard.models import Account, Board, Person, UsageFact
 
 
 def month_of(day: dt.date) -> Period:
@@ -140,23 +141,3 @@ def unmatched_accounts() -> QuerySet[Account]:
         .filter(tokens__gt=0)
         .order_by("-tokens")
     )
-
-
-def owner_of_email(email: str) -> User | None:
-    """The login an e-mail address belongs to: its Person's user, else a user with that
-    e-mail (compared case-insensitively, like every e-mail here)."""
-    person = (
-        Person.objects.filter(email__iexact=email, user__isnull=False)
-        .select_related("user")
-        .first()
-    )
-    if person is not None:
-        return person.user
-    return User.objects.filter(email__iexact=email).order_by("pk").first()
-
-
-def requests_left_out(board: Board) -> list[Source]:
-    """The counted sources of a board (none chosen: all) that cannot report requests, which
-    its requests lens leaves out."""
-    chosen = list(board.sources.all()) or list(Source.objects.all())
-    return capabilities.without_requests(s for s in chosen if s.counts_toward_totals)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from .history import Day
+from leaderboard.selectors.history import Day
 
 AXIS = {
     "gridcolor": "#E5ECF6",

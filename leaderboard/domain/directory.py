@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from .text import CONTROL, INVISIBLE, clean_text
+from leaderboard.domain.text import CONTROL, INVISIBLE, clean_text
 
 COLUMNS = ["email", "name", "team", "manager_email"]
 MAX_LENGTHS = {"email": 254, "name": 200, "team": 120}  # Person.email, display_name, Team.name

@@ -17,7 +17,7 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from .models import PendingTask
+from leaderboard.models import PendingTask
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from .models import AuditEvent, User
+from leaderboard.models import AuditEvent, User
 
 
 def record(

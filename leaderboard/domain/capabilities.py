@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .models import Source
+from leaderboard.models import Source
 
 # How a per-person cost is known.
 BILLED = "billed by the provider"

@@ -25,8 +25,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .models import ModelPrice
-from .records import UsageRecord
+from leaderboard.domain.records import UsageRecord
+from leaderboard.models import ModelPrice
 
 MICRODOLLAR = Decimal("0.000001")
 MILLION = Decimal(1_000_000)

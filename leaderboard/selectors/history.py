@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from . import capabilities, metrics
-from .models import Board, Person, Team, UsageFact
-from .pricing import cost_basis
-from .rankings import RANK_CHART_PERIODS, places_of
-from .standings import Period, Scope, period_of
+from leaderboard.db import metrics
+from leaderboard.domain import capabilities
+from leaderboard.domain.periods import RANK_CHART_PERIODS, TREND_DAYS, Period, period_of
+from leaderboard.domain.pricing import cost_basis
+from leaderboard.models import Board, Person, Team, UsageFact
+from leaderboard.selectors.rankings import places_of
+from leaderboard.services.rankings import board_scope
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,35 @@ def rank_history(
 ) -> list[tuple[str, int | None]]:
     """The person's rank on the board in each of the last periods (None: not ranked)."""
     chosen = [period_of(board.period, today, back) for back in reversed(range(periods))]
-    scopes = [Scope.of_board(board, lens=board.metric, period=period) for period in chosen]
+    scopes = [board_scope(board, lens=board.metric, period=period) for period in chosen]
     rows = places_of(person.pk, scopes)
     return [
         (period.start.isoformat(), row.rank if row else None)
         for period, row in zip(chosen, rows, strict=True)
     ]
+
+
+def daily_totals(
+    person_ids: Iterable[int],
+    end: dt.date,
+    *,
+    sources: tuple[int, ...] = (),
+    days: int = TREND_DAYS,
+) -> dict[int, list[int]]:
+    """Total tokens per day for each person over the `days` days up to `end` (for sparklines:
+    the trend into the period, whatever its length, and no day that has not come yet)."""
+    start = end - dt.timedelta(days=days - 1)
+    facts = UsageFact.objects.filter(
+        metrics.counted(), account__person__in=list(person_ids), day__range=(start, end)
+    )
+    if sources:
+        facts = facts.filter(source__in=sources)
+    series: dict[int, list[int]] = {}
+    for row in (
+        facts.values("account__person", "day")
+        .annotate(tokens=metrics.aggregate("total_tokens"))
+        .order_by()
+    ):
+        values = series.setdefault(row["account__person"], [0] * days)
+        values[(row["day"] - start).days] = int(row["tokens"])
+    return series

@@ -1,4 +1,5 @@
-"""Writes about people as users: their login, the directory, managers, privacy choices."""
+"""Writes about people: adding them, their teams, their login, the directory, managers and
+privacy choices."""
 
 from __future__ import annotations
 
@@ -9,11 +10,36 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from . import audit
-from .directory import DirectoryProblem, read_directory
-from .models import Person, User
-from .services import ensure_team, match_accounts, normalize_email
-from .text import clean_text
+from leaderboard.domain.directory import DirectoryProblem, read_directory
+from leaderboard.domain.text import PERSON_NAME_MAX, TEAM_NAME_MAX, clean_text, normalize_email
+from leaderboard.models import Person, Team, User
+from leaderboard.services import audit
+from leaderboard.services.accounts import match_accounts
+
+MANAGERS = "Leaderboard managers"
+
+
+def ensure_team(*, name: str) -> Team:
+    """Return the team called name (made clean text), creating it if needed."""
+    team, _ = Team.objects.get_or_create(name=clean_text(name, max_length=TEAM_NAME_MAX))
+    return team
+
+
+def add_person(*, email: str, display_name: str = "", team: Team | None = None) -> Person:
+    """Create or update the person with this e-mail, then give them their matching accounts."""
+    email = normalize_email(email)
+    display_name = clean_text(display_name, max_length=PERSON_NAME_MAX)
+    person = Person.objects.filter(email__iexact=email).first()
+    if person is None:
+        person = Person.objects.create(
+            email=email, display_name=display_name or email.split("@")[0], team=team
+        )
+    else:
+        person.display_name = display_name or person.display_name
+        person.team = team or person.team
+        person.save(update_fields=["display_name", "team"])
+    match_accounts()
+    return person
 
 
 def ensure_user_for_person(*, person: Person) -> User:
@@ -105,9 +131,6 @@ def link_person(*, user: User, email: str, name: str = "") -> Person:
             person.save(update_fields=["user"])
         match_accounts()
     return person
-
-
-MANAGERS = "Leaderboard managers"
 
 
 def set_manager(*, user: User, manager: bool, by: User | None = None) -> User:

@@ -16,9 +16,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from . import people, selectors, services
-from .models import User
-from .text import clean_text
+from leaderboard.domain import text
+from leaderboard.domain.text import clean_text
+from leaderboard.models import User
+from leaderboard.selectors import people
+from leaderboard.services import people as service_people
 
 
 def _claims(sociallogin: Any) -> dict[str, Any]:
@@ -33,16 +35,14 @@ def _claims(sociallogin: Any) -> dict[str, Any]:
 def verified_address(sociallogin: Any) -> str:
     """The e-mail address the identity provider verified, normalised; '' when it verified
     none (or several different ones: then it does not say who this is)."""
-    verified = {
-        services.normalize_email(a.email) for a in sociallogin.email_addresses if a.verified
-    }
+    verified = {text.normalize_email(a.email) for a in sociallogin.email_addresses if a.verified}
     verified.discard("")
     return verified.pop() if len(verified) == 1 else ""
 
 
 def refusal(sociallogin: Any) -> str:
     """Why this login is not allowed ('' when it is): checked for new and returning users."""
-    claimed = [services.normalize_email(a.email) for a in sociallogin.email_addresses]
+    claimed = [text.normalize_email(a.email) for a in sociallogin.email_addresses]
     if not any(claimed):
         return "Your identity provider sent no e-mail address."
     email = verified_address(sociallogin)
@@ -63,7 +63,7 @@ def refusal(sociallogin: Any) -> str:
             return f"Your account is not in this organisation ({claim} does not match)."
     if sociallogin.is_existing:
         # A known provider account whose address now belongs to someone else's login.
-        owner = selectors.owner_of_email(email)
+        owner = people.owner_of_email(email)
         if owner is not None and owner.pk != sociallogin.user.pk:
             return f"{email} belongs to another Tokenboard account."
     return ""
@@ -95,9 +95,9 @@ class CompanySocialAccountAdapter(DefaultSocialAccountAdapter):
         for field in ("first_name", "last_name", "username"):
             limit = User._meta.get_field(field).max_length
             setattr(user, field, clean_text(getattr(user, field), max_length=limit))
-        user.email = services.normalize_email(user.email)
+        user.email = text.normalize_email(user.email)
         for address in sociallogin.email_addresses:
-            address.email = services.normalize_email(address.email)
+            address.email = text.normalize_email(address.email)
         return user
 
     def authenticate_by_email(self, sociallogin: Any) -> tuple[User, str] | None:
@@ -105,7 +105,7 @@ class CompanySocialAccountAdapter(DefaultSocialAccountAdapter):
         # in other letter case: the login that owns the verified address, never a new one
         # (allauth would offer its signup form, where an address could be typed).
         email = verified_address(sociallogin)
-        owner = selectors.owner_of_email(email) if email else None
+        owner = people.owner_of_email(email) if email else None
         return (owner, email) if owner is not None else None
 
     def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
@@ -113,7 +113,7 @@ class CompanySocialAccountAdapter(DefaultSocialAccountAdapter):
         if reason:
             raise ImmediateHttpResponse(refused(request, reason))
         if sociallogin.is_existing:
-            people.link_person(
+            service_people.link_person(
                 user=sociallogin.user,
                 email=verified_address(sociallogin),
                 name=_full_name(sociallogin.user),
@@ -127,5 +127,5 @@ class CompanySocialAccountAdapter(DefaultSocialAccountAdapter):
         email = verified_address(sociallogin)
         sociallogin.user.email = email
         user = super().save_user(request, sociallogin, form=None)
-        people.link_person(user=user, email=email, name=_full_name(user))
+        service_people.link_person(user=user, email=email, name=_full_name(user))
         return user

@@ -1,12 +1,15 @@
-"""What a board ranks: periods, lenses, scopes, and the SQL that ranks everyone in a scope
-(`ranking_sql`: `ranked` over facts, or the same ranking over usage months). Pages read stored
-results of that query through `rankings.Ranking`."""
+"""The SQL that ranks a scope, and the plain queries that store and read its places.
+
+`ranking_sql` is `ranked(scope)` over the facts, or the same ranking over usage months when
+the scope covers whole months (PostgreSQL, where triggers keep the months). `insert_places`
+runs it once straight into place rows; `lookup` reads a stored ranking with the reader's
+place; `places_of_people` reads a few people's places. The reads are plain SQL because every
+page makes them, and compiling them in the ORM cost more than running them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -23,106 +26,13 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, NullIf, Rank
+from django.db.models.query import RawQuerySet
 
-from . import capabilities, metrics
-from .models import Account, Board, Person, Source, Team, UsageFact, UsageMonth
+from leaderboard.db import metrics
+from leaderboard.domain.periods import Lens, Scope, scope_end
+from leaderboard.models import Account, Person, Place, RankedScope, Source, Team, UsageMonth
 
-ALL_TIME_START = dt.date(2000, 1, 1)
 PREFIX = "accounts__usage__"
-Lens = Board.Lens
-LENS_UNITS = {
-    Lens.COST: "usd",
-    Lens.CACHE_READ_SHARE: "share",
-    Lens.ACTIVE_DAYS: "days",
-    Lens.REQUESTS: "count",
-}
-
-
-@dataclass(frozen=True)
-class Period:
-    """An inclusive range of UTC days with a label."""
-
-    start: dt.date
-    end: dt.date
-    label: str
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    return dt.date(day.year + month // 12, month % 12 + 1, 1)
-
-
-def period_of(kind: str, today: dt.date, back: int = 0) -> Period:
-    """The period of this kind containing today, or `back` periods before it."""
-    if kind == Board.Period.DAY:
-        day = today - dt.timedelta(days=back)
-        return Period(day, day, day.strftime("%a %d %b %Y"))
-    if kind == Board.Period.WEEK:
-        start = today - dt.timedelta(days=today.weekday() + 7 * back)
-        end = start + dt.timedelta(days=6)
-        year, week, _ = start.isocalendar()
-        return Period(start, end, f"Week {week}, {year} ({start:%d %b}–{end:%d %b})")
-    if kind == Board.Period.MONTH:
-        start = _add_months(today.replace(day=1), -back)
-        return Period(start, _add_months(start, 1) - dt.timedelta(days=1), f"{start:%B %Y}")
-    if kind == Board.Period.QUARTER:
-        first = _add_months(today.replace(day=1), -((today.month - 1) % 3) - 3 * back)
-        quarter = (first.month - 1) // 3 + 1
-        return Period(
-            first, _add_months(first, 3) - dt.timedelta(days=1), f"Q{quarter} {first.year}"
-        )
-    # To the end of this month, so that all time is whole months (see reads_months).
-    end = _add_months(today.replace(day=1), 1) - dt.timedelta(days=1)
-    return Period(ALL_TIME_START, end, "All time")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Who and what a ranking covers."""
-
-    lens: str
-    period: Period
-    teams: tuple[int, ...] = ()
-    sources: tuple[int, ...] = ()
-    min_activity: int = 0
-    ratio_min_volume: int = 0
-    as_of: dt.date | None = None  # a paused board counts no day after its pause
-
-    @classmethod
-    def of_board(
-        cls,
-        board: Board,
-        *,
-        lens: str,
-        period: Period,
-        team: Team | None = None,
-        as_of: dt.date | None = None,
-    ) -> Scope:
-        teams = tuple(t.pk for t in board.teams.all())
-        if team is not None:
-            teams = (team.pk,) if not teams or team.pk in teams else (-1,)
-        sources = tuple(s.pk for s in board.sources.all())
-        if lens == Lens.REQUESTS:
-            sources = requests_sources(board)
-        return cls(
-            lens=lens,
-            period=period,
-            teams=teams,
-            sources=sources,
-            min_activity=board.min_activity,
-            ratio_min_volume=board.ratio_min_volume if lens == Lens.CACHE_READ_SHARE else 0,
-            as_of=as_of,
-        )
-
-
-def requests_sources(board: Board) -> tuple[int, ...]:
-    """The sources a board ranks requests over: its own (none: all) less those that cannot
-    report requests, whose usage would otherwise rank as 0 requests (-1: none is left)."""
-    chosen = list(board.sources.all())
-    pool = chosen or list(Source.objects.all())
-    if not capabilities.without_requests(pool):
-        return tuple(s.pk for s in chosen)
-    return tuple(sorted(s.pk for s in pool if capabilities.reports_requests(s))) or (-1,)
 
 
 def _in_scope(scope: Scope, prefix: str = PREFIX) -> Q:
@@ -191,10 +101,6 @@ def reads_months(scope: Scope) -> bool:
         and scope.period.start.day == 1
         and (end + dt.timedelta(days=1)).day == 1
     )
-
-
-def scope_end(scope: Scope) -> dt.date:
-    return min(scope.period.end, scope.as_of) if scope.as_of else scope.period.end
 
 
 LENS_SQL = {
@@ -296,34 +202,53 @@ def _shown_team_id() -> Case:
     )
 
 
-TREND_DAYS = 31  # a board row's sparkline
-
-
-def daily_totals(
-    person_ids: Iterable[int],
-    end: dt.date,
-    *,
-    sources: tuple[int, ...] = (),
-    days: int = TREND_DAYS,
-) -> dict[int, list[int]]:
-    """Total tokens per day for each person over the `days` days up to `end` (for sparklines:
-    the trend into the period, whatever its length, and no day that has not come yet)."""
-    start = end - dt.timedelta(days=days - 1)
-    facts = UsageFact.objects.filter(
-        metrics.counted(), account__person__in=list(person_ids), day__range=(start, end)
+def insert_places(ranked_scope_id: int, scope: Scope) -> int:
+    """Run the ranking query once, straight into place rows; return how many."""
+    sql, params = ranking_sql(scope)
+    columns = (
+        "scope_id, position, rank, person_id, public_id, name, team_id,"
+        " team, user_id, value, total_tokens, cost, cost_estimated"
     )
-    if sources:
-        facts = facts.filter(source__in=sources)
-    series: dict[int, list[int]] = {}
-    for row in (
-        facts.values("account__person", "day")
-        .annotate(tokens=metrics.aggregate("total_tokens"))
-        .order_by()
-    ):
-        values = series.setdefault(row["account__person"], [0] * days)
-        values[(row["day"] - start).days] = int(row["tokens"])
-    return series
+    select = (
+        "SELECT %s, ROW_NUMBER() OVER (ORDER BY r.rank, r.shown_name, r.id), r.rank, r.id,"
+        " r.public_id, r.shown_name, r.shown_team_id, COALESCE(r.shown_team, ''), r.user_id,"
+        " r.value, r.total_tokens, r.cost, COALESCE(r.cost_estimated, 0) = 1"
+    )
+    # Table and inner query are compiled by Django.
+    insert = f"INSERT INTO {Place._meta.db_table} ({columns}) {select} FROM ({sql}) r"
+    with connection.cursor() as cursor:
+        cursor.execute(insert, [ranked_scope_id, *params])
+        return cursor.rowcount
 
 
-def unit_of(lens: str) -> str:
-    return LENS_UNITS.get(lens, "tokens")
+def lookup(key: str, version: int, reader: int | None) -> tuple[RankedScope, Place | None] | None:
+    """The stored ranking of a scope key at a version, with the reader's place in it (None:
+    not ranked, or no reader), in one plain query; None if nobody has stored it yet."""
+    found = next(
+        iter(
+            Place.objects.raw(
+                f"SELECT p.*, s.id AS ranked_id, s.size AS ranked_size "  # noqa: S608 - table names from the models
+                f"FROM {RankedScope._meta.db_table} s LEFT JOIN {Place._meta.db_table} p "
+                "ON p.scope_id = s.id AND p.person_id = %s WHERE s.key = %s AND s.version = %s",
+                [reader, key, version],
+            )
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    ranked_scope = RankedScope.from_db(
+        connection.alias,
+        ["id", "key", "version", "size"],
+        [found.ranked_id, key, version, found.ranked_size],
+    )
+    return ranked_scope, (found if found.pk is not None else None)
+
+
+def places_of_people(ranked_scope_id: int, person_ids: list[int]) -> RawQuerySet[Place]:
+    """The places of these people in a stored ranking (raw, like the lookup)."""
+    return Place.objects.raw(
+        f"SELECT * FROM {Place._meta.db_table} WHERE scope_id = %s "  # noqa: S608 - table name from the model
+        f"AND person_id IN ({', '.join(['%s'] * len(person_ids))})",
+        [ranked_scope_id, *person_ids],
+    )

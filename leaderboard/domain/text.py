@@ -27,3 +27,13 @@ def clean_text(value: object, *, max_length: int | None = None) -> str:
     if max_length is not None and len(text) > max_length:
         text = text[:max_length].rstrip()
     return text
+
+
+# Names from outside (the directory, providers) are stored as clean_text makes them, so that
+# no invisible or direction-changing character makes one name look like another.
+PERSON_NAME_MAX, TEAM_NAME_MAX, ACCOUNT_NAME_MAX = 200, 120, 200
+
+
+def normalize_email(email: str | None) -> str:
+    """Return the form e-mails are compared in: trimmed, lower case."""
+    return (email or "").strip().lower()

@@ -1,0 +1,1 @@
+"""The database layer: the only modules that write SQL text or branch on the vendor."""

@@ -1,0 +1,85 @@
+"""What a board ranks over: periods of days, lenses and their units, and scopes (who and
+what one ranking covers). Pure: no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from leaderboard.models import Board
+
+ALL_TIME_START = dt.date(2000, 1, 1)
+
+Lens = Board.Lens
+
+LENS_UNITS = {
+    Lens.COST: "usd",
+    Lens.CACHE_READ_SHARE: "share",
+    Lens.ACTIVE_DAYS: "days",
+    Lens.REQUESTS: "count",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of UTC days with a label."""
+
+    start: dt.date
+    end: dt.date
+    label: str
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    return dt.date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def period_of(kind: str, today: dt.date, back: int = 0) -> Period:
+    """The period of this kind containing today, or `back` periods before it."""
+    if kind == Board.Period.DAY:
+        day = today - dt.timedelta(days=back)
+        return Period(day, day, day.strftime("%a %d %b %Y"))
+    if kind == Board.Period.WEEK:
+        start = today - dt.timedelta(days=today.weekday() + 7 * back)
+        end = start + dt.timedelta(days=6)
+        year, week, _ = start.isocalendar()
+        return Period(start, end, f"Week {week}, {year} ({start:%d %b}–{end:%d %b})")
+    if kind == Board.Period.MONTH:
+        start = _add_months(today.replace(day=1), -back)
+        return Period(start, _add_months(start, 1) - dt.timedelta(days=1), f"{start:%B %Y}")
+    if kind == Board.Period.QUARTER:
+        first = _add_months(today.replace(day=1), -((today.month - 1) % 3) - 3 * back)
+        quarter = (first.month - 1) // 3 + 1
+        return Period(
+            first, _add_months(first, 3) - dt.timedelta(days=1), f"Q{quarter} {first.year}"
+        )
+    # To the end of this month, so that all time is whole months (see reads_months).
+    end = _add_months(today.replace(day=1), 1) - dt.timedelta(days=1)
+    return Period(ALL_TIME_START, end, "All time")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who and what a ranking covers."""
+
+    lens: str
+    period: Period
+    teams: tuple[int, ...] = ()
+    sources: tuple[int, ...] = ()
+    min_activity: int = 0
+    ratio_min_volume: int = 0
+    as_of: dt.date | None = None  # a paused board counts no day after its pause
+
+
+def scope_end(scope: Scope) -> dt.date:
+    return min(scope.period.end, scope.as_of) if scope.as_of else scope.period.end
+
+
+TREND_DAYS = 31  # a board row's sparkline
+
+
+def unit_of(lens: str) -> str:
+    return LENS_UNITS.get(lens, "tokens")
+
+
+RANK_CHART_PERIODS = 12  # the person page charts a board's rank over this many periods

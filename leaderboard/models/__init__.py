@@ -1,0 +1,43 @@
+"""The leaderboard's models, one module per part of the domain; import them from here.
+
+people: User, Team, Person. usage: Source, Account, UsageFact, UsageMonth, ModelPrice.
+boards: Board, BoardSnapshot, BoardStatusChange, SiteSwitch, AuditEvent.
+rankings: UsageVersion, RankedScope, Place. outbox: PendingTask.
+"""
+
+from .boards import AuditEvent, Board, BoardSnapshot, BoardStatusChange, SiteSwitch
+from .outbox import PendingTask
+from .people import (
+    Person,
+    Team,
+    User,
+    default_visibility,
+    new_pseudonym,
+    new_public_id,
+)
+from .rankings import Place, RankedScope, UsageVersion
+from .usage import Account, ModelPrice, Source, UsageFact, UsageMonth, total_tokens
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "Board",
+    "BoardSnapshot",
+    "BoardStatusChange",
+    "ModelPrice",
+    "PendingTask",
+    "Person",
+    "Place",
+    "RankedScope",
+    "SiteSwitch",
+    "Source",
+    "Team",
+    "UsageFact",
+    "UsageMonth",
+    "UsageVersion",
+    "User",
+    "default_visibility",
+    "new_pseudonym",
+    "new_public_id",
+    "total_tokens",
+]

@@ -1,0 +1,83 @@
+"""Rankings that pages read: a scope's stored places, a page or a person at a time (stored
+on first read by `leaderboard.services.rankings`, the fill)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from leaderboard.db import rankings as ranking_sql
+from leaderboard.domain.periods import Scope
+from leaderboard.domain.rows import Row, row_of
+from leaderboard.models import Place, RankedScope
+from leaderboard.services.rankings import Stored, current_version, scope_key, stored
+
+
+class Ranking:
+    """A scope's ranking, read a page or a person at a time."""
+
+    def __init__(
+        self, scope: Scope, *, version: int | None = None, reader: int | None = None
+    ) -> None:
+        """version: the usage version the caller has read already (else read on use);
+        reader: the person reading, whose place is read with the stored ranking."""
+        self.scope, self.version, self.reader = scope, version, reader
+        self._found: Stored | None = None
+
+    @property
+    def found(self) -> Stored:
+        if self._found is None:
+            self._found = stored(self.scope, version=self.version, reader=self.reader)
+        return self._found
+
+    @property
+    def ranked_scope(self) -> RankedScope:
+        return self.found.ranked_scope
+
+    def _places(self, search: str = "") -> QuerySet[Place]:
+        places = Place.objects.filter(scope=self.ranked_scope)
+        return places.filter(name__icontains=search) if search else places
+
+    def _rows(self, places: Iterable[Place]) -> list[Row]:
+        return [self._row(place) for place in places]
+
+    def _row(self, place: Place) -> Row:
+        return row_of(place, self.scope.lens)
+
+    def count(self, search: str = "") -> int:
+        return self._places(search).count() if search else self.ranked_scope.size
+
+    def page(self, *, offset: int = 0, limit: int = 50, search: str = "") -> list[Row]:
+        return self._rows(self._places(search).order_by("position")[offset : offset + limit])
+
+    def positions(self, person_ids: Iterable[int]) -> dict[int, Row]:
+        ids = list(person_ids)
+        if not ids:
+            return {}
+        found = self.found
+        if found.reader is not None and set(ids) == {found.reader}:  # read with the ranking
+            places: Iterable[Place] = [found.reader_place] if found.reader_place else []
+        else:
+            places = ranking_sql.places_of_people(found.ranked_scope.pk, ids)
+        return {p.person_id: self._row(p) for p in places}
+
+
+def places_of(person_id: int, scopes: list[Scope]) -> list[Row | None]:
+    """A person's row in each of many scopes (None where not ranked), in three queries when
+    the rankings are stored already."""
+    version = current_version()
+    keys = [scope_key(scope) for scope in scopes]
+    found = {r.key: r for r in RankedScope.objects.filter(key__in=set(keys), version=version)}
+    by_scope = [
+        found.get(key) or stored(scope).ranked_scope
+        for key, scope in zip(keys, scopes, strict=True)
+    ]
+    places = {
+        p.scope_id: p
+        for p in Place.objects.filter(scope__in=[r.pk for r in by_scope], person_id=person_id)
+    }
+    return [
+        row_of(places[r.pk], scope.lens) if r.pk in places else None
+        for scope, r in zip(scopes, by_scope, strict=True)
+    ]

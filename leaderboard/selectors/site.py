@@ -1,0 +1,76 @@
+"""The site state every page reads first: the boards switch, the version counters, and the
+boards and teams (kept per process for the latest boards version)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db import models
+
+from leaderboard.db import counters
+from leaderboard.models import Board, Team, UsageVersion
+
+# Other apps' one-row version counters that pages read, by name: site() reads them in its
+# one query (the badges app adds its own, which its template tags read from the page's site).
+COUNTERS: dict[str, type[models.Model]] = {}
+
+
+@dataclass(frozen=True)
+class Site:
+    boards_visible: bool
+    boards_version: int | None  # None: no switch row yet, so nothing is cached
+    usage_version: int
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+def site() -> Site:
+    """The switch, the boards version, the usage version and the COUNTERS, in one plain
+    query (every page reads them)."""
+    models_by_name = {"usage": UsageVersion} | COUNTERS
+    visible, version, read = counters.site_state(list(models_by_name.values()))
+    by_name = dict(zip(models_by_name, read, strict=True))
+    return Site(visible, version, by_name.pop("usage"), by_name)
+
+
+def boards_visible() -> bool:
+    return site().boards_visible
+
+
+# Boards and teams change rarely, and any change moves the boards version: each process keeps
+# its copy of the latest version's, so most pages neither ask Redis nor unpickle thousands of
+# teams. (A stale copy is never read: the version is read afresh on every request.)
+_held: dict[str, tuple[int, Any]] = {}
+
+
+def _by_version(name: str, version: int | None, read: Callable[[], Any]) -> Any:
+    if version is None:
+        return read()
+    held = _held.get(name)
+    if held is not None and held[0] == version:
+        return held[1]
+    value = cache.get_or_set(f"{name}:{version}", read, 3600)
+    _held[name] = (version, value)
+    return value
+
+
+def forget() -> None:
+    """Drop this process's copies (tests roll the database, and so the versions, back)."""
+    _held.clear()
+
+
+def all_boards(version: int | None) -> list[Board]:
+    """Every board with its teams and sources, in display order: read once per boards
+    version (database triggers move it when any of them changes)."""
+    return _by_version(
+        "boards", version, lambda: list(Board.objects.prefetch_related("teams", "sources"))
+    )
+
+
+def all_teams(version: int | None) -> list[tuple[int, str]]:
+    """Every team's pk and name, by name: read once per boards version (teams move it too)."""
+    return _by_version(
+        "teams", version, lambda: list(Team.objects.order_by("name").values_list("pk", "name"))
+    )
