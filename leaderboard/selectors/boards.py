@@ -1,11 +1,24 @@
-"""Reads of boards beyond the site state: a retired board's archive as shown today."""
+"""The boards pages: the index of boards, a board's standings (a page of rows, the reader's
+place, the rank changes and sparklines, read lazily), and a retired board's archive."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
+from django.utils import timezone
+from django.utils.functional import cached_property
+
 from leaderboard.domain import capabilities
-from leaderboard.models import Board, BoardSnapshot, Person, Source
+from leaderboard.domain.periods import TREND_DAYS, Period, period_of, scope_end, unit_of
+from leaderboard.domain.rows import Row
+from leaderboard.models import Board, BoardSnapshot, Person, Source, Team
+from leaderboard.selectors.history import daily_totals
+from leaderboard.selectors.rankings import Ranking
+from leaderboard.selectors.site import Site, all_boards, all_teams, site
+from leaderboard.services.rankings import board_scope
 
 
 def archive_rows(snapshot: BoardSnapshot) -> list[dict[str, Any]]:
@@ -43,3 +56,254 @@ def requests_left_out(board: Board) -> list[Source]:
     its requests lens leaves out."""
     chosen = list(board.sources.all()) or list(Source.objects.all())
     return capabilities.without_requests(s for s in chosen if s.counts_toward_totals)
+
+
+class NotFound(Exception):
+    """What a URL names does not exist, or is not shown to this reader (the message says which
+    to the reader, the same either way where telling would leak)."""
+
+
+class BoardsHidden(Exception):
+    """A manager has hidden every board (the site-wide switch)."""
+
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    board: Board
+    period: Period
+    top: list[Row]
+    mine: Row | None
+    count: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class BoardsPage:
+    """The boards index: a card for every live board, then the archived ones."""
+
+    cards: list[BoardCard]
+    archived: list[Board]
+
+
+def boards_page(*, reader: Person | None, today: dt.date) -> BoardsPage:
+    state = site()
+    if not state.boards_visible:
+        raise BoardsHidden
+    every = all_boards(state.boards_version)
+    cards = []
+    for board in [b for b in every if b.status != Board.Status.RETIRED]:
+        as_of = board.paused_at.date() if board.paused_at else None
+        period = period_of(board.period, as_of or today)
+        ranking = Ranking(
+            board_scope(board, lens=board.metric, period=period, as_of=as_of),
+            version=state.usage_version,
+            reader=reader.pk if reader else None,
+        )
+        mine = ranking.positions([reader.pk]).get(reader.pk) if reader else None
+        count = ranking.count() if mine else 0
+        top = ranking.page(limit=3)
+        cards.append(BoardCard(board, period, top, mine, count, unit_of(board.metric)))
+    archived = [
+        b
+        for b in every
+        if b.status == Board.Status.RETIRED and b.retired_view == Board.RetiredView.ARCHIVE
+    ]
+    return BoardsPage(cards, archived)
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """What a visitor asked of a board page (already bounded by the view)."""
+
+    lens: str = ""
+    back: int = 0
+    team: str = ""
+    search: str = ""
+    page: str | None = None
+
+
+@dataclass(frozen=True)
+class ArchivePage:
+    """A retired board shown as its archive."""
+
+    board: Board
+    snapshot: BoardSnapshot
+    rows: list[dict[str, Any]]
+    unit: str
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """A live or paused board's standings, as its template reads them."""
+
+    site: Site
+    board: Board
+    lens: str
+    lenses: list[tuple[str, str]]
+    unit: str
+    period: Period
+    back: int
+    team: Team | None
+    teams: TeamChoices
+    unknown_team: str
+    q: str
+    page: Page[int]
+    total: int
+    table: StandingsTable
+    mine: Row | None
+    mine_on_page: bool
+    percentile: float | None
+    ratio_lens: bool
+    requests_left_out: list[Source]
+
+
+def board_page(
+    slug: str, query: BoardQuery, *, reader: Person | None, today: dt.date
+) -> BoardPage | ArchivePage:
+    state = site()
+    board = next((b for b in all_boards(state.boards_version) if b.slug == slug), None)
+    if board is None:
+        raise NotFound("No such board.")
+    if not state.boards_visible:
+        raise BoardsHidden
+    if board.status == Board.Status.RETIRED:
+        return _archive_page(board)
+    lens = query.lens if query.lens in Board.Lens.values else board.metric
+    as_of = board.paused_at.date() if board.paused_at else None
+    today = as_of or today
+    period = period_of(board.period, today, query.back)
+    team = _team_called(query.team) if query.team else None
+    scope = board_scope(board, lens=lens, period=period, team=team, as_of=as_of)
+    ranking = Ranking(scope, version=state.usage_version, reader=reader.pk if reader else None)
+    total = ranking.count(query.search)
+    page = Paginator(range(total), PAGE_SIZE).get_page(query.page)
+    mine = ranking.positions([reader.pk]).get(reader.pk) if reader else None
+    # Counting everyone is one more ranking of everyone: reuse the total when nothing filters.
+    everyone = (total if not query.search else ranking.count()) if mine else 0
+    previous = None
+    if board.period != Board.Period.ALL_TIME:
+        before = period_of(board.period, today, query.back + 1)
+        previous = Ranking(
+            board_scope(board, lens=lens, period=before, team=team, as_of=as_of),
+            version=state.usage_version,
+        )
+    return BoardPage(
+        site=state,
+        board=board,
+        lens=lens,
+        lenses=Board.Lens.choices,
+        unit=unit_of(lens),
+        period=period,
+        back=query.back,
+        team=team,
+        teams=TeamChoices(board, state.boards_version),
+        unknown_team=query.team if query.team and team is None else "",
+        q=query.search,
+        page=page,
+        total=total,
+        table=StandingsTable(ranking, previous, page, query.search),
+        mine=mine,
+        mine_on_page=mine is not None
+        and not query.search
+        and page.start_index() <= mine.position <= page.end_index(),
+        percentile=round(100 * mine.rank / everyone, 1) if mine and everyone else None,
+        ratio_lens=lens == Board.Lens.CACHE_READ_SHARE,
+        requests_left_out=requests_left_out(board) if lens == Board.Lens.REQUESTS else [],
+    )
+
+
+def _archive_page(board: Board) -> ArchivePage:
+    if board.retired_view == Board.RetiredView.HIDDEN:
+        raise NotFound("This board is retired.")
+    snapshot = BoardSnapshot.objects.filter(board=board).latest()
+    return ArchivePage(board, snapshot, archive_rows(snapshot), unit_of(snapshot.lens))
+
+
+class StandingsTable:
+    """A page of standings rows, read only when the template renders them: the template
+    caches the rendered rows per stored ranking, page and badge version, so most requests
+    never read them."""
+
+    trend_days = TREND_DAYS
+
+    def __init__(self, ranking: Ranking, previous: Ranking | None, page: Page[int], search: str):
+        self.ranking, self.previous, self.page, self.search = ranking, previous, page, search
+
+    @property
+    def cache_key(self) -> str:
+        # A stored ranking is one scope at one usage version: its rows never change.
+        ranked = self.ranking.ranked_scope
+        return f"{ranked.pk}:{ranked.version}:{self.page.number}:{self.search}"
+
+    @cached_property
+    def rows(self) -> list[Row]:
+        offset = self.page.start_index() - 1 if self.page.paginator.count else 0
+        return self.ranking.page(offset=offset, limit=PAGE_SIZE, search=self.search)
+
+    @cached_property
+    def changes(self) -> dict[int, tuple[str, str, str]]:
+        if self.previous is None:
+            return {}
+        return rank_changes(self.rows, self.previous.positions([r.person_id for r in self.rows]))
+
+    @cached_property
+    def sparklines(self) -> dict[int, list[int]]:
+        scope = self.ranking.scope
+        end = min(scope_end(scope), timezone.now().date())  # a current period ends today
+        return daily_totals([r.person_id for r in self.rows], end, sources=scope.sources)
+
+
+def rank_changes(rows: list[Row], previous: dict[int, Row]) -> dict[int, tuple[str, str, str]]:
+    """Rank movement against the previous period: (class, text, description)."""
+    changes = {}
+    for row in rows:
+        before = previous.get(row.person_id)
+        if before is None:
+            changes[row.person_id] = ("new", "new", "not ranked in the previous period")
+        elif before.rank > row.rank:
+            changes[row.person_id] = ("up", f"▲ {before.rank - row.rank}", f"up from {before.rank}")
+        elif before.rank < row.rank:
+            changes[row.person_id] = (
+                "down",
+                f"▼ {row.rank - before.rank}",
+                f"down from {before.rank}",
+            )
+        else:
+            changes[row.person_id] = ("same", "=", "same rank as the previous period")
+    return changes
+
+
+def _team_called(wanted: str) -> Team | None:
+    """The team a filter names: by name (any case), or by pk as the team pages link it."""
+    team = Team.objects.filter(name__iexact=wanted).first()
+    if team is None and wanted.isdigit():
+        team = Team.objects.filter(pk=int(wanted)).first()
+    return team
+
+
+class TeamChoices:
+    """The teams a board's filter offers: its own, or every team. A few are a <select>;
+    thousands (a large company) are a search box whose suggestions load when it is
+    first focused, so no page carries every team's name."""
+
+    SELECT_MAX = 30
+
+    def __init__(self, board: Board, version: int | None) -> None:
+        self.board, self.version = board, version
+
+    @cached_property
+    def all(self) -> list[tuple[int, str]]:
+        chosen = [(t.pk, t.name) for t in self.board.teams.all()]  # prefetched
+        return sorted(chosen, key=lambda t: t[1]) or all_teams(self.version)
+
+    @property
+    def searchable(self) -> bool:
+        return len(self.all) > self.SELECT_MAX
+
+
+def team_names() -> list[tuple[int, str]]:
+    """Every team's pk and name, for the team search box's suggestions."""
+    return all_teams(site().boards_version)

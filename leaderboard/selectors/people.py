@@ -1,8 +1,25 @@
-"""Reads about people as users: who owns an e-mail address."""
+"""The people pages: a person's page (their history, read lazily) and a team's; and who
+owns an e-mail address."""
 
 from __future__ import annotations
 
-from leaderboard.models import Person, User
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+from leaderboard.domain import charts
+from leaderboard.domain.periods import Period, Scope, period_of
+from leaderboard.domain.rows import Row
+from leaderboard.models import Board, Person, Team, User
+from leaderboard.selectors import history
+from leaderboard.selectors.boards import BoardsHidden, NotFound
+from leaderboard.selectors.rankings import Ranking
+from leaderboard.selectors.site import Site, all_boards, boards_visible, site
+from leaderboard.services.rankings import board_scope, scope_key
 
 
 def owner_of_email(email: str) -> User | None:
@@ -16,3 +33,197 @@ def owner_of_email(email: str) -> User | None:
     if person is not None:
         return person.user
     return User.objects.filter(email__iexact=email).order_by("pk").first()
+
+
+NO_SUCH_PERSON = "No such person on Tokenboard."
+HISTORY_PERIODS = [
+    Board.Period.WEEK,
+    Board.Period.MONTH,
+    Board.Period.QUARTER,
+    Board.Period.ALL_TIME,
+]
+
+
+def history_periods(kind: str, today: dt.date) -> tuple[str, Period, Period]:
+    """The period a person or team page shows (a kind of HISTORY_PERIODS, else the month),
+    and the days its charts cover (all time is charted over the last quarter)."""
+    if kind not in HISTORY_PERIODS:
+        kind = Board.Period.MONTH
+    period = period_of(kind, today)
+    chart = period_of(Board.Period.QUARTER, today) if kind == Board.Period.ALL_TIME else period
+    return kind, period, chart
+
+
+def person_called(public_id: str, *, reader: User) -> Person:
+    """The person a URL names, with the same NotFound whether nobody has that id or they
+    hide from this reader (only their owner sees a hidden person)."""
+    try:
+        person = Person.objects.select_related("team", "manager").get(public_id=public_id)
+    except Person.DoesNotExist:
+        raise NotFound(NO_SUCH_PERSON) from None
+    if person.visibility == Person.Visibility.HIDDEN and not is_owner(person, reader):
+        raise NotFound(NO_SUCH_PERSON)
+    return person
+
+
+def own_person(public_id: str, *, reader: User) -> Person:
+    """The reader's own Person by its URL id; anyone else's is NotFound, as for a missing id
+    (a refusal would tell that this person exists, maybe hidden)."""
+    person = Person.objects.filter(public_id=public_id).first()
+    if person is None or not is_owner(person, reader):
+        raise NotFound(NO_SUCH_PERSON)
+    return person
+
+
+def is_owner(person: Person, reader: User) -> bool:
+    return person.user_id is not None and person.user_id == reader.pk
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    site: Site
+    person: Person
+    is_owner: bool
+    shown_name: str
+    pseudonymous: bool
+    visibilities: list[tuple[str, str]]
+    kind: str
+    periods: list[str]
+    period: Period
+    by: str
+    boards: list[Board]
+    rank_board: Board | None
+    history: PersonHistory
+    chart_period: Period
+
+
+def person_page(
+    public_id: str, *, reader: User, kind: str, by: str, board: str, today: dt.date
+) -> PersonPage:
+    person = person_called(public_id, reader=reader)
+    owner = is_owner(person, reader)
+    state = site()
+    if not state.boards_visible and not owner:
+        raise BoardsHidden
+    kind, period, chart_period = history_periods(kind, today)
+    by = "model" if by == "model" else "source"
+    ranked_boards = [b for b in all_boards(state.boards_version) if b.status == Board.Status.ACTIVE]
+    rank_board = next(
+        (b for b in ranked_boards if b.slug == board), ranked_boards[0] if ranked_boards else None
+    )
+    return PersonPage(
+        site=state,
+        person=person,
+        is_owner=owner,
+        shown_name=person.shown_name(reader),
+        pseudonymous=person.visibility == Person.Visibility.PSEUDONYM and not owner,
+        visibilities=Person.Visibility.choices,
+        kind=kind,
+        periods=HISTORY_PERIODS,
+        period=period,
+        by=by,
+        boards=ranked_boards,
+        rank_board=rank_board,
+        history=PersonHistory(
+            person, period, chart_period, by, rank_board, today, state.usage_version
+        ),
+        chart_period=chart_period,
+    )
+
+
+class PersonHistory:
+    """A person's totals and charts, read only when the template renders them: the template
+    caches the rendered section per person, period, stacking, rank board and usage version
+    (which moves with any change to usage, accounts, people or boards' sources)."""
+
+    def __init__(
+        self,
+        person: Person,
+        period: Period,
+        chart_period: Period,
+        by: str,
+        rank_board: Board | None,
+        today: dt.date,
+        version: int,
+    ) -> None:
+        self.person, self.period, self.chart_period, self.by = person, period, chart_period, by
+        self.rank_board, self.today, self.version = rank_board, today, version
+
+    @property
+    def cache_key(self) -> str:
+        board = ""
+        if self.rank_board:  # what the rank chart shows of it: its name and what it ranks
+            b = self.rank_board
+            scope = board_scope(b, lens=b.metric, period=period_of(b.period, self.today))
+            board = f"{b.pk}:{scope_key(scope)}:{b.name}"
+        return (
+            f"{self.person.pk}:{self.period.start}:{self.period.end}:{self.chart_period.start}:"
+            f"{self.by}:{self.today}:{self.version}:{board}"
+        )
+
+    @cached_property
+    def totals(self) -> dict[str, object]:
+        return history.totals(people=[self.person.pk], period=self.period)
+
+    @cached_property
+    def charts(self) -> dict[str, object]:
+        days = history.daily(people=[self.person.pk], period=self.chart_period, by=self.by)
+        board = self.rank_board
+        rank = history.rank_history(person=self.person, board=board, today=self.today)
+        return {
+            "tokens": charts.tokens_by_day(days),
+            "cost": charts.cost_by_day(days),
+            "cache": charts.cache_share_by_day(days),
+            "rank": charts.rank_over_time(rank) if board else None,
+        }
+
+
+@dataclass(frozen=True)
+class TeamPage:
+    team: Team
+    kind: str
+    periods: list[str]
+    period: Period
+    rows: list[Row]
+    size: int
+    big_enough: bool
+    min_size: int
+    totals: dict[str, object] | None
+    chart: dict[str, Any] | None
+    chart_period: Period
+
+
+def team_page(team_id: int, *, kind: str, today: dt.date) -> TeamPage:
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise NotFound("No such team.")
+    if not boards_visible():
+        raise BoardsHidden
+    kind, period, chart_period = history_periods(kind, today)
+    # Pseudonymous and hidden members are in none of it (not the rows, the count or the
+    # aggregates): see history.team_members.
+    ranking = Ranking(Scope(lens=Board.Lens.TOTAL_TOKENS, period=period, teams=(team.pk,)))
+    members = history.team_members(team).values_list("pk", flat=True)
+    size = members.count()
+    # No team aggregate for a team so small that it would reveal individuals.
+    big_enough = size >= settings.TEAM_MIN_SIZE
+    return TeamPage(
+        team=team,
+        kind=kind,
+        periods=HISTORY_PERIODS,
+        period=period,
+        rows=ranking.page(limit=500),
+        size=size,
+        big_enough=big_enough,
+        min_size=settings.TEAM_MIN_SIZE,
+        totals=history.totals(people=members, period=period) if big_enough else None,
+        chart=charts.tokens_by_day(history.daily(people=members, period=chart_period))
+        if big_enough
+        else None,
+        chart_period=chart_period,
+    )
+
+
+def demo_people() -> QuerySet[Person]:
+    """Everyone the demo's sign-in page offers, by team and name."""
+    return Person.objects.select_related("team", "user").order_by("team__name", "display_name")

@@ -141,3 +141,18 @@ def unmatched_accounts() -> QuerySet[Account]:
         .filter(tokens__gt=0)
         .order_by("-tokens")
     )
+
+
+@dataclass(frozen=True)
+class UnattributedPage:
+    """This month's usage no person owns, and the accounts with usage but no person."""
+
+    period: Period
+    unowned: list[UnownedUsage]
+    accounts: list[Account]
+
+
+def unattributed_page(*, today: dt.date) -> UnattributedPage:
+    period = month_of(today)
+    unowned = unowned_usage(start=period.start, end=period.end)
+    return UnattributedPage(period, unowned, list(unmatched_accounts()[:100]))

@@ -1,0 +1,58 @@
+"""A person's page and privacy choice, and a team's page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from leaderboard.selectors import people as pages
+from leaderboard.services import people
+from leaderboard.web.views.common import (
+    HtmxHttpRequest,
+    htmx_part,
+    page_context,
+    shows_selector_errors,
+)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@shows_selector_errors
+def person(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
+    page = pages.person_page(
+        public_id,
+        reader=request.user,
+        kind=request.GET.get("period", ""),
+        by=request.GET.get("by", ""),
+        board=request.GET.get("board", ""),
+        today=timezone.now().date(),
+    )
+    template = htmx_part(request, "leaderboard/person.html", "history")
+    return render(request, template, page_context(page))
+
+
+@require_GET
+@shows_selector_errors
+def team(request: HttpRequest, team_id: int) -> HttpResponse:
+    kind = request.GET.get("period", "")
+    page = pages.team_page(team_id, kind=kind, today=timezone.now().date())
+    return render(request, "leaderboard/team.html", page_context(page))
+
+
+@require_POST
+@shows_selector_errors
+def privacy(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = pages.own_person(public_id, reader=request.user)
+    visibility = request.POST.get("visibility", "")
+    try:
+        people.set_visibility(person=person, visibility=visibility, by=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        shown = person.get_visibility_display().lower()
+        messages.success(request, f"You now appear on boards {shown}.")
+    return redirect("leaderboard:person", public_id=person.public_id)
