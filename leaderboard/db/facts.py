@@ -15,28 +15,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
 
 from leaderboard.models import UsageFact
 
-COLUMNS = [
-    "source_id",
-    "day",
-    "account_id",
-    "model",
-    "input",
-    "cache_read",
-    "cache_write",
-    "output",
-    "requests",
-    "cost",
-    "cost_estimated",
-    "recorded_at",
-]
+
+class FactRow(NamedTuple):
+    """One usage fact as every writer builds it (ingest, files, seed_scale, the bench), in
+    the facts' column order: COPY writes it as it is."""
+
+    source_id: int
+    day: dt.date
+    account_id: int
+    model: str
+    input: int
+    cache_read: int
+    cache_write: int
+    output: int
+    requests: int
+    cost: Decimal | None
+    cost_estimated: bool
+    recorded_at: dt.datetime
+
+
+COLUMNS = list(FactRow._fields)
 KEY = ["account_id", "day", "source_id", "model"]
 NATURAL_KEY = "usage_fact_natural_key"
 BATCH_SIZE = 2000
@@ -47,8 +54,8 @@ SEEN_COLUMNS = ["source_id", "day", "account_id", "model", "recorded_at"]
 VALUES = [c for c in COLUMNS if c not in KEY and c != "recorded_at"]
 
 
-def upsert(rows: Iterable[Sequence[Any]], *, keep_unchanged: bool = False) -> int:
-    """Insert or replace facts, each row in COLUMNS order; return how many were recorded.
+def upsert(rows: Iterable[FactRow], *, keep_unchanged: bool = False) -> int:
+    """Insert or replace facts; return how many were recorded.
 
     keep_unchanged (PostgreSQL): leave a stored fact whose values equal the row's as it is,
     noting its key as seen at the row's recorded_at. Without it (and on SQLite) every row is
@@ -67,7 +74,7 @@ def upsert(rows: Iterable[Sequence[Any]], *, keep_unchanged: bool = False) -> in
     return len(facts)
 
 
-def in_key_order(rows: Iterable[Sequence[Any]]) -> list[Sequence[Any]]:
+def in_key_order(rows: Iterable[FactRow]) -> list[FactRow]:
     """The rows sorted by the natural key. Written so, each leaf of its index is visited
     once: a provider's export comes day by day, which at 100,000 people sends every day's
     rows across the whole (account-first) index again, more of it than shared buffers hold."""
@@ -77,7 +84,7 @@ def in_key_order(rows: Iterable[Sequence[Any]]) -> list[Sequence[Any]]:
 _KEY_OF = itemgetter(*(COLUMNS.index(c) for c in KEY))
 
 
-def _copy_and_merge(rows: Iterable[Sequence[Any]], *, keep_unchanged: bool) -> int:
+def _copy_and_merge(rows: Iterable[FactRow], *, keep_unchanged: bool) -> int:
     rows = in_key_order(rows)
     if not rows:
         return 0
@@ -96,7 +103,7 @@ def _is_stored(row: Sequence[Any]) -> bool:
     return UsageFact.objects.filter(**key).exists()
 
 
-def _copy_new(rows: list[Sequence[Any]]) -> bool:
+def _copy_new(rows: list[FactRow]) -> bool:
     """COPY the rows straight into the facts if none of their keys is stored yet (a new
     day's pull, a first import): nothing staged, nothing merged. If one is, write nothing
     and return False."""
@@ -115,14 +122,14 @@ def _copy_new(rows: list[Sequence[Any]]) -> bool:
     return True
 
 
-def _copy(cursor: Any, sql: str, rows: list[Sequence[Any]]) -> None:
+def _copy(cursor: Any, sql: str, rows: list[FactRow]) -> None:
     """COPY rows; the database's errors raised as Django's (IntegrityError, ...)."""
     with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
 
 
-def _merge(rows: list[Sequence[Any]], *, keep_unchanged: bool) -> None:
+def _merge(rows: list[FactRow], *, keep_unchanged: bool) -> None:
     """Insert or replace: COPY into a staging table, then one INSERT ... ON CONFLICT."""
     table = UsageFact._meta.db_table
     columns = ", ".join(COLUMNS)

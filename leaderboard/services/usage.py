@@ -170,19 +170,19 @@ def record_usage(
             account = accounts[r.account]
             cost = kept.get((account, r.day, r.model), r.cost) if estimated else r.cost
             rows.append(
-                (
-                    source.pk,
-                    r.day,
-                    account,
-                    r.model,
-                    r.input,
-                    r.cache_read,
-                    r.cache_write,
-                    r.output,
-                    r.requests,
-                    None if cost is None else cost.quantize(MICRODOLLAR),
-                    estimated,
-                    recorded_at,
+                facts.FactRow(
+                    source_id=source.pk,
+                    day=r.day,
+                    account_id=account,
+                    model=r.model,
+                    input=r.input,
+                    cache_read=r.cache_read,
+                    cache_write=r.cache_write,
+                    output=r.output,
+                    requests=r.requests,
+                    cost=None if cost is None else cost.quantize(MICRODOLLAR),
+                    cost_estimated=estimated,
+                    recorded_at=recorded_at,
                 )
             )
         written = facts.upsert(rows, keep_unchanged=keep_unchanged)

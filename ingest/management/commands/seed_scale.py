@@ -69,19 +69,19 @@ class Command(BaseCommand):
                     )
                 )
                 rows.append(
-                    (
-                        source_id,
-                        day,
-                        account_id,
-                        model,
-                        plain,
-                        cache_read,
-                        cache_write,
-                        output,
-                        max(1, tokens // 50_000),
-                        cost,
-                        cost is not None,
-                        now,
+                    facts.FactRow(
+                        source_id=source_id,
+                        day=day,
+                        account_id=account_id,
+                        model=model,
+                        input=plain,
+                        cache_read=cache_read,
+                        cache_write=cache_write,
+                        output=output,
+                        requests=max(1, tokens // 50_000),
+                        cost=cost,
+                        cost_estimated=cost is not None,
+                        recorded_at=now,
                     )
                 )
             written += facts.upsert(rows)
