@@ -28,7 +28,9 @@ DAY = dt.date(2026, 11, 2)
 
 
 def row(source_id: int, account_id: int, model: str = "gpt-5") -> facts.FactRow:
-    return facts.FactRow(source_id, DAY, account_id, model, 10, 0, 0, 5, 1, None, False, timezone.now())
+    return facts.FactRow(
+        source_id, DAY, account_id, model, 10, 0, 0, 5, 1, None, False, timezone.now()
+    )
 
 
 def checked_at_commit() -> None:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from leaderboard.selectors.history import Day
+from leaderboard.domain.rows import Day
 
 AXIS = {
     "gridcolor": "#E5ECF6",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -51,3 +52,13 @@ def row_of(place: Place, lens: str) -> Row:
         place.position,
         place.public_id,
     )
+
+
+@dataclass(frozen=True)
+class Day:
+    day: dt.date
+    key: str  # the source or model
+    tokens: int
+    cost: Decimal | None
+    cache_read: int
+    input_side: int

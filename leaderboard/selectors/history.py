@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -14,19 +12,10 @@ from leaderboard.db import metrics
 from leaderboard.domain import capabilities
 from leaderboard.domain.periods import RANK_CHART_PERIODS, TREND_DAYS, Period, period_of
 from leaderboard.domain.pricing import cost_basis
+from leaderboard.domain.rows import Day
 from leaderboard.models import Board, Person, Team, UsageFact
 from leaderboard.selectors.rankings import places_of
 from leaderboard.services.rankings import board_scope
-
-
-@dataclass(frozen=True)
-class Day:
-    day: dt.date
-    key: str  # the source or model
-    tokens: int
-    cost: Decimal | None
-    cache_read: int
-    input_side: int
 
 
 def _facts(*, people: QuerySet[Person] | list[int], period: Period) -> QuerySet[UsageFact]:

@@ -43,7 +43,9 @@ EXTRA = [  # kinds, metrics and periods the default catalogue does not use
 ]
 
 
-def row(source: Source, day: dt.date, account: Account, model: str = "gpt-5", **v: Any) -> facts.FactRow:
+def row(
+    source: Source, day: dt.date, account: Account, model: str = "gpt-5", **v: Any
+) -> facts.FactRow:
     cost = v.get("cost")
     return facts.FactRow(
         source.pk,

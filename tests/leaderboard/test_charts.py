@@ -8,7 +8,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 
 from leaderboard.domain import charts
-from leaderboard.selectors.history import Day
+from leaderboard.domain.rows import Day
 
 D1, D2 = dt.date(2026, 8, 1), dt.date(2026, 8, 2)
 DAYS = [

@@ -29,7 +29,20 @@ def write(accounts):
 
     def rows(output: int, days: range, models=("gpt-5", "o3"), who=None) -> list[facts.FactRow]:
         return [
-            facts.FactRow(source.pk, DAY + dt.timedelta(days=d), a.pk, m, 10, 1, 0, output, 1, None, False, now)
+            facts.FactRow(
+                source.pk,
+                DAY + dt.timedelta(days=d),
+                a.pk,
+                m,
+                10,
+                1,
+                0,
+                output,
+                1,
+                None,
+                False,
+                now,
+            )
             for d in days
             for a in who or accounts
             for m in models
