@@ -17,10 +17,11 @@ from leaderboard.admin import RecordAdmin
 from leaderboard.capabilities import capability_of
 from leaderboard.services import count_source
 
-from . import selectors, services
+from . import selectors
 from .files import FileFormatError, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow, SetAside
 from .providers import check_connection_url
+from .services import pulls as services
 from .tasks import pull_connection
 
 

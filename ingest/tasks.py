@@ -8,9 +8,9 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from . import services
 from .models import Connection, IngestRun
 from .providers.http import ProviderUnavailable
+from .services import pulls as services
 
 
 @shared_task(

@@ -70,7 +70,7 @@ def test_an_uploaded_usage_file_is_imported_in_the_background_with_its_progress_
 def test_an_upload_read_back_in_many_chunks_is_the_same_file(
     manager_client, worker, monkeypatch
 ) -> None:
-    monkeypatch.setattr("ingest.services.UPLOAD_CHUNK_BYTES", 100)
+    monkeypatch.setattr("ingest.services.pulls.UPLOAD_CHUNK_BYTES", 100)
     upload(manager_client)
 
     worker()
@@ -161,7 +161,7 @@ def test_test_connection_action_names_a_bad_key(manager_client, openai_connectio
 
 
 def test_excluding_a_connection_keeps_its_facts_out_of_totals(manager_client, openai_connection):
-    from ingest.services import pull_connection
+    from ingest.services.pulls import pull_connection
     from leaderboard.selectors import month_of, standings
 
     pull_connection(
@@ -178,7 +178,7 @@ def test_excluding_a_connection_keeps_its_facts_out_of_totals(manager_client, op
 
 
 def test_ingest_runs_show_progress_counts_and_duration(manager_client, openai_connection) -> None:
-    from ingest.services import pull_connection
+    from ingest.services.pulls import pull_connection
 
     pull_connection(
         connection=openai_connection, start=dt.date(2026, 8, 3), end=dt.date(2026, 8, 5)

@@ -8,7 +8,7 @@ import io
 
 from django.core.management import call_command
 
-from ingest.services import import_usage_file, pull_connection
+from ingest.services.pulls import import_usage_file, pull_connection
 from tests.data import files_dir
 
 

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from ingest.models import IngestRun, RejectedRow
 from ingest.providers.http import ProviderUnavailable
-from ingest.services import pull_connection
+from ingest.services.pulls import pull_connection
 from leaderboard import rankings, selectors, services
 from leaderboard.models import Account, Person, UsageFact
 from tests.leaderboard.test_facts import row_versions, seen

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from ingest import tasks
 from ingest.models import IngestRun
-from ingest.services import (
+from ingest.services.pulls import (
     PULL_LOCK,
     PullInProgress,
     due_connections,

@@ -7,7 +7,7 @@ from tqdm import tqdm
 
 from ingest.models import Connection, IngestRun
 from ingest.providers.http import ProviderUnavailable
-from ingest.services import PullInProgress, pull_connection
+from ingest.services.pulls import PullInProgress, pull_connection
 
 
 def _date(value: str) -> dt.date:

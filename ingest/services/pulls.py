@@ -21,10 +21,10 @@ from leaderboard import services as core
 from leaderboard.models import Source, UsageFact, User
 from leaderboard.text import clean_text
 
-from . import overlap
-from .credentials import CredentialError
-from .files import FileFormatError, UsageFile, file_format
-from .models import (
+from .. import overlap
+from ..credentials import CredentialError
+from ..files import FileFormatError, UsageFile, file_format
+from ..models import (
     Connection,
     HeldFact,
     IngestRun,
@@ -33,11 +33,11 @@ from .models import (
     ReportPath,
     UploadChunk,
 )
-from .providers import DEFAULT_BASE_URLS, adapter_for, check_connection_url
-from .providers.http import NO_PAYLOAD, ProviderError, ProviderRejected, ProviderUnavailable
-from .records import Batch, Rejection, raw_text, storable
-from .redaction import redact
-from .selectors import forget_pull_state
+from ..providers import DEFAULT_BASE_URLS, adapter_for, check_connection_url
+from ..providers.http import NO_PAYLOAD, ProviderError, ProviderRejected, ProviderUnavailable
+from ..records import Batch, Rejection, raw_text, storable
+from ..redaction import redact
+from ..selectors import forget_pull_state
 
 log = logging.getLogger(__name__)
 PULL_LOCK = 0x746B6264  # advisory-lock namespace for "one pull per connection"
@@ -567,7 +567,7 @@ def queue_usage_file(*, source: str, upload: IO[bytes], filename: str) -> Ingest
         )
         for number, data in enumerate(iter(lambda: upload.read(UPLOAD_CHUNK_BYTES), b"")):
             UploadChunk.objects.create(run=run, number=number, data=data)
-        from .tasks import import_upload  # the tasks module imports this one
+        from ..tasks import import_upload  # the tasks module imports this one
 
         outbox.queue_on_commit(import_upload, run.pk)
     return run

@@ -1,0 +1,1 @@
+"""Ingest's writes, one module per thing written; callers import the module they need."""
