@@ -13,7 +13,7 @@ from django.db import connection
 
 from ingest.providers.cursor import CursorAdapter
 from ingest.providers.http import Pacer
-from ingest.services.pulls import connect_provider
+from ingest.services.connections import connect_provider
 from leaderboard import boards
 from leaderboard.models import Board, Person, SiteSwitch, Source
 from tests.factories import (

@@ -207,7 +207,7 @@ def test_any_json_at_all_is_read_or_reported(provider, junk) -> None:
 )
 @given(data=st.data())
 def test_a_pull_of_damaged_pages_always_ends_recorded(provider, data, monkeypatch) -> None:
-    from ingest.services.pulls import connect_provider
+    from ingest.services.connections import connect_provider
 
     payload = data.draw(damaged(provider))
     monkeypatch.setattr(
@@ -239,7 +239,7 @@ def test_a_pull_of_damaged_pages_always_ends_recorded(provider, data, monkeypatc
 def test_a_page_carrying_nul_characters_is_kept_for_review(provider, monkeypatch) -> None:
     """PostgreSQL text holds no NUL: the run and the page are recorded with it escaped
     (found by the property test above, as a page that is the JSON string "\\u0000")."""
-    from ingest.services.pulls import connect_provider
+    from ingest.services.connections import connect_provider
 
     monkeypatch.setattr(
         "ingest.services.pulls.adapter_for", lambda **kwargs: adapter_with(provider, "\x00 x")
