@@ -14,13 +14,14 @@ from django.utils.html import format_html
 
 from leaderboard.admin import RecordAdmin
 from leaderboard.domain.capabilities import capability_of
-from leaderboard.services import audit
 from leaderboard.services.usage import count_source
 
-from . import selectors, services
+from . import selectors
 from .files import FileFormatError, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow, SetAside
 from .providers import check_connection_url
+from .services import connections, deletions, uploads
+from .services.runs import PullInProgress
 from .tasks import pull_connection
 
 
@@ -45,7 +46,7 @@ class ConnectionForm(forms.ModelForm):
         provider, base_url = data.get("provider"), data.get("base_url")
         if data.get("name") and provider:
             try:
-                services.check_source_name(name=data["name"], provider=provider)
+                connections.check_source_name(name=data["name"], provider=provider)
             except ValueError as exc:
                 self.add_error("name", str(exc))
         if provider and base_url:
@@ -65,7 +66,7 @@ class ConnectionForm(forms.ModelForm):
 
 class UsageFileForm(forms.Form):
     source = forms.SlugField(
-        max_length=services.FILE_SOURCE_MAX_LENGTH,
+        max_length=connections.FILE_SOURCE_MAX_LENGTH,
         help_text="The source these rows belong to, e.g. internal-gateway. "
         "Created on first import.",
     )
@@ -89,6 +90,24 @@ class UsageFileForm(forms.Form):
         except FileFormatError:
             raise forms.ValidationError("Upload a .csv or a .jsonl file.") from None
         return upload
+
+    @staticmethod
+    def help() -> str:
+        """What the import page says happens to the file."""
+        return (
+            "The file is imported in the background: good rows are imported; every bad row is "
+            "kept under Rejected rows with its line number. Importing the same file again "
+            f"changes nothing. Files of up to {filesizeformat(settings.IMPORT_MAX_BYTES)}; "
+            "larger ones with `manage.py import_usage`."
+        )
+
+    @staticmethod
+    def queued(upload: UploadedFile) -> str:
+        """What the admin is told once an upload is queued."""
+        return (
+            f"Queued {upload.name} ({filesizeformat(upload.size)}) for import. This run shows "
+            "its progress (reload to follow it); rejected rows are listed under Rejected rows."
+        )
 
 
 @admin.register(Connection)
@@ -147,19 +166,11 @@ class ConnectionAdmin(admin.ModelAdmin):
         return connection.source.counts_toward_totals
 
     def save_model(self, request: HttpRequest, obj: Connection, form, change: bool) -> None:
-        if form.cleaned_data.get("new_api_key"):
-            obj.api_key = form.cleaned_data["new_api_key"]
-        if not change:
-            obj.source = services.source_for(name=obj.name, provider=obj.provider)
-        super().save_model(request, obj, form, change)
-        audit.record(
-            actor=request.user,
-            action="connection changed" if change else ("connection created"),
-            target=obj,
-            details={
-                "fields": [f for f in form.changed_data if f != "new_api_key"],
-                "key replaced": bool(form.cleaned_data.get("new_api_key")),
-            },
+        connections.save_connection(
+            connection=obj,
+            changed=[f for f in form.changed_data if f != "new_api_key"],
+            api_key=form.cleaned_data.get("new_api_key", ""),
+            by=request.user,
         )
 
     @admin.action(description="Pull now")
@@ -172,10 +183,8 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.action(description="Test connection")
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         for connection in queryset.exclude(provider=Provider.FILE):
-            self.message_user(
-                request,
-                f"Connection {connection.name}: {services.check_connection(connection=connection)}",
-            )
+            said = connections.check_connection(connection=connection)
+            self.message_user(request, f"Connection {connection.name}: {said}")
 
     @admin.action(description="Count toward leaderboard totals")
     def include_in_totals(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
@@ -220,25 +229,20 @@ class ConnectionAdmin(admin.ModelAdmin):
         )
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Keep an uploaded usage file and queue its import; the run shows its progress."""
         if not self.has_add_permission(request):
             return redirect("admin:index")
         form = UsageFileForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                run = services.queue_usage_file(
+                run = uploads.queue_usage_file(
                     source=form.cleaned_data["source"], upload=upload, filename=upload.name
                 )
             except ValueError as exc:
                 form.add_error("source", str(exc))
             else:
-                self.message_user(
-                    request,
-                    f"Queued {upload.name} ({filesizeformat(upload.size)}) for import. This run "
-                    "shows its progress (reload to follow it); rejected rows are listed under "
-                    "Rejected rows.",
-                    messages.SUCCESS,
-                )
+                self.message_user(request, UsageFileForm.queued(upload), messages.SUCCESS)
                 return redirect(reverse("admin:ingest_ingestrun_change", args=[run.pk]))
         return render(
             request,
@@ -248,11 +252,7 @@ class ConnectionAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "title": "Import usage file",
                 "form": form,
-                "help": "The file is imported in the background: good rows are imported; "
-                "every bad row is kept under Rejected rows with its line number. Importing the "
-                f"same file again changes nothing. Files of up to "
-                f"{filesizeformat(settings.IMPORT_MAX_BYTES)}; larger ones with "
-                "`manage.py import_usage`.",
+                "help": UsageFileForm.help(),
             },
         )
 
@@ -284,8 +284,8 @@ class IngestRunAdmin(RecordAdmin):
         deleted = busy = 0
         for run in queryset.filter(status=IngestRun.Status.HELD).select_related("connection"):
             try:
-                deleted += services.confirm_held_deletions(run=run, by=request.user)
-            except services.PullInProgress:
+                deleted += deletions.confirm_held_deletions(run=run, by=request.user)
+            except PullInProgress:
                 busy += 1
         self.message_user(request, f"{deleted} held fact(s) deleted.")
         if busy:

@@ -107,8 +107,8 @@ class IngestRun(models.Model):
 
 
 class HeldFact(models.Model):
-    """A stored fact that a held pull did not see (ingest.services.settle_deletions). By id,
-    with no reference: pruning deletes facts in bulk, past any cascade."""
+    """A stored fact that a held pull did not see (ingest.services.deletions). By id, with no
+    reference: pruning deletes facts in bulk, past any cascade."""
 
     run = models.ForeignKey(IngestRun, on_delete=models.CASCADE, related_name="held_facts")
     fact_id = models.BigIntegerField()

@@ -108,12 +108,12 @@ PULL_STATE_KEY = "ingest:pull-state"
 PULL_STATE_SECONDS = 60
 
 
-def pull_states() -> list[PullState]:
+def pull_states() -> tuple[PullState, ...]:
     """Every connection's last successful pull; cached briefly, as every board page reads it
-    (a pull that ends forgets it: services.forget_pull_state)."""
+    (a pull that ends forgets it: forget_pull_state)."""
     states = cache.get(PULL_STATE_KEY)
     if states is None:
-        states = [pull_state(c) for c in with_pull_state(Connection.objects.all())]
+        states = tuple(pull_state(c) for c in with_pull_state(Connection.objects.all()))
         cache.set(PULL_STATE_KEY, states, PULL_STATE_SECONDS)
     return states
 
@@ -247,13 +247,13 @@ def _unowned(by_kind: dict[str, tuple[int, int]], total: int) -> tuple[Unowned, 
     )
 
 
-def data_status(*, now: dt.datetime) -> list[SourceStatus]:
+def data_status(*, now: dt.datetime) -> tuple[SourceStatus, ...]:
     """Every source: its last successful pull, complete-through day, what it cannot report,
     and the share of this month's tokens no person owns, by account kind."""
     month = _utc(now).date().replace(day=1)
     usage = _month_usage(month)
     connections = {c.source_id: c for c in with_pull_state(Connection.objects.all())}
-    statuses = []
+    statuses: list[SourceStatus] = []
     for source in Source.objects.order_by("name"):
         c = connections.get(source.pk)
         provider = c.provider if c else source.provider
@@ -278,4 +278,4 @@ def data_status(*, now: dt.datetime) -> list[SourceStatus]:
                 unowned=_unowned(by_kind, total),
             )
         )
-    return statuses
+    return tuple(statuses)

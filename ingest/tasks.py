@@ -8,9 +8,10 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from . import services
 from .models import Connection, IngestRun
 from .providers.http import ProviderUnavailable
+from .services import connections, pulls, uploads
+from .services.runs import PullInProgress
 
 
 @shared_task(
@@ -34,15 +35,15 @@ def pull_connection(
     if start and end:
         days = {"start": dt.date.fromisoformat(start), "end": dt.date.fromisoformat(end)}
     try:
-        return services.pull_connection(connection=connection, trigger=trigger, **days).pk
-    except services.PullInProgress:
+        return pulls.pull_connection(connection=connection, trigger=trigger, **days).pk
+    except PullInProgress:
         return None
 
 
 @shared_task(name="ingest.queue_due_pulls")
 def queue_due_pulls() -> list[int]:
     """Queue a pull for every enabled connection whose schedule is due."""
-    due = services.due_connections(timezone.now())
+    due = connections.due_connections(timezone.now())
     for connection in due:
         pull_connection.delay(connection.pk)
     return [c.pk for c in due]
@@ -50,7 +51,7 @@ def queue_due_pulls() -> list[int]:
 
 @shared_task(
     name="ingest.import_upload",
-    autoretry_for=(services.PullInProgress,),  # another import of that source is running
+    autoretry_for=(PullInProgress,),  # another import of that source is running
     retry_backoff=30,
     retry_backoff_max=600,
     max_retries=20,
@@ -60,13 +61,13 @@ def import_upload(run_id: int) -> str | None:
     run = IngestRun.objects.select_related("connection__source").filter(pk=run_id).first()
     if run is None:
         return None
-    return services.import_upload(run=run).status
+    return uploads.import_upload(run=run).status
 
 
 @shared_task(name="ingest.requeue_stale_uploads")
 def requeue_stale_uploads() -> list[int]:
     """Queue again every admin upload whose import message was lost; return their run ids."""
-    stale = services.stale_uploads(timezone.now())
+    stale = uploads.stale_uploads(timezone.now())
     for run in stale:
         import_upload.delay(run.pk)
     return [run.pk for run in stale]

@@ -13,7 +13,7 @@ from django.db import connection
 
 from ingest.providers.cursor import CursorAdapter
 from ingest.providers.http import Pacer
-from ingest.services import connect_provider
+from ingest.services.connections import connect_provider
 from leaderboard.models import Board, Person, SiteSwitch, Source
 from leaderboard.selectors import site
 from tests.factories import (

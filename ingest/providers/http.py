@@ -184,7 +184,7 @@ class Pacer:
     apart, so a pull stays within a provider's documented limits instead of being refused.
 
     One pacer per client, and one client per pull: a connection is pulled by one worker at a
-    time (ingest.services.exclusive). clock and sleep are class attributes so tests can run
+    time (ingest.services.runs.exclusive). clock and sleep are class attributes so tests can run
     pacing on a virtual clock.
     """
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from badges import services
 from badges.models import Award
-from ingest.services import pull_connection
+from ingest.services.pulls import pull_connection
 
 MONDAY, SUNDAY = dt.date(2026, 8, 10), dt.date(2026, 8, 16)
 PEOPLE = {

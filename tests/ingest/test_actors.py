@@ -12,7 +12,7 @@ import pytest
 
 from ingest.models import IngestRun
 from ingest.providers import anthropic, openai
-from ingest.services import pull_connection
+from ingest.services.pulls import pull_connection
 from leaderboard.domain.periods import Period
 from leaderboard.models import Account, AuditEvent, UsageFact
 from leaderboard.selectors import usage

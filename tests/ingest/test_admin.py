@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from ingest import tasks
 from ingest.models import Connection, IngestRun, RejectedRow, UploadChunk
@@ -70,7 +72,7 @@ def test_an_uploaded_usage_file_is_imported_in_the_background_with_its_progress_
 def test_an_upload_read_back_in_many_chunks_is_the_same_file(
     manager_client, worker, monkeypatch
 ) -> None:
-    monkeypatch.setattr("ingest.services.UPLOAD_CHUNK_BYTES", 100)
+    monkeypatch.setattr("ingest.services.uploads.UPLOAD_CHUNK_BYTES", 100)
     upload(manager_client)
 
     worker()
@@ -161,7 +163,7 @@ def test_test_connection_action_names_a_bad_key(manager_client, openai_connectio
 
 
 def test_excluding_a_connection_keeps_its_facts_out_of_totals(manager_client, openai_connection):
-    from ingest.services import pull_connection
+    from ingest.services.pulls import pull_connection
     from leaderboard.selectors.usage import month_of, standings
 
     pull_connection(
@@ -178,7 +180,7 @@ def test_excluding_a_connection_keeps_its_facts_out_of_totals(manager_client, op
 
 
 def test_ingest_runs_show_progress_counts_and_duration(manager_client, openai_connection) -> None:
-    from ingest.services import pull_connection
+    from ingest.services.pulls import pull_connection
 
     pull_connection(
         connection=openai_connection, start=dt.date(2026, 8, 3), end=dt.date(2026, 8, 5)
@@ -196,6 +198,27 @@ def test_a_file_source_added_in_the_admin_keeps_its_own_account_namespace(manage
     )
 
     assert Connection.objects.get(name="gateway").source.provider == "file:gateway"
+
+
+def test_a_file_connection_saved_in_the_admin_is_never_pulled_on_a_schedule(
+    manager_client,
+) -> None:
+    """The admin saves through connections.save_connection, which keeps a file source off the
+    schedule as connect_provider does: `pull_usage` pulls every enabled connection, and a file
+    has nothing to pull."""
+    add = {"name": "gateway", "provider": "file", "base_url": "-", "pull_every_minutes": "60"}
+    manager_client.post("/admin/ingest/connection/add/", {**add, "enabled": "on"})
+    gateway = Connection.objects.get(name="gateway")
+    manager_client.post(f"/admin/ingest/connection/{gateway.pk}/change/", connection_form(gateway))
+
+    gateway.refresh_from_db()
+    assert not gateway.enabled
+    call_command("pull_usage", stdout=io.StringIO(), stderr=io.StringIO())
+    assert not IngestRun.objects.exists()
+    assert list(AuditEvent.objects.order_by("pk").values_list("action", flat=True)) == [
+        "connection created",
+        "connection changed",
+    ]
 
 
 @pytest.fixture

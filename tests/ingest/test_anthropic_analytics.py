@@ -13,7 +13,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from ingest import tasks
 from ingest.models import IngestRun, ReportPath, SetAside
-from ingest.services import check_connection, connect_provider, pull_connection
+from ingest.services.connections import check_connection, connect_provider
+from ingest.services.pulls import pull_connection
 from leaderboard.models import Account, PendingTask, UsageFact
 from leaderboard.selectors import usage
 from leaderboard.services import outbox

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from ingest.models import IngestRun, RejectedRow
 from ingest.providers import anthropic
-from ingest.services import pull_connection
+from ingest.services.pulls import pull_connection
 from leaderboard.models import Account, Person, UsageFact
 from leaderboard.selectors import usage
 

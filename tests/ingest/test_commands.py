@@ -77,7 +77,7 @@ def test_connect_provider_refuses_a_plain_http_or_internal_base_url(
 
 
 def test_connect_provider_moves_a_connection_only_with_its_key(db, openai_connection) -> None:
-    from ingest.services import connect_provider
+    from ingest.services.connections import connect_provider
 
     with pytest.raises(ValueError, match="give the admin key again"):
         connect_provider(

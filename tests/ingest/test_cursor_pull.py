@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 from ingest.models import IngestRun
-from ingest.services import pull_connection
+from ingest.services.pulls import pull_connection
 from leaderboard.models import Account, UsageFact
 from leaderboard.selectors import usage
 

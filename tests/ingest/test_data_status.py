@@ -14,7 +14,8 @@ import time_machine
 
 from ingest.models import IngestRun
 from ingest.selectors import complete_through, data_status
-from ingest.services import import_usage_file, pull_connection
+from ingest.services.pulls import pull_connection
+from ingest.services.uploads import import_usage_file
 from leaderboard.models import Account, Source, UsageFact
 from leaderboard.services.usage import count_source
 from tests.factories import AccountFactory, PersonFactory, UsageFactFactory, UserFactory

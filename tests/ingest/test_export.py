@@ -8,7 +8,8 @@ import io
 
 from django.core.management import call_command
 
-from ingest.services import import_usage_file, pull_connection
+from ingest.services.pulls import pull_connection
+from ingest.services.uploads import import_usage_file
 from tests.data import files_dir
 
 

@@ -13,7 +13,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from ingest.models import IngestRun, RejectedRow
-from ingest.services import import_usage_file
+from ingest.services.uploads import import_usage_file
 from leaderboard.domain.records import MAX_COUNT
 from leaderboard.models import Account, UsageFact
 

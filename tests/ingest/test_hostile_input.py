@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ingest import tasks
 from ingest.files import COLUMNS
 from ingest.models import IngestRun
-from ingest.services import import_usage_file
+from ingest.services.uploads import import_usage_file
 from leaderboard.models import Person, UsageFact
 from leaderboard.services import outbox
 from leaderboard.services.people import import_people

@@ -21,7 +21,8 @@ from ingest.providers.http import (
     check_base_url,
     retry_after,
 )
-from ingest.services import check_connection, connect_provider, pull_connection
+from ingest.services.connections import check_connection, connect_provider
+from ingest.services.pulls import pull_connection
 
 # A key no pattern would recognise: only the connection's own key, verbatim, finds it.
 PLAIN_KEY = "plain-secret-value-42"

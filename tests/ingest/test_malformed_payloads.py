@@ -18,7 +18,7 @@ from ingest.providers.claude_code import ClaudeCodeAdapter
 from ingest.providers.cursor import CursorAdapter
 from ingest.providers.http import ProviderDataError, ProviderRejected
 from ingest.providers.openai import OpenAIAdapter
-from ingest.services import pull_connection
+from ingest.services.pulls import pull_connection
 from tests.stubs import analytics_row, load, user_actor
 
 DAY = dt.date(2026, 8, 5)  # the day the Claude Code sample is for
@@ -207,11 +207,11 @@ def test_any_json_at_all_is_read_or_reported(provider, junk) -> None:
 )
 @given(data=st.data())
 def test_a_pull_of_damaged_pages_always_ends_recorded(provider, data, monkeypatch) -> None:
-    from ingest.services import connect_provider
+    from ingest.services.connections import connect_provider
 
     payload = data.draw(damaged(provider))
     monkeypatch.setattr(
-        "ingest.services.adapter_for", lambda **kwargs: adapter_with(provider, payload)
+        "ingest.services.pulls.adapter_for", lambda **kwargs: adapter_with(provider, payload)
     )
     connection, _ = connect_provider(
         name=f"{provider.replace('_', '-')}-x",
@@ -239,10 +239,10 @@ def test_a_pull_of_damaged_pages_always_ends_recorded(provider, data, monkeypatc
 def test_a_page_carrying_nul_characters_is_kept_for_review(provider, monkeypatch) -> None:
     """PostgreSQL text holds no NUL: the run and the page are recorded with it escaped
     (found by the property test above, as a page that is the JSON string "\\u0000")."""
-    from ingest.services import connect_provider
+    from ingest.services.connections import connect_provider
 
     monkeypatch.setattr(
-        "ingest.services.adapter_for", lambda **kwargs: adapter_with(provider, "\x00 x")
+        "ingest.services.pulls.adapter_for", lambda **kwargs: adapter_with(provider, "\x00 x")
     )
     connection, _ = connect_provider(
         name=f"{provider.replace('_', '-')}-nul",

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from ingest.models import IngestRun, RejectedRow
 from ingest.providers.http import ProviderUnavailable
-from ingest.services import pull_connection
+from ingest.services.pulls import pull_connection
 from leaderboard.domain.periods import Period
 from leaderboard.models import Account, Person, UsageFact
 from leaderboard.selectors import usage

@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from ingest.models import IngestRun
 from ingest.providers.http import ProviderUnavailable
-from ingest.services import pull_connection
+from ingest.services.pulls import pull_connection
 from leaderboard.models import Account, UsageFact
 
 PROVIDERS = ["openai", "anthropic", "claude_code", "cursor"]

@@ -11,7 +11,7 @@ import pytest
 
 from ingest.models import IngestRun
 from ingest.providers import anthropic, claude_code, cursor, openai
-from ingest.services import pull_connection
+from ingest.services.pulls import pull_connection
 from tests.stubs import ADMIN_KEY
 
 OPENAI = {"authorization": f"Bearer {ADMIN_KEY}"}

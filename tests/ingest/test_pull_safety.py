@@ -9,7 +9,8 @@ import pytest
 from django.test import override_settings
 
 from ingest.models import HeldFact, IngestRun
-from ingest.services import confirm_held_deletions, pull_connection
+from ingest.services.deletions import confirm_held_deletions
+from ingest.services.pulls import pull_connection
 from leaderboard.models import AuditEvent, UsageFact
 from tests.factories import UserFactory
 from tests.ingest.test_admin import manager_client  # noqa: F401 (a fixture)

@@ -15,7 +15,7 @@ from celery import current_app
 from django.core.management import call_command
 
 from ingest.models import Connection, IngestRun
-from ingest.services import import_usage_file
+from ingest.services.uploads import import_usage_file
 from ingest.tasks import queue_due_pulls
 from leaderboard.models import PendingTask, RankedScope, UsageFact
 from leaderboard.services import outbox

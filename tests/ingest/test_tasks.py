@@ -11,13 +11,9 @@ from django.test import override_settings
 
 from ingest import tasks
 from ingest.models import IngestRun
-from ingest.services import (
-    PULL_LOCK,
-    PullInProgress,
-    due_connections,
-    incremental_window,
-    pull_connection,
-)
+from ingest.services.connections import due_connections
+from ingest.services.pulls import incremental_window, pull_connection
+from ingest.services.runs import PULL_LOCK, PullInProgress
 
 NOW = dt.datetime(2026, 8, 6, 1, 0, tzinfo=dt.UTC)
 AUG3, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 5)

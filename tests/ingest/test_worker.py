@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ingest.models import IngestRun
-from ingest.services import PULL_LOCK
+from ingest.services.runs import PULL_LOCK
 from ingest.tasks import queue_due_pulls
 from leaderboard.models import UsageFact
 from leaderboard.selectors import usage

@@ -4,7 +4,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ingest.services import connect_provider
+from ingest.services.connections import connect_provider
 
 PROVIDERS = ["openai", "anthropic", "claude_code", "cursor"]
 

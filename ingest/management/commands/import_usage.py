@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from ingest.models import IngestRun
-from ingest.services import PullInProgress, import_usage_file
+from ingest.services.runs import PullInProgress
+from ingest.services.uploads import import_usage_file
 
 
 class Command(BaseCommand):

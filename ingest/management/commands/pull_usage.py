@@ -7,7 +7,8 @@ from tqdm import tqdm
 
 from ingest.models import Connection, IngestRun
 from ingest.providers.http import ProviderUnavailable
-from ingest.services import PullInProgress, pull_connection
+from ingest.services.pulls import pull_connection
+from ingest.services.runs import PullInProgress
 
 
 def _date(value: str) -> dt.date:

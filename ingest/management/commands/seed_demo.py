@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from ingest.models import Provider
 from ingest.providers.demo import DEMO_BASE_URLS, demo_people
-from ingest.services import connect_provider, pull_connection
+from ingest.services.connections import connect_provider
+from ingest.services.pulls import pull_connection
 from leaderboard.models import Person
 from leaderboard.services.people import (
     add_person,
