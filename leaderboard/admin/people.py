@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from leaderboard.domain import text
 from leaderboard.domain.directory import DirectoryFormatError
 from leaderboard.models import Account, Person, Team, User, total_tokens
 from leaderboard.services import accounts, people
 
 SHOWN_PROBLEMS = 20  # directory import problems shown after an upload
 
-admin.site.register(User, UserAdmin)
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, except that joining or leaving the managers group goes through
+    people.set_manager: admin access comes and goes with it, and the audit trail says who."""
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        managers = form.instance.groups.filter(name=people.MANAGERS)
+        was = managers.exists()
+        super().save_related(request, form, formsets, change)
+        if (now := managers.exists()) != was:
+            people.set_manager(user=form.instance, manager=now, by=request.user)
 
 
 @admin.register(Team)
@@ -110,9 +120,7 @@ class PersonAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Person, form, change: bool) -> None:
-        obj.email = text.normalize_email(obj.email)
-        super().save_model(request, obj, form, change)
-        accounts.match_accounts()
+        people.save_person(person=obj)
 
 
 @admin.register(Account)

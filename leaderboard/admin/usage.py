@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from leaderboard.domain.capabilities import reports_requests
 from leaderboard.models import ModelPrice, Source, UsageFact
 from leaderboard.selectors import usage
+from leaderboard.services.usage import count_source
 
 from .base import RecordAdmin
 
@@ -19,6 +20,18 @@ from .base import RecordAdmin
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["name", "provider", "counts_toward_totals"]
     list_editable = ["counts_toward_totals"]
+
+    def save_model(self, request: HttpRequest, obj: Source, form, change: bool) -> None:
+        """Counting a source or not, in the list or the form, goes through the service: the
+        boards are ranked again and badges re-checked."""
+        if not (change and "counts_toward_totals" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        counted = obj.counts_toward_totals
+        if len(form.changed_data) > 1:  # its name or provider too
+            obj.counts_toward_totals = form.initial["counts_toward_totals"]
+            super().save_model(request, obj, form, change)
+        count_source(source=obj, counted=counted)
 
 
 @admin.register(UsageFact)
