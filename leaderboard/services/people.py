@@ -42,6 +42,16 @@ def add_person(*, email: str, display_name: str = "", team: Team | None = None) 
     return person
 
 
+def save_person(*, person: Person) -> Person:
+    """Save a person as a manager edited them (e-mail in its compared form), then give them
+    their matching accounts."""
+    person.email = normalize_email(person.email)
+    with transaction.atomic():
+        person.save()
+        match_accounts()
+    return person
+
+
 def ensure_user_for_person(*, person: Person) -> User:
     """Return the login of a person, creating one (without a usable password) if needed."""
     if person.user_id:

@@ -9,7 +9,7 @@ import pytest
 
 from leaderboard.models import Account, ModelPrice
 from leaderboard.selectors import usage
-from tests.factories import AccountFactory, UsageFactFactory, UserFactory
+from tests.factories import AccountFactory, SourceFactory, UsageFactFactory, UserFactory
 
 AUGUST = usage.month_of(dt.date(2026, 8, 1))
 
@@ -17,6 +17,18 @@ AUGUST = usage.month_of(dt.date(2026, 8, 1))
 @pytest.fixture
 def manager(db):
     return UserFactory(username="manager", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def follow_ups(monkeypatch) -> list[str]:
+    """The names of the follow-up tasks queued (instead of sent to the broker)."""
+    from badges import tasks as badge_tasks
+    from leaderboard import tasks
+
+    queued: list[str] = []
+    for task in (tasks.rank_boards, badge_tasks.evaluate_changed):
+        monkeypatch.setattr(task, "delay", lambda *args, name=task.name: queued.append(name))
+    return queued
 
 
 def test_manager_assigns_an_unmatched_account_and_its_history_counts(client, manager, alice):
@@ -244,3 +256,96 @@ def test_a_price_change_is_a_new_row_the_saved_rates_are_read_only(client, manag
             "effective_from", "input_per_million"
         )
     ) == [(dt.date(2020, 1, 1), Decimal(5)), (dt.date(2026, 10, 1), Decimal(4))]
+
+
+@pytest.mark.parametrize(
+    ("where", "name"), [("list", "gateway"), ("form", "gateway"), ("form", "gateway-eu")]
+)
+def test_a_source_excluded_in_the_admin_reranks_the_boards_and_rechecks_badges(
+    client, manager, follow_ups, django_capture_on_commit_callbacks, where, name
+) -> None:
+    source = SourceFactory(name="gateway", provider="file")
+    client.force_login(manager)
+    if where == "list":  # the editable column; an unticked box is not posted
+        url = "/admin/leaderboard/source/"
+        form = {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": source.pk,
+            "_save": "Save",
+        }
+    else:
+        url = f"/admin/leaderboard/source/{source.pk}/change/"
+        form = {"name": name, "provider": "file"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, form)
+
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert (source.name, source.counts_toward_totals) == (name, False)
+    assert sorted(follow_ups) == ["badges.evaluate_changed", "leaderboard.rank_boards"]
+
+
+def test_a_source_renamed_in_the_admin_queues_nothing(
+    client, manager, follow_ups, django_capture_on_commit_callbacks
+) -> None:
+    source = SourceFactory(name="gateway", provider="file")
+    client.force_login(manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/admin/leaderboard/source/{source.pk}/change/",
+            {"name": "gateway-eu", "provider": "file", "counts_toward_totals": "on"},
+        )
+
+    source.refresh_from_db()
+    assert (source.name, source.counts_toward_totals) == ("gateway-eu", True)
+    assert follow_ups == []
+
+
+def test_a_person_added_in_the_admin_is_found_by_email_and_given_their_accounts(
+    client, manager, platform
+) -> None:
+    account = AccountFactory(person=None, external_id="user-dana", email="dana.ito@example.com")
+    client.force_login(manager)
+    page = client.get("/admin/leaderboard/person/add/")
+    prefix = page.context["inline_admin_formsets"][0].formset.prefix
+
+    response = client.post(
+        "/admin/leaderboard/person/add/",
+        {
+            "email": " Dana.Ito@Example.com ",
+            "display_name": "Dana Ito",
+            "team": platform.pk,
+            f"{prefix}-TOTAL_FORMS": "0",
+            f"{prefix}-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.person.email == "dana.ito@example.com"
+    assert account.matched_by == Account.MatchedBy.EMAIL
+
+
+def test_a_persons_privacy_choice_is_theirs_alone_not_the_admins(client, manager, alice) -> None:
+    client.force_login(manager)
+    url = f"/admin/leaderboard/person/{alice.pk}/change/"
+    prefix = client.get(url).context["inline_admin_formsets"][0].formset.prefix
+
+    response = client.post(
+        url,
+        {
+            "email": alice.email,
+            "display_name": "Alice N.",
+            "team": alice.team_id,
+            "visibility": "hidden",
+            f"{prefix}-TOTAL_FORMS": "0",
+            f"{prefix}-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert (alice.display_name, alice.visibility) == ("Alice N.", "name")

@@ -97,3 +97,51 @@ def test_badge_edits_in_the_admin_are_in_the_trail(manager_client) -> None:
 
     assert trail() == [("badge changed", "Night Owl", "manager")]
     assert "params" in AuditEvent.objects.get().details["fields"]
+
+
+def user_form(user, **changes) -> dict:
+    """The user admin's change form for user, as posted with changes."""
+    return {
+        "username": user.username,
+        "email": user.email,
+        "is_active": "on",
+        "date_joined_0": user.date_joined.date().isoformat(),
+        "date_joined_1": user.date_joined.time().isoformat(timespec="seconds"),
+        **changes,
+    }
+
+
+def test_managers_made_and_unmade_in_the_user_admin_are_in_the_trail(manager_client) -> None:
+    from django.contrib.auth.models import Group
+
+    from leaderboard.services.people import MANAGERS
+
+    managers = Group.objects.get(name=MANAGERS)
+    erin = UserFactory(username="erin", email="erin@example.com")
+    url = f"/admin/leaderboard/user/{erin.pk}/change/"
+
+    granted = manager_client.post(url, user_form(erin, groups=[managers.pk]))
+    erin.refresh_from_db()
+    staff_while_manager = erin.is_staff
+    revoked = manager_client.post(url, user_form(erin, is_staff="on"))
+
+    assert (granted.status_code, revoked.status_code) == (302, 302)
+    assert staff_while_manager  # admin access comes with the group
+    erin.refresh_from_db()
+    assert (erin.is_staff, erin.groups.exists()) == (False, False)
+    assert trail() == [
+        ("manager granted", "erin", "manager"),
+        ("manager revoked", "erin", "manager"),
+    ]
+
+
+def test_other_edits_in_the_user_admin_grant_or_revoke_nothing(manager_client) -> None:
+    erin = UserFactory(username="erin", email="erin@example.com")
+
+    manager_client.post(
+        f"/admin/leaderboard/user/{erin.pk}/change/", user_form(erin, first_name="Erin")
+    )
+
+    erin.refresh_from_db()
+    assert erin.first_name == "Erin"
+    assert trail() == []

@@ -1,0 +1,177 @@
+"""Boards and their status changes, the site-wide switch and the audit trail."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from leaderboard.models import AuditEvent, Board, BoardStatusChange, SiteSwitch
+from leaderboard.services import boards
+
+from .base import RecordAdmin
+
+
+class BoardStatusChangeInline(admin.TabularInline):
+    model = BoardStatusChange
+    fields = ["changed_at", "from_status", "to_status", "retired_view", "changed_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+
+class BoardListForm(forms.ModelForm):
+    """The changelist row: status toggles between active and paused in place."""
+
+    class Meta:
+        model = Board
+        fields = ["status", "position"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.status == Board.Status.RETIRED:
+            self.fields["status"].disabled = True
+        else:
+            self.fields["status"].choices = [
+                (s, label) for s, label in Board.Status.choices if s != Board.Status.RETIRED
+            ]
+
+
+@admin.register(Board)
+class BoardAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "metric",
+        "period",
+        "status",
+        "position",
+        "paused_at",
+        "retired_at",
+    ]
+    list_editable = ["status", "position"]
+    list_filter = ["status", "period", "metric"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["teams", "sources"]
+    fields = [
+        "name",
+        "slug",
+        "description",
+        "metric",
+        "period",
+        "teams",
+        "sources",
+        "min_activity",
+        "ratio_min_volume",
+        "position",
+        "status_shown",
+        "paused_at",
+        "retired_at",
+        "retired_view",
+    ]
+    readonly_fields = ["status_shown", "paused_at", "retired_at", "retired_view"]
+    inlines = [BoardStatusChangeInline]
+    actions = ["pause", "resume", "retire", "unretire"]
+
+    @admin.display(description="Status")
+    def status_shown(self, board: Board) -> str:
+        return board.get_status_display()
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs):
+        return BoardListForm
+
+    def save_model(self, request: HttpRequest, obj: Board, form, change: bool) -> None:
+        """A status edited in the list goes through the same service as the actions."""
+        wanted = form.cleaned_data.get("status") if "status" in form.changed_data else None
+        if wanted:
+            obj.status = form.initial["status"]
+        super().save_model(request, obj, form, change)
+        if wanted == Board.Status.PAUSED:
+            self._do(request, boards.pause_board, [obj])
+        elif wanted == Board.Status.ACTIVE:
+            self._do(request, boards.resume_board, [obj])
+
+    def _do(self, request: HttpRequest, change, queryset, **kwargs) -> None:
+        for board in queryset:
+            try:
+                change(board=board, by=request.user, **kwargs)
+            except boards.BoardStatusError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(request, f"{board.name}: now {board.get_status_display()}.")
+
+    @admin.action(description="Pause (freeze standings, show a banner)")
+    def pause(self, request: HttpRequest, queryset: QuerySet[Board]) -> None:
+        self._do(request, boards.pause_board, queryset)
+
+    @admin.action(description="Resume")
+    def resume(self, request: HttpRequest, queryset: QuerySet[Board]) -> None:
+        self._do(request, boards.resume_board, queryset)
+
+    @admin.action(description="Retire (freeze final standings; archive or hide)")
+    def retire(self, request: HttpRequest, queryset: QuerySet[Board]) -> HttpResponse | None:
+        if "confirm" not in request.POST:
+            return render(
+                request,
+                "admin/leaderboard/board/retire.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "boards": list(queryset),
+                    "views": Board.RetiredView.choices,
+                    "title": "Retire boards",
+                },
+            )
+        self._do(
+            request,
+            boards.retire_board,
+            queryset,
+            view=request.POST.get("retired_view", Board.RetiredView.ARCHIVE),
+        )
+        return None
+
+    @admin.action(description="Un-retire (make active again)")
+    def unretire(self, request: HttpRequest, queryset: QuerySet[Board]) -> None:
+        self._do(request, boards.unretire_board, queryset)
+
+
+@admin.register(BoardStatusChange)
+class BoardStatusChangeAdmin(RecordAdmin):
+    list_display = ["changed_at", "board", "from_status", "to_status", "retired_view", "changed_by"]
+    list_filter = ["board", "to_status"]
+    list_select_related = ["board", "changed_by"]
+    date_hierarchy = "changed_at"
+
+
+class SiteSwitchForm(forms.ModelForm):
+    class Meta:
+        model = SiteSwitch
+        fields = ["boards_visible"]
+
+
+@admin.register(SiteSwitch)
+class SiteSwitchAdmin(admin.ModelAdmin):
+    form = SiteSwitchForm
+    list_display = ["__str__", "changed_by", "changed_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: SiteSwitch, form, change: bool) -> None:
+        boards.set_boards_visible(visible=obj.boards_visible, by=request.user)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(RecordAdmin):
+    list_display = ["at", "actor", "action", "target_type", "target", "details"]
+    list_filter = ["action", "target_type"]
+    list_select_related = ["actor"]
+    search_fields = ["target", "action", "actor__email"]
+    date_hierarchy = "at"

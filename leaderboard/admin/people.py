@@ -1,0 +1,181 @@
+"""People, teams and provider accounts (and the logins they sign in with)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, Max, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+
+from leaderboard.domain.directory import DirectoryFormatError
+from leaderboard.models import Account, Person, Team, User, total_tokens
+from leaderboard.services import accounts, people
+
+SHOWN_PROBLEMS = 20  # directory import problems shown after an upload
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, except that joining or leaving the managers group goes through
+    people.set_manager: admin access comes and goes with it, and the audit trail says who."""
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        managers = form.instance.groups.filter(name=people.MANAGERS)
+        was = managers.exists()
+        super().save_related(request, form, formsets, change)
+        if (now := managers.exists()) != was:
+            people.set_manager(user=form.instance, manager=now, by=request.user)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "member_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(ordering="member_count")
+    def member_count(self, team: Team) -> int:
+        return team.member_count  # type: ignore[attr-defined]
+
+
+class AccountInline(admin.TabularInline):
+    model = Account
+    fields = ["provider", "external_id", "email", "kind", "matched_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+class DirectoryForm(forms.Form):
+    file = forms.FileField(help_text="CSV with a header: email, name, team, manager_email.")
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "email", "team", "manager", "visibility", "user"]
+    list_filter = ["team"]
+    list_select_related = ["team", "user", "manager"]
+    search_fields = ["display_name", "email"]
+    show_facets = admin.ShowFacets.ALWAYS
+    inlines = [AccountInline]
+    autocomplete_fields = ["manager"]
+    # The person's own choice, and who they are: sign-in alone links a user, since whoever
+    # holds the link may act as the person (their privacy choice, their page).
+    readonly_fields = ["user", "visibility", "pseudonym"]
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="leaderboard_person_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = DirectoryForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = people.import_people(stream=form.cleaned_data["file"].file)
+            except DirectoryFormatError as exc:
+                form.add_error("file", str(exc))
+            else:
+                self.message_user(
+                    request, f"{result.created} people created, {result.updated} updated."
+                )
+                # The first few: a message each for a whole file of bad lines would not fit
+                # the session.
+                for problem in result.problems[:SHOWN_PROBLEMS]:
+                    self.message_user(
+                        request, f"Line {problem.line}: {problem.reason}", messages.WARNING
+                    )
+                if len(result.problems) > SHOWN_PROBLEMS:
+                    self.message_user(
+                        request,
+                        f"… and {len(result.problems) - SHOWN_PROBLEMS:,} more problem(s); "
+                        "`manage.py import_people` lists them all.",
+                        messages.WARNING,
+                    )
+                return redirect("admin:leaderboard_person_changelist")
+        return render(
+            request,
+            "admin/import_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Import directory",
+                "form": form,
+                "help": "People are matched by e-mail (any case): new ones are created, existing "
+                "ones updated. Their provider accounts are linked at once.",
+            },
+        )
+
+    def save_model(self, request: HttpRequest, obj: Person, form, change: bool) -> None:
+        people.save_person(person=obj)
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "provider",
+        "kind",
+        "email",
+        "owner_email",
+        "total_tokens",
+        "last_day",
+        "person",
+        "matched_by",
+    ]
+    list_editable = ["person"]
+    list_filter = ["provider", "kind", ("person", admin.EmptyFieldListFilter), "matched_by"]
+    list_select_related = ["person"]
+    search_fields = ["external_id", "email", "owner_email", "name", "person__display_name"]
+    show_facets = admin.ShowFacets.ALWAYS
+    readonly_fields = [
+        "provider",
+        "external_id",
+        "kind",
+        "email",
+        "name",
+        "owner_email",
+        "matched_by",
+        "first_seen",
+    ]
+    autocomplete_fields = ["person"]
+    fields = ["person", *readonly_fields]
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(usage_tokens=Sum(total_tokens("usage__")), usage_last_day=Max("usage__day"))
+        )
+
+    @admin.display(description="Usage (tokens)", ordering="usage_tokens")
+    def total_tokens(self, account: Account) -> str:
+        return f"{account.usage_tokens or 0:,}"  # type: ignore[attr-defined]
+
+    @admin.display(description="Last usage", ordering="usage_last_day")
+    def last_day(self, account: Account):
+        return account.usage_last_day  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Account, form, change: bool) -> None:
+        """Assigning a person goes through the service, so the whole history moves with it."""
+        if "person" in form.changed_data:
+            try:
+                accounts.attribute_account(account=obj, person=obj.person)
+            except accounts.AttributionError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
