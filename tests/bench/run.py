@@ -1,7 +1,11 @@
-"""Benchmarks: each figure is a ratio against a baseline measured in the same run."""
+"""Benchmarks: each figure is a ratio against a baseline measured in the same run.
+
+Run by `make bench` as `python -m tests.bench --scale quick` (see `__main__.py`).
+"""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -24,7 +28,6 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -58,6 +61,10 @@ def timed(work: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
+class BenchError(Exception):
+    """The bench cannot run or measure: the message says why."""
+
+
 def copy_rows(cursor: Any, table: str, columns: str, rows: list[tuple]) -> None:
     """Plain COPY of rows into table: the baseline, and the ceilings."""
     with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -65,17 +72,28 @@ def copy_rows(cursor: Any, table: str, columns: str, rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-class Command(BaseCommand):
-    help = "Build benchmark data in this database and print ratios (see README, Performance)."
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench",
+        description="Build benchmark data in this database and print ratios "
+        "(see tests/bench/RESULTS.md).",
+    )
+    parser.add_argument("--scale", choices=list(SIZES), default="quick")
+    parser.add_argument("--output", default=str(ROOT / "var" / "bench.json"))
+    parser.add_argument("--skip-seed", action="store_true", help="reuse the data already here")
+    options = vars(parser.parse_args(argv))
+    try:
+        Bench().handle(**options)
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    return 0
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--scale", choices=list(SIZES), default="quick")
-        parser.add_argument("--output", default=str(ROOT / "var" / "bench.json"))
-        parser.add_argument("--skip-seed", action="store_true", help="reuse the data already here")
 
-    def handle(self, *args: object, **options: Any) -> None:
+class Bench:
+    def handle(self, **options: Any) -> None:
         if connection.vendor != "postgresql":
-            raise CommandError(
+            raise BenchError(
                 "The benchmarks need PostgreSQL: set DATABASE_URL "
                 "(make bench does, with BENCH_DATABASE_URL)."
             )
@@ -83,9 +101,7 @@ class Command(BaseCommand):
         self.figures: dict[str, Any] = {"scale": options["scale"]}
         if not options["skip_seed"]:
             seconds = timed(
-                lambda: call_command(
-                    "seed_scale", people=size["people"], days=size["days"], stdout=self.stdout
-                )
+                lambda: call_command("seed_scale", people=size["people"], days=size["days"])
             )
             self.figures["seed_seconds"] = round(seconds, 1)
         self.figures["facts"] = UsageFact.objects.count()
@@ -256,7 +272,7 @@ class Command(BaseCommand):
                 cursor.fetchall()
 
         def evaluate() -> float:
-            return timed(lambda: call_command("award_badges", full=True, stdout=self.stdout))
+            return timed(lambda: call_command("award_badges", full=True))
 
         scan_seconds = statistics.median(timed(scan) for _ in range(3))
         # Emptied as a new install's are: deleting an earlier run's millions would leave as
@@ -311,7 +327,7 @@ class Command(BaseCommand):
                             "requests": 1,
                         }
                     )
-            process = subprocess.Popen(  # noqa: S603 - our own manage.py, fixed arguments
+            process = subprocess.Popen(
                 [
                     sys.executable,
                     "manage.py",
@@ -329,7 +345,7 @@ class Command(BaseCommand):
             )
             peak_kb = self._peak_kb(process)
             if process.returncode != 0:
-                raise CommandError(f"import_usage of {path.name} failed")
+                raise BenchError(f"import_usage of {path.name} failed")
             self.figures[f"import_peak_rss_mb_{rows}"] = round(peak_kb / 1024)
         self.figures["import_peak_rss_mb"] = self.figures[f"import_peak_rss_mb_{sizes[-1]}"]
         redis.Redis.from_url(BENCH_REDIS_URL).flushdb()  # the queued follow-ups
@@ -398,7 +414,7 @@ class Command(BaseCommand):
             "REDIS_URL": BENCH_REDIS_URL,
         }
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise looks there
-        server = subprocess.Popen(  # noqa: S603 - gunicorn from our virtualenv
+        server = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "gunicorn"),
                 "leaderboard.wsgi",
@@ -479,7 +495,7 @@ class Command(BaseCommand):
                     response += chunk
                 times.append((time.perf_counter() - start) * 1000)
             if not response.startswith((b"HTTP/1.0 200", b"HTTP/1.1 200")):
-                raise CommandError(f"{path} answered {response[:40]!r}")
+                raise BenchError(f"{path} answered {response[:40]!r}")
         return round(statistics.median(times), 1), round(max(times), 1)
 
     def _session(self, person: Person) -> str:
@@ -501,13 +517,13 @@ class Command(BaseCommand):
     def _wait(port: int, server: subprocess.Popen) -> None:
         for _ in range(100):
             if server.poll() is not None:
-                raise CommandError("gunicorn stopped; see the messages above")
+                raise BenchError("gunicorn stopped; see the messages above")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 return
             except OSError:
                 time.sleep(0.2)
-        raise CommandError("gunicorn did not start")
+        raise BenchError("gunicorn did not start")
 
     def _wrk(
         self, port: int, cookie: str, paths: list[str], seconds: int, clients: int
@@ -523,7 +539,7 @@ class Command(BaseCommand):
             "summary.errors.connect + summary.errors.read + summary.errors.write + "
             "summary.errors.timeout))\nend\n"
         )
-        result = subprocess.run(  # noqa: S603 - wrk with fixed arguments
+        result = subprocess.run(
             [
                 shutil.which("wrk") or "wrk",
                 "-t2",
@@ -565,14 +581,14 @@ class Command(BaseCommand):
         }
 
     def report(self, path: Path) -> None:
-        self.stdout.write(f"{'figure':<28}{'value':>16}  goal")
+        print(f"{'figure':<28}{'value':>16}  goal")
         for name, value in self.figures.items():
             goal = ""
             if name in GOALS:
                 op, bound = GOALS[name]
                 met = value >= bound if op == ">=" else value <= bound
                 goal = f"{op} {bound}  {'met' if met else 'NOT MET'}"
-            self.stdout.write(f"{name:<28}{value!s:>16}  {goal}")
+            print(f"{name:<28}{value!s:>16}  {goal}")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.figures, indent=2))
-        self.stdout.write(f"written to {path}")
+        print(f"written to {path}")
