@@ -7,9 +7,9 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Buffer, Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -33,7 +33,8 @@ from .models import (
     ReportPath,
     UploadChunk,
 )
-from .providers import DEFAULT_BASE_URLS, adapter_for, check_connection_url
+from .providers import DEFAULT_BASE_URLS, Adapter, adapter_for, check_connection_url
+from .providers.anthropic import AnthropicAdapter
 from .providers.http import NO_PAYLOAD, ProviderError, ProviderRejected, ProviderUnavailable
 from .records import Batch, Rejection, raw_text, storable
 from .redaction import redact
@@ -248,7 +249,10 @@ def _close_interrupted_runs(
     connection: Connection, now: dt.datetime, but: int | None = None
 ) -> None:
     """Runs still 'running' while we hold the lock belong to a worker that died."""
-    connection.runs.filter(status=IngestRun.Status.RUNNING).exclude(pk=but).update(
+    running = connection.runs.filter(status=IngestRun.Status.RUNNING)
+    if but is not None:
+        running = running.exclude(pk=but)
+    running.update(
         status=IngestRun.Status.FAILED,
         finished_at=now,
         error="Interrupted: the worker stopped before the pull finished. Later pulls fetch the "
@@ -293,9 +297,9 @@ def report_path_hint(connection: Connection, now: dt.datetime) -> str:
     return ""
 
 
-def _note_report_path(connection: Connection, adapter: Any, now: dt.datetime) -> None:
+def _note_report_path(connection: Connection, adapter: Adapter, now: dt.datetime) -> None:
     """Keep which Anthropic report a pull read, once it has read its accounts with it."""
-    if getattr(adapter, "probed", False):
+    if isinstance(adapter, AnthropicAdapter) and adapter.probed:
         Connection.objects.filter(pk=connection.pk).update(
             report_path=adapter.path, report_path_decided_at=now
         )
@@ -375,8 +379,10 @@ def pull_connection(
                 if run.status != IngestRun.Status.HELD:
                     overlap.prune(connection=connection, start=start, end=end, recorded_before=now)
             # a held pull may have missed pages: the next one reads its days again
-            held = run.status == IngestRun.Status.HELD
-            if not held and (connection.pulled_through is None or end > connection.pulled_through):
+            on_hold = run.status == IngestRun.Status.HELD
+            if not on_hold and (
+                connection.pulled_through is None or end > connection.pulled_through
+            ):
                 Connection.objects.filter(pk=connection.pk).update(pulled_through=end)
                 connection.pulled_through = end
         except CredentialError as exc:
@@ -595,7 +601,7 @@ class _Upload(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: Buffer) -> int:
         if not self.rest:
             chunk = (
                 UploadChunk.objects.filter(run=self.run, number=self.number)
@@ -605,8 +611,9 @@ class _Upload(io.RawIOBase):
             if chunk is None:
                 return 0
             self.rest, self.number = bytes(chunk), self.number + 1
-        size = min(len(buffer), len(self.rest))
-        buffer[:size], self.rest = self.rest[:size], self.rest[size:]
+        with memoryview(buffer) as view:
+            size = min(len(view), len(self.rest))
+            view[:size], self.rest = self.rest[:size], self.rest[size:]
         return size
 
 

@@ -30,11 +30,14 @@ def pull_connection(
     connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
     if connection is None:
         return None
-    days = {}
+    first: dt.date | None = None
+    last: dt.date | None = None
     if start and end:
-        days = {"start": dt.date.fromisoformat(start), "end": dt.date.fromisoformat(end)}
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     try:
-        return services.pull_connection(connection=connection, trigger=trigger, **days).pk
+        return services.pull_connection(
+            connection=connection, trigger=trigger, start=first, end=last
+        ).pk
     except services.PullInProgress:
         return None
 
