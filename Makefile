@@ -19,10 +19,11 @@ endef
 
 help:
 	@echo "make run      set up, load demo data and serve on http://127.0.0.1:$(PORT)"
-	@echo "make test     set up and run the test suite (SQLite, or DATABASE_URL/REDIS_URL)"
+	@echo "make test     set up, run make lint, then the test suite (SQLite, or DATABASE_URL/REDIS_URL)"
 	@echo "make install  create .venv and install the locked dependencies"
 	@echo "make bench    run the benchmarks"
-	@echo "make lint     ruff and Django's system checks"
+	@echo "make lint     what make test checks before pytest: ruff, Django's checks and"
+	@echo "              makemigrations --check, import contracts (import-linter), mypy"
 
 $(VENV)/.installed: requirements.lock
 	@python=$$($(find_python)) || { \
@@ -44,9 +45,11 @@ run: install
 	@echo
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
-	$(VENV)/bin/ruff check --quiet .
-	$(VENV)/bin/ruff format --check --quiet .
+# The checks load the settings with DEBUG off (as deployed), which refuses the development key.
+CHECK_SECRET_KEY ?= tokenboard-checks-only-key-7c2e9a41d05b4f3e8a6d1c9b0e2f4a7d
+CHECK_ENV := SECRET_KEY=$(CHECK_SECRET_KEY)
+
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (tests/bench/) build their own data in a PostgreSQL database of their own; goals and
@@ -67,10 +70,14 @@ bench: install
 	DEBUG=true DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --no-input -v 0
 	DEBUG=true DB_STATEMENT_TIMEOUT=0 DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=$(BENCH_SECRET_KEY) $(PY) -m tests.bench --scale $(SCALE)
 
+# Everything `make test` checks before pytest; the contracts are configured in pyproject.toml.
 lint: install
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py check
+	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/ruff format --check --quiet .
+	$(CHECK_ENV) $(PY) manage.py check
+	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-logo
+	$(CHECK_ENV) $(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var .pytest_cache
+	rm -rf $(VENV) db.sqlite3 var .pytest_cache .mypy_cache .import_linter_cache

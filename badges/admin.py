@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,13 +9,14 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from leaderboard.admin import RecordAdmin
+from leaderboard.models import User
 from leaderboard.services import audit
 
 from . import rules, services, tasks
 from .models import Award, Badge
 
 
-class BadgeForm(forms.ModelForm):
+class BadgeForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in the stubs only
     class Meta:
         model = Badge
         fields = [
@@ -34,8 +35,9 @@ class BadgeForm(forms.ModelForm):
             "retired",
         ]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
+    def clean(self) -> dict[str, object]:
+        super().clean()
+        data = self.cleaned_data
         if not self.errors:
             rules.validate(
                 kind=data["kind"],
@@ -47,7 +49,7 @@ class BadgeForm(forms.ModelForm):
 
 
 @admin.register(Badge)
-class BadgeAdmin(admin.ModelAdmin):
+class BadgeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     form = BadgeForm
     list_display = [
         "icon",
@@ -75,19 +77,18 @@ class BadgeAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Badge]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                holder_count=Count(
-                    "awards__person", filter=Q(awards__revoked_at__isnull=True), distinct=True
-                )
+        badges: QuerySet[Badge] = super().get_queryset(request)
+        return badges.annotate(
+            holder_count=Count(
+                "awards__person", filter=Q(awards__revoked_at__isnull=True), distinct=True
             )
         )
 
     @admin.display(description="Holders", ordering="holder_count")
     def holders(self, badge: Badge) -> int:
-        return badge.holder_count  # type: ignore[attr-defined]
+        # get_queryset's annotation, unknown to the model
+        count: int = badge.holder_count  # type: ignore[attr-defined]
+        return count
 
     @admin.display(description="Preview (who would hold it now; nothing is granted)")
     def preview(self, badge: Badge) -> str:
@@ -100,10 +101,10 @@ class BadgeAdmin(admin.ModelAdmin):
             f"; for example {sample}" if sample else ""
         )
 
-    def save_model(self, request: HttpRequest, obj: Badge, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Badge, form: BadgeForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         audit.record(
-            actor=request.user,
+            actor=cast("User", request.user),  # the admin lets only signed-in staff in
             action="badge changed" if change else "badge created",
             target=obj,
             details={"fields": form.changed_data},
@@ -124,14 +125,16 @@ class BadgeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retire (no longer earnable; awards stay visible)")
     def retire(self, request: HttpRequest, queryset: QuerySet[Badge]) -> None:
+        staff = cast("User", request.user)  # the admin lets only signed-in staff in
         for badge in queryset:
-            services.set_retired(badge=badge, retired=True, by=request.user)
+            services.set_retired(badge=badge, retired=True, by=staff)
         self.message_user(request, f"Retired {queryset.count()} badge(s).", messages.WARNING)
 
     @admin.action(description="Un-retire")
     def unretire(self, request: HttpRequest, queryset: QuerySet[Badge]) -> None:
+        staff = cast("User", request.user)  # the admin lets only signed-in staff in
         for badge in queryset:
-            services.set_retired(badge=badge, retired=False, by=request.user)
+            services.set_retired(badge=badge, retired=False, by=staff)
         self.message_user(request, f"Un-retired {queryset.count()} badge(s).")
 
 

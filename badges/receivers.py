@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.dispatch import receiver
 
@@ -15,7 +14,7 @@ from . import tasks
 
 @receiver(usage_recorded, dispatch_uid="badges-evaluate-on-usage")
 def queue_evaluation(
-    sender: Any, start: dt.date | None = None, end: dt.date | None = None, **kwargs: Any
+    sender: object, start: dt.date | None = None, end: dt.date | None = None, **kwargs: object
 ) -> None:
     if start and end:
         outbox.queue(tasks.evaluate_changed, start.isoformat(), end.isoformat())

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from leaderboard.models import Person
 
@@ -70,7 +70,7 @@ def summaries(person_ids: list[int]) -> dict[int, Summary]:
         DisplayedTitle.objects.filter(person__in=person_ids).values_list("person_id", "badge_id")
     )
     # Per person and badge, the latest award (the best tier among the latest).
-    best: dict[int, dict[int, tuple[Any, int, str]]] = {}
+    best: dict[int, dict[int, tuple[dt.datetime, int, str]]] = {}
     for person_id, badge_id, tier, granted_at in awards:
         held = best.setdefault(person_id, {})
         rank = (granted_at, TIERS.index(tier), tier)

@@ -6,7 +6,7 @@ import datetime as dt
 import gc
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
@@ -19,7 +19,7 @@ from leaderboard.models import Person, User
 from leaderboard.services import audit
 
 from . import rules
-from .models import Award, Badge, DisplayedTitle
+from .models import TIERS, Award, Badge, DisplayedTitle
 
 QUIET_AFTER = dt.timedelta(days=2)
 PASSED_ON = "passed on: a later period has another holder"
@@ -46,9 +46,12 @@ class Outcome:
 
 
 HELD = ["pk", "person_id", "tier", "period_start", "period_end", "granted_at", "revoked_at"]
+# An award read as a tuple of the HELD fields, and what tells one award of a badge from another.
+type HeldRow = tuple[int, int, str, dt.date, dt.date, dt.datetime, dt.datetime | None]
+type AwardKey = tuple[int, str, dt.date, dt.date] | tuple[int, str]
 
 
-def _key(badge: Badge, person_id: int, tier: str, start: dt.date, end: dt.date) -> tuple:
+def _key(badge: Badge, person_id: int, tier: str, start: dt.date, end: dt.date) -> AwardKey:
     # Periodic badges award each period; the others hold one ongoing award per tier.
     return (person_id, tier, start, end) if badge.periodic else (person_id, tier)
 
@@ -98,7 +101,7 @@ def _evaluate(
     if badge.periodic and window:
         existing_awards = existing_awards.filter(period_start__range=window)
     # Read as tuples: a badge can hold millions of awards, and few of them change.
-    existing: dict[tuple, tuple] = {}
+    existing: dict[AwardKey, HeldRow] = {}
     for row in existing_awards.values_list(*HELD).iterator(chunk_size=20_000):
         key = _key(badge, row[1], row[2], row[3], row[4])
         if key not in existing or row[-1] is None:  # an active award wins
@@ -108,7 +111,7 @@ def _evaluate(
     def holds(q: rules.Qualifier) -> bool:
         return badge.policy != Badge.Policy.HOLDER or q.period_start == latest
 
-    def award(row: tuple, reason: str = "") -> Award:
+    def award(row: HeldRow, reason: str = "") -> Award:
         fields = dict(zip(HELD, row, strict=True))
         return Award(**fields, badge=badge, revoked_reason=reason or "")
 
@@ -131,10 +134,12 @@ def _evaluate(
     return outcome
 
 
-def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:
+def _apply(
+    badge: Badge, outcome: Outcome, now: dt.datetime, holds: Callable[[rules.Qualifier], bool]
+) -> None:
     quiet_before = now.date() - QUIET_AFTER
 
-    def granted(q: rules.Qualifier) -> tuple:
+    def granted(q: rules.Qualifier) -> GrantedRow:
         held = holds(q)
         return (
             q.person_id,
@@ -174,9 +179,13 @@ GRANTED = [
     "revoked_at",
     "revoked_reason",
 ]
+# A new award as a tuple of the GRANTED fields.
+type GrantedRow = tuple[
+    int, int, str, dt.date, dt.date, dt.datetime, dict[str, object], bool, dt.datetime | None, str
+]
 
 
-def _grant(rows: Iterable[tuple]) -> None:
+def _grant(rows: Iterable[GrantedRow]) -> None:
     """Insert new awards (rows in GRANTED order), skipping any already there. A full
     evaluation grants millions: on PostgreSQL they are COPYed into a staging table and
     inserted by one statement, not built into model instances and INSERTs."""
@@ -263,7 +272,7 @@ def preview_badge(*, badge: Badge, now: dt.datetime | None = None, sample: int =
         .order_by("display_name")
         .values_list("display_name", flat=True)[:sample]
     )
-    return Preview(len(people), {t: by_tier[t] for t in rules.TIERS if t in by_tier}, names)
+    return Preview(len(people), {t: by_tier[t] for t in TIERS if t in by_tier}, names)
 
 
 def choose_title(*, person: Person, badge: Badge | None) -> DisplayedTitle:

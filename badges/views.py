@@ -31,7 +31,7 @@ def choose_title(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404("No such person on Tokenboard.")
     form = TitleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form.errors["badge"][0])
+        messages.error(request, str(form.errors["badge"][0]))
         return redirect("leaderboard:person", public_id=person.public_id)
     badge = form.cleaned_data["badge"]
     try:

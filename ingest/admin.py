@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -8,12 +11,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from leaderboard.admin import RecordAdmin
 from leaderboard.domain.capabilities import capability_of
+from leaderboard.models import User
 from leaderboard.services.usage import count_source
 
 from . import selectors
@@ -25,7 +29,7 @@ from .services.runs import PullInProgress
 from .tasks import pull_connection
 
 
-class ConnectionForm(forms.ModelForm):
+class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in the stubs only
     """The admin key can be replaced but is never shown back."""
 
     new_api_key = forms.CharField(
@@ -38,11 +42,12 @@ class ConnectionForm(forms.ModelForm):
         model = Connection
         fields = ["name", "provider", "base_url", "enabled", "pull_every_minutes"]
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, object]:
         """A stored key goes only where it was entered for: moving the connection to another
         base URL needs the key typed again, and the URL must be one a key may be sent to. The
         name must be one its source and accounts can carry."""
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         provider, base_url = data.get("provider"), data.get("base_url")
         if data.get("name") and provider:
             try:
@@ -76,17 +81,19 @@ class UsageFileForm(forms.Form):
         "cost_usd (see the README)."
     )
 
-    def clean_file(self) -> UploadedFile:
-        upload = self.cleaned_data["file"]
+    def clean_file(self) -> UploadedFile[bytes]:
+        upload: UploadedFile[bytes] = self.cleaned_data["file"]
+        # FileField's own cleaning refused an upload that has no name or no bytes
+        name, size = upload.name or "", upload.size or 0
         limit = settings.IMPORT_MAX_BYTES
-        if upload.size > limit:
+        if size > limit:
             raise forms.ValidationError(
-                f"{upload.name} is {filesizeformat(upload.size)}; the admin imports files of up "
+                f"{name} is {filesizeformat(size)}; the admin imports files of up "
                 f"to {filesizeformat(limit)} (IMPORT_MAX_BYTES). Split it, or import it with "
                 "`manage.py import_usage`."
             )
         try:
-            file_format(upload.name)
+            file_format(name)
         except FileFormatError:
             raise forms.ValidationError("Upload a .csv or a .jsonl file.") from None
         return upload
@@ -102,16 +109,16 @@ class UsageFileForm(forms.Form):
         )
 
     @staticmethod
-    def queued(upload: UploadedFile) -> str:
+    def queued(upload: UploadedFile[bytes]) -> str:
         """What the admin is told once an upload is queued."""
         return (
-            f"Queued {upload.name} ({filesizeformat(upload.size)}) for import. This run shows "
+            f"Queued {upload.name} ({filesizeformat(upload.size or 0)}) for import. This run shows "
             "its progress (reload to follow it); rejected rows are listed under Rejected rows."
         )
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     form = ConnectionForm
     list_display = [
         "name",
@@ -137,11 +144,13 @@ class ConnectionAdmin(admin.ModelAdmin):
         return selectors.with_pull_state(super().get_queryset(request))
 
     @admin.display(description="Last successful pull", ordering="last_ok_at")
-    def last_successful_pull(self, connection: Connection):
-        return connection.last_ok_at  # type: ignore[attr-defined]
+    def last_successful_pull(self, connection: Connection) -> dt.datetime | None:
+        # get_queryset's annotation (selectors.with_pull_state), unknown to the model
+        last: dt.datetime | None = connection.last_ok_at  # type: ignore[attr-defined]
+        return last
 
     @admin.display(description="Complete through")
-    def complete_through(self, connection: Connection):
+    def complete_through(self, connection: Connection) -> dt.date | None:
         return selectors.pull_state(connection).complete_through
 
     @admin.display(description="Cannot report")
@@ -165,12 +174,14 @@ class ConnectionAdmin(admin.ModelAdmin):
     def counts_toward_totals(self, connection: Connection) -> bool:
         return connection.source.counts_toward_totals
 
-    def save_model(self, request: HttpRequest, obj: Connection, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Connection, form: ConnectionForm, change: bool
+    ) -> None:
         connections.save_connection(
             connection=obj,
             changed=[f for f in form.changed_data if f != "new_api_key"],
             api_key=form.cleaned_data.get("new_api_key", ""),
-            by=request.user,
+            by=cast("User", request.user),  # the admin lets only signed-in staff in
         )
 
     @admin.action(description="Pull now")
@@ -198,7 +209,7 @@ class ConnectionAdmin(admin.ModelAdmin):
             count_source(source=connection.source, counted=False)
         self.message_user(request, f"{queryset.count()} source(s) excluded from totals.")
 
-    def get_urls(self) -> list:
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "import/",
@@ -282,9 +293,10 @@ class IngestRunAdmin(RecordAdmin):
     @admin.action(description="Confirm held deletions (delete the facts these pulls missed)")
     def confirm_held_deletions(self, request: HttpRequest, queryset: QuerySet[IngestRun]) -> None:
         deleted = busy = 0
+        staff = cast("User", request.user)  # the admin lets only signed-in staff in
         for run in queryset.filter(status=IngestRun.Status.HELD).select_related("connection"):
             try:
-                deleted += deletions.confirm_held_deletions(run=run, by=request.user)
+                deleted += deletions.confirm_held_deletions(run=run, by=staff)
             except PullInProgress:
                 busy += 1
         self.message_user(request, f"{deleted} held fact(s) deleted.")

@@ -16,10 +16,10 @@ import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO
 
 from leaderboard.domain.records import MAX_COUNT, AccountRecord, UsageRecord
 from leaderboard.domain.text import CONTROL, INVISIBLE
@@ -39,7 +39,6 @@ COLUMNS = [
     "requests",
     "cost_usd",
 ]
-COUNTS = ["input", "cache_read", "cache_write", "output", "requests"]
 BATCH_ROWS = 5000
 
 
@@ -71,7 +70,7 @@ AMOUNT = re.compile(r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]{1,3})?")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _count(row: dict[str, Any], name: str) -> int:
+def _count(row: Mapping[str, object], name: str) -> int:
     value = row.get(name)
     if value is None or value == "":
         return 0
@@ -92,7 +91,7 @@ def _count(row: dict[str, Any], name: str) -> int:
     return value
 
 
-def _text(row: dict[str, Any], name: str) -> str:
+def _text(row: Mapping[str, object], name: str) -> str:
     value = row.get(name)
     if value is None:
         return ""
@@ -106,7 +105,7 @@ def _text(row: dict[str, Any], name: str) -> str:
     return value
 
 
-def _cost(row: dict[str, Any]) -> Decimal | None:
+def _cost(row: Mapping[str, object]) -> Decimal | None:
     value = row.get("cost_usd")
     if value is None or value == "":
         return None
@@ -119,7 +118,7 @@ def _cost(row: dict[str, Any]) -> Decimal | None:
     return cost
 
 
-def read_row(row: dict[str, Any], source: str) -> tuple[UsageRecord, AccountRecord]:
+def read_row(row: Mapping[str, object], source: str) -> tuple[UsageRecord, AccountRecord]:
     """One row as a usage record and the account it names; RowError says what is wrong."""
     unknown = set(row) - set(COLUMNS)
     if unknown:
@@ -153,7 +152,11 @@ def read_row(row: dict[str, Any], source: str) -> tuple[UsageRecord, AccountReco
         model=model,
         cost=cost,
         email=email,
-        **{name: _count(row, name) for name in COUNTS},
+        input=_count(row, "input"),
+        cache_read=_count(row, "cache_read"),
+        cache_write=_count(row, "cache_write"),
+        output=_count(row, "output"),
+        requests=_count(row, "requests"),
     )
     return record, AccountRecord(external_id=account, email=email)
 
@@ -195,7 +198,7 @@ class Row:
     """A row read from the file: its first line, the row (None when unreadable), its text."""
 
     line: int
-    row: dict[str, Any] | None
+    row: Mapping[str, object] | None
     raw: str
     problem: str = ""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from leaderboard.domain.records import AccountRecord, UsageRecord
 
@@ -18,7 +17,7 @@ def storable(text: str) -> str:
     return text.replace("\x00", "\\x00")
 
 
-def raw_text(payload: Any) -> str:
+def raw_text(payload: object) -> str:
     """A refused payload as text for review, whatever its type."""
     if isinstance(payload, bytes | bytearray):
         text = payload.decode("utf-8", errors="replace")

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection as db
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Field, OuterRef, Q, QuerySet, Subquery, Sum
 
 from leaderboard.domain.capabilities import Capability, capability_of
 from leaderboard.models import Account, Source, UsageFact, UsageMonth, total_tokens
@@ -65,7 +65,7 @@ class PullState:
     complete_through: dt.date | None
 
 
-def _last_successful(field: str, order: tuple[str, ...]) -> Subquery:
+def _last_successful(field: str, order: tuple[str, ...]) -> Subquery[Field[object, object]]:
     runs = IngestRun.objects.filter(connection=OuterRef("pk"), status__in=SUCCESSFUL)
     return Subquery(runs.order_by(*order).values(field)[:1])
 
@@ -95,6 +95,7 @@ def pull_state(c: Connection) -> PullState:
         source_id=c.source_id,
         counted=c.source.counts_toward_totals,
         pulled=c.enabled and c.provider != Provider.FILE,
+        # the three attributes below are with_pull_state's annotations, unknown to the model
         last_pull=c.last_ok_at,  # type: ignore[attr-defined]
         complete_through=complete_through(
             provider=c.provider,
@@ -111,7 +112,7 @@ PULL_STATE_SECONDS = 60
 def pull_states() -> tuple[PullState, ...]:
     """Every connection's last successful pull; cached briefly, as every board page reads it
     (a pull that ends forgets it: forget_pull_state)."""
-    states = cache.get(PULL_STATE_KEY)
+    states: tuple[PullState, ...] | None = cache.get(PULL_STATE_KEY)
     if states is None:
         states = tuple(pull_state(c) for c in with_pull_state(Connection.objects.all()))
         cache.set(PULL_STATE_KEY, states, PULL_STATE_SECONDS)
@@ -212,6 +213,7 @@ def _month_usage(month: dt.date) -> dict[int, dict[str, tuple[int, int]]]:
     """{source id: {account kind: (tokens, tokens no person owns)}} over a calendar month:
     from the monthly totals PostgreSQL keeps (usage_month), else from the facts."""
     tokens = total_tokens()
+    rows: QuerySet[UsageMonth] | QuerySet[UsageFact]
     if db.vendor == "postgresql":
         rows = UsageMonth.objects.filter(month=month)
     else:
@@ -269,6 +271,7 @@ def data_status(*, now: dt.datetime) -> tuple[SourceStatus, ...]:
                 counts_toward_totals=source.counts_toward_totals,
                 last_pull=state.last_pull if state else None,
                 last_attempt_failed=bool(
+                    # with_pull_state's annotation, unknown to the model
                     c and c.last_run_status == IngestRun.Status.FAILED  # type: ignore[attr-defined]
                 ),
                 complete_through=state.complete_through if state else None,

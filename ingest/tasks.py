@@ -31,11 +31,14 @@ def pull_connection(
     connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
     if connection is None:
         return None
-    days = {}
+    first: dt.date | None = None
+    last: dt.date | None = None
     if start and end:
-        days = {"start": dt.date.fromisoformat(start), "end": dt.date.fromisoformat(end)}
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     try:
-        return pulls.pull_connection(connection=connection, trigger=trigger, **days).pk
+        return pulls.pull_connection(
+            connection=connection, trigger=trigger, start=first, end=last
+        ).pk
     except PullInProgress:
         return None
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Protocol
 
 from django import template
 
@@ -13,8 +14,15 @@ from .. import models, selectors, services
 register = template.Library()
 
 
+class PersonRow(Protocol):
+    """A row of a standings page, as far as badges read it."""
+
+    @property
+    def person_id(self) -> int: ...
+
+
 @register.simple_tag
-def badge_summaries(rows: list[Any]) -> dict[int, selectors.Summary]:
+def badge_summaries(rows: Iterable[PersonRow]) -> dict[int, selectors.Summary]:
     """{person_id: Summary} for the people of a standings page."""
     return selectors.summaries([row.person_id for row in rows])
 
@@ -25,12 +33,13 @@ def badges_version(context: template.Context) -> int:
     page's site read it (leaderboard.selectors.site.site), else read now."""
     site = context.get("site")
     if site is not None and "badges" in site.counters:
-        return site.counters["badges"]
+        version: int = site.counters["badges"]
+        return version
     return models.current_version()
 
 
 @register.inclusion_tag("badges/_person_badges.html", takes_context=True)
-def person_badges(context: dict[str, Any], person: Person) -> dict[str, Any]:
+def person_badges(context: template.Context, person: Person) -> dict[str, object]:
     """A person's badges grouped, their title (the owner may change it), and, for the owner,
     each new badge once: showing the notice marks it seen."""
     request = context["request"]

@@ -25,7 +25,11 @@ class Adapter(Protocol):
     def close(self) -> None: ...
 
 
-ADAPTERS = {
+class AdapterClass(Protocol):
+    def __call__(self, *, base_url: str, api_key: str) -> Adapter: ...
+
+
+ADAPTERS: dict[str, AdapterClass] = {
     "openai": openai.OpenAIAdapter,
     "anthropic": anthropic.AnthropicAdapter,
     "claude_code": claude_code.ClaudeCodeAdapter,

@@ -22,13 +22,12 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from ingest.records import Batch, Directory, Rejection
 from leaderboard.domain.records import UNATTRIBUTED, AccountRecord, UsageRecord
 
 from .anthropic_analytics import CLAUDE_CODE, FALLBACK_STATUSES, AnalyticsReport
-from .http import JsonClient, ProviderDataError, ProviderRejected
+from .http import JSON, JsonClient, ParamValue, ProviderDataError, ProviderRejected
 from .parsing import Reader, bucket_pages, list_pages, user_pages
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -69,7 +68,7 @@ class ApiKey:
     creator: str  # the id of the user who created it, or ""
 
 
-def read_api_key(obj: Any, where: str) -> list[ApiKey]:
+def read_api_key(obj: JSON, where: str) -> list[ApiKey]:
     key = Reader(obj, where)
     principal = key.object("principal", required=False)
     acts_as = None
@@ -159,7 +158,7 @@ class Actors:
 
 
 def read_result(
-    obj: Any, where: str, day: dt.date, actors: Actors | None = None
+    obj: JSON, where: str, day: dt.date, actors: Actors | None = None
 ) -> list[UsageRecord]:
     """One result; uncached input excludes both cache reads and cache writes."""
     result = Reader(obj, where)
@@ -273,7 +272,7 @@ class AnthropicAdapter:
         return self._legacy_usage(start, end)
 
     def _legacy_usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
-        params = {
+        params: dict[str, ParamValue] = {
             "starting_at": rfc3339(start),
             "ending_at": rfc3339(end + dt.timedelta(days=1)),
             "bucket_width": "1d",

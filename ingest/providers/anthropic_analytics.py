@@ -36,12 +36,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
 
 from ingest.records import Batch
 from leaderboard.domain.records import UNATTRIBUTED, UsageRecord
 
-from .http import JsonClient, ProviderDataError
+from .http import JSON, JsonClient, ParamValue, ProviderDataError
 from .parsing import Reader, keeping, next_cursor, read_rows
 
 USAGE_PATH = "/v1/organizations/analytics/usage"
@@ -58,7 +57,7 @@ def instant(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
-def page_of(body: Any, where: str) -> tuple[list[Any], str | None]:
+def page_of(body: JSON, where: str) -> tuple[list[JSON], str | None]:
     """A page's rows and the next page's cursor. UNCONFIRMED envelope: assumed to be the
     Admin API's {data, has_more, next_page}, the one place that assumption is made."""
     page = Reader(body, where)
@@ -85,7 +84,7 @@ def read_actor(group: Reader) -> tuple[str, str, str]:
     raise ProviderDataError(f"{actor.where}: unknown actor type {kind!r}")
 
 
-def read_row(obj: Any, where: str, day: dt.date) -> list[UsageRecord]:
+def read_row(obj: JSON, where: str, day: dt.date) -> list[UsageRecord]:
     """One row of one day: an actor's usage of one model in one product."""
     row = Reader(obj, where)
     if (starts := row.timestamp("starting_at")) != day:
@@ -126,7 +125,7 @@ class AnalyticsReport:
     def __init__(self, client: JsonClient) -> None:
         self.client = client
 
-    def get(self, **params: Any) -> Any:
+    def get(self, **params: ParamValue) -> JSON:
         return self.client.request(
             "GET", USAGE_PATH, params=params, headers={"anthropic-beta": BETA}
         )
@@ -145,7 +144,7 @@ class AnalyticsReport:
     def _day(self, day: dt.date) -> Iterator[Batch]:
         """Every page of one day; the day's records come once all pages are in, since one
         actor's model may span pages (a row per product)."""
-        params: dict[str, Any] = {
+        params: dict[str, ParamValue] = {
             "starting_at": instant(day),
             "ending_at": instant(day + dt.timedelta(days=1)),
             "group_by[]": GROUP_BY,

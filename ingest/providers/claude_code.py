@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 from ingest.records import Batch, Directory
 from leaderboard.domain.records import AccountRecord, UsageRecord
@@ -19,7 +18,7 @@ from leaderboard.domain.records import AccountRecord, UsageRecord
 from .anthropic import API_KEYS_PATH as API_KEYS_PATH
 from .anthropic import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from .anthropic import Actors, ApiKey, anthropic_client, api_keys, users_directory
-from .http import ProviderDataError
+from .http import JSON, ParamValue, ProviderDataError
 from .parsing import Reader, Seen, keeping, next_cursor, read_rows
 
 USAGE_PATH = "/v1/organizations/usage_report/claude_code"
@@ -27,7 +26,7 @@ PAGE_SIZE = 1000  # "max: 1000" records a page
 API_KEY_PREFIX = "api_key:"
 
 
-def read_record(obj: Any, where: str) -> list[UsageRecord]:
+def read_record(obj: JSON, where: str) -> list[UsageRecord]:
     """One actor's day: a record per model; API keys are kept under their key name."""
     record = Reader(obj, where)
     actor = record.object("actor")
@@ -154,7 +153,7 @@ class ClaudeCodeAdapter:
         page = 0
         while True:
             page += 1
-            params: dict[str, Any] = {"starting_at": day.isoformat(), "limit": PAGE_SIZE}
+            params: dict[str, ParamValue] = {"starting_at": day.isoformat(), "limit": PAGE_SIZE}
             body = self.client.get(USAGE_PATH, **params, **({"page": cursor} if cursor else {}))
             with keeping(body):
                 data = Reader(body, f"{day} page {page}")

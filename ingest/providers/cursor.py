@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import httpx
 
 from ingest.records import Batch, Directory
 from leaderboard.domain.records import AccountRecord, UsageRecord
 
-from .http import JsonClient, Pacer, ProviderDataError
+from .http import JSON, JsonClient, Pacer, ProviderDataError
 from .parsing import Reader, Seen, add_up, keeping, read_rows
 
 DEFAULT_BASE_URL = "https://api.cursor.com"
@@ -33,7 +32,7 @@ def epoch_ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def read_event(obj: Any, where: str) -> list[UsageRecord]:
+def read_event(obj: JSON, where: str) -> list[UsageRecord]:
     """One request: a record with requests=1 (events without tokenUsage still count)."""
     event = Reader(obj, where)
     stamp = event.str("timestamp") or ""
@@ -73,7 +72,7 @@ def read_event(obj: Any, where: str) -> list[UsageRecord]:
     ]
 
 
-def read_member(obj: Any, where: str) -> list[AccountRecord]:
+def read_member(obj: JSON, where: str) -> list[AccountRecord]:
     member = Reader(obj, where)
     email = (member.str("email") or "").strip().lower()
     if not email:

@@ -11,7 +11,7 @@ import socket
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict, Unpack
 
 import httpx
 import stamina
@@ -19,14 +19,27 @@ from django.conf import settings
 
 from ingest.redaction import redact
 
+# A JSON value as a provider sent it; numbers with a fraction are read as Decimal (money).
+type JSON = dict[str, JSON] | list[JSON] | str | int | Decimal | float | bool | None
+# A query parameter's value ("group_by[]" takes a list).
+type ParamValue = str | int | list[str]
+
 # "No payload attached" (a payload of JSON null is still a payload to keep).
-NO_PAYLOAD: Any = object()
+NO_PAYLOAD = object()
+
+
+class RequestOptions(TypedDict, total=False):
+    """What a provider request may carry besides its method and path."""
+
+    params: dict[str, ParamValue]
+    json: JSON
+    headers: dict[str, str]
 
 
 class ProviderError(Exception):
     """A pull could not finish; the message says why in words an operator can act on."""
 
-    def __init__(self, message: str, *, raw: Any = NO_PAYLOAD) -> None:
+    def __init__(self, message: str, *, raw: object = NO_PAYLOAD) -> None:
         super().__init__(message)
         self.raw = raw  # the offending payload, kept for review
 
@@ -38,7 +51,7 @@ class ProviderUnavailable(ProviderError):
 class ProviderRejected(ProviderError):
     """The provider refused the request (bad key, missing permission, bad parameters)."""
 
-    def __init__(self, message: str, *, status: int, raw: Any = NO_PAYLOAD) -> None:
+    def __init__(self, message: str, *, status: int, raw: object = NO_PAYLOAD) -> None:
         super().__init__(message, raw=raw)
         self.status = status
 
@@ -221,10 +234,11 @@ def _describe(response: httpx.Response) -> str:
     return str(body)[:200]
 
 
-def _json(response: httpx.Response, method: str, path: str) -> Any:
+def _json(response: httpx.Response, method: str, path: str) -> JSON:
     """The body as JSON, with numbers that have a fraction read exactly (money)."""
     try:
-        return json.loads(response.content, parse_float=Decimal)
+        body: JSON = json.loads(response.content, parse_float=Decimal)
+        return body
     except ValueError as exc:
         raise ProviderDataError(
             f"{method} {path} answered {response.status_code} with a body that is not JSON",
@@ -259,11 +273,11 @@ class JsonClient:
         )
         self.secret = secret
         self.pacer = pacer
-        self.attempts = settings.INGEST_MAX_ATTEMPTS
-        self.max_wait = settings.INGEST_MAX_RETRY_WAIT
-        self.total_timeout = settings.INGEST_HTTP_TOTAL_TIMEOUT
+        self.attempts: int = settings.INGEST_MAX_ATTEMPTS
+        self.max_wait: float = settings.INGEST_MAX_RETRY_WAIT
+        self.total_timeout: float = settings.INGEST_HTTP_TOTAL_TIMEOUT
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def request(self, method: str, path: str, **kwargs: Unpack[RequestOptions]) -> JSON:
         tries = 0
         try:
             for attempt in stamina.retry_context(
@@ -293,7 +307,7 @@ class JsonClient:
             return True
         return min(self.max_wait, exc.wait)
 
-    def _once(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _once(self, method: str, path: str, **kwargs: Unpack[RequestOptions]) -> JSON:
         if self.pacer is not None:
             self.pacer.wait(path)
         try:
@@ -320,7 +334,7 @@ class JsonClient:
             retry_after(response.headers.get_list("retry-after")),
         )
 
-    def _fetch(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _fetch(self, method: str, path: str, **kwargs: Unpack[RequestOptions]) -> httpx.Response:
         """The whole response, read within INGEST_HTTP_TOTAL_TIMEOUT. httpx's timeout bounds
         each read, so a provider sending a byte a second would hold a pull (and its lock)
         for as long as it liked; the body is read in chunks against a deadline instead."""
@@ -350,10 +364,10 @@ class JsonClient:
     def _redact(self, text: str) -> str:
         return redact(text, secrets=[self.secret])
 
-    def get(self, path: str, **params: Any) -> Any:
+    def get(self, path: str, **params: ParamValue) -> JSON:
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, body: dict[str, Any]) -> Any:
+    def post(self, path: str, body: dict[str, JSON]) -> JSON:
         return self.request("POST", path, json=body)
 
     def close(self) -> None:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from ingest.records import Batch, Directory, Rejection
 from leaderboard.domain.records import UNATTRIBUTED, AccountRecord, UsageRecord
 
 from . import parsing
-from .http import JsonClient, ProviderDataError
+from .http import JSON, JsonClient, ParamValue, ProviderDataError
 from .parsing import Reader, bucket_pages
 
 DEFAULT_BASE_URL = "https://api.openai.com"
@@ -37,7 +36,7 @@ def epoch(day: dt.date) -> int:
     return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
 
 
-def read_user(obj: Any, where: str) -> list[AccountRecord]:
+def read_user(obj: JSON, where: str) -> list[AccountRecord]:
     """A user of the users list; one that "is a service account" is an agent."""
     user = Reader(obj, where)
     agent = user.bool("is_service_account", required=False)
@@ -51,11 +50,11 @@ def read_user(obj: Any, where: str) -> list[AccountRecord]:
     ]
 
 
-def read_project(obj: Any, where: str) -> list[str]:
+def read_project(obj: JSON, where: str) -> list[str]:
     return [Reader(obj, where).str("id") or ""]
 
 
-def read_project_key(obj: Any, where: str) -> list[tuple[str, AccountRecord]]:
+def read_project_key(obj: JSON, where: str) -> list[tuple[str, AccountRecord]]:
     """(key id, the account its owner is): a user with their e-mail, or a service account."""
     key = Reader(obj, where)
     owner = key.object("owner")
@@ -85,8 +84,8 @@ def list_pages[T](
     client: JsonClient,
     path: str,
     what: str,
-    read: Callable[[Any, str], list[T]],
-    **params: Any,
+    read: Callable[[JSON, str], list[T]],
+    **params: ParamValue,
 ) -> tuple[list[T], list[Rejection]]:
     """Every item of a list ({data, has_more, last_id}), following `after`."""
     return parsing.list_pages(client, path, what, read, cursor="after", limit=PAGE_SIZE, **params)
@@ -113,7 +112,7 @@ class Actors:
 
 
 def read_result(
-    obj: Any, where: str, day: dt.date, actors: Actors | None = None
+    obj: JSON, where: str, day: dt.date, actors: Actors | None = None
 ) -> list[UsageRecord]:
     """One completions result; input excludes cached and cache-write tokens."""
     result = Reader(obj, where)
@@ -190,7 +189,7 @@ class OpenAIAdapter:
 
     def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
         """Daily buckets for [start, end], one batch per API page."""
-        params = {
+        params: dict[str, ParamValue] = {
             "start_time": epoch(start),
             "end_time": epoch(end + dt.timedelta(days=1)),
             "bucket_width": "1d",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import hashlib
 import json
@@ -11,12 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Literal, overload
 
 from ingest.records import Batch, Directory, Rejection, raw_text
 from leaderboard.domain.records import MAX_COUNT, AccountRecord, UsageRecord
 
-from .http import NO_PAYLOAD, ProviderDataError
+from .http import JSON, NO_PAYLOAD, JsonClient, ParamValue, ProviderDataError
 
 log = logging.getLogger(__name__)
 DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -25,13 +26,13 @@ DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 class Reader:
     """Reads fields of one JSON object, naming its place (e.g. 'page 2, bucket 1, result 3')."""
 
-    def __init__(self, obj: Any, where: str) -> None:
+    def __init__(self, obj: JSON, where: str) -> None:
         if not isinstance(obj, dict):
             raise ProviderDataError(f"{where}: expected an object, got {_kind(obj)}", raw=obj)
         self.obj = obj
         self.where = where
 
-    def _get(self, name: str, required: bool) -> Any:
+    def _get(self, name: str, required: bool) -> JSON:
         if name not in self.obj:
             if required:
                 raise ProviderDataError(f"{self.where}: required field '{name}' is missing")
@@ -77,6 +78,14 @@ class Reader:
             )
         return number
 
+    @overload
+    def str(
+        self, name: str, *, required: Literal[True] = True, nullable: Literal[False] = False
+    ) -> str: ...
+
+    @overload
+    def str(self, name: str, *, required: bool = True, nullable: bool = False) -> str | None: ...
+
     def str(self, name: str, *, required: bool = True, nullable: bool = False) -> str | None:
         value = self._get(name, required)
         if value is None and (nullable or not required):
@@ -85,7 +94,7 @@ class Reader:
             raise ProviderDataError(f"{self.where}: field '{name}' should be text, got {value!r}")
         return value
 
-    def bool(self, name: str, *, required: bool = True) -> bool:
+    def bool(self, name: builtins.str, *, required: bool = True) -> bool:
         value = self._get(name, required)
         if value is None and not required:
             return False
@@ -93,19 +102,25 @@ class Reader:
             raise ProviderDataError(f"{self.where}: field '{name}' should be true or false")
         return value
 
-    def list(self, name: str) -> list[Any]:
+    def list(self, name: builtins.str) -> builtins.list[JSON]:
         value = self._get(name, True)
         if not isinstance(value, list):
             raise ProviderDataError(f"{self.where}: field '{name}' should be a list")
         return value
 
-    def object(self, name: str, *, required: bool = True) -> Reader | None:
+    @overload
+    def object(self, name: builtins.str, *, required: Literal[True] = True) -> Reader: ...
+
+    @overload
+    def object(self, name: builtins.str, *, required: builtins.bool) -> Reader | None: ...
+
+    def object(self, name: builtins.str, *, required: builtins.bool = True) -> Reader | None:
         value = self._get(name, required)
         if value is None and not required:
             return None
         return Reader(value, f"{self.where}, {name}")
 
-    def timestamp(self, name: str) -> dt.date:
+    def timestamp(self, name: builtins.str) -> dt.date:
         """The UTC day of an RFC 3339 timestamp such as 2026-08-04T00:00:00Z."""
         text = self.str(name) or ""
         try:
@@ -118,7 +133,7 @@ class Reader:
             raise ProviderDataError(f"{self.where}: field '{name}' has no time zone ({text!r})")
         return moment.astimezone(dt.UTC).date()
 
-    def utc_day(self, name: str) -> dt.date:
+    def utc_day(self, name: builtins.str) -> dt.date:
         """A UTC day given as YYYY-MM-DD or as an RFC 3339 timestamp at midnight UTC
         (2026-08-04T00:00:00Z, or +00:00): the references have shown both."""
         text = self.str(name) or ""
@@ -138,16 +153,16 @@ class Reader:
         return day
 
 
-def _kind(value: Any) -> str:
+def _kind(value: JSON) -> str:
     return "null" if value is None else type(value).__name__
 
 
 def read_rows[T](
-    items: Iterable[Any],
+    items: Iterable[JSON],
     where: str,
-    read: Callable[[Any, str], Iterable[T]],
+    read: Callable[[JSON, str], Iterable[T]],
     *,
-    skip: Callable[[Any], bool] | None = None,
+    skip: Callable[[JSON], bool] | None = None,
 ) -> tuple[list[T], list[Rejection]]:
     """Read each item with read(item, its place); bad items become rejections, not failures.
     Items skip() is true of (already read, say) are passed over, keeping the others' places."""
@@ -165,7 +180,7 @@ def read_rows[T](
 
 
 @contextmanager
-def keeping(raw: Any) -> Iterator[None]:
+def keeping(raw: JSON) -> Iterator[None]:
     """Attach the whole payload to a data error raised while reading it, for review."""
     try:
         yield
@@ -184,7 +199,7 @@ def next_cursor(data: Reader) -> str | None:
     return cursor if has_more else None
 
 
-def identity(obj: Any) -> bytes:
+def identity(obj: JSON) -> bytes:
     """What tells a record from another when the provider gives it no id: a digest of its
     canonical JSON (so a record served twice, on a repeated page, is recognised)."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
@@ -196,9 +211,9 @@ class Seen:
 
     def __init__(self) -> None:
         self.records: set[bytes] = set()
-        self.cursors: set[Any] = set()
+        self.cursors: set[str] = set()
 
-    def before(self, item: Any) -> bool:
+    def before(self, item: JSON) -> bool:
         """Whether this record was read before in the pull (noting it if not)."""
         key = identity(item)
         if key in self.records:
@@ -206,7 +221,7 @@ class Seen:
         self.records.add(key)
         return False
 
-    def again(self, cursor: Any, where: str) -> bool:
+    def again(self, cursor: str | None, where: str) -> bool:
         """Whether cursor was followed before in this pull: a provider handing back an earlier
         cursor would have us loop forever, and its pages are already read."""
         if cursor is None:
@@ -240,12 +255,12 @@ def add_up(
 
 
 def bucket_pages(
-    client: Any,
+    client: JsonClient,
     path: str,
-    params: dict[str, Any],
+    params: dict[str, ParamValue],
     *,
     day_of: Callable[[Reader], dt.date],
-    read_result: Callable[[Any, str, dt.date], list[Any]],
+    read_result: Callable[[JSON, str, dt.date], list[UsageRecord]],
 ) -> Iterator[Batch]:
     """Daily buckets ({data: [{results}], has_more, next_page}), a Batch per page, following
     the cursor with the other parameters unchanged (OpenAI's and Anthropic's usage reports).
@@ -263,10 +278,12 @@ def bucket_pages(
             for b, item in enumerate(data.list("data"), start=1):
                 bucket = Reader(item, f"page {page}, bucket {b}")
                 day = day_of(bucket)
+
+                def read(obj: JSON, where: str, day: dt.date = day) -> list[UsageRecord]:
+                    return read_result(obj, where, day)
+
                 records, rejected = read_rows(
-                    bucket.list("results"),
-                    f"{bucket.where}, result",
-                    lambda obj, where, day=day: read_result(obj, where, day),
+                    bucket.list("results"), f"{bucket.where}, result", read
                 )
                 batch.records += records
                 batch.rejected += rejected
@@ -277,14 +294,14 @@ def bucket_pages(
 
 
 def list_pages[T](
-    client: Any,
+    client: JsonClient,
     path: str,
     what: str,
-    read: Callable[[Any, str], list[T]],
+    read: Callable[[JSON, str], list[T]],
     *,
     cursor: str,
     limit: int,
-    **params: Any,
+    **params: ParamValue,
 ) -> tuple[list[T], list[Rejection]]:
     """Every item of an id-paged list ({data, has_more, last_id}), following `cursor` (OpenAI's
     `after`, Anthropic's `after_id`); an item or cursor served twice is read once."""
@@ -308,13 +325,13 @@ def list_pages[T](
                 return items, rejected
 
 
-def user_pages(client: Any, path: str, *, after: str) -> Directory:
+def user_pages(client: JsonClient, path: str, *, after: str) -> Directory:
     """A users list ({data, has_more, last_id}) followed to its end with the `after` parameter."""
     accounts, rejected = list_pages(client, path, "users", read_user, cursor=after, limit=100)
     return Directory(accounts, rejected)
 
 
-def read_user(obj: Any, where: str) -> list[AccountRecord]:
+def read_user(obj: JSON, where: str) -> list[AccountRecord]:
     """A user of a users list: id, and e-mail and name when known."""
     user = Reader(obj, where)
     return [

@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -17,7 +16,8 @@ from leaderboard.services import accounts, rankings, usage
 from .. import overlap
 from ..credentials import CredentialError
 from ..models import Connection, IngestRun, ReportPath
-from ..providers import adapter_for
+from ..providers import Adapter, adapter_for
+from ..providers.anthropic import AnthropicAdapter
 from ..providers.http import NO_PAYLOAD, ProviderError, ProviderUnavailable
 from ..records import Rejection, raw_text
 from ..selectors import forget_pull_state
@@ -59,9 +59,9 @@ def report_path_hint(connection: Connection, now: dt.datetime) -> str:
     return ""
 
 
-def _note_report_path(connection: Connection, adapter: Any, now: dt.datetime) -> None:
+def _note_report_path(connection: Connection, adapter: Adapter, now: dt.datetime) -> None:
     """Keep which Anthropic report a pull read, once it has read its accounts with it."""
-    if getattr(adapter, "probed", False):
+    if isinstance(adapter, AnthropicAdapter) and adapter.probed:
         Connection.objects.filter(pk=connection.pk).update(
             report_path=adapter.path, report_path_decided_at=now
         )
@@ -141,8 +141,10 @@ def pull_connection(
                 if run.status != IngestRun.Status.HELD:
                     overlap.prune(connection=connection, start=start, end=end, recorded_before=now)
             # a held pull may have missed pages: the next one reads its days again
-            held = run.status == IngestRun.Status.HELD
-            if not held and (connection.pulled_through is None or end > connection.pulled_through):
+            on_hold = run.status == IngestRun.Status.HELD
+            if not on_hold and (
+                connection.pulled_through is None or end > connection.pulled_through
+            ):
                 Connection.objects.filter(pk=connection.pk).update(pulled_through=end)
                 connection.pulled_through = end
         except CredentialError as exc:

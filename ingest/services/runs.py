@@ -154,7 +154,10 @@ def close_interrupted_runs(
     connection: Connection, now: dt.datetime, but: int | None = None
 ) -> None:
     """Runs still 'running' while we hold the lock belong to a worker that died."""
-    connection.runs.filter(status=IngestRun.Status.RUNNING).exclude(pk=but).update(
+    running = connection.runs.filter(status=IngestRun.Status.RUNNING)
+    if but is not None:
+        running = running.exclude(pk=but)
+    running.update(
         status=IngestRun.Status.FAILED,
         finished_at=now,
         error="Interrupted: the worker stopped before the pull finished. Later pulls fetch the "

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from collections.abc import Callable
-from typing import IO, Any
+from collections.abc import Buffer, Callable
+from typing import IO
 
 from django.db import transaction
 from django.utils import timezone
@@ -105,7 +105,7 @@ class _Upload(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: Buffer) -> int:
         if not self.rest:
             chunk = (
                 UploadChunk.objects.filter(run=self.run, number=self.number)
@@ -115,8 +115,9 @@ class _Upload(io.RawIOBase):
             if chunk is None:
                 return 0
             self.rest, self.number = bytes(chunk), self.number + 1
-        size = min(len(buffer), len(self.rest))
-        buffer[:size], self.rest = self.rest[:size], self.rest[size:]
+        with memoryview(buffer) as view:
+            size = min(len(view), len(self.rest))
+            view[:size], self.rest = self.rest[:size], self.rest[size:]
         return size
 
 

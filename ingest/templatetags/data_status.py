@@ -4,7 +4,6 @@ ingest)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -18,7 +17,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("ingest/_incomplete_days.html")
-def incomplete_days_note(board: Board, period: Period) -> dict[str, Any]:
+def incomplete_days_note(board: Board, period: Period) -> dict[str, object]:
     """A note naming the days of a board's period whose data is not complete yet (none for
     a paused board: its standings stay as they were when it paused)."""
     if board.status != Board.Status.ACTIVE:

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         changed = None if options["full"] else (today - dt.timedelta(days=RECENT_DAYS), today)
         outcome = evaluate_all(changed=changed, dry_run=options["dry_run"])
         verb = "would be" if options["dry_run"] else "were"
-        scope = "all history" if options["full"] else f"periods since {changed[0]}"
+        scope = "all history" if changed is None else f"periods since {changed[0]}"
         self.stdout.write(
             f"Badges over {scope}: {len(outcome.granted)} awards {verb} granted, "
             f"{len(outcome.revoked)} revoked, {len(outcome.restored)} restored."

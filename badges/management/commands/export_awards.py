@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import IO, cast
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, indent=2))
             return
-        writer = csv_writer(self.stdout, COLUMNS)
+        # OutputWrapper is a text stream (TextIOBase) that csv_writer's IO[str] leaves out
+        writer = csv_writer(cast("IO[str]", self.stdout), COLUMNS)
         writer.writeheader()
         writer.writerows(rows)

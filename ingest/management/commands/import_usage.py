@@ -18,17 +18,19 @@ class Command(BaseCommand):
         parser.add_argument("--source", required=True, help="the source these rows belong to")
         parser.add_argument("--format", choices=["csv", "jsonl"], help="default: by extension")
 
-    def handle(self, *args: object, **options: object) -> None:
-        path: Path = options["file"]
+    def handle(
+        self, *args: object, file: Path, source: str, format: str | None, **options: object
+    ) -> None:
+        path = file
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         with path.open("rb") as stream, tqdm(desc=path.name, unit=" batches", disable=None) as bar:
             try:
                 run = import_usage_file(
-                    source=options["source"],
+                    source=source,
                     stream=stream,
                     filename=path.name,
-                    fmt=options["format"],
+                    fmt=format,
                     on_batch=lambda run: bar.update(1),
                 )
             except (ValueError, PullInProgress) as exc:
@@ -36,7 +38,7 @@ class Command(BaseCommand):
         if run.status == IngestRun.Status.FAILED:
             raise CommandError(run.error)
         self.stdout.write(
-            f"{path.name} -> {options['source']}: {run.rows} rows imported, "
+            f"{path.name} -> {source}: {run.rows} rows imported, "
             f"{run.rejected} rejected, {run.window_start}..{run.window_end}"
         )
         for rejected in run.rejected_rows.order_by("pk")[:20]:

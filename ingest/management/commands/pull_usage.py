@@ -26,8 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("--start", type=_date, help="first UTC day (YYYY-MM-DD)")
         parser.add_argument("--end", type=_date, help="last UTC day, inclusive (YYYY-MM-DD)")
 
-    def handle(self, *args: object, **options: object) -> None:
-        names = options["names"]
+    def handle(
+        self,
+        *args: object,
+        names: list[str],
+        start: dt.date | None,
+        end: dt.date | None,
+        **options: object,
+    ) -> None:
         connections = (
             Connection.objects.filter(name__in=names)
             if names
@@ -38,7 +44,7 @@ class Command(BaseCommand):
             raise CommandError(f"no connection named {', '.join(sorted(missing))}")
         failed = 0
         for connection in connections:
-            failed += not self._pull(connection, options["start"], options["end"])
+            failed += not self._pull(connection, start, end)
         if failed:
             raise CommandError(f"{failed} pull(s) failed; see the messages above and IngestRun")
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
@@ -36,7 +38,7 @@ class Command(BaseCommand):
         manager = Person.objects.get(email=people[0].email)
         set_manager(user=ensure_user_for_person(person=manager), manager=True)
         end = timezone.now().date()
-        start = end - timezone.timedelta(days=options["days"] - 1)
+        start = end - dt.timedelta(days=options["days"] - 1)
         for name, base_url in DEMO_BASE_URLS.items():
             connection, _ = connect_provider(name=name, provider=Provider.DEMO, base_url=base_url)
             run = pull_connection(connection=connection, start=start, end=end, trigger="demo")

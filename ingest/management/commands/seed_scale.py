@@ -127,7 +127,7 @@ class Command(BaseCommand):
 
     def _accounts(
         self, rng: random.Random, people: int, sources: dict[str, Source]
-    ) -> list[tuple[int, int, int, list[str]]]:
+    ) -> list[tuple[int | None, int, int, list[str]]]:
         person_ids = list(
             Person.objects.filter(email__endswith="@scale.example.com").values_list("pk", flat=True)
         )

@@ -1,0 +1,2 @@
+"""The web layer: views (one module per part of the site), middleware, the content security
+policy and the sign-in adapter."""
