@@ -33,7 +33,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from leaderboard import metrics
 from leaderboard.models import Account, Source, UsageFact, UsageMonth
 
-from .models import ALL_TIME, TIERS, Badge
+from ..models import ALL_TIME, TIERS, Badge
 
 K, P = Badge.Kind, Badge.Period
 NUMBER = DecimalField(max_digits=65, decimal_places=30)
