@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from leaderboard import audit
 from leaderboard.admin import RecordAdmin
 
-from . import rules, services, tasks
+from . import rules, selectors, services, tasks
 from .models import Award, Badge
 
 
@@ -93,7 +93,7 @@ class BadgeAdmin(admin.ModelAdmin):
     def preview(self, badge: Badge) -> str:
         if not badge.pk:
             return "Save first to see a preview."
-        result = services.preview_badge(badge=badge)
+        result = selectors.badge_preview(badge=badge)
         tiers = ", ".join(f"{tier}: {count}" for tier, count in result.by_tier.items())
         sample = ", ".join(result.sample)
         return f"{result.people} people ({tiers or 'none'})" + (

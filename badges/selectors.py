@@ -1,12 +1,18 @@
-"""Reads: the titles a person holds and the one they display."""
+"""Reads: the titles a person holds and the one they display, a person's badges and new
+ones, the icons of a standings page, and a badge's preview."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
+
 from leaderboard.models import Person
 
+from . import rules
 from .models import TIERS, Award, Badge, DisplayedTitle
 
 
@@ -141,3 +147,27 @@ def new_awards(person: Person) -> list[Award]:
             person=person, noticed_at__isnull=True, quiet=False, revoked_at__isnull=True
         ).select_related("badge")
     )
+
+
+@dataclass(frozen=True)
+class Preview:
+    people: int
+    by_tier: dict[str, int]
+    sample: list[str]
+
+
+def badge_preview(*, badge: Badge, now: dt.datetime | None = None, sample: int = 10) -> Preview:
+    """Who would hold the badge if it were enabled now (the rules run; nothing is granted)."""
+    now = now or timezone.now()
+    found = rules.qualifiers(badge, today=now.date())
+    if badge.policy == Badge.Policy.HOLDER and found:
+        latest = max(q.period_start for q in found)
+        found = [q for q in found if q.period_start == latest]
+    people = {q.person_id for q in found}
+    by_tier = Counter(q.tier for q in {(q.person_id, q.tier): q for q in found}.values())
+    names = list(
+        Person.objects.filter(pk__in=people)
+        .order_by("display_name")
+        .values_list("display_name", flat=True)[:sample]
+    )
+    return Preview(len(people), {t: by_tier[t] for t in TIERS if t in by_tier}, names)

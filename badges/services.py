@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from leaderboard import audit
 from leaderboard.models import Person, User, analyze
 
-from . import rules
+from . import db, rules
 from .models import Award, Badge, DisplayedTitle
 
 QUIET_AFTER = dt.timedelta(days=2)
@@ -149,7 +147,7 @@ def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:
         )
 
     with transaction.atomic():
-        _grant(granted(q) for q in outcome.granted)
+        db.insert_awards(granted(q) for q in outcome.granted)
         for award in outcome.revoked:
             award.revoked_at = now
         for award in outcome.restored:
@@ -159,49 +157,6 @@ def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:
         )
         if outcome.revoked:
             _clear_lost_titles(badge)
-
-
-GRANTED = [
-    "person_id",
-    "badge_id",
-    "tier",
-    "period_start",
-    "period_end",
-    "granted_at",
-    "evidence",
-    "quiet",
-    "revoked_at",
-    "revoked_reason",
-]
-
-
-def _grant(rows: Iterable[tuple]) -> None:
-    """Insert new awards (rows in GRANTED order), skipping any already there. A full
-    evaluation grants millions: on PostgreSQL they are COPYed into a staging table and
-    inserted by one statement, not built into model instances and INSERTs."""
-    if connection.vendor != "postgresql":
-        Award.objects.bulk_create(
-            (Award(**dict(zip(GRANTED, row, strict=True))) for row in rows),
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
-        return
-    # SQL from fixed table and column names only; values travel by COPY.
-    table, columns = Award._meta.db_table, ", ".join(GRANTED)
-    evidence = GRANTED.index("evidence")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS award_stage ON COMMIT DROP "  # noqa: S608
-            f"AS SELECT {columns} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY award_stage ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row[:evidence], json.dumps(row[evidence]), *row[evidence + 1 :]))
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM award_stage "  # noqa: S608
-            "ON CONFLICT DO NOTHING"
-        )
-        cursor.execute("DROP TABLE award_stage")
 
 
 def _clear_lost_titles(badge: Badge) -> None:
@@ -239,30 +194,6 @@ def analyze_awards() -> None:
     off or late, and pages read awards for 50 people at a time: on statistics taken before a
     first full pass (millions of awards), that lookup took 250 ms instead of 1."""
     analyze(Award)
-
-
-@dataclass(frozen=True)
-class Preview:
-    people: int
-    by_tier: dict[str, int]
-    sample: list[str]
-
-
-def preview_badge(*, badge: Badge, now: dt.datetime | None = None, sample: int = 10) -> Preview:
-    """Who would hold the badge if it were enabled now, granting nothing."""
-    now = now or timezone.now()
-    found = rules.qualifiers(badge, today=now.date())
-    if badge.policy == Badge.Policy.HOLDER and found:
-        latest = max(q.period_start for q in found)
-        found = [q for q in found if q.period_start == latest]
-    people = {q.person_id for q in found}
-    by_tier = Counter(q.tier for q in {(q.person_id, q.tier): q for q in found}.values())
-    names = list(
-        Person.objects.filter(pk__in=people)
-        .order_by("display_name")
-        .values_list("display_name", flat=True)[:sample]
-    )
-    return Preview(len(people), {t: by_tier[t] for t in rules.TIERS if t in by_tier}, names)
 
 
 def choose_title(*, person: Person, badge: Badge | None) -> DisplayedTitle:
