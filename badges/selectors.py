@@ -1,5 +1,5 @@
 """Reads: the titles a person holds and the one they display, a person's badges and new
-ones, the icons of a standings page, and a badge's preview."""
+ones, the icons of a standings page, and a badge's preview (querysets or frozen dataclasses)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from leaderboard.models import Person
@@ -140,13 +141,11 @@ def badge_groups(person: Person) -> list[BadgeGroup]:
     return [BadgeGroup(name, items) for name, items in groups.items()]
 
 
-def new_awards(person: Person) -> list[Award]:
+def new_awards(person: Person) -> QuerySet[Award]:
     """Awards the person has not been told about yet (quiet ones never are)."""
-    return list(
-        Award.objects.filter(
-            person=person, noticed_at__isnull=True, quiet=False, revoked_at__isnull=True
-        ).select_related("badge")
-    )
+    return Award.objects.filter(
+        person=person, noticed_at__isnull=True, quiet=False, revoked_at__isnull=True
+    ).select_related("badge")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
@@ -207,9 +207,14 @@ def choose_title(*, person: Person, badge: Badge | None) -> DisplayedTitle:
     return choice
 
 
-def mark_noticed(*, awards: list[Award], now: dt.datetime | None = None) -> None:
-    """The holder has seen the "new badge" notice for these awards."""
-    Award.objects.filter(pk__in=[a.pk for a in awards]).update(noticed_at=now or timezone.now())
+def mark_noticed(
+    *, person: Person, award_ids: Iterable[int], now: dt.datetime | None = None
+) -> int:
+    """The holder has seen the "new badge" notice for these awards of theirs (ids of others'
+    awards, and notices seen before, are left as they are); how many were marked."""
+    return Award.objects.filter(
+        person=person, pk__in=list(award_ids), noticed_at__isnull=True
+    ).update(noticed_at=now or timezone.now())
 
 
 def set_retired(*, badge: Badge, retired: bool, by: User | None) -> Badge:

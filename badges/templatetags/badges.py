@@ -8,7 +8,7 @@ from django import template
 
 from leaderboard.models import Person
 
-from .. import models, selectors, services
+from .. import models, selectors
 
 register = template.Library()
 
@@ -32,12 +32,11 @@ def badges_version(context: template.Context) -> int:
 @register.inclusion_tag("badges/_person_badges.html", takes_context=True)
 def person_badges(context: dict[str, Any], person: Person) -> dict[str, Any]:
     """A person's badges grouped, their title (the owner may change it), and, for the owner,
-    each new badge once: showing the notice marks it seen."""
+    the "new badge" notice. Rendering only reads: the notice posts back that it was shown
+    (badges.views.notices_seen), so a GET never writes and each new badge still shows once."""
     request = context["request"]
     is_owner = getattr(request.user, "pk", None) is not None and person.user_id == request.user.pk
-    notices = selectors.new_awards(person) if is_owner else []
-    if notices:
-        services.mark_noticed(awards=notices)
+    notices = list(selectors.new_awards(person)) if is_owner else []
     titles = selectors.titles_held(person)
     return {
         "request": request,
