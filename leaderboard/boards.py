@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -158,9 +160,9 @@ def set_boards_visible(*, visible: bool, by: User | None) -> SiteSwitch:
     return switch
 
 
-# Other apps' one-row version counters that pages read, by name: site() reads them in its
-# one query (the badges app adds its own, which its template tags read from the page's site).
-COUNTERS: dict[str, type[models.Model]] = {}
+def _counters() -> dict[str, type[models.Model]]:
+    """Other apps' version counters that pages read, by name (settings.SITE_COUNTERS)."""
+    return {name: apps.get_model(label) for name, label in settings.SITE_COUNTERS.items()}
 
 
 @dataclass(frozen=True)
@@ -172,9 +174,9 @@ class Site:
 
 
 def site() -> Site:
-    """The switch, the boards version, the usage version and the COUNTERS, in one plain
+    """The switch, the boards version, the usage version and the SITE_COUNTERS, in one plain
     query (every page reads them)."""
-    counters = {"usage": UsageVersion} | COUNTERS
+    counters = {"usage": UsageVersion} | _counters()
     numbers = ", ".join(
         f"(SELECT number FROM {model._meta.db_table} WHERE id = 1)"  # noqa: S608
         for model in counters.values()

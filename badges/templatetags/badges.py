@@ -9,6 +9,7 @@ from django import template
 from leaderboard.models import Person
 
 from .. import models, selectors
+from ..checks import COUNTER
 
 register = template.Library()
 
@@ -22,10 +23,10 @@ def badge_summaries(rows: list[Any]) -> dict[int, selectors.Summary]:
 @register.simple_tag(takes_context=True)
 def badges_version(context: template.Context) -> int:
     """Moves whenever what a standings row shows of badges changes (for cache keys): as the
-    page's site read it (leaderboard.boards.site), else read now."""
+    page's site read it (settings.SITE_COUNTERS names it; badges.checks), else read now."""
     site = context.get("site")
-    if site is not None and "badges" in site.counters:
-        return site.counters["badges"]
+    if site is not None and COUNTER in site.counters:
+        return site.counters[COUNTER]
     return models.current_version()
 
 
