@@ -12,7 +12,7 @@ from leaderboard.admin import RecordAdmin
 from leaderboard.models import User
 from leaderboard.services import audit
 
-from . import rules, services, tasks
+from . import rules, selectors, services, tasks
 from .models import Award, Badge
 
 
@@ -94,7 +94,7 @@ class BadgeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the 
     def preview(self, badge: Badge) -> str:
         if not badge.pk:
             return "Save first to see a preview."
-        result = services.preview_badge(badge=badge)
+        result = selectors.badge_preview(badge=badge)
         tiers = ", ".join(f"{tier}: {count}" for tier, count in result.by_tier.items())
         sample = ", ".join(result.sample)
         return f"{result.people} people ({tiers or 'none'})" + (

@@ -6,9 +6,6 @@ class BadgesConfig(AppConfig):
     verbose_name = "Badges"
 
     def ready(self) -> None:
-        from leaderboard.selectors import site
-
-        from . import receivers  # noqa: F401 - connects the usage_recorded receiver
-        from .models import BadgeVersion
-
-        site.COUNTERS["badges"] = BadgeVersion  # read with the site on every page
+        # Imported for what importing does: the SITE_COUNTERS check registers, and the
+        # usage_recorded receiver connects.
+        from . import checks, receivers  # noqa: F401

@@ -1,12 +1,19 @@
-"""Reads: the titles a person holds and the one they display."""
+"""Reads: the titles a person holds and the one they display, a person's badges and new
+ones, the icons of a standings page, and a badge's preview (querysets or frozen dataclasses)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from leaderboard.models import Person
 
+from . import rules
 from .models import TIERS, Award, Badge, DisplayedTitle
 
 
@@ -70,7 +77,7 @@ def summaries(person_ids: list[int]) -> dict[int, Summary]:
         DisplayedTitle.objects.filter(person__in=person_ids).values_list("person_id", "badge_id")
     )
     # Per person and badge, the latest award (the best tier among the latest).
-    best: dict[int, dict[int, tuple[dt.datetime, int, str]]] = {}
+    best: dict[int, dict[int, tuple[Any, int, str]]] = {}
     for person_id, badge_id, tier, granted_at in awards:
         held = best.setdefault(person_id, {})
         rank = (granted_at, TIERS.index(tier), tier)
@@ -134,10 +141,32 @@ def badge_groups(person: Person) -> list[BadgeGroup]:
     return [BadgeGroup(name, items) for name, items in groups.items()]
 
 
-def new_awards(person: Person) -> list[Award]:
+def new_awards(person: Person) -> QuerySet[Award]:
     """Awards the person has not been told about yet (quiet ones never are)."""
-    return list(
-        Award.objects.filter(
-            person=person, noticed_at__isnull=True, quiet=False, revoked_at__isnull=True
-        ).select_related("badge")
+    return Award.objects.filter(
+        person=person, noticed_at__isnull=True, quiet=False, revoked_at__isnull=True
+    ).select_related("badge")
+
+
+@dataclass(frozen=True)
+class Preview:
+    people: int
+    by_tier: dict[str, int]
+    sample: list[str]
+
+
+def badge_preview(*, badge: Badge, now: dt.datetime | None = None, sample: int = 10) -> Preview:
+    """Who would hold the badge if it were enabled now (the rules run; nothing is granted)."""
+    now = now or timezone.now()
+    found = rules.qualifiers(badge, today=now.date())
+    if badge.policy == Badge.Policy.HOLDER and found:
+        latest = max(q.period_start for q in found)
+        found = [q for q in found if q.period_start == latest]
+    people = {q.person_id for q in found}
+    by_tier = Counter(q.tier for q in {(q.person_id, q.tier): q for q in found}.values())
+    names = list(
+        Person.objects.filter(pk__in=people)
+        .order_by("display_name")
+        .values_list("display_name", flat=True)[:sample]
     )
+    return Preview(len(people), {t: by_tier[t] for t in TIERS if t in by_tier}, names)

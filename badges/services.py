@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -18,8 +16,8 @@ from leaderboard.db.counters import analyze
 from leaderboard.models import Person, User
 from leaderboard.services import audit
 
-from . import rules
-from .models import TIERS, Award, Badge, DisplayedTitle
+from . import db, rules
+from .models import Award, Badge, DisplayedTitle
 
 QUIET_AFTER = dt.timedelta(days=2)
 PASSED_ON = "passed on: a later period has another holder"
@@ -46,12 +44,9 @@ class Outcome:
 
 
 HELD = ["pk", "person_id", "tier", "period_start", "period_end", "granted_at", "revoked_at"]
-# An award read as a tuple of the HELD fields, and what tells one award of a badge from another.
-type HeldRow = tuple[int, int, str, dt.date, dt.date, dt.datetime, dt.datetime | None]
-type AwardKey = tuple[int, str, dt.date, dt.date] | tuple[int, str]
 
 
-def _key(badge: Badge, person_id: int, tier: str, start: dt.date, end: dt.date) -> AwardKey:
+def _key(badge: Badge, person_id: int, tier: str, start: dt.date, end: dt.date) -> tuple:
     # Periodic badges award each period; the others hold one ongoing award per tier.
     return (person_id, tier, start, end) if badge.periodic else (person_id, tier)
 
@@ -101,7 +96,7 @@ def _evaluate(
     if badge.periodic and window:
         existing_awards = existing_awards.filter(period_start__range=window)
     # Read as tuples: a badge can hold millions of awards, and few of them change.
-    existing: dict[AwardKey, HeldRow] = {}
+    existing: dict[tuple, tuple] = {}
     for row in existing_awards.values_list(*HELD).iterator(chunk_size=20_000):
         key = _key(badge, row[1], row[2], row[3], row[4])
         if key not in existing or row[-1] is None:  # an active award wins
@@ -111,7 +106,7 @@ def _evaluate(
     def holds(q: rules.Qualifier) -> bool:
         return badge.policy != Badge.Policy.HOLDER or q.period_start == latest
 
-    def award(row: HeldRow, reason: str = "") -> Award:
+    def award(row: tuple, reason: str = "") -> Award:
         fields = dict(zip(HELD, row, strict=True))
         return Award(**fields, badge=badge, revoked_reason=reason or "")
 
@@ -134,12 +129,10 @@ def _evaluate(
     return outcome
 
 
-def _apply(
-    badge: Badge, outcome: Outcome, now: dt.datetime, holds: Callable[[rules.Qualifier], bool]
-) -> None:
+def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:
     quiet_before = now.date() - QUIET_AFTER
 
-    def granted(q: rules.Qualifier) -> GrantedRow:
+    def granted(q: rules.Qualifier) -> tuple:
         held = holds(q)
         return (
             q.person_id,
@@ -155,7 +148,7 @@ def _apply(
         )
 
     with transaction.atomic():
-        _grant(granted(q) for q in outcome.granted)
+        db.insert_awards(granted(q) for q in outcome.granted)
         for award in outcome.revoked:
             award.revoked_at = now
         for award in outcome.restored:
@@ -165,53 +158,6 @@ def _apply(
         )
         if outcome.revoked:
             _clear_lost_titles(badge)
-
-
-GRANTED = [
-    "person_id",
-    "badge_id",
-    "tier",
-    "period_start",
-    "period_end",
-    "granted_at",
-    "evidence",
-    "quiet",
-    "revoked_at",
-    "revoked_reason",
-]
-# A new award as a tuple of the GRANTED fields.
-type GrantedRow = tuple[
-    int, int, str, dt.date, dt.date, dt.datetime, dict[str, object], bool, dt.datetime | None, str
-]
-
-
-def _grant(rows: Iterable[GrantedRow]) -> None:
-    """Insert new awards (rows in GRANTED order), skipping any already there. A full
-    evaluation grants millions: on PostgreSQL they are COPYed into a staging table and
-    inserted by one statement, not built into model instances and INSERTs."""
-    if connection.vendor != "postgresql":
-        Award.objects.bulk_create(
-            (Award(**dict(zip(GRANTED, row, strict=True))) for row in rows),
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
-        return
-    # SQL from fixed table and column names only; values travel by COPY.
-    table, columns = Award._meta.db_table, ", ".join(GRANTED)
-    evidence = GRANTED.index("evidence")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS award_stage ON COMMIT DROP "  # noqa: S608
-            f"AS SELECT {columns} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY award_stage ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row[:evidence], json.dumps(row[evidence]), *row[evidence + 1 :]))
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM award_stage "  # noqa: S608
-            "ON CONFLICT DO NOTHING"
-        )
-        cursor.execute("DROP TABLE award_stage")
 
 
 def _clear_lost_titles(badge: Badge) -> None:
@@ -251,30 +197,6 @@ def analyze_awards() -> None:
     analyze(Award)
 
 
-@dataclass(frozen=True)
-class Preview:
-    people: int
-    by_tier: dict[str, int]
-    sample: list[str]
-
-
-def preview_badge(*, badge: Badge, now: dt.datetime | None = None, sample: int = 10) -> Preview:
-    """Who would hold the badge if it were enabled now, granting nothing."""
-    now = now or timezone.now()
-    found = rules.qualifiers(badge, today=now.date())
-    if badge.policy == Badge.Policy.HOLDER and found:
-        latest = max(q.period_start for q in found)
-        found = [q for q in found if q.period_start == latest]
-    people = {q.person_id for q in found}
-    by_tier = Counter(q.tier for q in {(q.person_id, q.tier): q for q in found}.values())
-    names = list(
-        Person.objects.filter(pk__in=people)
-        .order_by("display_name")
-        .values_list("display_name", flat=True)[:sample]
-    )
-    return Preview(len(people), {t: by_tier[t] for t in TIERS if t in by_tier}, names)
-
-
 def choose_title(*, person: Person, badge: Badge | None) -> DisplayedTitle:
     """Display the title of a badge the person holds (None: display no title)."""
     if badge is not None:
@@ -286,9 +208,14 @@ def choose_title(*, person: Person, badge: Badge | None) -> DisplayedTitle:
     return choice
 
 
-def mark_noticed(*, awards: list[Award], now: dt.datetime | None = None) -> None:
-    """The holder has seen the "new badge" notice for these awards."""
-    Award.objects.filter(pk__in=[a.pk for a in awards]).update(noticed_at=now or timezone.now())
+def mark_noticed(
+    *, person: Person, award_ids: Iterable[int], now: dt.datetime | None = None
+) -> int:
+    """The holder has seen the "new badge" notice for these awards of theirs (ids of others'
+    awards, and notices seen before, are left as they are); how many were marked."""
+    return Award.objects.filter(
+        person=person, pk__in=list(award_ids), noticed_at__isnull=True
+    ).update(noticed_at=now or timezone.now())
 
 
 def set_retired(*, badge: Badge, retired: bool, by: User | None) -> Badge:

@@ -1,34 +1,36 @@
+"""The owner's two posts from their badges: the title they display, and the notices seen.
+The page itself (leaderboard's person page) renders badges through badges.templatetags."""
+
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from leaderboard.models import Person
 
 from . import services
-from .models import Badge
+from .forms import NoticesSeenForm, TitleForm
 
 
-class TitleForm(forms.Form):
-    """The title form's one field: a badge's id, or nothing for no title. A value that is
-    no badge's id (not a number, or a badge since deleted) is the form's error."""
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
-    badge = forms.ModelChoiceField(
-        queryset=Badge.objects.all(),
-        required=False,
-        error_messages={"invalid_choice": "That badge does not exist; choose another title."},
-    )
+
+def _own(request: HttpRequest, public_id: str) -> Person:
+    """The signed-in person, if the URL names them."""
+    person = get_object_or_404(Person, public_id=public_id)
+    if person.user_id is None or person.user_id != request.user.pk:
+        # As for a missing id: a refusal would tell that this person exists (maybe hidden).
+        raise Http404("No such person on Tokenboard.")
+    return person
 
 
 @require_POST
 def choose_title(request: HttpRequest, public_id: str) -> HttpResponse:
-    person = Person.objects.filter(public_id=public_id).first()
-    if person is None or person.user_id is None or person.user_id != request.user.pk:
-        # As for a missing id: a refusal would tell that this person exists (maybe hidden).
-        raise Http404("No such person on Tokenboard.")
+    person = _own(request, public_id)
     form = TitleForm(request.POST)
     if not form.is_valid():
         messages.error(request, str(form.errors["badge"][0]))
@@ -42,4 +44,18 @@ def choose_title(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.success(
             request, f"Your title is now {badge.title}." if badge else "You display no title now."
         )
+    return redirect("leaderboard:person", public_id=person.public_id)
+
+
+@require_POST
+def notices_seen(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
+    """The page showed these "new badge" notices: htmx posts this as the notice loads (the
+    notice stays on that page); without JavaScript, the notice's Dismiss button does."""
+    person = _own(request, public_id)
+    form = NoticesSeenForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Say which awards' notices were shown.")
+    services.mark_noticed(person=person, award_ids=form.cleaned_data["award"])
+    if request.htmx:
+        return HttpResponse(status=204)
     return redirect("leaderboard:person", public_id=person.public_id)

@@ -52,6 +52,12 @@ INSTALLED_APPS = [
     "badges",
     "ingest",
 ]
+# Other apps' one-row version counters (id 1, a `number` that their database triggers move),
+# by name: leaderboard.selectors.site.site() fetches them in the one query that every page
+# makes, into Site.counters[name], so that an app's cached fragments can key on them without
+# a query of their own. Named by "app_label.Model" (apps.get_model), so the leaderboard never
+# imports the app. badges: its template tags key standings rows and person pages on it.
+SITE_COUNTERS = {"badges": "badges.BadgeVersion"}
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "leaderboard.web.csp.ContentSecurityPolicyMiddleware",
@@ -240,7 +246,7 @@ SECURE_CSP = {
     "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "frame-ancestors": [CSP.NONE],
-    # leaderboard.csp adds the identity providers' origins, and only those: sign-in goes there.
+    # leaderboard.web.csp adds the identity providers' origins, and only those: sign-in goes there.
     "form-action": [CSP.SELF],
     "base-uri": [CSP.SELF],
 }

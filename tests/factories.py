@@ -84,3 +84,17 @@ class BadgeFactory(factory.django.DjangoModelFactory):
     period = "all_time"
     policy = "permanent"
     enabled = True
+
+
+class AwardFactory(factory.django.DjangoModelFactory):
+    """A new all-time award, not yet noticed by its holder."""
+
+    class Meta:
+        model = "badges.Award"
+
+    person = factory.SubFactory(PersonFactory)
+    badge = factory.SubFactory(BadgeFactory)
+    tier = "bronze"
+    period_start = dt.date(1, 1, 1)
+    period_end = dt.date(9999, 12, 31)
+    granted_at = factory.LazyFunction(timezone.now)

@@ -58,6 +58,7 @@ def test_the_list_of_paths_covers_every_app(db) -> None:
         "/manage/unattributed/",
         "/data/",
         "/people/x/title/",
+        "/people/x/notices-seen/",
         "/people/x/privacy/",
         "/admin/",
         "/healthz",

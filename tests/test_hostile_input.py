@@ -29,6 +29,7 @@ QUERY_PARAMETERS = ["team", "q", "lens", "period", "back", "page", "by", "board"
 FORM_PARAMETERS = {
     "privacy": ["visibility"],
     "title": ["badge"],
+    "notices-seen": ["award"],
     "demo-sign-in": ["person", "next"],
 }
 # Parameters of the admin's lists besides each list's own filters.
@@ -218,6 +219,7 @@ def form(world, employee, settings, request) -> tuple[Client, str, list[str]]:
     url = {
         "privacy": reverse("leaderboard:privacy", args=[in_url(alice)]),
         "title": reverse("badges:choose-title", args=[in_url(alice)]),
+        "notices-seen": reverse("badges:notices-seen", args=[in_url(alice)]),
         "demo-sign-in": reverse("leaderboard:demo-sign-in"),
     }[request.param]
     # Signing in as someone else would change who posts the next example's forms.

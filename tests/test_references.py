@@ -17,8 +17,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from badges.db import insert_awards
 from badges.models import Award
-from badges.services import _grant
 from leaderboard.db import facts
 from leaderboard.models import Account, Person, Source, UsageFact
 from tests.factories import AccountFactory, BadgeFactory, PersonFactory, SourceFactory
@@ -102,10 +102,10 @@ def test_awards_are_for_people_and_badges_that_exist():
     def award(person_id: int, badge_id: int, tier: str = "gold") -> tuple:
         return (person_id, badge_id, tier, DAY, DAY, now, {}, False, None, "")
 
-    _grant([award(person.pk, badge.pk)])
+    insert_awards([award(person.pk, badge.pk)])
     for bad in (award(missing_id(Person), badge.pk), award(person.pk, badge.pk + 1000)):
         with pytest.raises(IntegrityError), transaction.atomic():
-            _grant([award(person.pk, badge.pk, "bronze"), bad])
+            insert_awards([award(person.pk, badge.pk, "bronze"), bad])
             checked_at_commit()
 
     assert list(Award.objects.values_list("person", "badge", "tier")) == [
@@ -117,7 +117,7 @@ def test_awards_go_with_their_person_or_badge_and_a_raw_delete_cannot_orphan_the
     keeps, leaves = PersonFactory(), PersonFactory()
     badge, dropped = BadgeFactory(), BadgeFactory()
     now = timezone.now()
-    _grant(
+    insert_awards(
         [
             (p.pk, b.pk, "gold", DAY, DAY, now, {}, False, None, "")
             for p in (keeps, leaves)

@@ -9,7 +9,8 @@ from django import template
 
 from leaderboard.models import Person
 
-from .. import models, selectors, services
+from .. import models, selectors
+from ..checks import COUNTER
 
 register = template.Library()
 
@@ -30,10 +31,10 @@ def badge_summaries(rows: Iterable[PersonRow]) -> dict[int, selectors.Summary]:
 @register.simple_tag(takes_context=True)
 def badges_version(context: template.Context) -> int:
     """Moves whenever what a standings row shows of badges changes (for cache keys): as the
-    page's site read it (leaderboard.selectors.site.site), else read now."""
+    page's site read it (settings.SITE_COUNTERS names it; badges.checks), else read now."""
     site = context.get("site")
-    if site is not None and "badges" in site.counters:
-        version: int = site.counters["badges"]
+    if site is not None and COUNTER in site.counters:
+        version: int = site.counters[COUNTER]
         return version
     return models.current_version()
 
@@ -41,12 +42,11 @@ def badges_version(context: template.Context) -> int:
 @register.inclusion_tag("badges/_person_badges.html", takes_context=True)
 def person_badges(context: template.Context, person: Person) -> dict[str, object]:
     """A person's badges grouped, their title (the owner may change it), and, for the owner,
-    each new badge once: showing the notice marks it seen."""
+    the "new badge" notice. Rendering only reads: the notice posts back that it was shown
+    (badges.views.notices_seen), so a GET never writes and each new badge still shows once."""
     request = context["request"]
     is_owner = getattr(request.user, "pk", None) is not None and person.user_id == request.user.pk
-    notices = selectors.new_awards(person) if is_owner else []
-    if notices:
-        services.mark_noticed(awards=notices)
+    notices = list(selectors.new_awards(person)) if is_owner else []
     titles = selectors.titles_held(person)
     return {
         "request": request,

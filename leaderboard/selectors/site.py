@@ -7,15 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 
 from leaderboard.db import counters
 from leaderboard.models import Board, Team, UsageVersion
 
-# Other apps' one-row version counters that pages read, by name: site() reads them in its
-# one query (the badges app adds its own, which its template tags read from the page's site).
-COUNTERS: dict[str, type[models.Model]] = {}
+
+def _counters() -> dict[str, type[models.Model]]:
+    """Other apps' version counters that pages read, by name (settings.SITE_COUNTERS)."""
+    return {name: apps.get_model(label) for name, label in settings.SITE_COUNTERS.items()}
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,9 @@ class Site:
 
 
 def site() -> Site:
-    """The switch, the boards version, the usage version and the COUNTERS, in one plain
+    """The switch, the boards version, the usage version and the SITE_COUNTERS, in one plain
     query (every page reads them)."""
-    models_by_name = {"usage": UsageVersion} | COUNTERS
+    models_by_name = {"usage": UsageVersion} | _counters()
     visible, version, read = counters.site_state(list(models_by_name.values()))
     by_name = dict(zip(models_by_name, read, strict=True))
     return Site(visible, version, by_name.pop("usage"), by_name)

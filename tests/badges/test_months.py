@@ -12,6 +12,7 @@ from django.db import ProgrammingError, connection, transaction
 
 from badges import rules
 from badges.models import Badge
+from badges.rules.streaks import longest_run
 from leaderboard.db import facts
 from leaderboard.models import Account, Source
 from tests.factories import AccountFactory, PersonFactory
@@ -196,9 +197,9 @@ def test_the_longest_run_of_active_days_is_read_from_day_bits() -> None:
     origin = dt.date(2026, 1, 30)
     #           days:  0 1 2 3 . . 6 7 8
     bits = 0b111001111
-    assert rules._longest_run(bits, origin) == (4, origin, origin + dt.timedelta(days=3))
+    assert longest_run(bits, origin) == (4, origin, origin + dt.timedelta(days=3))
     # equal runs: the latest wins
-    assert rules._longest_run(0b1100011, origin) == (
+    assert longest_run(0b1100011, origin) == (
         2,
         origin + dt.timedelta(days=5),
         origin + dt.timedelta(days=6),

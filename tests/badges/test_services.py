@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from badges import rules, services
+from badges import rules, selectors, services
 from badges.models import Award, DisplayedTitle
 from badges.selectors import displayed_title, titles_held
 from tests.factories import BadgeFactory, PersonFactory
@@ -182,7 +182,7 @@ def test_preview_counts_and_names_without_granting(usage, people) -> None:
         usage(person, D(2026, 8, 1), input=tokens)
     badge = BadgeFactory(enabled=False)
 
-    preview = services.preview_badge(badge=badge, now=NOW)
+    preview = selectors.badge_preview(badge=badge, now=NOW)
 
     assert (preview.people, preview.by_tier) == (3, {"bronze": 3, "gold": 2})
     assert preview.sample == ["Ada", "Ben", "Di"]

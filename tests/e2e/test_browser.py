@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from leaderboard.models import Board, Person
 from leaderboard.services.people import ensure_user_for_person, set_manager
-from tests.factories import PersonFactory, TeamFactory
+from tests.factories import AwardFactory, BadgeFactory, PersonFactory, TeamFactory
 from tests.oidc_provider import callback, providers, running_provider
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -140,6 +140,29 @@ def test_a_person_browses_boards_lenses_periods_and_charts(browser, live_server,
     page.wait_for_selector(".chart[data-drawn=true] .main-svg")
     assert page.locator(".chart[data-drawn=true]").count() == 4
     page.screenshot(path=SHOTS / "person-1280.png", full_page=True)
+    assert errors == []
+
+
+def test_a_person_sees_a_new_badge_once_and_the_page_posts_that_it_was_shown(
+    browser, live_server, company
+) -> None:
+    ada = company[0]
+    award = AwardFactory(person=ada, badge=BadgeFactory(name="Trail Blazer", icon="T"))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = errors_of(page)
+    sign_in(page, live_server, "Ada Alvarez")
+
+    with page.expect_response(lambda r: r.url.endswith("/notices-seen/")) as seen:
+        page.goto(f"{live_server.url}/people/{ada.public_id}/")
+
+    assert (seen.value.request.method, seen.value.status) == ("POST", 204)
+    expect(page.locator("#badge-notices")).to_contain_text("Trail Blazer")  # still shown
+    expect(page.locator("#badge-notices button")).to_have_count(0)  # Dismiss: no script only
+    award.refresh_from_db()
+    assert award.noticed_at is not None
+    page.reload()
+    expect(page.locator("#person-badges")).to_contain_text("Trail Blazer")
+    expect(page.locator("#badge-notices")).to_have_count(0)
     assert errors == []
 
 

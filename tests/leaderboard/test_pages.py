@@ -56,6 +56,14 @@ def grant_first_badge(person, *, name: str, icon: str = "L", title: str = "") ->
     return badge
 
 
+def post_notices_seen(client, page: str):
+    """What a page's "new badge" notice does as it loads (htmx): post the awards it showed."""
+    form = page.split('id="badge-notices"', 1)[1].split("</form>", 1)[0]
+    url = re.search(r'hx-post="([^"]+)"', form).group(1)
+    shown = re.findall(r'name="award" value="(\d+)"', form)
+    return client.post(url, {"award": shown}, **HTMX)
+
+
 @pytest.fixture
 def employee(client, alice):
     client.force_login(alice.user)
@@ -353,12 +361,14 @@ def test_cached_rows_show_a_badge_granted_after_they_were_rendered(employee, vol
 
 
 def test_seeing_your_new_badge_keeps_everyone_s_cached_rows(employee, volume, field) -> None:
-    """Opening your own page marks your new badges seen; no row shows that, so the rows
-    everyone reads stay cached (a revocation, which rows do show, renders them again)."""
+    """Opening your own page marks your new badges seen (its notice posts that as it loads);
+    no row shows that, so the rows everyone reads stay cached (a revocation, which rows do
+    show, renders them again)."""
     badge = grant_first_badge(field["alice"], name="Late Bloomer", icon="🌸")
     employee.get("/boards/token-volume/")
 
     own_page = employee.get(f"/people/{field['alice'].public_id}/").content.decode()
+    post_notices_seen(employee, own_page)
     with CaptureQueriesContext(connection) as after_seen:
         employee.get("/boards/token-volume/")
     Award.objects.filter(badge=badge).update(revoked_at=dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
@@ -546,8 +556,11 @@ def test_owner_chooses_a_title_and_sees_new_badges_once(employee, seeded_boards,
     badge = grant_first_badge(alice, name="Trail Blazer", icon="T", title="Trailblazer")
 
     first = employee.get(f"/people/{alice.public_id}/").content.decode()
+    unseen = employee.get(f"/people/{alice.public_id}/").content.decode()  # a GET writes nothing
+    seen = post_notices_seen(employee, first)  # as the notice does when the page loads
     second = employee.get(f"/people/{alice.public_id}/").content.decode()
 
+    assert "New badge:" in unseen and seen.status_code == 204
     assert "New badge:" in first and "New badge" not in second
     response = employee.post(f"/people/{alice.public_id}/title/", {"badge": badge.pk}, follow=True)
     assert "Your title is now Trailblazer." in response.content.decode()

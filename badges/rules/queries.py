@@ -1,0 +1,173 @@
+"""One query per kind of rule, for everyone at once: counted usage grouped by person and
+period, from the facts (the ORM) or, where registry.reads_months allows, from the usage
+months (badges.db). Each returns the Qualifiers the rows reach.
+
+SQL keeps only the groups that can reach the weakest tier (HAVING), so that Python reads
+the candidates, not every person and period; Python then applies the exact rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, ExpressionWrapper, F, Max, Min, QuerySet, Value, Window
+from django.db.models.functions import Rank, TruncMonth, TruncWeek
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+
+from leaderboard.db import metrics
+from leaderboard.models import UsageFact
+
+from .. import db
+from ..models import ALL_TIME, Badge
+from .periods import Days, period_start
+from .qualifiers import Qualifier, jsonable, ordered_tiers, qualifiers_from_rows, reached, span
+
+K, P = Badge.Kind, Badge.Period
+# A kind's query: (badge, window, today, read the months?) -> who qualifies
+Rule = Callable[[Badge, Days, dt.date, bool], list[Qualifier]]
+NUMBER = DecimalField(max_digits=65, decimal_places=30)
+# The ratio bound is loosened by TOLERANCE, so the candidates are never fewer than Python's
+# 28-digit Decimal division would find.
+TOLERANCE = Decimal("1e-20")
+
+
+def facts(window: Days) -> QuerySet[UsageFact]:
+    """The counted facts of the days in window (all of them without one)."""
+    counted = UsageFact.objects.filter(metrics.counted())
+    return counted.filter(day__range=window) if window else counted
+
+
+def _bucket(period: str) -> Any:
+    if period == P.WEEK:
+        return TruncWeek("day")
+    if period == P.MONTH:
+        return TruncMonth("day")
+    if period == P.DAY:
+        return F("day")
+    return Value(ALL_TIME[0])
+
+
+def _grouped(badge: Badge, window: Days, **aggs: Any) -> QuerySet[Any, Any]:
+    return (
+        facts(window)
+        .annotate(bucket=_bucket(badge.period))
+        .values("account__person", "bucket")
+        .annotate(last_day=Max("day"), **aggs)
+        .order_by()
+    )
+
+
+def _per(badge: Badge) -> str | None:
+    """How badges.db.monthly groups a person's months for this badge."""
+    per: dict[str, str] = {P.MONTH: "month", P.WEEK: "week"}
+    return per.get(badge.period)
+
+
+def threshold(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Qualifier]:
+    name = badge.params["metric"] if badge.kind == K.THRESHOLD else badge.params["of"]
+    weakest = min(bound for _, bound in ordered_tiers(badge.tiers))
+    if months:
+        rows: Any = db.monthly(
+            window, {"value": name}, per=_per(badge), having=(f"{{{name}}} >= %s", [weakest])
+        )
+    else:
+        rows = _grouped(badge, window, value=metrics.aggregate(name)).filter(value__gte=weakest)
+    return qualifiers_from_rows(
+        badge,
+        rows,
+        window,
+        lambda r: (None if r["value"] is None else Decimal(r["value"]), {name: r["value"]}),
+    )
+
+
+def ratio(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Qualifier]:
+    measure = metrics.RATIOS[badge.params["metric"]]
+    parts = {measure.numerator, measure.denominator, measure.volume}
+    minimum = Decimal(str(badge.params["min_volume"]))
+    below = badge.params["direction"] == "below"
+    bounds = [bound for _, bound in ordered_tiers(badge.tiers)]
+    weakest = max(bounds) if below else min(bounds)
+    # numerator * scale against weakest * denominator, loosened by TOLERANCE
+    slack = weakest * ((1 + TOLERANCE) if below else (1 - TOLERANCE))
+    if months:
+        compare = "<=" if below else ">="
+        having = (
+            f"{{{measure.volume}}} >= %s AND {{{measure.numerator}}} * %s "
+            f"{compare} {{{measure.denominator}}} * %s",
+            [minimum, measure.scale, slack],
+        )
+        rows: Any = db.monthly(window, {f"m_{p}": p for p in parts}, per=_per(badge), having=having)
+    else:
+        # annotation names must not shadow the fact fields the aggregates read
+        rows = _grouped(badge, window, **{f"m_{p}": metrics.aggregate(p) for p in parts})
+        lookup = LessThanOrEqual if below else GreaterThanOrEqual
+        rows = rows.filter(
+            lookup(
+                ExpressionWrapper(F(f"m_{measure.numerator}") * measure.scale, output_field=NUMBER),
+                ExpressionWrapper(F(f"m_{measure.denominator}") * slack, output_field=NUMBER),
+            ),
+            **{f"m_{measure.volume}__gte": minimum},
+        )
+
+    def value_of(row: dict[str, Any]) -> tuple[Decimal | None, dict[str, Any]]:
+        values = {p: row[f"m_{p}"] for p in parts}
+        value = metrics.ratio_value(badge.params["metric"], values)
+        if (values[measure.volume] or 0) < minimum:
+            value = None
+        return value, {badge.params["metric"]: value, **dict(sorted(values.items()))}
+
+    return qualifiers_from_rows(badge, rows, window, value_of, lower_is_better=below)
+
+
+def rank(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Qualifier]:
+    """Top N of each closed period: a period that has not ended yet awards nothing."""
+    name = badge.params["metric"]
+    widest = max(int(bound) for _, bound in ordered_tiers(badge.tiers))
+    current = period_start(badge.period, today)
+    if months:
+        rows: Any = db.monthly(window, {"value": name}, per=_per(badge), ranked=(current, widest))
+    else:
+        rows = (
+            _grouped(badge, window, value=metrics.aggregate(name))
+            .filter(bucket__lt=current, value__gt=0)
+            .annotate(rank=Window(Rank(), partition_by=[F("bucket")], order_by=F("value").desc()))
+            .filter(rank__lte=widest)
+        )
+    found = []
+    for row in rows:
+        tiers = reached(badge, Decimal(row["rank"]), lower_is_better=True)
+        if tiers:
+            start, end = span(badge, row["bucket"], window)
+            found.append(
+                Qualifier(
+                    person_id=row["account__person"],
+                    tier=tiers[-1],  # the best one
+                    period_start=start,
+                    period_end=end,
+                    last_day=end,
+                    evidence={"rank": row["rank"], name: jsonable(row["value"])},
+                )
+            )
+    return found
+
+
+def first(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Qualifier]:
+    if months:
+        rows: Any = db.monthly(None, {"first": "first_day"}, per=None)
+    else:
+        rows = facts(None).values("account__person").annotate(first=Min("day")).order_by()
+    (tier,) = badge.tiers
+    return [
+        Qualifier(
+            person_id=r["account__person"],
+            tier=tier,
+            period_start=ALL_TIME[0],
+            period_end=ALL_TIME[1],
+            last_day=r["first"],
+            evidence={"first_day": r["first"].isoformat()},
+        )
+        for r in rows
+    ]
