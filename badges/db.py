@@ -46,6 +46,7 @@ from typing import Any
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
 
+from leaderboard.db.metrics import OVER_PERIODS, PERIOD_COLUMNS
 from leaderboard.models import Account, Source, UsageFact, UsageMonth
 
 from .models import Award
@@ -64,17 +65,10 @@ def keeps_months() -> bool:
 # bitmask of active days). Badges judged over calendar months or all time read those: a year
 # of a large company is a few million months, not tens of millions of facts.
 
+# The metrics' SQL over person-period rows (leaderboard.db.metrics.METRICS, which boards use
+# too), and what only badges ask of a period row: the first active day.
 MONTH_METRICS = {
-    "total_tokens": "COALESCE(SUM(input + cache_read + cache_write + output), 0)",
-    "input_side": "COALESCE(SUM(input + cache_read + cache_write), 0)",
-    "input": "COALESCE(SUM(input), 0)",
-    "output": "COALESCE(SUM(output), 0)",
-    "cache_read": "COALESCE(SUM(cache_read), 0)",
-    "cache_write": "COALESCE(SUM(cache_write), 0)",
-    "requests": "COALESCE(SUM(requests), 0)",
-    "cost": "SUM(cost)",
-    "active_days": "SUM(bit_count(days::bit(64)))",
-    "sources": "SUM(sources)",  # one row per person and month: only by month
+    **OVER_PERIODS,
     # bit d-1 of a month's days is day d; bit(64) text is written from bit 63 down
     "first_day": "MIN(month + (POSITION('1' IN REVERSE(days::bit(64)::text)) - 1))",
 }
@@ -138,10 +132,7 @@ def _person_months(window: Days, *, weeks: bool = False) -> tuple[str, list[Any]
         return f"SELECT m.* FROM {WEEKS_TABLE} m WHERE TRUE {where}", params  # noqa: S608
     return (
         f"""
-        SELECT a.person_id AS person, m.month, SUM(m.input) AS input,
-               SUM(m.cache_read) AS cache_read, SUM(m.cache_write) AS cache_write,
-               SUM(m.output) AS output, SUM(m.requests) AS requests,
-               SUM(m.cost) FILTER (WHERE m.priced > 0) AS cost, bit_or(m.days) AS days,
+        SELECT a.person_id AS person, m.month, {PERIOD_COLUMNS},
                COUNT(DISTINCT m.source_id) AS sources
         FROM {UsageMonth._meta.db_table} m
         JOIN {Account._meta.db_table} a ON a.id = m.account_id

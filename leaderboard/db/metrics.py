@@ -1,8 +1,10 @@
-"""What the numbers mean: every metric boards and badges use, defined once, as SQL aggregates
-over counted usage facts (reached through `prefix`, e.g. "accounts__usage__" from Person)."""
+"""What the numbers mean: every metric boards and badges use, defined once (METRICS), as an
+ORM aggregate over counted usage facts and as SQL over person-period rows (usage months, or
+badges' weekly rollup); the ratios built from them; and which facts count."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,19 +13,69 @@ from django.db.models.functions import Cast
 
 from leaderboard.models import total_tokens
 
-AGGREGATES = {
-    "total_tokens": "Total tokens",
-    "input_side": "Input-side tokens (input + cache reads + cache writes)",
-    "input": "Input tokens (no cache)",
-    "output": "Output tokens",
-    "cache_read": "Cache-read tokens",
-    "cache_write": "Cache-write tokens",
-    "cost": "Cost (USD)",
-    "requests": "Requests",
-    "active_days": "Active days",
-    "models": "Distinct models",
-    "sources": "Distinct sources",
+
+@dataclass(frozen=True)
+class Metric:
+    """One number boards and badges measure, in each form they read it.
+
+    over_facts: the ORM aggregate over counted usage facts (reached through a prefix, e.g.
+    "accounts__usage__" from Person): Django compiles it to SQL over the facts.
+    over_periods: the SQL aggregate over person-period rows, one per person and calendar month
+    (from the usage months the database keeps) or week (badges' rollup of the facts), with the
+    columns of PERIOD_COLUMNS; None where a period row does not keep what it needs."""
+
+    label: str
+    over_facts: Callable[[str, Q | None], Aggregate]
+    over_periods: str | None
+
+
+def _sum(column: str) -> Callable[[str, Q | None], Aggregate]:
+    return lambda p, where: Sum(f"{p}{column}", filter=where, default=0)
+
+
+def _distinct(column: str) -> Callable[[str, Q | None], Aggregate]:
+    return lambda p, where: Count(f"{p}{column}", filter=where, distinct=True)
+
+
+METRICS: dict[str, Metric] = {
+    "total_tokens": Metric(
+        "Total tokens",
+        lambda p, where: Sum(total_tokens(p), filter=where, default=0),
+        "COALESCE(SUM(input + cache_read + cache_write + output), 0)",
+    ),
+    "input_side": Metric(
+        "Input-side tokens (input + cache reads + cache writes)",
+        lambda p, where: Sum(
+            F(f"{p}input") + F(f"{p}cache_read") + F(f"{p}cache_write"), filter=where, default=0
+        ),
+        "COALESCE(SUM(input + cache_read + cache_write), 0)",
+    ),
+    "input": Metric("Input tokens (no cache)", _sum("input"), "COALESCE(SUM(input), 0)"),
+    "output": Metric("Output tokens", _sum("output"), "COALESCE(SUM(output), 0)"),
+    "cache_read": Metric("Cache-read tokens", _sum("cache_read"), "COALESCE(SUM(cache_read), 0)"),
+    "cache_write": Metric(
+        "Cache-write tokens", _sum("cache_write"), "COALESCE(SUM(cache_write), 0)"
+    ),
+    # Unpriced usage has no cost: a sum over none of it is NULL ("not priced"), never 0.
+    "cost": Metric("Cost (USD)", lambda p, where: Sum(f"{p}cost", filter=where), "SUM(cost)"),
+    "requests": Metric("Requests", _sum("requests"), "COALESCE(SUM(requests), 0)"),
+    # A period row keeps its active days as a bitmask (bit d-1: day d of the month or week).
+    "active_days": Metric("Active days", _distinct("day"), "SUM(bit_count(days::bit(64)))"),
+    "models": Metric("Distinct models", _distinct("model"), None),
+    # One period row per person counts its distinct sources: summed, it is right only by month.
+    "sources": Metric("Distinct sources", _distinct("source"), "SUM(sources)"),
 }
+AGGREGATES = {name: metric.label for name, metric in METRICS.items()}
+OVER_PERIODS = {name: m.over_periods for name, m in METRICS.items() if m.over_periods}
+
+# The columns of a person-period row, summed from the usage months (m) of one person and
+# month: what every metric's over_periods reads (cost only where some of it was priced).
+PERIOD_COLUMNS = (
+    "SUM(m.input) AS input, SUM(m.cache_read) AS cache_read, "
+    "SUM(m.cache_write) AS cache_write, SUM(m.output) AS output, "
+    "SUM(m.requests) AS requests, SUM(m.cost) FILTER (WHERE m.priced > 0) AS cost, "
+    "bit_or(m.days) AS days"
+)
 
 
 @dataclass(frozen=True)
@@ -57,24 +109,9 @@ def counted(prefix: str = "") -> Q:
 
 def aggregate(name: str, *, prefix: str = "", filter: Q | None = None) -> Aggregate:
     """The SQL aggregate for a metric over facts reached through prefix."""
-    p = prefix
-    if name == "total_tokens":
-        return Sum(total_tokens(p), filter=filter, default=0)
-    if name == "input_side":
-        return Sum(
-            F(f"{p}input") + F(f"{p}cache_read") + F(f"{p}cache_write"), filter=filter, default=0
-        )
-    if name == "cost":
-        return Sum(f"{p}cost", filter=filter)
-    if name == "active_days":
-        return Count(f"{p}day", filter=filter, distinct=True)
-    if name == "models":
-        return Count(f"{p}model", filter=filter, distinct=True)
-    if name == "sources":
-        return Count(f"{p}source", filter=filter, distinct=True)
-    if name in {"input", "output", "cache_read", "cache_write", "requests"}:
-        return Sum(f"{p}{name}", filter=filter, default=0)
-    raise ValueError(f"unknown metric {name!r}")
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}")
+    return METRICS[name].over_facts(prefix, filter)
 
 
 # What a sum of facts' costs is made of (pricing.cost_basis): any estimate, and how many

@@ -29,6 +29,7 @@ from django.db.models.functions import Cast, NullIf, Rank
 from django.db.models.query import RawQuerySet
 
 from leaderboard.db import metrics
+from leaderboard.db.metrics import OVER_PERIODS, PERIOD_COLUMNS
 from leaderboard.domain.periods import Lens, Scope, scope_end
 from leaderboard.models import Account, Person, Place, RankedScope, Source, Team, UsageMonth
 
@@ -103,6 +104,7 @@ def reads_months(scope: Scope) -> bool:
     )
 
 
+# What a lens ranks by, as a column of the per-person totals (t) over usage months.
 LENS_SQL = {
     Lens.TOTAL_TOKENS: "t.total_tokens",
     Lens.OUTPUT: "t.output",
@@ -111,6 +113,8 @@ LENS_SQL = {
     Lens.REQUESTS: "t.requests",
     Lens.ACTIVE_DAYS: "t.active_days",
 }
+# The totals a ranking over months stores or filters on: each metric's SQL over period rows.
+TOTALS = ["total_tokens", "output", "requests", "cache_read", "input_side", "cost", "active_days"]
 
 
 def ranking_sql(scope: Scope, *, from_facts: bool = False) -> tuple[str, list[Any]]:
@@ -142,14 +146,11 @@ def ranking_sql(scope: Scope, *, from_facts: bool = False) -> tuple[str, list[An
         params.append(max(scope.ratio_min_volume, 1))
     elif scope.lens == Lens.COST:
         lens = "AND t.cost IS NOT NULL"
+    totals = ", ".join(f"{OVER_PERIODS[name]} AS {name}" for name in TOTALS)
     # Per person and month first: a day counts once however many accounts and sources.
     sql = f"""
         WITH monthly AS (
-            SELECT a.person_id, SUM(m.input) AS input, SUM(m.cache_read) AS cache_read,
-                   SUM(m.cache_write) AS cache_write, SUM(m.output) AS output,
-                   SUM(m.requests) AS requests, SUM(m.cost) FILTER (WHERE m.priced > 0) AS cost,
-                   MAX(m.estimated) AS estimated,
-                   bit_count(bit_or(m.days)::bit(64)) AS active_days
+            SELECT a.person_id, {PERIOD_COLUMNS}, MAX(m.estimated) AS estimated
             FROM {UsageMonth._meta.db_table} m
             JOIN {Account._meta.db_table} a ON a.id = m.account_id
             JOIN {Source._meta.db_table} s ON s.id = m.source_id
@@ -157,11 +158,7 @@ def ranking_sql(scope: Scope, *, from_facts: bool = False) -> tuple[str, list[An
               AND m.month BETWEEN %s AND %s {sources}
             GROUP BY a.person_id, m.month
         ), t AS (
-            SELECT person_id, SUM(input + cache_read + cache_write + output) AS total_tokens,
-                   SUM(output) AS output, SUM(requests) AS requests,
-                   SUM(cache_read) AS cache_read,
-                   SUM(input + cache_read + cache_write) AS input_side, SUM(cost) AS cost,
-                   MAX(estimated) AS estimated, SUM(active_days) AS active_days
+            SELECT person_id, {totals}, MAX(estimated) AS estimated
             FROM monthly GROUP BY person_id
         )
         SELECT p.id,

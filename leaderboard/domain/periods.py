@@ -34,6 +34,25 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(day.year + month // 12, month % 12 + 1, 1)
 
 
+def period_start(kind: str, day: dt.date) -> dt.date:
+    """The first day of the week (Monday) or month of this kind that contains day; for any
+    other kind (a day), the day itself. Boards and badges alike count periods so."""
+    if kind == Board.Period.WEEK:
+        return day - dt.timedelta(days=day.weekday())
+    if kind == Board.Period.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def period_end(kind: str, start: dt.date) -> dt.date:
+    """The last day of the day, week or month of this kind that starts on start."""
+    if kind == Board.Period.DAY:
+        return start
+    if kind == Board.Period.WEEK:
+        return start + dt.timedelta(days=6)
+    return _add_months(start.replace(day=1), 1) - dt.timedelta(days=1)
+
+
 def period_of(kind: str, today: dt.date, back: int = 0) -> Period:
     """The period of this kind containing today, or `back` periods before it."""
     if kind == Board.Period.DAY:
