@@ -8,4 +8,4 @@ class BadgesConfig(AppConfig):
     def ready(self) -> None:
         # Imported for what importing does: the SITE_COUNTERS check registers, and the
         # usage_recorded receiver connects.
-        from . import checks, receivers  # noqa: F401
+        from . import checks, receivers  # noqa: F401 - imported for what importing does

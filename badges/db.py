@@ -129,7 +129,7 @@ def _person_months(window: Days, *, weeks: bool = False) -> tuple[str, list[Any]
     if window:
         where, params = "AND m.month BETWEEN %s AND %s", [window[0], window[1]]
     if weeks:
-        return f"SELECT m.* FROM {WEEKS_TABLE} m WHERE TRUE {where}", params  # noqa: S608
+        return f"SELECT m.* FROM {WEEKS_TABLE} m WHERE TRUE {where}", params  # noqa: S608 - table and column names fixed here or from the models
     return (
         f"""
         SELECT a.person_id AS person, m.month, {PERIOD_COLUMNS},
@@ -196,7 +196,7 @@ def person_month_days() -> list[tuple[int, dt.date, int]]:
     inner, params = _person_months(None)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT person, month, days FROM ({inner}) pm ORDER BY person, month",  # noqa: S608
+            f"SELECT person, month, days FROM ({inner}) pm ORDER BY person, month",  # noqa: S608 - table and column names fixed here or from the models
             params,
         )
         return cursor.fetchall()
@@ -263,14 +263,14 @@ def insert_awards(rows: Iterable[tuple]) -> None:
     evidence = GRANTED.index("evidence")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS award_stage ON COMMIT DROP "  # noqa: S608
+            f"CREATE TEMP TABLE IF NOT EXISTS award_stage ON COMMIT DROP "  # noqa: S608 - table and column names fixed here or from the models
             f"AS SELECT {columns} FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY award_stage ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row((*row[:evidence], json.dumps(row[evidence]), *row[evidence + 1 :]))
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM award_stage "  # noqa: S608
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM award_stage "  # noqa: S608 - table and column names fixed here or from the models
             "ON CONFLICT DO NOTHING"
         )
         cursor.execute("DROP TABLE award_stage")

@@ -18,7 +18,7 @@ environ.Env.read_env(BASE_DIR / ".env")
 # --- core ---------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 # Only good for DEBUG runs and tests; refused below otherwise.
-_DEV_SECRET_KEY = "django-insecure-tokenboard-development-key-do-not-use-in-production"  # noqa: S105
+_DEV_SECRET_KEY = "django-insecure-tokenboard-development-key-do-not-use-in-production"  # noqa: S105 - the known development key, refused when DEBUG is off
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
 # pytest sets PYTEST_VERSION while it runs; the test suite may use the development key.
 if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY and "PYTEST_VERSION" not in os.environ:
