@@ -7,9 +7,9 @@ import pytest
 
 from leaderboard.models import Source
 from tests.factories import PersonFactory, UserFactory
+from tests.leaderboard.views.test_board import ranks
 
 from .conftest import AUG
-from .test_pages import ranks
 
 
 @pytest.fixture

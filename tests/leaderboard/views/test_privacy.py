@@ -12,8 +12,7 @@ from leaderboard.models import AuditEvent, Person, Source
 from leaderboard.services import boards
 from leaderboard.services.people import set_visibility
 from tests.factories import PersonFactory
-
-from .conftest import AUG
+from tests.leaderboard.conftest import AUG
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from badges.models import Award, Badge
 from leaderboard.models import Board, Team
 from leaderboard.services import boards
 from tests.factories import PersonFactory, TeamFactory, UserFactory
-
-from .conftest import AUG
+from tests.leaderboard.conftest import AUG
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
