@@ -84,3 +84,15 @@ class BadgeFactory(factory.django.DjangoModelFactory):
     period = "all_time"
     policy = "permanent"
     enabled = True
+
+
+class AwardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "badges.Award"
+
+    person = factory.SubFactory(PersonFactory)
+    badge = factory.SubFactory(BadgeFactory)
+    tier = "bronze"
+    period_start = factory.LazyFunction(lambda: timezone.now().date())
+    period_end = factory.SelfAttribute("period_start")
+    granted_at = factory.LazyFunction(timezone.now)

@@ -9,14 +9,10 @@ import pytest
 
 from leaderboard.models import Account, ModelPrice
 from leaderboard.selectors import usage
-from tests.factories import AccountFactory, UsageFactFactory, UserFactory
+from tests.factories import AccountFactory, PersonFactory, UsageFactFactory, UserFactory
+from tests.helpers import AUG
 
 AUGUST = usage.month_of(dt.date(2026, 8, 1))
-
-
-@pytest.fixture
-def manager(db):
-    return UserFactory(username="manager", is_staff=True, is_superuser=True)
 
 
 def test_manager_assigns_an_unmatched_account_and_its_history_counts(client, manager, alice):
@@ -244,3 +240,19 @@ def test_a_price_change_is_a_new_row_the_saved_rates_are_read_only(client, manag
             "effective_from", "input_per_million"
         )
     ) == [(dt.date(2020, 1, 1), Decimal(5)), (dt.date(2026, 10, 1), Decimal(4))]
+
+
+def test_managers_see_real_names_in_the_admin(manager_client, quiet) -> None:
+    assert "Quinn Secret" in manager_client.get("/admin/leaderboard/person/").content.decode()
+
+
+def test_the_admin_lists_a_fact_from_a_source_without_request_counts_as_na(
+    manager_client, usage, claude_code
+):
+    usage(PersonFactory(), AUG, source=claude_code, model="claude-opus-5", input=10)
+    usage(PersonFactory(), AUG, model="gpt-5", input=10, requests=4)
+
+    page = manager_client.get("/admin/leaderboard/usagefact/").content.decode()
+
+    cells = page.split('class="field-requests_shown">')[1:]
+    assert sorted(c.split("<", 1)[0] for c in cells) == ["4", "n/a"]
