@@ -3,26 +3,34 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import shutil
 import time
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 import redis
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 from ingest.providers.cursor import CursorAdapter
 from ingest.providers.http import Pacer
 from ingest.services.connections import connect_provider
-from leaderboard.models import Board, Person, SiteSwitch, Source
+from leaderboard.models import Board, Person, SiteSwitch, Source, User
 from leaderboard.selectors import site
+from leaderboard.services.people import set_manager
 from tests.factories import (
     AccountFactory,
     PersonFactory,
+    SourceFactory,
     TeamFactory,
     UsageFactFactory,
     UserFactory,
 )
+from tests.helpers import connect
+from tests.redis_process import RedisProcess
 from tests.stubs import ADMIN_KEY, AnthropicStub, CursorStub, OpenAIStub
 
 
@@ -98,6 +106,17 @@ def postgres(db):
         session.close()
 
 
+@pytest.fixture
+def own_redis(tmp_path) -> Iterator[RedisProcess]:
+    """A redis-server of this test's own, to kill, restart and freeze."""
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server (CI installs it)")
+    server = RedisProcess(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
 @pytest.fixture(scope="session")
 def httpserver_listen_address() -> tuple[str, int]:
     return ("127.0.0.1", 0)
@@ -108,9 +127,13 @@ def platform(db):
     return TeamFactory(name="Platform")
 
 
+# The personas: an employee, her rival, an outsider and a manager. Tests written before them
+# call the first two by name (alice, bob).
+
+
 @pytest.fixture
-def alice(platform):
-    """A ranked employee with a login."""
+def employee(platform) -> Person:
+    """Alice: an employee ranked on the boards, with a login."""
     return PersonFactory(
         email="alice.nguyen@example.com",
         display_name="Alice Nguyen",
@@ -120,9 +143,57 @@ def alice(platform):
 
 
 @pytest.fixture
-def bob(platform):
-    """Alice's rival on the same team."""
+def rival(platform) -> Person:
+    """Bob: the employee's rival on the same team (no login)."""
     return PersonFactory(email="bob.okafor@example.com", display_name="Bob Okafor", team=platform)
+
+
+@pytest.fixture
+def outsider(db) -> Person:
+    """Dan: on another team than the employee's and the rival's (no login)."""
+    return PersonFactory(display_name="Dan Ito", team=TeamFactory(name="Payments"))
+
+
+@pytest.fixture
+def managers_group(db) -> Group:
+    """The managers group and its permissions, as a migration makes them (put back if a test
+    that flushes the database removed them)."""
+    migration = importlib.import_module("leaderboard.migrations.0007_leaderboard_managers_group")
+    if not Group.objects.filter(name=migration.GROUP).exists():
+        migration.create_group(MigrationLoader(connection).project_state().apps, None)
+    return Group.objects.get(name=migration.GROUP)
+
+
+@pytest.fixture
+def manager(managers_group) -> User:
+    """A leaderboard manager as grant_manager makes one: staff in the managers group, not a
+    superuser, and not ranked on any board."""
+    return set_manager(user=UserFactory(username="manager"), manager=True)
+
+
+@pytest.fixture
+def alice(employee) -> Person:
+    return employee
+
+
+@pytest.fixture
+def bob(rival) -> Person:
+    return rival
+
+
+@pytest.fixture
+def employee_client(client, employee):
+    """The test client, signed in as the employee. It is the one test client: a test that
+    needs a second person signs them in itself (client.force_login)."""
+    client.force_login(employee.user)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    """The test client, signed in as the manager (the one test client, as employee_client)."""
+    client.force_login(manager)
+    return client
 
 
 @pytest.fixture
@@ -149,13 +220,6 @@ def cursor_api(httpserver, monkeypatch) -> CursorStub:
     return CursorStub(httpserver)
 
 
-def connect(name: str, provider: str, base_url: str):
-    connection, _ = connect_provider(
-        name=name, provider=provider, api_key=ADMIN_KEY, base_url=base_url
-    )
-    return connection
-
-
 @pytest.fixture
 def anthropic_connection(db, anthropic_api):
     return connect("anthropic-main", "anthropic", anthropic_api.base_url)
@@ -175,7 +239,7 @@ class Usage:
     """Writes usage facts for people on one shared source (or the one named)."""
 
     def __init__(self) -> None:
-        self.source = Source.objects.create(name="test-source", provider="openai")
+        self.source = SourceFactory(name="test-source", provider="openai")
         self.accounts: dict[int, object] = {}
 
     def __call__(

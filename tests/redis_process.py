@@ -1,4 +1,5 @@
-"""A throwaway redis-server of a test's own, to kill, restart and freeze (never the shared one)."""
+"""A throwaway redis-server of a test's own, to kill, restart and freeze (never the shared one);
+the own_redis fixture (tests/conftest.py) starts one."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import redis
 
 
@@ -76,13 +75,3 @@ class RedisProcess:
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_timeout=2)
-
-
-@pytest.fixture
-def own_redis(tmp_path) -> Iterator[RedisProcess]:
-    if not shutil.which("redis-server"):
-        pytest.skip("needs redis-server (CI installs it)")
-    server = RedisProcess(tmp_path)
-    server.start()
-    yield server
-    server.kill()

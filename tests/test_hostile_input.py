@@ -16,9 +16,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from badges.models import Badge, DisplayedTitle
+from badges.models import DisplayedTitle
 from leaderboard.models import Person, User
-from tests.factories import UserFactory
+from tests.factories import BadgeFactory, UserFactory
+from tests.helpers import AUG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,6 +122,8 @@ ADMIN_LISTS = sorted(
     f"{model._meta.app_label}_{model._meta.model_name}" for model in admin.site._registry
 )
 FORMS = sorted(FORM_PARAMETERS)
+# The fixture that signs each of them in.
+CLIENTS = {"employee": "employee_client", "manager": "superuser_client"}
 
 
 def fill(route: str, samples: dict[str, str]) -> str:
@@ -160,11 +163,9 @@ def _quick_passwords(settings) -> None:
 @pytest.fixture
 def world(alice, bob, usage, volume):
     """Alice, with usage on the boards, and a badge whose title she could choose."""
-    from tests.leaderboard.conftest import AUG
-
     usage(alice, AUG, input=10)
     usage(bob, AUG, input=20)
-    Badge.objects.create(
+    BadgeFactory(
         slug="titled", name="Titled", icon="T", group="g", title="Titan", kind="first",
         tiers={"bronze": None}, period="all_time", enabled=True,
     )  # fmt: skip
@@ -174,26 +175,28 @@ def world(alice, bob, usage, volume):
 
 
 @pytest.fixture
-def employee(world) -> Client:
+def employee_client(world) -> Client:
+    """Signed in as the employee, in a client of its own."""
     client = Client()
     client.force_login(world["alice"].user)
     return client
 
 
 @pytest.fixture
-def manager_user(db) -> User:
+def superuser(db) -> User:
+    """The manager here is a superuser: every admin list is open to them."""
     return UserFactory(username="manager", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def manager(manager_user) -> Client:
+def superuser_client(superuser) -> Client:
     client = Client()
-    client.force_login(manager_user)
+    client.force_login(superuser)
     return client
 
 
 @pytest.fixture
-def admin_list(manager_user, request) -> tuple[str, list[str]]:
+def admin_list(superuser, request) -> tuple[str, list[str]]:
     """An admin list (changelist) and the parameters it reads: its filters' own, the date
     drill-down's, and search, ordering and paging."""
     model_admin = next(
@@ -202,7 +205,7 @@ def admin_list(manager_user, request) -> tuple[str, list[str]]:
         if f"{m._meta.app_label}_{m._meta.model_name}" == request.param
     )
     lister = RequestFactory().get("/")
-    lister.user = manager_user
+    lister.user = superuser
     changelist = model_admin.get_changelist_instance(lister)
     names = [p for spec in changelist.filter_specs for p in spec.expected_parameters()]
     if model_admin.date_hierarchy:
@@ -212,7 +215,7 @@ def admin_list(manager_user, request) -> tuple[str, list[str]]:
 
 
 @pytest.fixture
-def form(world, employee, settings, request) -> tuple[Client, str, list[str]]:
+def form(world, employee_client, settings, request) -> tuple[Client, str, list[str]]:
     """Who posts a form, where, and its fields."""
     settings.DEMO_MODE = True  # the demo sign-in form exists only then
     alice = world["alice"]
@@ -223,7 +226,7 @@ def form(world, employee, settings, request) -> tuple[Client, str, list[str]]:
         "demo-sign-in": reverse("leaderboard:demo-sign-in"),
     }[request.param]
     # Signing in as someone else would change who posts the next example's forms.
-    client = Client() if request.param == "demo-sign-in" else employee
+    client = Client() if request.param == "demo-sign-in" else employee_client
     return client, url, FORM_PARAMETERS[request.param]
 
 
@@ -237,16 +240,18 @@ def post(client: Client, url: str, fields: dict[str, bytes]) -> HttpResponse:
 
 
 @pytest.mark.parametrize("param", ["team", "q"])
-def test_a_nul_in_a_board_filter_is_refused_with_the_reason(employee, world, param) -> None:
-    response = employee.get("/boards/token-volume/", {param: "platform\x00"})
+def test_a_nul_in_a_board_filter_is_refused_with_the_reason(employee_client, world, param) -> None:
+    response = employee_client.get("/boards/token-volume/", {param: "platform\x00"})
 
     assert response.status_code == 400
     assert "does not accept a NUL character" in response.content.decode()
 
 
-def test_a_nul_in_an_admin_search_or_a_form_is_refused_with_the_reason(manager, world) -> None:
+def test_a_nul_in_an_admin_search_or_a_form_is_refused_with_the_reason(
+    superuser_client, world
+) -> None:
     alice = world["alice"]
-    search = manager.get("/admin/leaderboard/person/", {"q": "\x00"})
+    search = superuser_client.get("/admin/leaderboard/person/", {"q": "\x00"})
     client = Client()
     client.force_login(alice.user)
     form = client.post(reverse("leaderboard:privacy", args=[in_url(alice)]), {"visibility": "\x00"})
@@ -262,10 +267,10 @@ def test_a_visitor_who_is_not_signed_in_is_still_sent_to_sign_in_first(client, w
 
 
 @pytest.mark.parametrize("badge", ["abc", "1.5", "-1", "99999999999999999999", "999999"])
-def test_a_badge_that_is_no_badge_is_the_title_forms_error(employee, world, badge) -> None:
+def test_a_badge_that_is_no_badge_is_the_title_forms_error(employee_client, world, badge) -> None:
     alice = world["alice"]
 
-    response = employee.post(
+    response = employee_client.post(
         reverse("badges:choose-title", args=[in_url(alice)]), {"badge": badge}, follow=True
     )
 
@@ -274,10 +279,10 @@ def test_a_badge_that_is_no_badge_is_the_title_forms_error(employee, world, badg
     assert not DisplayedTitle.objects.filter(person=alice).exists()
 
 
-def test_a_nul_in_the_title_form_is_refused(employee, world) -> None:
+def test_a_nul_in_the_title_form_is_refused(employee_client, world) -> None:
     url = reverse("badges:choose-title", args=[in_url(world["alice"])])
 
-    assert employee.post(url, {"badge": "\x00"}).status_code == 400
+    assert employee_client.post(url, {"badge": "\x00"}).status_code == 400
 
 
 @pytest.mark.parametrize("person", ["abc", "", "9" * 5000])
@@ -298,8 +303,10 @@ def test_the_demo_sign_in_refuses_a_person_that_is_not_an_id(client, world, sett
         ("https://evil.example/", "/admin/"),
     ],
 )
-def test_a_manager_is_sent_on_to_next_only_within_the_site(manager, target, location) -> None:
-    response = manager.get(reverse("admin-sign-in"), {"next": target})
+def test_a_manager_is_sent_on_to_next_only_within_the_site(
+    superuser_client, target, location
+) -> None:
+    response = superuser_client.get(reverse("admin-sign-in"), {"next": target})
 
     assert (response.status_code, response["Location"]) == (302, location)
 
@@ -319,8 +326,10 @@ def test_the_demo_sign_in_sends_on_to_next_only_within_the_site(
     assert (response.status_code, response["Location"]) == (302, location)
 
 
-def test_a_huge_year_in_an_admin_date_drill_down_shows_the_unfiltered_list(manager) -> None:
-    response = manager.get("/admin/leaderboard/usagefact/", {"day__year": "9" * 30})
+def test_a_huge_year_in_an_admin_date_drill_down_shows_the_unfiltered_list(
+    superuser_client,
+) -> None:
+    response = superuser_client.get("/admin/leaderboard/usagefact/", {"day__year": "9" * 30})
 
     assert response.status_code == 302
     assert response["Location"] == "/admin/leaderboard/usagefact/?e=1"
@@ -331,7 +340,7 @@ def test_a_huge_year_in_an_admin_date_drill_down_shows_the_unfiltered_list(manag
 
 @pytest.mark.parametrize(("who", "route"), PAGES)
 def test_no_page_answers_5xx_to_the_worst_values_in_every_parameter(request, world, who, route):
-    client, path = request.getfixturevalue(who), fill(route, world["samples"])
+    client, path = request.getfixturevalue(CLIENTS[who]), fill(route, world["samples"])
 
     for value in CLASSICS:
         response = client.generic(
@@ -344,7 +353,7 @@ def test_no_page_answers_5xx_to_the_worst_values_in_every_parameter(request, wor
 @BOUNDED
 @given(params=hostile_params(QUERY_PARAMETERS))
 def test_no_page_answers_5xx_to_hostile_query_parameters(request, world, who, route, params):
-    client, path = request.getfixturevalue(who), fill(route, world["samples"])
+    client, path = request.getfixturevalue(CLIENTS[who]), fill(route, world["samples"])
 
     response = client.generic("GET", path, QUERY_STRING=query(params))
 
@@ -352,11 +361,15 @@ def test_no_page_answers_5xx_to_hostile_query_parameters(request, world, who, ro
 
 
 @pytest.mark.parametrize("admin_list", ADMIN_LISTS, indirect=True)
-def test_no_admin_list_answers_5xx_to_the_worst_values_in_every_parameter(manager, admin_list):
+def test_no_admin_list_answers_5xx_to_the_worst_values_in_every_parameter(
+    superuser_client, admin_list
+):
     url, names = admin_list
 
     for value in CLASSICS:
-        response = manager.generic("GET", url, QUERY_STRING=query(dict.fromkeys(names, value)))
+        response = superuser_client.generic(
+            "GET", url, QUERY_STRING=query(dict.fromkeys(names, value))
+        )
         assert response.status_code < 500, (url, value[:20])
 
 
@@ -364,12 +377,12 @@ def test_no_admin_list_answers_5xx_to_the_worst_values_in_every_parameter(manage
 @BOUNDED
 @given(data=st.data())
 def test_no_admin_list_answers_5xx_to_hostile_search_filters_and_paging(
-    manager, admin_list, data
+    superuser_client, admin_list, data
 ) -> None:
     url, names = admin_list
     params = data.draw(hostile_params(names), label="params")
 
-    response = manager.generic("GET", url, QUERY_STRING=query(params))
+    response = superuser_client.generic("GET", url, QUERY_STRING=query(params))
 
     assert response.status_code < 500
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 
 import pytest
@@ -8,10 +7,6 @@ import pytest
 from badges.models import Badge
 from leaderboard.models import Person
 from tests.factories import PersonFactory
-
-# Wednesday 2026-08-19: the week of Aug 10-16 and July are closed, August is not.
-TODAY = dt.date(2026, 8, 19)
-NOW = dt.datetime(2026, 8, 19, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ import time_machine
 from django.core.management import call_command
 
 from badges.models import Award, Badge
-from tests.factories import BadgeFactory, PersonFactory, UserFactory
-
-from .conftest import NOW
+from tests.factories import BadgeFactory, PersonFactory
+from tests.helpers import BADGES_NOW as NOW
 
 D = dt.date
 
@@ -22,12 +21,6 @@ def run(*args: str) -> str:
     with time_machine.travel(NOW, tick=False):
         call_command(*args, stdout=out)
     return out.getvalue()
-
-
-@pytest.fixture
-def manager_client(client, db):
-    client.force_login(UserFactory(username="manager", is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture

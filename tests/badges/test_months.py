@@ -15,9 +15,8 @@ from badges.models import Badge
 from badges.rules.streaks import longest_run
 from leaderboard.db import facts
 from leaderboard.models import Account, Source
-from tests.factories import AccountFactory, PersonFactory
-
-from .conftest import TODAY
+from tests.factories import AccountFactory, BadgeFactory, PersonFactory, SourceFactory
+from tests.helpers import BADGES_TODAY as TODAY
 
 NOW = dt.datetime(2026, 8, 19, tzinfo=dt.UTC)
 MODELS = ["gpt-5", "o3", "gpt-4.1", "o4-mini", "gpt-5-mini", "o1"]
@@ -68,10 +67,10 @@ def row(
 def usage(postgres, catalogue):
     """Four months of usage: people with two accounts on two sources, runs of active days
     across month ends, unpriced days, several models, an excluded source, nobody's usage."""
-    api = Source.objects.create(name="api", provider="openai")
-    ide = Source.objects.create(name="ide", provider="cursor")
-    chat = Source.objects.create(name="chat", provider="anthropic")
-    lab = Source.objects.create(name="lab", provider="other", counts_toward_totals=False)
+    api = SourceFactory(name="api", provider="openai")
+    ide = SourceFactory(name="ide", provider="cursor")
+    chat = SourceFactory(name="chat", provider="anthropic")
+    lab = SourceFactory(name="lab", provider="other", counts_toward_totals=False)
     rows = []
     for i in range(9):
         person = PersonFactory()
@@ -123,7 +122,7 @@ def found(badge: Badge, **options: Any) -> list[tuple]:
 
 def badges(catalogue: dict[str, Badge]) -> list[Badge]:
     extra = [
-        Badge.objects.create(slug=f"extra-{n}", name=f"Extra {n}", icon="x", group="x", **b)
+        BadgeFactory(slug=f"extra-{n}", name=f"Extra {n}", icon="x", group="x", **b)
         for n, b in enumerate(EXTRA)
     ]
     return [*catalogue.values(), *extra]
@@ -174,7 +173,7 @@ def test_inside_a_full_pass_weekly_badges_read_one_week_rollup_and_find_the_same
     usage, catalogue
 ) -> None:
     extra = [
-        Badge.objects.create(slug=f"weekly-{n}", name=f"Weekly {n}", icon="x", group="x", **b)
+        BadgeFactory(slug=f"weekly-{n}", name=f"Weekly {n}", icon="x", group="x", **b)
         for n, b in enumerate(WEEKLY)
     ]
     weekly = [b for b in catalogue.values() if b.period == "week"] + extra

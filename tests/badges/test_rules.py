@@ -10,10 +10,8 @@ from django.core.exceptions import ValidationError
 
 from badges import rules
 from badges.models import ALL_TIME
-from leaderboard.models import Source
-from tests.factories import BadgeFactory
-
-from .conftest import TODAY
+from tests.factories import AccountFactory, BadgeFactory, SourceFactory, UsageFactFactory
+from tests.helpers import BADGES_TODAY as TODAY
 
 D = dt.date
 
@@ -139,7 +137,7 @@ def test_breadth_counts_distinct_models_or_sources(usage, people) -> None:
     ada, ben = people[:2]
     for model in ["a", "b", "c"]:
         usage(ada, D(2026, 8, 3), model=model, input=1)
-    other = Source.objects.create(name="cursor", provider="cursor")
+    other = SourceFactory(name="cursor", provider="cursor")
     usage(ben, D(2026, 8, 3), input=1)
     usage(ben, D(2026, 8, 4), input=1, source=other)
 
@@ -164,12 +162,10 @@ def test_first_usage_is_awarded_to_everyone_with_usage(usage, people) -> None:
 
 
 def test_usage_no_person_owns_or_an_excluded_source_earns_nothing(usage, people) -> None:
-    from tests.factories import AccountFactory, UsageFactFactory
-
     UsageFactFactory(
         account=AccountFactory(person=None), source=usage.source, day=D(2026, 8, 1), input=10**9
     )
-    excluded = Source.objects.create(name="dup", provider="x", counts_toward_totals=False)
+    excluded = SourceFactory(name="dup", provider="x", counts_toward_totals=False)
     usage(people[0], D(2026, 8, 1), input=10**9, source=excluded)
 
     assert found(BadgeFactory(tiers={"bronze": 1})) == set()

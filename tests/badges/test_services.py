@@ -13,8 +13,7 @@ from badges import rules, selectors, services
 from badges.models import Award, DisplayedTitle
 from badges.selectors import displayed_title, titles_held
 from tests.factories import BadgeFactory, PersonFactory
-
-from .conftest import NOW
+from tests.helpers import BADGES_NOW as NOW
 
 D = dt.date
 LATER = NOW + dt.timedelta(days=40)

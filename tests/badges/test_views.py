@@ -1,5 +1,5 @@
 """The owner's posts from their badges: the "new badge" notices seen (the title form is in
-tests/leaderboard/test_pages.py, beside the page it sits on)."""
+tests/leaderboard/views/test_title.py)."""
 
 from __future__ import annotations
 
@@ -13,79 +13,75 @@ from django.urls import reverse
 
 from badges.models import Award, current_version
 from tests.factories import AwardFactory, BadgeFactory, UserFactory
+from tests.helpers import HTMX
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 SEEN_BEFORE = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def employee(client, alice) -> Client:
-    client.force_login(alice.user)
-    return client
 
 
 def seen_url(person) -> str:
     return reverse("badges:notices-seen", args=[person.public_id])
 
 
-def test_opening_your_page_shows_new_badges_and_writes_nothing(employee, alice) -> None:
-    AwardFactory(person=alice, badge=BadgeFactory(name="Trail Blazer"))
+def test_opening_your_page_shows_new_badges_and_writes_nothing(employee_client, employee) -> None:
+    AwardFactory(person=employee, badge=BadgeFactory(name="Trail Blazer"))
 
     with CaptureQueriesContext(connection) as queries:
-        page = employee.get(f"/people/{alice.public_id}/").content.decode()
+        page = employee_client.get(f"/people/{employee.public_id}/").content.decode()
 
     notice = page.split('id="badge-notices"', 1)[1].split("</div>", 1)[0]
     assert "New badge:" in notice and "Trail Blazer" in notice
-    assert f'hx-post="{seen_url(alice)}" hx-trigger="load"' in notice
+    assert f'hx-post="{seen_url(employee)}" hx-trigger="load"' in notice
     assert "<noscript><button" in notice  # without JavaScript, a Dismiss button posts it
     writes = [q["sql"] for q in queries if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))]
     assert not [sql for sql in writes if "badges_" in sql]
     assert Award.objects.get().noticed_at is None
 
 
-def test_the_notice_posts_the_awards_it_showed_as_seen(employee, alice) -> None:
-    shown, other = AwardFactory(person=alice), AwardFactory(person=alice)
+def test_the_notice_posts_the_awards_it_showed_as_seen(employee_client, employee) -> None:
+    shown, other = AwardFactory(person=employee), AwardFactory(person=employee)
     version = current_version()
 
-    response = employee.post(seen_url(alice), {"award": [shown.pk]}, **HTMX)
+    response = employee_client.post(seen_url(employee), {"award": [shown.pk]}, **HTMX)
 
     assert response.status_code == 204  # htmx swaps nothing: the notice stays on that page
     shown.refresh_from_db(), other.refresh_from_db()
     assert shown.noticed_at is not None and other.noticed_at is None
     assert current_version() == version  # no cached row shows whether a notice was seen
-    page = employee.get(f"/people/{alice.public_id}/").content.decode()
+    page = employee_client.get(f"/people/{employee.public_id}/").content.decode()
     assert f'name="award" value="{other.pk}"' in page
     assert f'name="award" value="{shown.pk}"' not in page
 
 
-def test_without_javascript_dismiss_posts_and_returns_to_your_page(employee, alice) -> None:
-    award = AwardFactory(person=alice)
+def test_without_javascript_dismiss_posts_and_returns_to_your_page(
+    employee_client, employee
+) -> None:
+    award = AwardFactory(person=employee)
 
-    response = employee.post(seen_url(alice), {"award": [award.pk]}, follow=True)
+    response = employee_client.post(seen_url(employee), {"award": [award.pk]}, follow=True)
 
-    assert response.redirect_chain == [(f"/people/{alice.public_id}/", 302)]
+    assert response.redirect_chain == [(f"/people/{employee.public_id}/", 302)]
     assert "New badge" not in response.content.decode()
 
 
-def test_a_notice_seen_again_keeps_when_it_was_first_seen(employee, alice) -> None:
-    award = AwardFactory(person=alice, noticed_at=SEEN_BEFORE)
+def test_a_notice_seen_again_keeps_when_it_was_first_seen(employee_client, employee) -> None:
+    award = AwardFactory(person=employee, noticed_at=SEEN_BEFORE)
 
-    employee.post(seen_url(alice), {"award": [award.pk]}, **HTMX)
+    employee_client.post(seen_url(employee), {"award": [award.pk]}, **HTMX)
 
     award.refresh_from_db()
     assert award.noticed_at == SEEN_BEFORE
 
 
-def test_nobody_marks_someone_elses_notices_seen(employee, alice, bob) -> None:
+def test_nobody_marks_someone_elses_notices_seen(employee_client, employee, bob) -> None:
     """Refused as for an id nobody has; and ids of others' awards sent with your own are
     left alone."""
     bobs = AwardFactory(person=bob)
     bob.user = UserFactory(username="bob")
     bob.save()
 
-    others = employee.post(seen_url(bob), {"award": [bobs.pk]}, **HTMX)
-    nobody = employee.post("/people/nobody-has-this/notices-seen/", {"award": [bobs.pk]})
-    mine = employee.post(seen_url(alice), {"award": [bobs.pk]}, **HTMX)
+    others = employee_client.post(seen_url(bob), {"award": [bobs.pk]}, **HTMX)
+    nobody = employee_client.post("/people/nobody-has-this/notices-seen/", {"award": [bobs.pk]})
+    mine = employee_client.post(seen_url(employee), {"award": [bobs.pk]}, **HTMX)
 
     assert others.status_code == nobody.status_code == 404
     assert mine.status_code == 204
@@ -94,19 +90,19 @@ def test_nobody_marks_someone_elses_notices_seen(employee, alice, bob) -> None:
 
 
 @pytest.mark.parametrize("award", ["", "abc", "-1", "0", "1.5", "9" * 20, "9" * 5000, "١"])
-def test_an_award_that_is_no_id_is_refused(employee, alice, award) -> None:
-    response = employee.post(seen_url(alice), {"award": award}, **HTMX)
+def test_an_award_that_is_no_id_is_refused(employee_client, employee, award) -> None:
+    response = employee_client.post(seen_url(employee), {"award": award}, **HTMX)
 
     assert response.status_code == 400
 
 
-def test_notices_are_marked_seen_by_post_only_with_a_csrf_token(alice) -> None:
-    award = AwardFactory(person=alice)
+def test_notices_are_marked_seen_by_post_only_with_a_csrf_token(employee) -> None:
+    award = AwardFactory(person=employee)
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(alice.user)
+    strict.force_login(employee.user)
 
-    got = strict.get(seen_url(alice), {"award": award.pk})
-    forged = strict.post(seen_url(alice), {"award": award.pk}, **HTMX)
+    got = strict.get(seen_url(employee), {"award": award.pk})
+    forged = strict.post(seen_url(employee), {"award": award.pk}, **HTMX)
 
     assert (got.status_code, forged.status_code) == (405, 403)
     award.refresh_from_db()

@@ -15,7 +15,15 @@ from playwright.sync_api import expect
 
 from leaderboard.models import Board, Person
 from leaderboard.services.people import ensure_user_for_person, set_manager
-from tests.factories import AwardFactory, BadgeFactory, PersonFactory, TeamFactory
+from tests.factories import (
+    AccountFactory,
+    AwardFactory,
+    BadgeFactory,
+    PersonFactory,
+    SourceFactory,
+    TeamFactory,
+    UsageFactFactory,
+)
 from tests.oidc_provider import callback, providers, running_provider
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -231,10 +239,9 @@ def test_the_data_status_page_shows_each_source_at_both_widths(
     from django.utils import timezone
 
     from ingest.models import Connection, IngestRun
-    from leaderboard.models import Account, Source
-    from tests.factories import AccountFactory, UsageFactFactory
+    from leaderboard.models import Account
 
-    source = Source.objects.create(name="claude-code-analytics-production", provider="claude_code")
+    source = SourceFactory(name="claude-code-analytics-production", provider="claude_code")
     connection = Connection.objects.create(
         name=source.name,
         provider="claude_code",

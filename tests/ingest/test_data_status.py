@@ -41,12 +41,6 @@ def pulled(alice, bob, openai_connection, claude_code_connection):
     return {"openai": openai_connection, "claude_code": claude_code_connection}
 
 
-@pytest.fixture
-def employee(client, alice):
-    client.force_login(alice.user)
-    return client
-
-
 def section(page: str, source: str) -> str:
     """The status page's card of one source, its tags stripped."""
     card = page.split(f'id="source-{source}"', 1)[1].split("</section>", 1)[0]
@@ -89,10 +83,10 @@ def test_a_day_is_complete_once_a_pull_saw_it_end_plus_the_providers_delay(
 
 
 def test_the_status_page_lists_each_source_with_its_pull_complete_day_gaps_and_unowned_share(
-    employee, pulled
+    employee_client, pulled
 ):
     with time_machine.travel(VIEWED, tick=False):
-        page = employee.get("/data/").content.decode()
+        page = employee_client.get("/data/").content.decode()
 
     claude_code = section(page, "claude-code")
     assert "Claude Code analytics" in claude_code
@@ -112,7 +106,7 @@ def test_the_status_page_lists_each_source_with_its_pull_complete_day_gaps_and_u
 
 
 def test_the_status_page_tells_a_failed_latest_pull_and_a_source_never_pulled(
-    employee, pulled, anthropic_connection
+    employee_client, pulled, anthropic_connection
 ):
     IngestRun.objects.create(
         connection=pulled["openai"],
@@ -122,7 +116,7 @@ def test_the_status_page_tells_a_failed_latest_pull_and_a_source_never_pulled(
         started_at=VIEWED,
     )
     with time_machine.travel(VIEWED, tick=False):
-        page = employee.get("/data/").content.decode()
+        page = employee_client.get("/data/").content.decode()
 
     assert "the latest attempt failed" in section(page, "openai-main")
     assert "Complete through 4 Aug 2026" in section(page, "openai-main")  # still what it was
@@ -131,7 +125,7 @@ def test_the_status_page_tells_a_failed_latest_pull_and_a_source_never_pulled(
     assert "Complete through no day yet" in never
 
 
-def test_usage_no_person_owns_is_shared_out_by_account_kind_new_kinds_included(employee):
+def test_usage_no_person_owns_is_shared_out_by_account_kind_new_kinds_included(employee_client):
     """A file source's month: a person's 600 tokens, unattributed 300, an API key's 60 and
     an agent's 40 (a kind this app does not know yet: it shows under its own name)."""
     now = dt.datetime(2026, 8, 20, 12, tzinfo=dt.UTC)
@@ -165,7 +159,7 @@ def test_usage_no_person_owns_is_shared_out_by_account_kind_new_kinds_included(e
     assert status.complete_through == dt.date(2026, 8, 20)  # an import is complete as given
     count_source(source=gateway, counted=False)
     with time_machine.travel(now, tick=False):
-        card = section(employee.get("/data/").content.decode(), "gateway")
+        card = section(employee_client.get("/data/").content.decode(), "gateway")
     assert "No person owns 40.0%" in card
     assert "Unattributed 30.0% (300 tokens); API key 6.0% (60 tokens); Agent 4.0%" in card
     assert "Set aside:" in card
@@ -179,9 +173,9 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, db):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_the_status_page_is_linked_from_the_footer_and_the_about_page(employee):
-    assert 'href="/data/"' in employee.get("/about/").content.decode().split("<footer>")[0]
-    assert 'href="/data/">Data status</a></footer>' in employee.get("/").content.decode()
+def test_the_status_page_is_linked_from_the_footer_and_the_about_page(employee_client):
+    assert 'href="/data/"' in employee_client.get("/about/").content.decode().split("<footer>")[0]
+    assert 'href="/data/">Data status</a></footer>' in employee_client.get("/").content.decode()
 
 
 def test_the_admin_shows_the_same_facts(client, pulled):
@@ -207,9 +201,9 @@ def test_the_admin_shows_the_same_facts(client, pulled):
     assert "request counts" in listing
 
 
-def test_a_board_marks_the_days_whose_data_is_not_complete_yet(employee, pulled, volume):
+def test_a_board_marks_the_days_whose_data_is_not_complete_yet(employee_client, pulled, volume):
     with time_machine.travel(VIEWED, tick=False):
-        page = employee.get("/boards/token-volume/").content.decode()
+        page = employee_client.get("/boards/token-volume/").content.decode()
 
     note = re.sub(r"\s+", " ", page.split('class="note incomplete-days"', 1)[1].split("</p>")[0])
     # OpenAI is complete through 4 Aug, Claude Code only through 3 Aug
@@ -218,19 +212,19 @@ def test_a_board_marks_the_days_whose_data_is_not_complete_yet(employee, pulled,
     assert "last pull 5 Aug, 00:30 UTC)" in note
     assert "openai-main (OpenAI: no reporting delay is documented; last pull 5 Aug" in note
     with time_machine.travel(VIEWED, tick=False):
-        july = employee.get("/boards/token-volume/", {"back": 1}).content.decode()
+        july = employee_client.get("/boards/token-volume/", {"back": 1}).content.decode()
     assert "incomplete-days" not in july
 
 
 def test_on_the_first_of_a_month_the_last_day_of_the_month_before_is_not_complete_yet(
-    employee, alice, claude_code_connection, volume
+    employee_client, alice, claude_code_connection, volume
 ):
     first = dt.datetime(2026, 9, 1, 0, 30, tzinfo=dt.UTC)
     pull_twice(claude_code_connection, at=first, window=(dt.date(2026, 8, 30), dt.date(2026, 9, 1)))
 
     with time_machine.travel(first + dt.timedelta(minutes=5), tick=False):
-        september = employee.get("/boards/token-volume/").content.decode()
-        august = employee.get("/boards/token-volume/", {"back": 1}).content.decode()
+        september = employee_client.get("/boards/token-volume/").content.decode()
+        august = employee_client.get("/boards/token-volume/", {"back": 1}).content.decode()
 
     assert "Data for 1 Sep is not complete yet" in september
     assert "Data for 31 Aug is not complete yet" in august
@@ -240,19 +234,19 @@ def test_on_the_first_of_a_month_the_last_day_of_the_month_before_is_not_complet
     later = first + dt.timedelta(hours=1)
     pull_twice(claude_code_connection, at=later, window=(dt.date(2026, 8, 30), dt.date(2026, 9, 1)))
     with time_machine.travel(later + dt.timedelta(minutes=5), tick=False):
-        august = employee.get("/boards/token-volume/", {"back": 1}).content.decode()
-        september = employee.get("/boards/token-volume/").content.decode()
+        august = employee_client.get("/boards/token-volume/", {"back": 1}).content.decode()
+        september = employee_client.get("/boards/token-volume/").content.decode()
     assert "incomplete-days" not in august
     assert "Data for 1 Sep is not complete yet" in september
 
 
 def test_a_board_of_other_sources_is_not_marked_for_a_source_it_does_not_rank(
-    employee, pulled, volume
+    employee_client, pulled, volume
 ):
     volume.sources.set([pulled["openai"].source])
 
     with time_machine.travel(VIEWED, tick=False):
-        page = employee.get("/boards/token-volume/").content.decode()
+        page = employee_client.get("/boards/token-volume/").content.decode()
 
     assert "Data for 5 Aug is not complete yet" in page
     assert "claude-code (" not in page

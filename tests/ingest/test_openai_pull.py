@@ -16,7 +16,7 @@ from leaderboard.domain.periods import Period
 from leaderboard.models import Account, Person, UsageFact
 from leaderboard.selectors import usage
 from leaderboard.services import accounts, people, rankings
-from tests.leaderboard.test_facts import row_versions, seen
+from tests.helpers import row_versions, seen
 
 AUG3, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 5)
 AUGUST = Period(dt.date(2026, 8, 1), dt.date(2026, 8, 31), "August 2026")

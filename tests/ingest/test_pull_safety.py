@@ -13,7 +13,6 @@ from ingest.services.deletions import confirm_held_deletions
 from ingest.services.pulls import pull_connection
 from leaderboard.models import AuditEvent, UsageFact
 from tests.factories import UserFactory
-from tests.ingest.test_admin import manager_client  # noqa: F401 (a fixture)
 
 AUG3, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 5)
 
@@ -58,7 +57,7 @@ def test_a_manager_confirming_a_held_run_deletes_what_it_did_not_see(held):
     assert confirm_held_deletions(run=held, by=manager) == 0  # confirmed once
 
 
-def test_the_runs_admin_shows_the_held_count_and_its_action_confirms(manager_client, held):  # noqa: F811
+def test_the_runs_admin_shows_the_held_count_and_its_action_confirms(manager_client, held):
     page = manager_client.get("/admin/ingest/ingestrun/")
     assert "deletions held for review" in page.content.decode()
 

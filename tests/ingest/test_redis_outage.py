@@ -19,8 +19,8 @@ from ingest.services.uploads import import_usage_file
 from ingest.tasks import queue_due_pulls
 from leaderboard.models import PendingTask, RankedScope, UsageFact
 from leaderboard.services import outbox
-from tests.conftest import connect
-from tests.redis_process import RedisProcess, own_redis  # noqa: F401 - the fixture
+from tests.helpers import connect
+from tests.redis_process import RedisProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 FILES = Path(__file__).resolve().parents[1] / "data" / "files"
@@ -36,7 +36,7 @@ def repoint(url: str) -> None:
 
 
 @pytest.fixture
-def broker(own_redis: RedisProcess, monkeypatch) -> Iterator[RedisProcess]:  # noqa: F811
+def broker(own_redis: RedisProcess, monkeypatch) -> Iterator[RedisProcess]:
     before = current_app.conf.broker_url
     monkeypatch.setattr(outbox, "_skip_until", 0.0)
     repoint(own_redis.url)

@@ -9,14 +9,14 @@ import pytest
 
 from leaderboard.models import Account, ModelPrice
 from leaderboard.selectors import usage
-from tests.factories import AccountFactory, SourceFactory, UsageFactFactory, UserFactory
+from tests.factories import (
+    AccountFactory,
+    SourceFactory,
+    UsageFactFactory,
+    UserFactory,
+)
 
 AUGUST = usage.month_of(dt.date(2026, 8, 1))
-
-
-@pytest.fixture
-def manager(db):
-    return UserFactory(username="manager", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

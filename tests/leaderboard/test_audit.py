@@ -10,6 +10,8 @@ from tests.factories import BadgeFactory, UserFactory
 
 @pytest.fixture
 def manager_client(client, db):
+    """Signed in as a superuser named manager, not the manager persona: making a manager is
+    itself audited, and these tests read the whole trail."""
     manager = UserFactory(username="manager", is_staff=True, is_superuser=True)
     client.force_login(manager)
     client.manager = manager

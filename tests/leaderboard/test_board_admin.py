@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leaderboard.models import Board, BoardSnapshot, BoardStatusChange, SiteSwitch
-from tests.factories import UserFactory
-
-from .conftest import AUG
-
-
-@pytest.fixture
-def manager(db):
-    return UserFactory(username="manager", is_staff=True, is_superuser=True)
+from tests.helpers import AUG
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.utils import timezone
 from leaderboard.db import facts
 from leaderboard.models import UsageFact, UsageMonth
 from tests.factories import AccountFactory, SourceFactory
+from tests.helpers import row_versions, seen
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 10, 30)
@@ -129,26 +130,12 @@ def test_a_bad_row_among_new_keys_fails_the_batch_and_nothing_lands(write):
     months_agree()
 
 
-def row_versions() -> dict[int, str]:
-    """Each stored fact's row version (PostgreSQL's xmin): writing a fact gives it a new one."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, xmin::text FROM leaderboard_usagefact")
-        return dict(cursor.fetchall())
-
-
 def locked_rows() -> list[int]:
     """The stored facts that a transaction locked (PostgreSQL's xmax is not 0): a lock
     writes to the row, as ON CONFLICT's does to each row it meets."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM leaderboard_usagefact WHERE xmax::text <> '0'")
         return [row[0] for row in cursor.fetchall()]
-
-
-def seen() -> set[tuple]:
-    """The keys pulls merged (changed or not), with the pull's time."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT account_id, day, model, recorded_at FROM {facts.SEEN}")  # noqa: S608
-        return set(cursor.fetchall())
 
 
 def pulled_again(rows: list[tuple], at: dt.datetime) -> list[tuple]:

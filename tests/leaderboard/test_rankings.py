@@ -22,9 +22,7 @@ from leaderboard.services import accounts, people, usage
 from leaderboard.services import rankings as service_rankings
 from leaderboard.services.rankings import board_scope
 from tests.factories import PersonFactory
-
-from .conftest import AUG
-from .test_pages import ranks
+from tests.helpers import AUG, ranks
 
 JULY = dt.date(2026, 7, 14)
 AUG_MONTH = (period_of("month", AUG).start, period_of("month", AUG).end)

@@ -16,6 +16,15 @@ from tests.factories import PersonFactory, SourceFactory
 DAY = dt.date(2026, 8, 3)
 
 
+def test_pseudonyms_are_stable_and_differ_between_people(db) -> None:
+    people = [PersonFactory() for _ in range(20)]
+
+    again = [Person.objects.get(pk=p.pk).pseudonym for p in people]
+
+    assert again == [p.pseudonym for p in people]
+    assert len(set(again)) > 1
+
+
 def test_person_email_is_unique_whatever_its_case(db) -> None:
     PersonFactory(email="ada@example.com")
     with pytest.raises(IntegrityError):

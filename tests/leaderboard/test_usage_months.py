@@ -16,9 +16,8 @@ from leaderboard.db.rankings import RANKED_COLUMNS, ranking_sql
 from leaderboard.domain.periods import Scope, period_of
 from leaderboard.models import Board, Person, Source, UsageFact, UsageMonth
 from leaderboard.services import usage
-from tests.factories import AccountFactory, PersonFactory, TeamFactory
-
-from .conftest import AUG
+from tests.factories import AccountFactory, PersonFactory, SourceFactory, TeamFactory
+from tests.helpers import AUG
 
 NOW = dt.datetime(2026, 8, 20, tzinfo=dt.UTC)
 SUMS = ["input", "cache_read", "cache_write", "output", "requests"]
@@ -71,8 +70,8 @@ def row(source: Source, day: dt.date, account: Any, model: str = "gpt-5", **valu
 @pytest.fixture
 def sources(db):
     return (
-        Source.objects.create(name="api", provider="openai"),
-        Source.objects.create(name="ide", provider="cursor"),
+        SourceFactory(name="api", provider="openai"),
+        SourceFactory(name="ide", provider="cursor"),
     )
 
 

@@ -18,6 +18,7 @@ from django.test import Client
 
 from leaderboard.models import Person, User
 from leaderboard.services.people import ensure_user_for_person
+from tests.factories import PersonFactory
 from tests.oidc_provider import callback, providers, running_provider
 
 PROVIDER_IDS = ("test-op", "second-op")
@@ -69,7 +70,7 @@ def sign_in(client: Client, login: str, provider_id: str = "test-op"):
 
 
 def test_an_allowed_user_lands_on_the_boards_linked_to_their_person(sso, seeded_boards) -> None:
-    person = Person.objects.create(email="alice@example.com", display_name="Alice Ingested")
+    person = PersonFactory(email="alice@example.com", display_name="Alice Ingested")
     client = Client()
 
     response = sign_in(client, "alice@example.com")
@@ -172,7 +173,7 @@ def test_a_provider_account_re_created_with_a_new_sub_signs_into_the_same_accoun
 
 
 def test_an_address_in_other_letter_case_signs_into_the_same_account(sso, seeded_boards):
-    person = Person.objects.create(email="alice@example.com", display_name="Alice Ingested")
+    person = PersonFactory(email="alice@example.com", display_name="Alice Ingested")
     sign_in(Client(), "alice@example.com")
     client = Client()
 
@@ -185,7 +186,7 @@ def test_an_address_in_other_letter_case_signs_into_the_same_account(sso, seeded
 
 
 def test_a_manager_made_before_their_first_sign_in_signs_into_that_account(sso, seeded_boards):
-    person = Person.objects.create(email="alice@example.com", display_name="Alice Ingested")
+    person = PersonFactory(email="alice@example.com", display_name="Alice Ingested")
     manager = ensure_user_for_person(person=person)  # grant_manager before any sign-in
     client = Client()
 
@@ -197,7 +198,7 @@ def test_a_manager_made_before_their_first_sign_in_signs_into_that_account(sso, 
 
 
 def test_a_colleague_cannot_take_over_a_person_who_never_signed_in(sso, seeded_boards):
-    carol = Person.objects.create(
+    carol = PersonFactory(
         email="carol@example.com", display_name="Carol Hidden", visibility="hidden"
     )
     sign_in(Client(), "mallory@example.com")
@@ -228,7 +229,7 @@ def test_a_record_taken_over_through_the_old_signup_form_goes_back_to_its_owner(
     # account, with Carol's typed address and her Person.
     taken = User.objects.create_user(username="taken", email="carol@example.com")
     SocialAccount.objects.create(user=taken, provider="test-op", uid="mallory@example.com#2")
-    carol = Person.objects.create(email="carol@example.com", display_name="Carol", user=taken)
+    carol = PersonFactory(email="carol@example.com", display_name="Carol", user=taken)
     mallory = Client()
 
     refused = sign_in(mallory, "mallory@example.com#2")

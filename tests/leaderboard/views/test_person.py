@@ -1,0 +1,251 @@
+"""A person's page (leaderboard.web.views.people.person), in full and as an htmx fragment:
+totals, badges and charts, the cache behind them, requests and costs that cannot be known,
+and what a pseudonym, a hidden person or a missing one looks like."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from leaderboard.services.people import ensure_user_for_person, set_visibility
+from tests.factories import AwardFactory, BadgeFactory, PersonFactory, UserFactory
+from tests.helpers import AUG, HTMX, data, grant_first_badge, script_json
+
+
+def test_person_page_shows_totals_badges_and_charts(
+    employee_client, seeded_boards, field, rival
+) -> None:
+    page = employee_client.get(f"/people/{rival.public_id}/").content.decode()
+
+    assert "Bob Okafor" in page and "Platform" in page
+    assert "90.0%" in page  # cache-read share in August
+    for chart in ["chart-tokens", "chart-cost", "chart-cache", "chart-rank"]:
+        assert f'data-chart="{chart}"' in page
+        assert f'<script id="{chart}" type="application/json"' in page
+    assert 'name="badge"' not in page  # only the owner picks a title
+
+
+def test_a_cached_person_page_follows_new_usage_badges_and_board_changes(
+    employee_client, seeded_boards, field, rival, usage
+) -> None:
+    """The history and badges are rendered once and shared; what they show still changes
+    with the usage, the awards and the board they are ranked on."""
+    path = f"/people/{rival.public_id}/"
+    first = employee_client.get(path).content.decode()
+    with CaptureQueriesContext(connection) as cached:
+        again = employee_client.get(path).content.decode()
+    read = [q["sql"] for q in cached]
+    assert not [q for q in read if "usagefact" in q or "badges_award" in q]  # from the cache
+    assert data(first, "total-tokens") == data(again, "total-tokens") == ["2000101"]
+
+    usage(rival, AUG + dt.timedelta(days=2), input=7_000_000_000)
+    assert data(employee_client.get(path).content.decode(), "total-tokens") == ["7002000101"]
+
+    grant_first_badge(rival, name="Late Bloomer")
+    assert "<strong>Late Bloomer</strong>" in employee_client.get(path).content.decode()
+    assert "Late Bloomer" not in first
+
+    seeded_boards["token-volume"].name = "Token mountain"
+    seeded_boards["token-volume"].save()
+    assert "Rank on Token mountain</figcaption>" in employee_client.get(path).content.decode()
+
+
+def test_person_page_lists_each_badge_once_with_its_other_periods(
+    employee_client, seeded_boards, field, rival
+) -> None:
+    badge = BadgeFactory(
+        slug="weekly",
+        name="Weekly Wonder",
+        description="d",
+        icon="W",
+        group="Habits",
+        kind="threshold",
+        params={"metric": "output"},
+        tiers={"gold": 1},
+        period="week",
+        enabled=True,
+    )
+    for week in range(3):
+        start = AUG - dt.timedelta(days=7 * week)
+        AwardFactory(
+            person=rival,
+            badge=badge,
+            tier="gold",
+            period_start=start,
+            period_end=start + dt.timedelta(days=6),
+            granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+            evidence={"output": 100 + week},
+            revoked_at=dt.datetime(2026, 8, 21, tzinfo=dt.UTC) if week == 2 else None,
+            revoked_reason="the condition no longer holds" if week == 2 else "",
+        )
+
+    page = employee_client.get(f"/people/{rival.public_id}/").content.decode()
+
+    assert page.count("<strong>Weekly Wonder</strong>") == 1
+    latest = page.split("<strong>Weekly Wonder</strong>", 1)[1].split("</li>", 1)[0]
+    assert "×3" in latest and "output: 100" in latest and AUG.isoformat() in latest
+    earlier = page.split("2 more</summary>", 1)[1].split("</details>", 1)[0]
+    assert earlier.count("<li") == 2
+    assert "the condition no longer holds" in earlier  # a revoked period stays in the history
+    vet = BadgeFactory(
+        slug="vet",
+        name="Volume Vet",
+        description="d",
+        icon="V",
+        group="Volume",
+        kind="threshold",
+        params={"metric": "output"},
+        tiers={"bronze": 1, "silver": 2, "gold": 3},
+        period="all_time",
+        enabled=True,
+    )
+    for tier in ["bronze", "silver", "gold"]:  # one period, three tiers: the best one leads
+        AwardFactory(
+            person=rival,
+            badge=vet,
+            tier=tier,
+            period_start=dt.date(1, 1, 1),
+            period_end=dt.date(9999, 12, 31),
+            granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+        )
+    page = employee_client.get(f"/people/{rival.public_id}/").content.decode()
+    latest = page.split("<strong>Volume Vet</strong>", 1)[1].split("</li>", 1)[0]
+    assert "×" not in latest.split("<details", 1)[0]  # one period
+    assert '<span class="tier-label">Gold</span>' in latest and "all time" in latest
+
+
+def test_person_page_fragment_switches_stacking(
+    employee_client, seeded_boards, field, rival
+) -> None:
+    page = employee_client.get(
+        f"/people/{rival.public_id}/", {"by": "model"}, **HTMX
+    ).content.decode()
+
+    assert page.lstrip().startswith('<section id="history">')
+    assert '"name":"gpt-5"' in page.replace(" ", "")
+
+
+def test_pages_carry_a_strict_content_security_policy(
+    employee_client, seeded_boards, field, employee
+) -> None:
+    response = employee_client.get(f"/people/{employee.public_id}/")
+
+    policy = response["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert f'nonce="{nonce}"' in response.content.decode()
+    assert "<script>" not in response.content.decode()  # no inline script bodies
+
+
+# --- requests and costs that cannot be known ----------------------------------------------------
+
+
+def test_a_persons_requests_are_na_when_none_of_their_usage_reports_requests(
+    client, volume, mixed, rival
+):
+    rival.user = UserFactory(username="bob")
+    rival.save()
+    client.force_login(rival.user)
+
+    page = client.get(f"/people/{rival.public_id}/").content.decode()
+
+    assert "<dt>Requests</dt><dd>n/a</dd>" in page
+
+
+def test_a_persons_requests_count_only_the_sources_that_report_them(
+    employee_client, volume, mixed, employee
+):
+    page = employee_client.get(f"/people/{employee.public_id}/").content.decode()
+
+    assert "<dt>Requests</dt><dd>7 <small" in page
+    assert "from sources that report them" in page
+
+
+def test_a_person_with_no_usage_made_zero_requests(employee_client, volume, employee):
+    page = employee_client.get(f"/people/{employee.public_id}/").content.decode()
+
+    assert "<dt>Requests</dt><dd>0</dd>" in page
+
+
+AUG4 = AUG + dt.timedelta(days=1)
+
+
+def totals_cost(page: str) -> str:
+    return page.split("<dt>Cost</dt><dd>", 1)[1].split("</dd>", 1)[0]
+
+
+def test_person_page_marks_estimated_partial_and_unpriced_totals(
+    employee_client, employee, usage, seeded_boards
+) -> None:
+    url = f"/people/{employee.public_id}/"
+    usage(employee, AUG4, model="mystery-model", input=10)  # no cost, no price
+    assert ">n/a</abbr>" in totals_cost(employee_client.get(url).content.decode())
+
+    usage(employee, AUG, input=4_000, cost=Decimal("1.25"), cost_estimated=True)
+    page = employee_client.get(url).content.decode()
+
+    assert "≥</abbr> $1.25" in totals_cost(page)
+    chart = script_json(page, "chart-cost")
+    assert chart["data"][0]["x"] == [AUG.isoformat()]  # no $0 bar for the unpriced day
+
+
+# --- pseudonyms, hidden people and people who do not exist --------------------------------------
+
+
+def test_the_person_page_of_a_pseudonym_shows_no_name_or_team(viewer, quiet) -> None:
+    page = viewer.get(f"/people/{quiet.public_id}/").content.decode()
+
+    assert "Calm Otter 12" in page
+    assert "Quinn Secret" not in page and "Platform</a>" not in page
+
+
+def test_hidden_people_appear_nowhere_but_keep_their_own_page(client, viewer, quiet) -> None:
+    set_visibility(person=quiet, visibility="hidden", by=None)
+
+    board = viewer.get("/boards/token-volume/").content.decode()
+    assert "Calm Otter" not in board and "Quinn" not in board
+    assert "Calm Otter" not in viewer.get(f"/teams/{quiet.team_id}/").content.decode()
+    assert viewer.get(f"/people/{quiet.public_id}/").status_code == 404
+
+    client.force_login(ensure_user_for_person(person=quiet))
+    own = client.get(f"/people/{quiet.public_id}/")
+    assert own.status_code == 200 and "Quinn Secret" in own.content.decode()
+
+
+def test_hidden_and_missing_people_look_the_same_on_every_url_and_method(viewer, rival) -> None:
+    set_visibility(person=rival, visibility="hidden", by=None)
+    hidden, missing = f"/people/{rival.public_id}/", "/people/nobody-has-this/"
+
+    for suffix, method, fields in [
+        ("", "get", {}),
+        ("", "post", {}),
+        ("?period=week", "get", {}),
+        ("privacy/", "post", {"visibility": "name"}),
+        ("privacy/", "get", {}),
+        ("title/", "post", {"badge": ""}),
+        ("title/", "get", {}),
+    ]:
+        one = getattr(viewer, method)(hidden + suffix, fields)
+        other = getattr(viewer, method)(missing + suffix, fields)
+        assert (one.status_code, one.content) == (other.status_code, other.content), suffix
+        assert one.status_code in {404, 405}
+    rival.refresh_from_db()
+    assert rival.visibility == "hidden"
+
+
+def test_person_urls_use_a_random_id_and_the_old_numbers_answer_404(
+    viewer, employee, rival
+) -> None:
+    board = viewer.get("/boards/token-volume/").content.decode()
+
+    assert f'href="/people/{rival.public_id}/"' in board
+    assert f'href="/people/{rival.pk}/"' not in board
+    assert viewer.get(f"/people/{rival.public_id}/").status_code == 200
+    assert viewer.get(f"/people/{rival.pk}/").status_code == 404
+    ids = [PersonFactory().public_id for _ in range(50)] + [employee.public_id, rival.public_id]
+    assert len(set(ids)) == len(ids) and all(len(i) >= 16 for i in ids)
+    assert not any(i.isdigit() for i in ids)
