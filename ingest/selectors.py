@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import connection as db
 from django.db.models import Field, OuterRef, Q, QuerySet, Subquery, Sum
 
 from leaderboard.domain.capabilities import Capability, capability_of
-from leaderboard.models import Account, Source, UsageFact, UsageMonth, total_tokens
+from leaderboard.models import Account, Source, total_tokens
 
+from . import db
 from .models import Connection, IngestRun, Provider
 from .providers import FRESHNESS, NO_DELAY_KNOWN, Freshness
 
@@ -213,12 +213,7 @@ def _month_usage(month: dt.date) -> dict[int, dict[str, tuple[int, int]]]:
     """{source id: {account kind: (tokens, tokens no person owns)}} over a calendar month:
     from the monthly totals PostgreSQL keeps (usage_month), else from the facts."""
     tokens = total_tokens()
-    rows: QuerySet[UsageMonth] | QuerySet[UsageFact]
-    if db.vendor == "postgresql":
-        rows = UsageMonth.objects.filter(month=month)
-    else:
-        following = (month + dt.timedelta(days=32)).replace(day=1)
-        rows = UsageFact.objects.filter(day__gte=month, day__lt=following)
+    rows = db.month_usage(month)
     found: dict[int, dict[str, tuple[int, int]]] = {}
     for row in (
         rows.values("source_id", "account__kind")

@@ -10,20 +10,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import DatabaseError
-from django.db import connection as db
 from django.utils import timezone
 
 from leaderboard.services import usage
 
-from .. import overlap
+from .. import db, overlap
 from ..models import Connection, IngestRun, Provider, RejectedRow
 from ..records import Batch, Rejection
 from .connections import shown
 
 log = logging.getLogger(__name__)
-
-
-PULL_LOCK = 0x746B6264  # advisory-lock namespace for "one pull per connection"
 
 
 class PullInProgress(Exception):
@@ -37,42 +33,21 @@ def exclusive(connection: Connection) -> Iterator[None]:
     A PostgreSQL session lock: the server releases it when a killed worker's connection
     drops, so a crash never blocks the next pull. SQLite (a laptop, one process) has none.
     """
-    if db.vendor != "postgresql":
-        yield
-        return
-    with db.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PULL_LOCK, connection.pk])
-        if not cursor.fetchone()[0]:
-            raise PullInProgress(f"{connection.name} is already being pulled{_holder(connection)}")
+    if not db.try_pull_lock(connection.pk):
+        raise PullInProgress(f"{connection.name} is already being pulled{_holder(connection)}")
     try:
         yield
     finally:
-        try:
-            with db.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PULL_LOCK, connection.pk])
-        except DatabaseError:
-            # The session is broken (the error that ended the pull, most likely): dropping it
-            # releases the lock, and the next query opens a new one.
-            db.close()
+        db.release_pull_lock(connection.pk)
 
 
 def _holder(connection: Connection) -> str:
     """Who holds a connection's pull lock, in words ("" if it is gone already)."""
-    with db.cursor() as cursor:
-        cursor.execute(
-            "SELECT a.pid, a.state, a.query_start, a.xact_start FROM pg_locks l "
-            "JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted "
-            "AND l.classid::bigint = %s AND l.objid::bigint = %s AND l.objsubid = 2",
-            [PULL_LOCK, connection.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
+    holder = db.pull_lock_holder(connection.pk)
+    if holder is None:
         return ""
-    pid, state, query_start, xact_start = row
-    since = query_start or xact_start
-    return f" (PostgreSQL session {pid}, {state or 'state unknown'}" + (
-        f", last query at {since:%Y-%m-%d %H:%M:%S %Z})" if since else ")"
+    return f" (PostgreSQL session {holder.pid}, {holder.state or 'state unknown'}" + (
+        f", last query at {holder.since:%Y-%m-%d %H:%M:%S %Z})" if holder.since else ")"
     )
 
 
@@ -173,5 +148,5 @@ def close_run(run: IngestRun) -> None:
     try:
         run.save()
     except DatabaseError:
-        db.close()  # also drops the pull lock: the pull is over
+        db.drop_session()  # also drops the pull lock: the pull is over
         run.save()

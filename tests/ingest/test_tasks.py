@@ -10,10 +10,11 @@ from django.db import connection
 from django.test import override_settings
 
 from ingest import tasks
+from ingest.db import PULL_LOCK
 from ingest.models import IngestRun
 from ingest.services.connections import due_connections
 from ingest.services.pulls import incremental_window, pull_connection
-from ingest.services.runs import PULL_LOCK, PullInProgress
+from ingest.services.runs import PullInProgress
 
 NOW = dt.datetime(2026, 8, 6, 1, 0, tzinfo=dt.UTC)
 AUG3, AUG5 = dt.date(2026, 8, 3), dt.date(2026, 8, 5)

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from ingest.db import PULL_LOCK
 from ingest.models import IngestRun
-from ingest.services.runs import PULL_LOCK
 from ingest.tasks import queue_due_pulls
 from leaderboard.models import UsageFact
 from leaderboard.selectors import usage
