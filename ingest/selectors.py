@@ -277,3 +277,29 @@ def data_status(*, now: dt.datetime) -> tuple[SourceStatus, ...]:
             )
         )
     return tuple(statuses)
+
+
+def due_connections(now: dt.datetime) -> list[Connection]:
+    """Enabled connections whose schedule says it is time to pull."""
+    return [
+        c
+        for c in Connection.objects.filter(enabled=True).exclude(provider=Provider.FILE)
+        if c.last_pull_at is None
+        or c.last_pull_at + dt.timedelta(minutes=c.pull_every_minutes) <= now
+    ]
+
+
+UPLOAD_REQUEUE_AFTER = dt.timedelta(minutes=10)
+
+
+def stale_uploads(now: dt.datetime) -> list[IngestRun]:
+    """Admin uploads still queued UPLOAD_REQUEUE_AFTER after they were queued: their message
+    may have been lost (a Redis restarted without persistence loses its queue), while their
+    bytes wait in the database. Importing one twice is harmless (import_upload)."""
+    return list(
+        IngestRun.objects.filter(
+            status=IngestRun.Status.QUEUED,
+            started_at__lt=now - UPLOAD_REQUEUE_AFTER,
+            chunks__isnull=False,
+        ).distinct()
+    )

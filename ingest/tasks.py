@@ -8,9 +8,10 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from . import selectors
 from .models import Connection, IngestRun
 from .providers.http import ProviderUnavailable
-from .services import connections, pulls, uploads
+from .services import pulls, uploads
 from .services.runs import PullInProgress
 
 
@@ -46,7 +47,7 @@ def pull_connection(
 @shared_task(name="ingest.queue_due_pulls")
 def queue_due_pulls() -> list[int]:
     """Queue a pull for every enabled connection whose schedule is due."""
-    due = connections.due_connections(timezone.now())
+    due = selectors.due_connections(timezone.now())
     for connection in due:
         pull_connection.delay(connection.pk)
     return [c.pk for c in due]
@@ -70,7 +71,7 @@ def import_upload(run_id: int) -> str | None:
 @shared_task(name="ingest.requeue_stale_uploads")
 def requeue_stale_uploads() -> list[int]:
     """Queue again every admin upload whose import message was lost; return their run ids."""
-    stale = uploads.stale_uploads(timezone.now())
+    stale = selectors.stale_uploads(timezone.now())
     for run in stale:
         import_upload.delay(run.pk)
     return [run.pk for run in stale]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable
 
@@ -157,13 +156,3 @@ def check_connection(*, connection: Connection) -> str:
     finally:
         adapter.close()
     return shown(connection, said)
-
-
-def due_connections(now: dt.datetime) -> list[Connection]:
-    """Enabled connections whose schedule says it is time to pull."""
-    return [
-        c
-        for c in Connection.objects.filter(enabled=True).exclude(provider=Provider.FILE)
-        if c.last_pull_at is None
-        or c.last_pull_at + dt.timedelta(minutes=c.pull_every_minutes) <= now
-    ]

@@ -56,9 +56,6 @@ def import_usage_file(
 UPLOAD_CHUNK_BYTES = 4 << 20
 
 
-UPLOAD_REQUEUE_AFTER = dt.timedelta(minutes=10)
-
-
 def queue_usage_file(*, source: str, upload: IO[bytes], filename: str) -> IngestRun:
     """Keep an uploaded usage file for the worker and queue its import; return its run, which
     shows the import's progress from the moment the worker starts it."""
@@ -81,19 +78,6 @@ def queue_usage_file(*, source: str, upload: IO[bytes], filename: str) -> Ingest
 
         outbox.queue_on_commit(import_upload, run.pk)
     return run
-
-
-def stale_uploads(now: dt.datetime) -> list[IngestRun]:
-    """Admin uploads still queued UPLOAD_REQUEUE_AFTER after they were queued: their message
-    may have been lost (a Redis restarted without persistence loses its queue), while their
-    bytes wait in the database. Importing one twice is harmless (import_upload)."""
-    return list(
-        IngestRun.objects.filter(
-            status=IngestRun.Status.QUEUED,
-            started_at__lt=now - UPLOAD_REQUEUE_AFTER,
-            chunks__isnull=False,
-        ).distinct()
-    )
 
 
 class _Upload(io.RawIOBase):

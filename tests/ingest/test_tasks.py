@@ -12,7 +12,7 @@ from django.test import override_settings
 from ingest import tasks
 from ingest.db import PULL_LOCK
 from ingest.models import IngestRun
-from ingest.services.connections import due_connections
+from ingest.selectors import due_connections
 from ingest.services.pulls import incremental_window, pull_connection
 from ingest.services.runs import PullInProgress
 
