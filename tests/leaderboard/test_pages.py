@@ -638,3 +638,14 @@ def test_a_rows_trend_is_the_last_31_days_up_to_today(employee, volume, usage, a
     assert heights[4] == 12.0  # 25 July, half as much
     assert [i for i, h in enumerate(heights) if h != 23.0] == [4, 30]
     assert 'aria-label="Daily tokens, last 31 days"' in row
+
+
+def test_person_page_without_a_live_board_charts_no_rank(employee, seeded_boards, field) -> None:
+    Board.objects.update(status=Board.Status.PAUSED, paused_at=timezone.now())
+
+    response = employee.get(f"/people/{field['bob'].public_id}/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-chart="chart-tokens"' in page
+    assert 'data-chart="chart-rank"' not in page
