@@ -13,7 +13,6 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from leaderboard.db.counters import analyze
-from leaderboard.domain.json_values import JSON
 from leaderboard.models import Person, User
 from leaderboard.services import audit
 
@@ -45,11 +44,8 @@ class Outcome:
 
 
 HELD = ["pk", "person_id", "tier", "period_start", "period_end", "granted_at", "revoked_at"]
-# An award as read, HELD's columns; and as granted, in badges.db.GRANTED's order.
+# An award as read: HELD's columns.
 type Held = tuple[int, int, str, dt.date, dt.date, dt.datetime, dt.datetime | None]
-type Granted = tuple[
-    int, int, str, dt.date, dt.date, dt.datetime, dict[str, JSON], bool, dt.datetime | None, str
-]
 # Who holds what for which period: one award each (see _key).
 type AwardKey = tuple[int, str, dt.date, dt.date] | tuple[int, str]
 
@@ -142,7 +138,7 @@ def _apply(
 ) -> None:
     quiet_before = now.date() - QUIET_AFTER
 
-    def granted(q: rules.Qualifier) -> Granted:
+    def granted(q: rules.Qualifier) -> db.GrantedRow:
         held = holds(q)
         return (
             q.person_id,

@@ -3,6 +3,7 @@ over counted usage facts (reached through `prefix`, e.g. "accounts__usage__" fro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -85,7 +86,7 @@ COST_PARTS = {
 }
 
 
-def ratio_value(name: str, values: dict[str, object]) -> Decimal | None:
+def ratio_value(name: str, values: Mapping[str, int | Decimal | None]) -> Decimal | None:
     """A ratio from its parts, exactly; None when the denominator is zero or unknown."""
     ratio = RATIOS[name]
     numerator, denominator = values.get(ratio.numerator), values.get(ratio.denominator)
