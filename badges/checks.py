@@ -3,8 +3,9 @@ SITE_COUNTERS that every page's site read fetches (see leaderboard/settings.py).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Warning, register
 
@@ -13,7 +14,9 @@ MODEL = "badges.BadgeVersion"
 
 
 @register()
-def badge_version_is_a_site_counter(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+def badge_version_is_a_site_counter(
+    app_configs: Sequence[AppConfig] | None, **kwargs: object
+) -> list[CheckMessage]:
     if getattr(settings, "SITE_COUNTERS", {}).get(COUNTER) == MODEL:
         return []
     return [

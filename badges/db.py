@@ -38,20 +38,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from decimal import Decimal
 from typing import Any
 
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
 
 from leaderboard.db.metrics import OVER_PERIODS, PERIOD_COLUMNS
+from leaderboard.domain.json_values import JSON
 from leaderboard.models import Account, Source, UsageFact, UsageMonth
 
 from .models import Award
 
 Days = tuple[dt.date, dt.date] | None
+# A row of a rule's query, from the ORM's values() or from monthly(): account__person,
+# bucket, last_day and the numbers of that kind. Its columns differ by query (and a date may
+# come back as text from SQLite), so its values are Any: a TypedDict per query would repeat
+# each query's select list.
+type AggregateRow = Mapping[str, Any]  # type: ignore[explicit-any]
 
 
 def keeps_months() -> bool:
@@ -122,7 +129,7 @@ def person_weeks() -> Iterator[None]:
             cursor.execute(f"DROP TABLE IF EXISTS {WEEKS_TABLE}")
 
 
-def _person_months(window: Days, *, weeks: bool = False) -> tuple[str, list[Any]]:
+def _person_months(window: Days, *, weeks: bool = False) -> tuple[str, list[dt.date]]:
     """Counted usage per person and month (a day counts once across accounts and sources);
     with weeks, per person and week from the rollup."""
     where, params = "", []
@@ -150,14 +157,15 @@ def monthly(
     *,
     per: str | None,
     ranked: tuple[dt.date, int] | None = None,
-    having: tuple[str, list[Any]] | None = None,
-) -> list[dict[str, Any]]:
+    having: tuple[str, list[Decimal | int]] | None = None,
+) -> Sequence[AggregateRow]:
     """Rows like the rules' over the facts (account__person, bucket, last_day and each alias
     of names: {alias: MONTH_METRICS name}), per person and "month" or "week" (the rollup of
     person_weeks()), or per person for all time (per None); with ranked=(current, widest),
     each closed period's top `widest` by "value", with their rank; having=(condition,
     params) keeps the groups where the condition holds ({metric} in it stands for that
     metric's aggregate)."""
+    params: Sequence[dt.date | Decimal | int]
     inner, params = _person_months(window, weeks=per == "week")
     aggregates = ", ".join(f"{MONTH_METRICS[name]} AS {alias}" for alias, name in names.items())
     sql = f"""
@@ -199,7 +207,8 @@ def person_month_days() -> list[tuple[int, dt.date, int]]:
             f"SELECT person, month, days FROM ({inner}) pm ORDER BY person, month",  # noqa: S608 - table and column names fixed here or from the models
             params,
         )
-        return cursor.fetchall()
+        months: list[tuple[int, dt.date, int]] = cursor.fetchall()
+        return months
 
 
 # --- over the facts -------------------------------------------------------------------------
@@ -211,7 +220,9 @@ def _day_number(column: str) -> str:
     return f"CAST(julianday({column}) AS INTEGER)"
 
 
-def streak_islands(active_days: QuerySet[Any]) -> list[tuple[int, int, Any, Any]]:
+def streak_islands(
+    active_days: QuerySet[UsageFact, Mapping[str, object]],
+) -> list[tuple[int, int, dt.date | str, dt.date | str]]:
     """(person, length, first day, last day) of every run of consecutive days in
     active_days, a query of distinct (person, day) values (SQLite returns days as text)."""
     days_sql, params = active_days.query.sql_with_params()
@@ -227,7 +238,8 @@ def streak_islands(active_days: QuerySet[Any]) -> list[tuple[int, int, Any, Any]
     """  # noqa: S608 - days_sql is Django's own compiled query; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        islands: list[tuple[int, int, dt.date | str, dt.date | str]] = cursor.fetchall()
+        return islands
 
 
 # --- awards ---------------------------------------------------------------------------------
@@ -245,9 +257,13 @@ GRANTED = [
     "revoked_at",
     "revoked_reason",
 ]
+# A granted award's values in that order (badges.services builds them).
+type GrantedRow = tuple[
+    int, int, str, dt.date, dt.date, dt.datetime, dict[str, JSON], bool, dt.datetime | None, str
+]
 
 
-def insert_awards(rows: Iterable[tuple]) -> None:
+def insert_awards(rows: Iterable[GrantedRow]) -> None:
     """Insert new awards (rows in GRANTED order), skipping any already there. A full
     evaluation grants millions: on PostgreSQL they are COPYed into a staging table and
     inserted by one statement, not built into model instances and INSERTs."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
 from django import forms
 
@@ -29,7 +29,7 @@ class IdsField(forms.Field):
     widget = forms.MultipleHiddenInput
     default_error_messages = {"invalid": "Send ids of awards."}
 
-    def to_python(self, value: Any) -> list[int]:
+    def to_python(self, value: Iterable[object] | None) -> list[int]:
         ids = []
         for item in value or []:
             text = str(item).strip()

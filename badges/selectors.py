@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -77,7 +76,7 @@ def summaries(person_ids: list[int]) -> dict[int, Summary]:
         DisplayedTitle.objects.filter(person__in=person_ids).values_list("person_id", "badge_id")
     )
     # Per person and badge, the latest award (the best tier among the latest).
-    best: dict[int, dict[int, tuple[Any, int, str]]] = {}
+    best: dict[int, dict[int, tuple[dt.datetime, int, str]]] = {}
     for person_id, badge_id, tier, granted_at in awards:
         held = best.setdefault(person_id, {})
         rank = (granted_at, TIERS.index(tier), tier)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
@@ -44,9 +44,13 @@ class Outcome:
 
 
 HELD = ["pk", "person_id", "tier", "period_start", "period_end", "granted_at", "revoked_at"]
+# An award as read: HELD's columns.
+type Held = tuple[int, int, str, dt.date, dt.date, dt.datetime, dt.datetime | None]
+# Who holds what for which period: one award each (see _key).
+type AwardKey = tuple[int, str, dt.date, dt.date] | tuple[int, str]
 
 
-def _key(badge: Badge, person_id: int, tier: str, start: dt.date, end: dt.date) -> tuple:
+def _key(badge: Badge, person_id: int, tier: str, start: dt.date, end: dt.date) -> AwardKey:
     # Periodic badges award each period; the others hold one ongoing award per tier.
     return (person_id, tier, start, end) if badge.periodic else (person_id, tier)
 
@@ -96,7 +100,7 @@ def _evaluate(
     if badge.periodic and window:
         existing_awards = existing_awards.filter(period_start__range=window)
     # Read as tuples: a badge can hold millions of awards, and few of them change.
-    existing: dict[tuple, tuple] = {}
+    existing: dict[AwardKey, Held] = {}
     for row in existing_awards.values_list(*HELD).iterator(chunk_size=20_000):
         key = _key(badge, row[1], row[2], row[3], row[4])
         if key not in existing or row[-1] is None:  # an active award wins
@@ -106,7 +110,7 @@ def _evaluate(
     def holds(q: rules.Qualifier) -> bool:
         return badge.policy != Badge.Policy.HOLDER or q.period_start == latest
 
-    def award(row: tuple, reason: str = "") -> Award:
+    def award(row: Held, reason: str = "") -> Award:
         fields = dict(zip(HELD, row, strict=True))
         return Award(**fields, badge=badge, revoked_reason=reason or "")
 
@@ -129,10 +133,12 @@ def _evaluate(
     return outcome
 
 
-def _apply(badge: Badge, outcome: Outcome, now: dt.datetime, holds) -> None:
+def _apply(
+    badge: Badge, outcome: Outcome, now: dt.datetime, holds: Callable[[rules.Qualifier], bool]
+) -> None:
     quiet_before = now.date() - QUIET_AFTER
 
-    def granted(q: rules.Qualifier) -> tuple:
+    def granted(q: rules.Qualifier) -> db.GrantedRow:
         held = holds(q)
         return (
             q.person_id,

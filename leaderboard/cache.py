@@ -17,11 +17,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
+
+if TYPE_CHECKING:
+    from redis import ConnectionPool, Redis
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,15 @@ BREAKER_SECONDS = 10.0
 
 
 class ReusingClient(RedisCacheClient):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    if TYPE_CHECKING:
+        # RedisCacheClient's private parts used here, which django-stubs leaves out.
+        _client: type[Redis]
+
+        def _get_connection_pool_index(self, write: bool) -> int: ...
+        def _get_connection_pool(self, write: bool) -> ConnectionPool: ...
+
+    # Passed on as RedisCache gives them: the servers, then the OPTIONS of the cache's settings.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[explicit-any]
         kwargs.setdefault("socket_connect_timeout", SOCKET_TIMEOUT)
         kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
         kwargs.setdefault("retry_on_timeout", False)
@@ -43,9 +55,11 @@ class ReusingClient(RedisCacheClient):
 
         kwargs.setdefault("retry", Retry(NoBackoff(), 0))
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[int, Redis] = {}
 
-    def get_client(self, key: str | None = None, *, write: bool = False) -> Any:
+    def get_client(
+        self, key: str | bytes | memoryview | None = None, *, write: bool = False
+    ) -> Redis:
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
@@ -85,12 +99,13 @@ class Breaker:
 
 
 class Cache(RedisCache):
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
+    # Keys and values are whatever callers cache (Django pickles them): object, not Any.
+    def __init__(self, server: str | list[str], params: dict[str, object]) -> None:
         super().__init__(server, params)
         self._class = ReusingClient
         self.breaker = Breaker(server if isinstance(server, str) else ",".join(server))
 
-    def _guard(self, call: Any, fallback: Any) -> Any:
+    def _guard[T](self, call: Callable[[], T], fallback: T) -> T:
         if self.breaker.open:
             return fallback
         try:
@@ -111,41 +126,58 @@ class Cache(RedisCache):
         self.breaker.close()
         return True
 
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
+    def add(
+        self,
+        key: object,
+        value: object,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        version: int | None = None,
+    ) -> bool:
         return self._guard(lambda: super(Cache, self).add(key, value, timeout, version), False)
 
-    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+    def get(self, key: object, default: object = None, version: int | None = None) -> object:
         return self._guard(lambda: super(Cache, self).get(key, default, version), default)
 
     def set(
-        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+        self,
+        key: object,
+        value: object,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        version: int | None = None,
     ) -> None:
         self._guard(lambda: super(Cache, self).set(key, value, timeout, version), None)
 
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
+    def touch(
+        self, key: object, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
         return self._guard(lambda: super(Cache, self).touch(key, timeout, version), False)
 
-    def delete(self, key: Any, version: Any = None) -> Any:
+    def delete(self, key: object, version: int | None = None) -> bool:
         return self._guard(lambda: super(Cache, self).delete(key, version), False)
 
-    def get_many(self, keys: Any, version: Any = None) -> Any:
+    def get_many(self, keys: Iterable[object], version: int | None = None) -> dict[object, object]:
         return self._guard(lambda: super(Cache, self).get_many(keys, version), {})
 
-    def has_key(self, key: Any, version: Any = None) -> Any:
+    def has_key(self, key: object, version: int | None = None) -> bool:
         return self._guard(lambda: super(Cache, self).has_key(key, version), False)
 
-    def incr(self, key: Any, delta: int = 1, version: Any = None) -> Any:
-        missing = object()
-        value = self._guard(lambda: super(Cache, self).incr(key, delta, version), missing)
-        if value is missing:
+    def incr(self, key: object, delta: int = 1, version: int | None = None) -> int:
+        value = self._guard(lambda: super(Cache, self).incr(key, delta, version), None)
+        if value is None:  # Redis answers INCR with a number: None is the fallback
             raise ValueError(f"Key '{key}' not found (the cache is unavailable)")
         return value
 
-    def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
+    def set_many(
+        self,
+        data: dict[object, object],
+        timeout: float | None = DEFAULT_TIMEOUT,
+        version: int | None = None,
+    ) -> list[object]:
         return self._guard(lambda: super(Cache, self).set_many(data, timeout, version), [])
 
-    def delete_many(self, keys: Any, version: Any = None) -> None:
+    def delete_many(self, keys: Iterable[object], version: int | None = None) -> None:
         self._guard(lambda: super(Cache, self).delete_many(keys, version), None)
 
-    def clear(self) -> Any:
-        return self._guard(lambda: super(Cache, self).clear(), False)
+    # RedisCache.clear answers whether Redis flushed (BaseCache's, in django-stubs, answers None).
+    def clear(self) -> bool:  # type: ignore[override]
+        return self._guard(lambda: bool(super(Cache, self).clear()), False)

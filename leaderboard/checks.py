@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def sign_in_is_locked_down(app_configs: Any, **kwargs: Any) -> list[Warning]:
+def sign_in_is_locked_down(
+    app_configs: Sequence[AppConfig] | None, **kwargs: object
+) -> list[Warning]:
     problems = []
     if not settings.SSO_CONFIGURED:
         problems.append(

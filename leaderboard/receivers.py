@@ -3,8 +3,6 @@ while the broker is down, so the pull that sent the signal still finishes)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.dispatch import receiver
 
 from leaderboard import tasks
@@ -14,7 +12,7 @@ from .signals import usage_recorded
 
 
 @receiver(usage_recorded, dispatch_uid="leaderboard-rank-on-usage")
-def queue_ranking(sender: Any, source_id: int | None = None, **kwargs: Any) -> None:
+def queue_ranking(sender: object, source_id: int | None = None, **kwargs: object) -> None:
     # Once per pull, import or source change; accounts matched batch by batch during a pull
     # are covered by the pull's own signal (and any page ranks a stale scope on demand).
     if source_id is not None:

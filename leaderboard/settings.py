@@ -120,10 +120,13 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 
-def _oidc_app(provider_id: str) -> dict:
+def _oidc_app(provider_id: str) -> dict[str, object]:
     """One OpenID Connect identity provider, from OIDC_<ID>_* variables."""
     prefix = f"OIDC_{provider_id.upper().replace('-', '_')}_"
-    app_settings: dict = {"server_url": env.str(prefix + "SERVER_URL"), "oauth_pkce_enabled": True}
+    app_settings: dict[str, object] = {
+        "server_url": env.str(prefix + "SERVER_URL"),
+        "oauth_pkce_enabled": True,
+    }
     if domains := env.list(prefix + "VERIFIED_EMAIL_DOMAINS", default=[]):
         app_settings["verified_email"] = domains  # e.g. Entra ID sends no email_verified
     if hd := env.str(prefix + "HD", default=""):
@@ -200,7 +203,7 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_ADAPTER = "leaderboard.web.sso.CompanySocialAccountAdapter"
 # How people appear on boards unless they choose otherwise: name, pseudonym or hidden.
-DEFAULT_VISIBILITY = env.str("DEFAULT_VISIBILITY", default="name")
+DEFAULT_VISIBILITY: str = env.str("DEFAULT_VISIBILITY", default="name")
 # Team pages show no aggregate (totals, charts) for teams smaller than this.
 TEAM_MIN_SIZE = env.int("TEAM_MIN_SIZE", default=3)
 # Provider accounts with an e-mail create the Person when none exists; turn off to rank only
@@ -240,7 +243,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # --- security and CSP ---------------------------------------------------------------------
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],

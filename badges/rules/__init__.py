@@ -15,9 +15,11 @@ Nothing here writes: badges.services grants and revokes what qualifiers() finds.
 
 from __future__ import annotations
 
+from leaderboard.domain.periods import period_end, period_start
+
 from ..db import WEEKS_TABLE, person_weeks
 from .kinds import validate
-from .periods import period_end, period_start, scope
+from .periods import scope
 from .qualifiers import Qualifier
 from .registry import KINDS, qualifiers, reads_months
 

@@ -4,11 +4,11 @@ validate(), which the admin's form runs on a definition before it is saved."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.core.exceptions import ValidationError
 
 from leaderboard.db import metrics
+from leaderboard.domain.json_values import JSON
 
 from ..models import TIERS, Badge
 
@@ -21,7 +21,7 @@ ALLOWED_PERIODS: dict[str, set[str]] = {
 }
 
 
-def _number(value: Any, what: str) -> Decimal:
+def _number(value: object, what: str) -> Decimal:
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -31,7 +31,7 @@ def _number(value: Any, what: str) -> Decimal:
     return number
 
 
-def validate(*, kind: str, params: dict[str, Any], tiers: dict[str, Any], period: str) -> None:
+def validate(*, kind: str, params: JSON, tiers: JSON, period: str) -> None:
     """Check a badge definition; raise ValidationError naming the field and the fix."""
     errors: dict[str, list[str]] = {}
 

@@ -7,13 +7,18 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
+from leaderboard.domain.json_values import JSON
+from leaderboard.domain.periods import period_end
+
+from ..db import AggregateRow
 from ..models import ALL_TIME, TIERS, Badge
-from .periods import ROLLING_DAYS, Days, period_end
+from .periods import ROLLING_DAYS, Days
 
+# The numbers the evidence shows: as read (jsonable() makes them JSON) or JSON already.
+type Shown = Decimal | dt.date | JSON
 # A row's number and the evidence shown with it, from one aggregated row.
-ValueOf = Callable[[dict[str, Any]], tuple[Decimal | None, dict[str, Any]]]
+ValueOf = Callable[[AggregateRow], tuple[Decimal | None, dict[str, Shown]]]
 
 
 @dataclass(frozen=True)
@@ -25,28 +30,29 @@ class Qualifier:
     period_start: dt.date
     period_end: dt.date
     last_day: dt.date  # the latest usage behind it: older than two days makes a grant quiet
-    evidence: dict[str, Any] = field(default_factory=dict, compare=False)
+    evidence: dict[str, JSON] = field(default_factory=dict, compare=False)
 
 
-def as_date(value: Any) -> dt.date:
+def as_date(value: dt.date) -> dt.date:
+    """The day of a date, or of a datetime (a truncated bucket may come back as one)."""
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def to_date(value: Any) -> dt.date:
+def to_date(value: dt.date | str) -> dt.date:
     return dt.date.fromisoformat(value) if isinstance(value, str) else as_date(value)
 
 
-def span(badge: Badge, bucket: Any, window: Days) -> tuple[dt.date, dt.date]:
-    """The period a row's bucket stands for."""
+def span(badge: Badge, bucket: dt.date | None, window: Days) -> tuple[dt.date, dt.date]:
+    """The period a row's bucket stands for (None: a row of all time)."""
     if badge.periodic:
-        start = as_date(bucket)
+        start = as_date(bucket)  # type: ignore[arg-type]  # a periodic badge's rows have one
         return start, period_end(badge.period, start)
     if badge.period in ROLLING_DAYS and window:
         return window
     return ALL_TIME
 
 
-def ordered_tiers(tiers: dict[str, Any]) -> list[tuple[str, Decimal]]:
+def ordered_tiers(tiers: dict[str, JSON]) -> list[tuple[str, Decimal]]:
     return [(t, Decimal(str(tiers[t]))) for t in TIERS if t in tiers and tiers[t] is not None]
 
 
@@ -67,7 +73,7 @@ def reached(
     ]
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: Shown) -> JSON:
     if isinstance(value, Decimal):  # exact, at most 6 places, no exponent: "0.5", "1500"
         return format(round(value, 6).normalize(), "f")
     if isinstance(value, dt.date):
@@ -77,7 +83,7 @@ def jsonable(value: Any) -> Any:
 
 def qualifiers_from_rows(
     badge: Badge,
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[AggregateRow],
     window: Days,
     value_of: ValueOf,
     *,
@@ -87,7 +93,7 @@ def qualifiers_from_rows(
     and whatever value_of reads)."""
     # A full pass reads millions of rows: what is the same for many is worked out once.
     tiers = ordered_tiers(badge.tiers)
-    spans: dict[Any, tuple[dt.date, dt.date]] = {}
+    spans: dict[dt.date | None, tuple[dt.date, dt.date]] = {}
     found = []
     for row in rows:
         value, evidence = value_of(row)

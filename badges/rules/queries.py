@@ -9,21 +9,41 @@ the candidates, not every person and period; Python then applies the exact rule.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Max, Min, QuerySet, Value, Window
+from django.db.models import (
+    Aggregate,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    QuerySet,
+    Value,
+    Window,
+)
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Rank, TruncMonth, TruncWeek
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from leaderboard.db import metrics
+from leaderboard.domain.periods import period_start
 from leaderboard.models import UsageFact
 
 from .. import db
+from ..db import AggregateRow
 from ..models import ALL_TIME, Badge
-from .periods import Days, period_start
-from .qualifiers import Qualifier, jsonable, ordered_tiers, qualifiers_from_rows, reached, span
+from .periods import Days
+from .qualifiers import (
+    Qualifier,
+    Shown,
+    jsonable,
+    ordered_tiers,
+    qualifiers_from_rows,
+    reached,
+    span,
+)
 
 K, P = Badge.Kind, Badge.Period
 # A kind's query: (badge, window, today, read the months?) -> who qualifies
@@ -40,7 +60,7 @@ def facts(window: Days) -> QuerySet[UsageFact]:
     return counted.filter(day__range=window) if window else counted
 
 
-def _bucket(period: str) -> Any:
+def _bucket(period: str) -> Combinable:
     if period == P.WEEK:
         return TruncWeek("day")
     if period == P.MONTH:
@@ -50,7 +70,7 @@ def _bucket(period: str) -> Any:
     return Value(ALL_TIME[0])
 
 
-def _grouped(badge: Badge, window: Days, **aggs: Any) -> QuerySet[Any, Any]:
+def _grouped(badge: Badge, window: Days, **aggs: Aggregate) -> QuerySet[UsageFact, AggregateRow]:
     return (
         facts(window)
         .annotate(bucket=_bucket(badge.period))
@@ -70,11 +90,12 @@ def threshold(badge: Badge, window: Days, today: dt.date, months: bool) -> list[
     name = badge.params["metric"] if badge.kind == K.THRESHOLD else badge.params["of"]
     weakest = min(bound for _, bound in ordered_tiers(badge.tiers))
     if months:
-        rows: Any = db.monthly(
+        rows: Iterable[AggregateRow] = db.monthly(
             window, {"value": name}, per=_per(badge), having=(f"{{{name}}} >= %s", [weakest])
         )
     else:
-        rows = _grouped(badge, window, value=metrics.aggregate(name)).filter(value__gte=weakest)
+        # value: an annotation of _grouped's, which the plugin cannot see through its return type
+        rows = _grouped(badge, window, value=metrics.aggregate(name)).filter(value__gte=weakest)  # type: ignore[misc]
     return qualifiers_from_rows(
         badge,
         rows,
@@ -94,12 +115,14 @@ def ratio(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Qual
     slack = weakest * ((1 + TOLERANCE) if below else (1 - TOLERANCE))
     if months:
         compare = "<=" if below else ">="
-        having = (
+        having: tuple[str, list[Decimal | int]] = (
             f"{{{measure.volume}}} >= %s AND {{{measure.numerator}}} * %s "
             f"{compare} {{{measure.denominator}}} * %s",
             [minimum, measure.scale, slack],
         )
-        rows: Any = db.monthly(window, {f"m_{p}": p for p in parts}, per=_per(badge), having=having)
+        rows: Iterable[AggregateRow] = db.monthly(
+            window, {f"m_{p}": p for p in parts}, per=_per(badge), having=having
+        )
     else:
         # annotation names must not shadow the fact fields the aggregates read
         rows = _grouped(badge, window, **{f"m_{p}": metrics.aggregate(p) for p in parts})
@@ -112,7 +135,7 @@ def ratio(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Qual
             **{f"m_{measure.volume}__gte": minimum},
         )
 
-    def value_of(row: dict[str, Any]) -> tuple[Decimal | None, dict[str, Any]]:
+    def value_of(row: AggregateRow) -> tuple[Decimal | None, dict[str, Shown]]:
         values = {p: row[f"m_{p}"] for p in parts}
         value = metrics.ratio_value(badge.params["metric"], values)
         if (values[measure.volume] or 0) < minimum:
@@ -128,10 +151,13 @@ def rank(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Quali
     widest = max(int(bound) for _, bound in ordered_tiers(badge.tiers))
     current = period_start(badge.period, today)
     if months:
-        rows: Any = db.monthly(window, {"value": name}, per=_per(badge), ranked=(current, widest))
+        rows: Iterable[AggregateRow] = db.monthly(
+            window, {"value": name}, per=_per(badge), ranked=(current, widest)
+        )
     else:
         rows = (
-            _grouped(badge, window, value=metrics.aggregate(name))
+            # bucket, value: _grouped's annotations, unseen by the plugin (as in threshold)
+            _grouped(badge, window, value=metrics.aggregate(name))  # type: ignore[misc]
             .filter(bucket__lt=current, value__gt=0)
             .annotate(rank=Window(Rank(), partition_by=[F("bucket")], order_by=F("value").desc()))
             .filter(rank__lte=widest)
@@ -156,7 +182,7 @@ def rank(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Quali
 
 def first(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Qualifier]:
     if months:
-        rows: Any = db.monthly(None, {"first": "first_day"}, per=None)
+        rows: Iterable[AggregateRow] = db.monthly(None, {"first": "first_day"}, per=None)
     else:
         rows = facts(None).values("account__person").annotate(first=Min("day")).order_by()
     (tier,) = badge.tiers

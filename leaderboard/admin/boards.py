@@ -2,46 +2,63 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
+from typing import Any, Protocol, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from leaderboard.models import AuditEvent, Board, BoardStatusChange, SiteSwitch
+from leaderboard.models import AuditEvent, Board, BoardStatusChange, SiteSwitch, User
 from leaderboard.services import boards
 
 from .base import RecordAdmin
 
 
-class BoardStatusChangeInline(admin.TabularInline):
+class BoardStatusChangeInline(admin.TabularInline):  # type: ignore[type-arg]  # generic in the stubs only
     model = BoardStatusChange
-    fields = ["changed_at", "from_status", "to_status", "retired_view", "changed_by"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "changed_at",
+        "from_status",
+        "to_status",
+        "retired_view",
+        "changed_by",
+    )
     extra = 0
     can_delete = False
     max_num = 0
 
 
-class BoardListForm(forms.ModelForm):
+class BoardListForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in the stubs only
     """The changelist row: status toggles between active and paused in place."""
 
     class Meta:
         model = Board
         fields = ["status", "position"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    # Passed on as they come: the admin's formset builds the form with ModelForm's own arguments.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[explicit-any]
         super().__init__(*args, **kwargs)
+        status = cast("forms.ChoiceField", self.fields["status"])  # the model field's choices
         if self.instance.status == Board.Status.RETIRED:
-            self.fields["status"].disabled = True
+            status.disabled = True
         else:
-            self.fields["status"].choices = [
+            status.choices = [
                 (s, label) for s, label in Board.Status.choices if s != Board.Status.RETIRED
             ]
 
 
+class BoardChange(Protocol):
+    """A status change of boards.services, as the admin makes it."""
+
+    def __call__(self, *, board: Board, by: User | None) -> Board: ...
+
+
 @admin.register(Board)
-class BoardAdmin(admin.ModelAdmin):
+class BoardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     list_display = [
         "name",
         "slug",
@@ -81,10 +98,12 @@ class BoardAdmin(admin.ModelAdmin):
     def status_shown(self, board: Board) -> str:
         return board.get_status_display()
 
-    def get_changelist_form(self, request: HttpRequest, **kwargs):
+    def get_changelist_form(self, request: HttpRequest, **kwargs: object) -> type[BoardListForm]:
         return BoardListForm
 
-    def save_model(self, request: HttpRequest, obj: Board, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Board, form: forms.ModelForm[Board], change: bool
+    ) -> None:
         """A status edited in the list goes through the same service as the actions."""
         wanted = form.cleaned_data.get("status") if "status" in form.changed_data else None
         if wanted:
@@ -95,10 +114,11 @@ class BoardAdmin(admin.ModelAdmin):
         elif wanted == Board.Status.ACTIVE:
             self._do(request, boards.resume_board, [obj])
 
-    def _do(self, request: HttpRequest, change, queryset, **kwargs) -> None:
+    def _do(self, request: HttpRequest, change: BoardChange, queryset: Iterable[Board]) -> None:
+        staff = cast("User", request.user)  # the admin lets only signed-in staff in
         for board in queryset:
             try:
-                change(board=board, by=request.user, **kwargs)
+                change(board=board, by=staff)
             except boards.BoardStatusError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
             else:
@@ -126,12 +146,8 @@ class BoardAdmin(admin.ModelAdmin):
                     "title": "Retire boards",
                 },
             )
-        self._do(
-            request,
-            boards.retire_board,
-            queryset,
-            view=request.POST.get("retired_view", Board.RetiredView.ARCHIVE),
-        )
+        view = request.POST.get("retired_view", Board.RetiredView.ARCHIVE)
+        self._do(request, functools.partial(boards.retire_board, view=view), queryset)
         return None
 
     @admin.action(description="Un-retire (make active again)")
@@ -147,14 +163,14 @@ class BoardStatusChangeAdmin(RecordAdmin):
     date_hierarchy = "changed_at"
 
 
-class SiteSwitchForm(forms.ModelForm):
+class SiteSwitchForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in the stubs only
     class Meta:
         model = SiteSwitch
         fields = ["boards_visible"]
 
 
 @admin.register(SiteSwitch)
-class SiteSwitchAdmin(admin.ModelAdmin):
+class SiteSwitchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     form = SiteSwitchForm
     list_display = ["__str__", "changed_by", "changed_at"]
 
@@ -164,8 +180,11 @@ class SiteSwitchAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: SiteSwitch, form, change: bool) -> None:
-        boards.set_boards_visible(visible=obj.boards_visible, by=request.user)
+    def save_model(
+        self, request: HttpRequest, obj: SiteSwitch, form: SiteSwitchForm, change: bool
+    ) -> None:
+        staff = cast("User", request.user)  # the admin lets only signed-in staff in
+        boards.set_boards_visible(visible=obj.boards_visible, by=staff)
 
 
 @admin.register(AuditEvent)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import URLPattern, path
 
 from leaderboard.domain.directory import DirectoryFormatError
 from leaderboard.models import Account, Person, Team, User, total_tokens
@@ -18,35 +22,44 @@ SHOWN_PROBLEMS = 20  # directory import problems shown after an upload
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     """Django's user admin, except that joining or leaving the managers group goes through
     people.set_manager: admin access comes and goes with it, and the audit trail says who."""
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[User],
+        formsets: Sequence[object],
+        change: bool,
+    ) -> None:
         managers = form.instance.groups.filter(name=people.MANAGERS)
         was = managers.exists()
         super().save_related(request, form, formsets, change)
         if (now := managers.exists()) != was:
-            people.set_manager(user=form.instance, manager=now, by=request.user)
+            staff = cast("User", request.user)  # the admin lets only signed-in staff in
+            people.set_manager(user=form.instance, manager=now, by=staff)
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     list_display = ["name", "member_count"]
     search_fields = ["name"]
 
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).annotate(member_count=Count("members"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        teams: QuerySet[Team] = super().get_queryset(request)
+        return teams.annotate(member_count=Count("members"))
 
     @admin.display(ordering="member_count")
     def member_count(self, team: Team) -> int:
-        return team.member_count  # type: ignore[attr-defined]
+        # get_queryset's annotation, unknown to the model
+        count: int = team.member_count  # type: ignore[attr-defined]
+        return count
 
 
-class AccountInline(admin.TabularInline):
+class AccountInline(admin.TabularInline):  # type: ignore[type-arg]  # generic in the stubs only
     model = Account
-    fields = ["provider", "external_id", "email", "kind", "matched_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("provider", "external_id", "email", "kind", "matched_by")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -57,7 +70,7 @@ class DirectoryForm(forms.Form):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     list_display = ["display_name", "email", "team", "manager", "visibility", "user"]
     list_filter = ["team"]
     list_select_related = ["team", "user", "manager"]
@@ -69,7 +82,7 @@ class PersonAdmin(admin.ModelAdmin):
     # holds the link may act as the person (their privacy choice, their page).
     readonly_fields = ["user", "visibility", "pseudonym"]
 
-    def get_urls(self) -> list:
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "import/",
@@ -119,12 +132,14 @@ class PersonAdmin(admin.ModelAdmin):
             },
         )
 
-    def save_model(self, request: HttpRequest, obj: Person, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Person, form: forms.ModelForm[Person], change: bool
+    ) -> None:
         people.save_person(person=obj)
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     list_display = [
         "__str__",
         "provider",
@@ -154,25 +169,29 @@ class AccountAdmin(admin.ModelAdmin):
     autocomplete_fields = ["person"]
     fields = ["person", *readonly_fields]
 
-    def get_queryset(self, request: HttpRequest):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(usage_tokens=Sum(total_tokens("usage__")), usage_last_day=Max("usage__day"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
+        queryset: QuerySet[Account] = super().get_queryset(request)
+        return queryset.annotate(
+            usage_tokens=Sum(total_tokens("usage__")), usage_last_day=Max("usage__day")
         )
 
     @admin.display(description="Usage (tokens)", ordering="usage_tokens")
     def total_tokens(self, account: Account) -> str:
+        # get_queryset's annotation, unknown to the model
         return f"{account.usage_tokens or 0:,}"  # type: ignore[attr-defined]
 
     @admin.display(description="Last usage", ordering="usage_last_day")
-    def last_day(self, account: Account):
-        return account.usage_last_day  # type: ignore[attr-defined]
+    def last_day(self, account: Account) -> dt.date | None:
+        # get_queryset's annotation, unknown to the model
+        day: dt.date | None = account.usage_last_day  # type: ignore[attr-defined]
+        return day
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: Account, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Account, form: forms.ModelForm[Account], change: bool
+    ) -> None:
         """Assigning a person goes through the service, so the whole history moves with it."""
         if "person" in form.changed_data:
             try:

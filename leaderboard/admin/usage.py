@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
@@ -17,11 +16,13 @@ from .base import RecordAdmin
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     list_display = ["name", "provider", "counts_toward_totals"]
     list_editable = ["counts_toward_totals"]
 
-    def save_model(self, request: HttpRequest, obj: Source, form, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Source, form: forms.ModelForm[Source], change: bool
+    ) -> None:
         """Counting a source or not, in the list or the form, goes through the service: the
         boards are ranked again and badges re-checked."""
         if not (change and "counts_toward_totals" in form.changed_data):
@@ -61,7 +62,7 @@ class UsageFactAdmin(RecordAdmin):
 
 
 @admin.register(ModelPrice)
-class ModelPriceAdmin(admin.ModelAdmin):
+class ModelPriceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
     """Prices by model and the day they apply from. A price change is a new row from its
     date: the rates of a saved row are read-only, so that no fact is repriced behind its
     day (leaderboard.domain.pricing)."""
@@ -102,7 +103,9 @@ class ModelPriceAdmin(admin.ModelAdmin):
         "regional_multiplier",
     )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: ModelPrice | None = None) -> Any:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: ModelPrice | None = None
+    ) -> tuple[str, ...]:
         return self.RATES if obj is not None else ()
 
     @admin.display(description="source", ordering="source_url")
@@ -114,7 +117,7 @@ class ModelPriceAdmin(admin.ModelAdmin):
         )
 
     def changelist_view(
-        self, request: HttpRequest, extra_context: dict | None = None
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
     ) -> HttpResponse:
         unpriced = usage.unpriced_models()
         if unpriced:

@@ -14,13 +14,14 @@ key is noted in SEEN with the pull's time, so that pruning knows the pull still 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 from leaderboard.models import UsageFact
 
@@ -94,7 +95,7 @@ def _copy_and_merge(rows: Iterable[FactRow], *, keep_unchanged: bool) -> int:
     return len(rows)
 
 
-def _is_stored(row: Sequence[Any]) -> bool:
+def _is_stored(row: FactRow) -> bool:
     """Whether the row's key is stored. A COPY that meets a stored key fails only after the
     client has sent every row (a second COPY's worth of time), so a batch whose first key in
     key order is stored, as a pull reading its last few days again is, goes straight to the
@@ -122,7 +123,7 @@ def _copy_new(rows: list[FactRow]) -> bool:
     return True
 
 
-def _copy(cursor: Any, sql: str, rows: list[FactRow]) -> None:
+def _copy(cursor: CursorWrapper, sql: str, rows: list[FactRow]) -> None:
     """COPY rows; the database's errors raised as Django's (IntegrityError, ...)."""
     with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         for row in rows:
@@ -199,7 +200,8 @@ def unseen(
             f"(SELECT 1 FROM {SEEN} s WHERE s.recorded_at = %s AND {key})",
             [source_id, start, end, pulled_at, pulled_at],
         )
-        return cursor.fetchall()
+        unseen: list[tuple[int, dt.date]] = cursor.fetchall()
+        return unseen
 
 
 def delete(*, source_id: int, ids: Iterable[int], recorded_before: dt.datetime) -> int:

@@ -4,7 +4,7 @@ badges' weekly rollup); the ratios built from them; and which facts count."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -122,7 +122,7 @@ COST_PARTS = {
 }
 
 
-def ratio_value(name: str, values: dict[str, object]) -> Decimal | None:
+def ratio_value(name: str, values: Mapping[str, int | Decimal | None]) -> Decimal | None:
     """A ratio from its parts, exactly; None when the denominator is zero or unknown."""
     ratio = RATIOS[name]
     numerator, denominator = values.get(ratio.numerator), values.get(ratio.denominator)

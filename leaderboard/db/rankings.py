@@ -10,11 +10,12 @@ page makes them, and compiling them in the ORM cost more than running them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
 
 from django.db import connection
 from django.db.models import (
     Case,
+    Expression,
     F,
     FloatField,
     IntegerField,
@@ -44,7 +45,7 @@ def _in_scope(scope: Scope, prefix: str = PREFIX) -> Q:
     return condition
 
 
-def _lens_value(lens: str, where: Q) -> Any:
+def _lens_value(lens: str, where: Q) -> Expression:
     if lens == Lens.CACHE_READ_SHARE:
         return Cast(metrics.aggregate("cache_read", prefix=PREFIX, filter=where), FloatField()) / (
             NullIf(
@@ -59,7 +60,8 @@ def ranked(scope: Scope) -> QuerySet[Person]:
     """Everyone in scope with usage, annotated with value, totals and rank (ties share)."""
     where = _in_scope(scope)
     people = Person.objects.exclude(visibility=Person.Visibility.HIDDEN).annotate(
-        shown_name=Case(
+        # named like Person.shown_name(), the method: the stubs' plugin takes it for a clash
+        shown_name=Case(  # type: ignore[no-redef]
             When(visibility=Person.Visibility.PSEUDONYM, then=F("pseudonym")),
             default=F("display_name"),
         ),
@@ -88,7 +90,8 @@ def ranked(scope: Scope) -> QuerySet[Person]:
         ).filter(input_side__gte=max(scope.ratio_min_volume, 1))
     if scope.lens == Lens.COST:
         people = people.filter(value__isnull=False)
-    return people.annotate(rank=Window(Rank(), order_by=F("value").desc())).order_by(
+    # shown_name: the annotation above, which the plugin does not see (it takes the method)
+    return people.annotate(rank=Window(Rank(), order_by=F("value").desc())).order_by(  # type: ignore[misc]
         "rank", "shown_name"
     )
 
@@ -117,16 +120,19 @@ LENS_SQL = {
 TOTALS = ["total_tokens", "output", "requests", "cache_read", "input_side", "cost", "active_days"]
 
 
-def ranking_sql(scope: Scope, *, from_facts: bool = False) -> tuple[str, list[Any]]:
+def ranking_sql(
+    scope: Scope, *, from_facts: bool = False
+) -> tuple[str, Sequence[int | str | dt.date]]:
     """The SQL that ranks a scope, with the columns Ranking stores: `ranked(scope)` over the
     facts, or the same ranking over usage months when the scope covers whole months."""
     if from_facts or not reads_months(scope):
-        return (
+        compiled: tuple[str, Sequence[int | str | dt.date]] = (
             ranked(scope)
             .values(*RANKED_COLUMNS, shown_team_id=_shown_team_id())
             .query.sql_with_params()
         )
-    params: list[Any] = [scope.period.start, scope_end(scope)]
+        return compiled
+    params: list[int | str | dt.date] = [scope.period.start, scope_end(scope)]
     sources = ""
     if scope.sources:
         sources = f"AND m.source_id IN ({', '.join(['%s'] * len(scope.sources))})"
@@ -215,7 +221,8 @@ def insert_places(ranked_scope_id: int, scope: Scope) -> int:
     insert = f"INSERT INTO {Place._meta.db_table} ({columns}) {select} FROM ({sql}) r"
     with connection.cursor() as cursor:
         cursor.execute(insert, [ranked_scope_id, *params])
-        return cursor.rowcount
+        inserted: int = cursor.rowcount
+        return inserted
 
 
 def lookup(key: str, version: int, reader: int | None) -> tuple[RankedScope, Place | None] | None:
@@ -237,9 +244,10 @@ def lookup(key: str, version: int, reader: int | None) -> tuple[RankedScope, Pla
     ranked_scope = RankedScope.from_db(
         connection.alias,
         ["id", "key", "version", "size"],
-        [found.ranked_id, key, version, found.ranked_size],
+        # the raw query's own columns, and its LEFT JOIN's place with no pk: not the model's
+        [found.ranked_id, key, version, found.ranked_size],  # type: ignore[attr-defined]
     )
-    return ranked_scope, (found if found.pk is not None else None)
+    return ranked_scope, (found if found.pk is not None else None)  # type: ignore[redundant-expr]
 
 
 def places_of_people(ranked_scope_id: int, person_ids: list[int]) -> RawQuerySet[Place]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
 
+from leaderboard.domain.json_values import JSON
 from leaderboard.domain.rows import Day
 
-AXIS = {
+AXIS: dict[str, JSON] = {
     "gridcolor": "#E5ECF6",
     "linecolor": "#E5ECF6",
     "zerolinecolor": "#E5ECF6",
@@ -22,7 +22,7 @@ AXIS = {
     "title": {"standoff": 15},
 }
 # The parts of plotly's default template these charts use (the whole one is ~6 KB a chart).
-TEMPLATE = {
+TEMPLATE: dict[str, JSON] = {
     "layout": {
         "colorway": [
             "#636efa",
@@ -43,7 +43,7 @@ TEMPLATE = {
     },
     "data": {"bar": [{"type": "bar", "marker": {"line": {"color": "#E5ECF6", "width": 0.5}}}]},
 }
-LAYOUT = {
+LAYOUT: dict[str, JSON] = {
     "margin": {"l": 48, "r": 12, "t": 12, "b": 36},
     "height": 260,
     "paper_bgcolor": "rgba(0,0,0,0)",
@@ -55,7 +55,7 @@ LAYOUT = {
 }
 
 
-def _figure(traces: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
+def _figure(traces: list[dict[str, JSON]], **layout: JSON) -> dict[str, JSON]:
     return {"data": traces, "layout": {**LAYOUT, **layout}}
 
 
@@ -67,7 +67,7 @@ def text(value: str) -> str:
     return html.escape(value, quote=False)
 
 
-def tokens_by_day(days: list[Day]) -> dict[str, Any]:
+def tokens_by_day(days: list[Day]) -> dict[str, JSON]:
     """Daily total tokens, stacked by source or model."""
     series: dict[str, dict[str, int]] = defaultdict(dict)
     for d in days:
@@ -82,7 +82,7 @@ def tokens_by_day(days: list[Day]) -> dict[str, Any]:
     )
 
 
-def cost_by_day(days: list[Day]) -> dict[str, Any]:
+def cost_by_day(days: list[Day]) -> dict[str, JSON]:
     """Cost per day in USD (reported or estimated). A day with no priced usage has no bar,
     not a zero one."""
     cost: dict[str, Decimal] = defaultdict(Decimal)
@@ -103,7 +103,7 @@ def cost_by_day(days: list[Day]) -> dict[str, Any]:
     )
 
 
-def cache_share_by_day(days: list[Day]) -> dict[str, Any]:
+def cache_share_by_day(days: list[Day]) -> dict[str, JSON]:
     """The share of input-side tokens read from cache, per day."""
     parts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for d in days:
@@ -117,7 +117,7 @@ def cache_share_by_day(days: list[Day]) -> dict[str, Any]:
     )
 
 
-def rank_over_time(points: list[tuple[str, int | None]]) -> dict[str, Any]:
+def rank_over_time(points: list[tuple[str, int | None]]) -> dict[str, JSON]:
     """Rank per period (1 at the top)."""
     return _figure(
         [

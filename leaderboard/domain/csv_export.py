@@ -16,7 +16,10 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import IO
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -35,7 +38,7 @@ def spreadsheet_safe(value: object) -> object:
 class SafeDictWriter:
     """csv.DictWriter that quotes every field and neutralises every cell."""
 
-    def __init__(self, stream: IO[str], fieldnames: list[str]) -> None:
+    def __init__(self, stream: SupportsWrite[str], fieldnames: list[str]) -> None:
         self.fieldnames = fieldnames
         self._writer = csv.DictWriter(
             stream, fieldnames=fieldnames, quoting=csv.QUOTE_ALL, lineterminator="\n"
@@ -52,6 +55,6 @@ class SafeDictWriter:
             self.writerow(row)
 
 
-def csv_writer(stream: IO[str], fieldnames: list[str]) -> SafeDictWriter:
+def csv_writer(stream: SupportsWrite[str], fieldnames: list[str]) -> SafeDictWriter:
     """A writer of rows (dicts keyed by fieldnames) to stream, safe for spreadsheets."""
     return SafeDictWriter(stream, fieldnames)

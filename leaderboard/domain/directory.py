@@ -93,7 +93,9 @@ def read_directory(stream: IO[bytes]) -> tuple[list[DirectoryRow], list[Director
         raise DirectoryFormatError(
             f"the header lacks {', '.join(sorted(missing))}; columns are {', '.join(COLUMNS)}"
         )
-    rows, problems, seen = [], [], {}
+    rows: list[DirectoryRow] = []
+    problems: list[DirectoryProblem] = []
+    seen: dict[str, int] = {}  # e-mail -> the line it was first on
     line = reader.line_num
     while True:
         start = line + 1

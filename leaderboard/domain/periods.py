@@ -12,7 +12,7 @@ ALL_TIME_START = dt.date(2000, 1, 1)
 
 Lens = Board.Lens
 
-LENS_UNITS = {
+LENS_UNITS: dict[str, str] = {
     Lens.COST: "usd",
     Lens.CACHE_READ_SHARE: "share",
     Lens.ACTIVE_DAYS: "days",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 from leaderboard.domain.periods import Lens
 from leaderboard.models import Place
@@ -21,7 +21,7 @@ class Row:
     team_id: int | None
     team: str
     user_id: int | None
-    value: Any
+    value: int | float | Decimal | None  # per the lens: a count, a share, a cost (None: n/a)
     total_tokens: int
     cost: Decimal | None
     cost_estimated: bool
@@ -30,14 +30,15 @@ class Row:
 
 
 def row_of(place: Place, lens: str) -> Row:
-    value: Any = place.value
-    if value is not None:
+    stored = place.value
+    value: int | float | Decimal | None = None
+    if stored is not None:
         if lens == Lens.CACHE_READ_SHARE:
-            value = float(value)
+            value = float(stored)
         elif lens == Lens.COST:
-            value = value.quantize(COST_PLACES)
+            value = stored.quantize(COST_PLACES)
         else:
-            value = int(value)
+            value = int(stored)
     return Row(
         place.rank,
         place.person_id,
@@ -62,3 +63,13 @@ class Day:
     cost: Decimal | None
     cache_read: int
     input_side: int
+
+
+class SnapshotRow(TypedDict):
+    """A row of a retired board's final standings, as its snapshot stores it (JSON)."""
+
+    rank: int
+    person_id: int
+    name: str
+    team: str
+    value: str | None  # the row's value as a decimal string

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from django.core.paginator import Page, Paginator
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.utils.functional import cached_property
 
 from leaderboard.domain import capabilities
 from leaderboard.domain.periods import TREND_DAYS, Period, period_of, scope_end, unit_of
-from leaderboard.domain.rows import Row
+from leaderboard.domain.rows import Row, SnapshotRow
 from leaderboard.models import Board, BoardSnapshot, Person, Source, Team
 from leaderboard.selectors.history import daily_totals
 from leaderboard.selectors.rankings import Ranking
@@ -21,16 +21,25 @@ from leaderboard.selectors.site import Site, all_boards, all_teams, site
 from leaderboard.services.rankings import board_scope
 
 
-def archive_rows(snapshot: BoardSnapshot) -> list[dict[str, Any]]:
+class ArchiveRow(TypedDict):
+    """A snapshot row as the archive shows it today."""
+
+    rank: int
+    name: str
+    team: str
+    value: str | None
+
+
+def archive_rows(snapshot: BoardSnapshot) -> list[ArchiveRow]:
     """A snapshot's rows as its archive shows them today: under each person's choice of now
     (the hidden and the deleted left out, a pseudonym with no team), ranked again among
     those left so that no gap marks where someone was."""
-    rows = snapshot.rows
+    rows: list[SnapshotRow] = snapshot.rows
     people = Person.objects.filter(pk__in=[r["person_id"] for r in rows]).only(
         "visibility", "display_name", "pseudonym"
     )
     by_pk = {p.pk: p for p in people}
-    shown: list[dict[str, Any]] = []
+    shown: list[ArchiveRow] = []
     was = None
     for row in rows:
         person = by_pk.get(row["person_id"])
@@ -131,7 +140,7 @@ class ArchivePage:
 
     board: Board
     snapshot: BoardSnapshot
-    rows: list[dict[str, Any]]
+    rows: list[ArchiveRow]
     unit: str
 
 

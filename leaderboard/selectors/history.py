@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from decimal import Decimal
+from typing import TypedDict
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -17,8 +18,11 @@ from leaderboard.models import Board, Person, Team, UsageFact
 from leaderboard.selectors.rankings import places_of
 from leaderboard.services.rankings import board_scope
 
+# People by pk: a list, or a values_list("pk", flat=True) queryset (read as a subquery).
+type People = QuerySet[Person, int] | list[int]
 
-def _facts(*, people: QuerySet[Person] | list[int], period: Period) -> QuerySet[UsageFact]:
+
+def _facts(*, people: People, period: Period) -> QuerySet[UsageFact]:
     return UsageFact.objects.filter(
         metrics.counted(), account__person__in=people, day__range=(period.start, period.end)
     )
@@ -30,7 +34,7 @@ def team_members(team: Team) -> QuerySet[Person]:
     return team.members.filter(visibility=Person.Visibility.NAME)
 
 
-def daily(*, people: QuerySet[Person] | list[int], period: Period, by: str = "source") -> list[Day]:
+def daily(*, people: People, period: Period, by: str = "source") -> list[Day]:
     """Usage per day and source (or model), oldest first."""
     key = "source__name" if by == "source" else "model"
     rows = (
@@ -57,7 +61,24 @@ def daily(*, people: QuerySet[Person] | list[int], period: Period, by: str = "so
     ]
 
 
-def totals(*, people: QuerySet[Person] | list[int], period: Period) -> dict[str, Any]:
+class Totals(TypedDict):
+    """Usage over a period, every metric the boards use (a person's or a team's page)."""
+
+    total_tokens: int
+    input: int
+    cache_read: int
+    cache_write: int
+    output: int
+    cost: Decimal | None
+    active_days: int
+    models: int
+    requests: int | None  # None: n/a, none of the usage came with a request count
+    requests_partial: bool  # some of it did not: the count covers the rest only
+    cost_basis: str
+    cache_read_share: Decimal | None
+
+
+def totals(*, people: People, period: Period) -> Totals:
     """Totals over the period: every metric the boards use."""
     names = [
         "total_tokens",
@@ -78,22 +99,29 @@ def totals(*, people: QuerySet[Person] | list[int], period: Period) -> dict[str,
         reporting=Count("pk", filter=~blind),
         not_reporting=Count("pk", filter=blind),
     )
-    result = {n: values[f"m_{n}"] for n in [*names, "requests"]}
-    if values["not_reporting"] and not values["reporting"]:
-        result["requests"] = None  # n/a: none of this usage came with a request count
-    # Some of it did not: the count covers the rest only.
-    result["requests_partial"] = bool(values["not_reporting"] and values["reporting"])
-    result["cost_basis"] = cost_basis(
-        cost=result["cost"], estimated=bool(values["estimated"]), unpriced=values["unpriced"]
-    )
-    result["cache_read_share"] = metrics.ratio_value(
-        "cache_read_share",
-        {
-            "cache_read": result["cache_read"],
-            "input_side": result["input"] + result["cache_read"] + result["cache_write"],
-        },
-    )
-    return result
+    reporting, not_reporting = values["reporting"], values["not_reporting"]
+    return {
+        "total_tokens": values["m_total_tokens"],
+        "input": values["m_input"],
+        "cache_read": values["m_cache_read"],
+        "cache_write": values["m_cache_write"],
+        "output": values["m_output"],
+        "cost": values["m_cost"],
+        "active_days": values["m_active_days"],
+        "models": values["m_models"],
+        "requests": None if not_reporting and not reporting else values["m_requests"],
+        "requests_partial": bool(not_reporting and reporting),
+        "cost_basis": cost_basis(
+            cost=values["m_cost"], estimated=bool(values["estimated"]), unpriced=values["unpriced"]
+        ),
+        "cache_read_share": metrics.ratio_value(
+            "cache_read_share",
+            {
+                "cache_read": values["m_cache_read"],
+                "input_side": values["m_input"] + values["m_cache_read"] + values["m_cache_write"],
+            },
+        ),
+    }
 
 
 def rank_history(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from leaderboard.domain import charts
+from leaderboard.domain.json_values import JSON
 from leaderboard.domain.periods import Period, Scope, period_of
 from leaderboard.domain.rows import Row
 from leaderboard.models import Board, Person, Team, User
@@ -36,7 +36,7 @@ def owner_of_email(email: str) -> User | None:
 
 
 NO_SUCH_PERSON = "No such person on Tokenboard."
-HISTORY_PERIODS = [
+HISTORY_PERIODS: list[str] = [
     Board.Period.WEEK,
     Board.Period.MONTH,
     Board.Period.QUARTER,
@@ -162,19 +162,22 @@ class PersonHistory:
         )
 
     @cached_property
-    def totals(self) -> dict[str, object]:
+    def totals(self) -> history.Totals:
         return history.totals(people=[self.person.pk], period=self.period)
 
     @cached_property
-    def charts(self) -> dict[str, object]:
+    def charts(self) -> dict[str, dict[str, JSON] | None]:
         days = history.daily(people=[self.person.pk], period=self.chart_period, by=self.by)
         board = self.rank_board
-        rank = history.rank_history(person=self.person, board=board, today=self.today)
         return {
             "tokens": charts.tokens_by_day(days),
             "cost": charts.cost_by_day(days),
             "cache": charts.cache_share_by_day(days),
-            "rank": charts.rank_over_time(rank) if board else None,
+            "rank": charts.rank_over_time(
+                history.rank_history(person=self.person, board=board, today=self.today)
+            )
+            if board
+            else None,
         }
 
 
@@ -188,8 +191,8 @@ class TeamPage:
     size: int
     big_enough: bool
     min_size: int
-    totals: dict[str, object] | None
-    chart: dict[str, Any] | None
+    totals: history.Totals | None
+    chart: dict[str, JSON] | None
     chart_period: Period
 
 

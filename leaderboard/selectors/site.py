@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
 from django.apps import apps
 from django.conf import settings
@@ -45,16 +45,16 @@ def boards_visible() -> bool:
 # Boards and teams change rarely, and any change moves the boards version: each process keeps
 # its copy of the latest version's, so most pages neither ask Redis nor unpickle thousands of
 # teams. (A stale copy is never read: the version is read afresh on every request.)
-_held: dict[str, tuple[int, Any]] = {}
+_held: dict[str, tuple[int, object]] = {}
 
 
-def _by_version(name: str, version: int | None, read: Callable[[], Any]) -> Any:
+def _by_version[T](name: str, version: int | None, read: Callable[[], T]) -> T:
     if version is None:
         return read()
     held = _held.get(name)
     if held is not None and held[0] == version:
-        return held[1]
-    value = cache.get_or_set(f"{name}:{version}", read, 3600)
+        return cast(T, held[1])  # what this name's read returned
+    value = cast(T, cache.get_or_set(f"{name}:{version}", read, 3600))  # read's, or a copy
     _held[name] = (version, value)
     return value
 

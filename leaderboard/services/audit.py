@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils import timezone
 
+from leaderboard.domain.json_values import JSON
 from leaderboard.models import AuditEvent, User
 
 
 def record(
-    *, actor: User | None, action: str, target: models.Model, details: dict[str, Any] | None = None
+    *, actor: User | None, action: str, target: models.Model, details: dict[str, JSON] | None = None
 ) -> AuditEvent:
     """Record that actor (None: a command or the system) did action to target."""
     return AuditEvent.objects.create(

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leaderboard.domain.periods import period_of
-from leaderboard.domain.rows import row_of
+from leaderboard.domain.rows import SnapshotRow, row_of
 from leaderboard.models import Board, BoardSnapshot, BoardStatusChange, Place, SiteSwitch, User
 from leaderboard.services import audit
 from leaderboard.services.rankings import board_scope, stored
@@ -77,7 +77,7 @@ def retire_board(*, board: Board, view: str, by: User | None) -> Board:
     scope = board_scope(board, lens=board.metric, period=period, as_of=as_of)
     places = Place.objects.filter(scope=stored(scope).ranked_scope).order_by("position")
     final = [row_of(place, scope.lens) for place in places[:SNAPSHOT_ROWS]]
-    rows = [
+    rows: list[SnapshotRow] = [
         {
             "rank": r.rank,
             "person_id": r.person_id,

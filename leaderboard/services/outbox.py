@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Protocol
 
 from celery import current_app
 from django.db import transaction
@@ -25,8 +25,19 @@ BROKER_ERRORS = (OperationalError, RedisError, OSError)
 SKIP_SECONDS = 30.0
 _skip_until = 0.0
 
+# What a task takes: JSON primitives (ids, ISO dates), so that a kept call is stored as it is.
+type TaskArg = str | int | float | bool | None
 
-def queue(task: Any, *args: Any, **kwargs: Any) -> bool:
+
+class Task(Protocol):
+    """A Celery task, as far as queueing it goes (Celery ships no types)."""
+
+    name: str
+
+    def delay(self, *args: TaskArg, **kwargs: TaskArg) -> object: ...
+
+
+def queue(task: Task, *args: TaskArg, **kwargs: TaskArg) -> bool:
     """Queue task(*args, **kwargs), or keep it for later; say whether it was queued."""
     global _skip_until
     if time.monotonic() >= _skip_until:
@@ -40,13 +51,13 @@ def queue(task: Any, *args: Any, **kwargs: Any) -> bool:
     return False
 
 
-def queue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
+def queue_on_commit(task: Task, *args: TaskArg, **kwargs: TaskArg) -> None:
     """queue() once the current transaction commits (Celery's delay_on_commit, minus its
     raising after the commit when the broker is down)."""
     transaction.on_commit(lambda: queue(task, *args, **kwargs))
 
 
-def keep(*, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+def keep(*, name: str, args: list[TaskArg], kwargs: dict[str, TaskArg]) -> None:
     """Record a task to queue once the broker is back (once: the same call is kept once)."""
     PendingTask.objects.get_or_create(task=name, args=args, kwargs=kwargs)
 

@@ -54,7 +54,7 @@ def save_person(*, person: Person) -> Person:
 
 def ensure_user_for_person(*, person: Person) -> User:
     """Return the login of a person, creating one (without a usable password) if needed."""
-    if person.user_id:
+    if person.user is not None:
         return person.user
     with transaction.atomic():
         user = User.objects.create_user(
@@ -77,7 +77,7 @@ def import_people(*, stream: IO[bytes]) -> DirectoryImport:
     rows, problems = read_directory(stream)
     with transaction.atomic():
         teams = {name: ensure_team(name=name) for name in {r.team for r in rows if r.team}}
-        existing = {
+        existing: dict[str, Person] = {
             p.email_ci: p
             for p in Person.objects.annotate(email_ci=Lower("email")).filter(
                 email_ci__in=[r.email for r in rows]

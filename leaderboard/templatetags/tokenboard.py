@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from django import template
 from django.utils.html import escape, format_html
@@ -11,6 +11,8 @@ from django.utils.html import escape, format_html
 register = template.Library()
 
 UNITS = [(10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")]
+# A lens value: a row's (a count, a share, a cost), or an archived row's as stored (a string).
+type LensValue = int | float | Decimal | str | None
 
 
 @register.filter
@@ -25,7 +27,7 @@ def tokens(value: int | None) -> str:
 
 
 @register.filter
-def usd(value: Decimal | None) -> str:
+def usd(value: LensValue) -> str:
     """Dollars with thousands separators and cents; n/a when unknown."""
     if value is None:
         return "n/a"
@@ -57,12 +59,12 @@ def cost(value: Decimal | None, basis: str | bool = "billed") -> str:
 
 
 @register.filter
-def share(value: float | Decimal | None) -> str:
+def share(value: LensValue) -> str:
     return "n/a" if value is None else f"{Decimal(str(value)) * 100:.1f}%"
 
 
 @register.filter
-def in_unit(value: Any, unit: str) -> str:
+def in_unit(value: LensValue, unit: str) -> str:
     """A lens value in its unit."""
     if unit == "usd":
         return usd(value)
@@ -84,7 +86,7 @@ def sparkline(values: list[int] | None) -> str:
 
 
 @register.filter
-def lookup(mapping: dict[Any, Any] | None, key: Any) -> Any:
+def lookup[K, V](mapping: Mapping[K, V] | None, key: K) -> V | None:
     return (mapping or {}).get(key)
 
 

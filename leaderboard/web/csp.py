@@ -9,11 +9,16 @@ other, are added to `form-action`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.middleware import csp
+
+if TYPE_CHECKING:
+    from leaderboard.web.sso import App, Provider
 
 
 def origin(url: object) -> str:
@@ -24,7 +29,7 @@ def origin(url: object) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2].lower()}"
 
 
-def _sign_in_urls(app: dict[str, Any]) -> list[object]:
+def _sign_in_urls(app: App) -> list[str | None]:
     app_settings = app.get("settings") or {}
     overrides = app_settings.get("openid_configuration_overrides") or {}
     idp = app_settings.get("idp") or {}
@@ -36,7 +41,7 @@ def _sign_in_urls(app: dict[str, Any]) -> list[object]:
     ]
 
 
-def identity_provider_origins(providers: dict[str, Any]) -> list[str]:
+def identity_provider_origins(providers: Mapping[str, Provider]) -> list[str]:
     """The origins a sign-in form may be redirected to: one per configured identity provider."""
     found: list[str] = []
     for provider in (providers or {}).values():
@@ -47,7 +52,7 @@ def identity_provider_origins(providers: dict[str, Any]) -> list[str]:
     return found
 
 
-def policy(base: dict[str, list[str]], providers: dict[str, Any]) -> dict[str, list[str]]:
+def policy(base: dict[str, list[str]], providers: Mapping[str, Provider]) -> dict[str, list[str]]:
     """base with the identity providers' origins added to its form-action."""
     if not base:
         return base
@@ -61,7 +66,10 @@ class ContentSecurityPolicyMiddleware(csp.ContentSecurityPolicyMiddleware):
     providers configured right now (computed per response: it costs microseconds and can
     never disagree with SOCIALACCOUNT_PROVIDERS)."""
 
-    def process_response(self, request, response):  # type: ignore[no-untyped-def]
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if not hasattr(response, "_csp_config"):  # a view's own @csp_override wins
-            response._csp_config = policy(settings.SECURE_CSP, settings.SOCIALACCOUNT_PROVIDERS)
+            # settings.py builds them as sso.Provider describes
+            providers = cast("dict[str, Provider]", settings.SOCIALACCOUNT_PROVIDERS)
+            # the attribute @csp_override sets and Django's middleware reads (not in the stubs)
+            response._csp_config = policy(settings.SECURE_CSP, providers)  # type: ignore[attr-defined]
         return super().process_response(request, response)

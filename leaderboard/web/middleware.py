@@ -3,8 +3,7 @@ view, before any of them reaches the database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 
@@ -37,7 +36,11 @@ class RejectUnstorableInput:
         return self.get_response(request)
 
     def process_view(
-        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+        self,
+        request: HttpRequest,
+        view: object,  # never called here
+        args: Sequence[object],
+        kwargs: Mapping[str, object],
     ) -> HttpResponse | None:
         if (
             UNSTORABLE in request.path_info

@@ -8,31 +8,92 @@ can choose or change it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol, TypedDict, cast, overload
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from leaderboard.domain import text
+from leaderboard.domain.json_values import JSON
 from leaderboard.domain.text import clean_text
 from leaderboard.models import User
 from leaderboard.selectors import people
 from leaderboard.services import people as service_people
 
+# allauth ships no types: what these rules read of its objects and of the apps configured in
+# settings.SOCIALACCOUNT_PROVIDERS (settings.py builds them) is written out here.
 
-def _claims(sociallogin: Any) -> dict[str, Any]:
+
+class IdentityProviderSettings(TypedDict, total=False):
+    """A SAML app's "idp" settings: a metadata URL, or the IdP's sign-in URL and more."""
+
+    metadata_url: str
+    sso_url: str
+
+
+class AppSettings(TypedDict, total=False):
+    """The parts of an app's "settings" read here (OpenID Connect, or SAML's "idp")."""
+
+    server_url: str
+    openid_configuration_overrides: dict[str, str]
+    required_claims: dict[str, str]  # claim -> the value it must have on every login
+    idp: IdentityProviderSettings
+
+
+class App(TypedDict, total=False):
+    """One of a provider's "APPS" in settings.SOCIALACCOUNT_PROVIDERS."""
+
+    settings: AppSettings
+
+
+class Provider(TypedDict, total=False):
+    """A provider's entry in settings.SOCIALACCOUNT_PROVIDERS."""
+
+    APPS: list[App]
+
+
+class _EmailAddress(Protocol):
+    email: str
+    verified: bool
+
+
+class _SocialApp(Protocol):
+    settings: AppSettings
+
+
+class _Provider(Protocol):
+    app: _SocialApp
+
+
+class _SocialAccount(Protocol):
+    extra_data: dict[str, JSON]  # the provider's claims, as it sent them
+
+    def get_provider(self) -> _Provider: ...
+
+
+class SocialLogin(Protocol):
+    """What these rules read of allauth's SocialLogin."""
+
+    account: _SocialAccount
+    email_addresses: list[_EmailAddress]
+    is_existing: bool
+    user: User
+
+
+def _claims(sociallogin: SocialLogin) -> dict[str, JSON]:
     data = sociallogin.account.extra_data or {}
     claims = dict(data)
     for part in ("id_token", "userinfo"):
-        if isinstance(data.get(part), dict):
-            claims.update(data[part])
+        if isinstance(found := data.get(part), dict):
+            claims.update(found)
     return claims
 
 
-def verified_address(sociallogin: Any) -> str:
+def verified_address(sociallogin: SocialLogin) -> str:
     """The e-mail address the identity provider verified, normalised; '' when it verified
     none (or several different ones: then it does not say who this is)."""
     verified = {text.normalize_email(a.email) for a in sociallogin.email_addresses if a.verified}
@@ -40,7 +101,7 @@ def verified_address(sociallogin: Any) -> str:
     return verified.pop() if len(verified) == 1 else ""
 
 
-def refusal(sociallogin: Any) -> str:
+def refusal(sociallogin: SocialLogin) -> str:
     """Why this login is not allowed ('' when it is): checked for new and returning users."""
     claimed = [text.normalize_email(a.email) for a in sociallogin.email_addresses]
     if not any(claimed):
@@ -73,7 +134,13 @@ def refused(request: HttpRequest, reason: str) -> HttpResponse:
     return render(request, "account/not_allowed.html", {"reason": reason}, status=403)
 
 
-def _without_nul(value: Any) -> Any:
+@overload
+def _without_nul(value: str) -> str: ...
+@overload
+def _without_nul(value: dict[str, JSON]) -> dict[str, JSON]: ...
+@overload
+def _without_nul(value: JSON) -> JSON: ...
+def _without_nul(value: JSON) -> JSON:
     """The provider's raw data as PostgreSQL can store it (jsonb refuses \\u0000)."""
     if isinstance(value, str):
         return value.replace("\x00", "")
@@ -88,19 +155,23 @@ def _full_name(user: User) -> str:
     return " ".join(p for p in [user.first_name, user.last_name] if p)
 
 
-class CompanySocialAccountAdapter(DefaultSocialAccountAdapter):
-    def populate_user(self, request: HttpRequest, sociallogin: Any, data: dict[str, Any]) -> Any:
+# allauth ships no types, so its adapter is Any to mypy (which refuses a subclass of Any).
+class CompanySocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
+    def populate_user(
+        self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, object]
+    ) -> User:
         sociallogin.account.extra_data = _without_nul(sociallogin.account.extra_data)
-        user = super().populate_user(request, sociallogin, data)
+        user: User = super().populate_user(request, sociallogin, data)
         for field in ("first_name", "last_name", "username"):
-            limit = User._meta.get_field(field).max_length
+            # each a CharField of the user model
+            limit = cast("models.CharField[str, str]", User._meta.get_field(field)).max_length
             setattr(user, field, clean_text(getattr(user, field), max_length=limit))
         user.email = text.normalize_email(user.email)
         for address in sociallogin.email_addresses:
             address.email = text.normalize_email(address.email)
         return user
 
-    def authenticate_by_email(self, sociallogin: Any) -> tuple[User, str] | None:
+    def authenticate_by_email(self, sociallogin: SocialLogin) -> tuple[User, str] | None:
         # A second provider, a re-created provider account (new `sub`) or the same address
         # in other letter case: the login that owns the verified address, never a new one
         # (allauth would offer its signup form, where an address could be typed).
@@ -108,7 +179,7 @@ class CompanySocialAccountAdapter(DefaultSocialAccountAdapter):
         owner = people.owner_of_email(email) if email else None
         return (owner, email) if owner is not None else None
 
-    def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         reason = refusal(sociallogin)
         if reason:
             raise ImmediateHttpResponse(refused(request, reason))
@@ -119,13 +190,15 @@ class CompanySocialAccountAdapter(DefaultSocialAccountAdapter):
                 name=_full_name(sociallogin.user),
             )
 
-    def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return not refusal(sociallogin)
 
-    def save_user(self, request: HttpRequest, sociallogin: Any, form: Any = None) -> Any:
+    def save_user(
+        self, request: HttpRequest, sociallogin: SocialLogin, form: object = None
+    ) -> User:
         # No form ever chooses anything here: the address is the one the provider verified.
         email = verified_address(sociallogin)
         sociallogin.user.email = email
-        user = super().save_user(request, sociallogin, form=None)
+        user: User = super().save_user(request, sociallogin, form=None)
         service_people.link_person(user=user, email=email, name=_full_name(user))
         return user

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from typing import IO, cast
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -38,7 +37,6 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, indent=2))
             return
-        # OutputWrapper is a text stream (TextIOBase) that csv_writer's IO[str] leaves out
-        writer = csv_writer(cast("IO[str]", self.stdout), COLUMNS)
+        writer = csv_writer(self.stdout, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)

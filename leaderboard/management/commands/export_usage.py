@@ -41,13 +41,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
 
-    def handle(self, *args: object, **options: object) -> None:
-        if options["start"] > options["end"]:
+    def handle(
+        self,
+        *args: object,
+        start: dt.date,
+        end: dt.date,
+        by_source: bool,
+        format: str,
+        **options: object,
+    ) -> None:
+        if start > end:
             raise CommandError("--start is after --end")
-        rows = usage_totals(
-            start=options["start"], end=options["end"], by_source=options["by_source"]
-        )
-        if options["format"] == "json":
+        rows = usage_totals(start=start, end=end, by_source=by_source)
+        if format == "json":
             records = [
                 {
                     k: (str(v) if k == "cost_usd" and v is not None else v)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Concatenate
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,6 +14,9 @@ from django_htmx.middleware import HtmxDetails
 
 from leaderboard.models import Person
 from leaderboard.selectors.boards import BoardsHidden, NotFound
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -38,11 +41,13 @@ def unavailable(request: HttpRequest) -> HttpResponse:
     return render(request, "leaderboard/unavailable.html", status=503)
 
 
-def shows_selector_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def shows_selector_errors[R: HttpRequest, **P](
+    view: Callable[Concatenate[R, P], HttpResponse],
+) -> Callable[Concatenate[R, P], HttpResponse]:
     """NotFound from a selector is a 404 with its message; BoardsHidden, the 503 page."""
 
     @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: R, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
@@ -53,7 +58,7 @@ def shows_selector_errors(view: Callable[..., HttpResponse]) -> Callable[..., Ht
     return wrapped
 
 
-def page_context(page: Any) -> dict[str, Any]:
+def page_context(page: DataclassInstance) -> dict[str, object]:
     """A page dataclass as a template context, one key per field (not copied deeply)."""
     return {field.name: getattr(page, field.name) for field in dataclasses.fields(page)}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -9,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from leaderboard.models import User
 from leaderboard.selectors import people as pages
 from leaderboard.services import people
 from leaderboard.web.views.common import (
@@ -25,7 +28,7 @@ from leaderboard.web.views.common import (
 def person(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     page = pages.person_page(
         public_id,
-        reader=request.user,
+        reader=cast("User", request.user),  # LoginRequiredMiddleware lets only users in
         kind=request.GET.get("period", ""),
         by=request.GET.get("by", ""),
         board=request.GET.get("board", ""),
@@ -46,10 +49,11 @@ def team(request: HttpRequest, team_id: int) -> HttpResponse:
 @require_POST
 @shows_selector_errors
 def privacy(request: HttpRequest, public_id: str) -> HttpResponse:
-    person = pages.own_person(public_id, reader=request.user)
+    user = cast("User", request.user)  # LoginRequiredMiddleware lets only users in
+    person = pages.own_person(public_id, reader=user)
     visibility = request.POST.get("visibility", "")
     try:
-        people.set_visibility(person=person, visibility=visibility, by=request.user)
+        people.set_visibility(person=person, visibility=visibility, by=user)
     except ValueError as exc:
         messages.error(request, str(exc))
     else:

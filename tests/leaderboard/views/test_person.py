@@ -10,7 +10,9 @@ from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from leaderboard.models import Board
 from leaderboard.services.people import ensure_user_for_person, set_visibility
 from tests.factories import AwardFactory, BadgeFactory, PersonFactory, UserFactory
 from tests.helpers import AUG, HTMX, data, grant_first_badge, script_json
@@ -27,6 +29,19 @@ def test_person_page_shows_totals_badges_and_charts(
         assert f'data-chart="{chart}"' in page
         assert f'<script id="{chart}" type="application/json"' in page
     assert 'name="badge"' not in page  # only the owner picks a title
+
+
+def test_person_page_without_a_live_board_charts_no_rank(
+    employee_client, seeded_boards, field, rival
+) -> None:
+    Board.objects.update(status=Board.Status.PAUSED, paused_at=timezone.now())
+
+    response = employee_client.get(f"/people/{rival.public_id}/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-chart="chart-tokens"' in page
+    assert 'data-chart="chart-rank"' not in page
 
 
 def test_a_cached_person_page_follows_new_usage_badges_and_board_changes(
