@@ -7,16 +7,12 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
 
 from leaderboard.models import Person
+from leaderboard.web.views.common import HtmxHttpRequest
 
 from . import services
 from .forms import NoticesSeenForm, TitleForm
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _own(request: HttpRequest, public_id: str) -> Person:
