@@ -499,7 +499,10 @@ def test_a_top_only_board_shows_the_top_then_my_neighbourhood_with_bands(
     assert data(page, "band") == ["top 60%", "top 70%"]  # 11th and 13th of 21
     assert [row.name for row in rows(page) if row.mine] == ["Alice Nguyen"]
     assert 'class="gap"' in page and "<tfoot>" not in page
+    assert "(you, top 57.1%)" in page
     assert "Page 1 of" not in page
+    fragment = employee_client.get("/boards/token-volume/", **HTMX).content.decode()
+    assert "<html" not in fragment and ranks(fragment) == ranks(page)
 
 
 def test_a_top_only_board_never_shows_the_tail_by_page_or_search(employee_client, crowd) -> None:
