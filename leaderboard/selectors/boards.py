@@ -245,7 +245,13 @@ def board_page(
         mine=mine,
         mine_on_page=mine is not None
         and not query.search
-        and (bool(top_n) or page.start_index() <= mine.position <= page.end_index()),
+        and (
+            # On a top-only board your row is in the top or your neighbourhood (unless ties
+            # at the top run past one page).
+            mine.rank > top_n or mine.position <= PAGE_SIZE
+            if top_n
+            else page.start_index() <= mine.position <= page.end_index()
+        ),
         percentile=round(100 * mine.rank / everyone, 1) if mine and everyone else None,
         neighbourhood=near[0],
         gap=near[1],
