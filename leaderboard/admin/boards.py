@@ -70,7 +70,7 @@ class BoardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the 
         "retired_at",
     ]
     list_editable = ["status", "position"]
-    list_filter = ["status", "period", "metric"]
+    list_filter = ["status", "period", "metric", "top_only"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["teams", "sources"]
@@ -84,6 +84,9 @@ class BoardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the 
         "sources",
         "min_activity",
         "ratio_min_volume",
+        "top_only",
+        "top_n",
+        "neighbours",
         "position",
         "status_shown",
         "paused_at",

@@ -73,3 +73,10 @@ class SnapshotRow(TypedDict):
     name: str
     team: str
     value: str | None  # the row's value as a decimal string
+
+
+def band(rank: int, count: int) -> str:
+    """A place past a top-only board's top as others see it: the decile it falls in
+    ("top 40%"), never the rank."""
+    tenths = -(-10 * rank // max(count, 1))  # ceiling: rank 1 of 10 is the top 10%
+    return f"top {min(max(tenths, 1), 10) * 10}%"

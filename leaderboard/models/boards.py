@@ -55,6 +55,23 @@ class Board(models.Model):
         help_text="Input-side tokens needed to be ranked on the cache-read "
         "share lens, so that tiny usage cannot win.",
     )
+    top_only = models.BooleanField(
+        "top and neighbourhood only",
+        default=True,
+        help_text="Show the top places and each reader's own neighbourhood, never the tail: "
+        "past the top, others appear with a percentile band instead of a rank.",
+    )
+    top_n = models.PositiveSmallIntegerField(
+        "top places",
+        default=10,
+        help_text="How many places a top-only board shows to everyone (ties at the last "
+        "place included; at most 50).",
+    )
+    neighbours = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="Places above and below the reader shown on a top-only board when the "
+        "reader is past the top.",
+    )
     position = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     paused_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -75,6 +92,11 @@ class Board(models.Model):
                 condition=~Q(status="paused") | Q(paused_at__isnull=False),
                 name="board_paused_has_date",
             ),
+            # The top is one page: a top-only board never paginates.
+            models.CheckConstraint(
+                condition=Q(top_n__gte=1, top_n__lte=50), name="board_top_n_one_page"
+            ),
+            models.CheckConstraint(condition=Q(neighbours__lte=10), name="board_neighbours_few"),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from django.utils.functional import cached_property
 
 from leaderboard.domain import capabilities
 from leaderboard.domain.periods import TREND_DAYS, Period, period_of, scope_end, unit_of
-from leaderboard.domain.rows import Row, SnapshotRow
+from leaderboard.domain.rows import Row, SnapshotRow, band
 from leaderboard.models import Board, BoardSnapshot, Person, Source, Team
 from leaderboard.selectors.history import daily_totals
 from leaderboard.selectors.rankings import Ranking
@@ -30,10 +30,10 @@ class ArchiveRow(TypedDict):
     value: str | None
 
 
-def archive_rows(snapshot: BoardSnapshot) -> list[ArchiveRow]:
+def archive_rows(snapshot: BoardSnapshot, *, top_n: int = 0) -> list[ArchiveRow]:
     """A snapshot's rows as its archive shows them today: under each person's choice of now
     (the hidden and the deleted left out, a pseudonym with no team), ranked again among
-    those left so that no gap marks where someone was."""
+    those left so that no gap marks where someone was; only ranks 1..top_n if given."""
     rows: list[SnapshotRow] = snapshot.rows
     people = Person.objects.filter(pk__in=[r["person_id"] for r in rows]).only(
         "visibility", "display_name", "pseudonym"
@@ -49,6 +49,8 @@ def archive_rows(snapshot: BoardSnapshot) -> list[ArchiveRow]:
         # Ties keep sharing a rank; otherwise the rank is the place among those shown.
         rank = shown[-1]["rank"] if shown and row["rank"] == was else len(shown) + 1
         was = row["rank"]
+        if top_n and rank > top_n:
+            break
         shown.append(
             {
                 "rank": rank,
@@ -113,7 +115,7 @@ def boards_page(*, reader: Person | None, today: dt.date) -> BoardsPage:
         )
         mine = ranking.positions([reader.pk]).get(reader.pk) if reader else None
         count = ranking.count() if mine else 0
-        top = ranking.page(limit=3)
+        top = ranking.top(board.top_n, limit=3) if board.top_only else ranking.page(limit=3)
         cards.append(BoardCard(board, period, top, mine, count, unit_of(board.metric)))
     archived = [
         b
@@ -145,6 +147,20 @@ class ArchivePage:
 
 
 @dataclass(frozen=True)
+class Neighbour:
+    """A row of the reader's neighbourhood on a top-only board: the reader's own shows its
+    rank, the others only their band."""
+
+    row: Row
+    band: str  # "" on the reader's own row
+    mine: bool
+
+    @property
+    def person_id(self) -> int:
+        return self.row.person_id
+
+
+@dataclass(frozen=True)
 class BoardPage:
     """A live or paused board's standings, as its template reads them."""
 
@@ -165,6 +181,8 @@ class BoardPage:
     mine: Row | None
     mine_on_page: bool
     percentile: float | None
+    neighbourhood: list[Neighbour]
+    gap: bool  # places hidden between the top and the neighbourhood
     ratio_lens: bool
     requests_left_out: list[Source]
 
@@ -187,8 +205,15 @@ def board_page(
     team = _team_called(query.team) if query.team else None
     scope = board_scope(board, lens=lens, period=period, team=team, as_of=as_of)
     ranking = Ranking(scope, version=state.usage_version, reader=reader.pk if reader else None)
-    total = ranking.count(query.search)
-    page = Paginator(range(total), PAGE_SIZE).get_page(query.page)
+    top_n = board.top_n if board.top_only else 0
+    if top_n:
+        # One page, the top: no page and no search reaches the tail.
+        search = query.search
+        total = ranking.top_count(top_n, PAGE_SIZE, search) if search else ranking.count()
+        page = Paginator(range(min(total, PAGE_SIZE)), PAGE_SIZE).get_page(1)
+    else:
+        total = ranking.count(query.search)
+        page = Paginator(range(total), PAGE_SIZE).get_page(query.page)
     mine = ranking.positions([reader.pk]).get(reader.pk) if reader else None
     # Counting everyone is one more ranking of everyone: reuse the total when nothing filters.
     everyone = (total if not query.search else ranking.count()) if mine else 0
@@ -199,6 +224,9 @@ def board_page(
             board_scope(board, lens=lens, period=before, team=team, as_of=as_of),
             version=state.usage_version,
         )
+    near: tuple[list[Neighbour], bool] = ([], False)
+    if top_n and mine and mine.rank > top_n and not query.search:
+        near = _neighbourhood(ranking, mine, top_n, board.neighbours, everyone)
     return BoardPage(
         site=state,
         board=board,
@@ -213,22 +241,52 @@ def board_page(
         q=query.search,
         page=page,
         total=total,
-        table=StandingsTable(ranking, previous, page, query.search),
+        table=StandingsTable(ranking, previous, page, query.search, top_n),
         mine=mine,
         mine_on_page=mine is not None
         and not query.search
-        and page.start_index() <= mine.position <= page.end_index(),
+        and (
+            # On a top-only board your row is in the top or your neighbourhood (unless ties
+            # at the top run past one page).
+            mine.rank > top_n or mine.position <= PAGE_SIZE
+            if top_n
+            else page.start_index() <= mine.position <= page.end_index()
+        ),
         percentile=round(100 * mine.rank / everyone, 1) if mine and everyone else None,
+        neighbourhood=near[0],
+        gap=near[1],
         ratio_lens=lens == Board.Lens.CACHE_READ_SHARE,
         requests_left_out=requests_left_out(board) if lens == Board.Lens.REQUESTS else [],
     )
+
+
+def _neighbourhood(
+    ranking: Ranking, mine: Row, top_n: int, around: int, everyone: int
+) -> tuple[list[Neighbour], bool]:
+    """The reader's place past the top with a few places either side (none of the top's),
+    and whether places lie hidden between the top and them."""
+    first = max(mine.position - around, 1)
+    # One place more above: if it is in the top, nothing lies hidden in between.
+    rows = ranking.between(max(first - 1, 1), mine.position + around)
+    gap = not any(r.rank <= top_n for r in rows)
+    near = [
+        Neighbour(
+            r,
+            "" if r.person_id == mine.person_id else band(r.rank, everyone),
+            r.person_id == mine.person_id,
+        )
+        for r in rows
+        if r.rank > top_n and r.position >= first
+    ]
+    return near, gap
 
 
 def _archive_page(board: Board) -> ArchivePage:
     if board.retired_view == Board.RetiredView.HIDDEN:
         raise NotFound("This board is retired.")
     snapshot = BoardSnapshot.objects.filter(board=board).latest()
-    return ArchivePage(board, snapshot, archive_rows(snapshot), unit_of(snapshot.lens))
+    rows = archive_rows(snapshot, top_n=board.top_n if board.top_only else 0)
+    return ArchivePage(board, snapshot, rows, unit_of(snapshot.lens))
 
 
 class StandingsTable:
@@ -238,17 +296,28 @@ class StandingsTable:
 
     trend_days = TREND_DAYS
 
-    def __init__(self, ranking: Ranking, previous: Ranking | None, page: Page[int], search: str):
+    def __init__(
+        self,
+        ranking: Ranking,
+        previous: Ranking | None,
+        page: Page[int],
+        search: str,
+        top_n: int = 0,
+    ) -> None:
+        """top_n: on a top-only board, the rows are ranks 1..top_n (else a page of everyone)."""
         self.ranking, self.previous, self.page, self.search = ranking, previous, page, search
+        self.top_n = top_n
 
     @property
     def cache_key(self) -> str:
         # A stored ranking is one scope at one usage version: its rows never change.
         ranked = self.ranking.ranked_scope
-        return f"{ranked.pk}:{ranked.version}:{self.page.number}:{self.search}"
+        return f"{ranked.pk}:{ranked.version}:{self.page.number}:{self.search}:{self.top_n}"
 
     @cached_property
     def rows(self) -> list[Row]:
+        if self.top_n:
+            return self.ranking.top(self.top_n, limit=PAGE_SIZE, search=self.search)
         offset = self.page.start_index() - 1 if self.page.paginator.count else 0
         return self.ranking.page(offset=offset, limit=PAGE_SIZE, search=self.search)
 
@@ -256,7 +325,8 @@ class StandingsTable:
     def changes(self) -> dict[int, tuple[str, str, str]]:
         if self.previous is None:
             return {}
-        return rank_changes(self.rows, self.previous.positions([r.person_id for r in self.rows]))
+        before = self.previous.positions([r.person_id for r in self.rows])
+        return rank_changes(self.rows, before, top_n=self.top_n)
 
     @cached_property
     def sparklines(self) -> dict[int, list[int]]:
@@ -265,13 +335,18 @@ class StandingsTable:
         return daily_totals([r.person_id for r in self.rows], end, sources=scope.sources)
 
 
-def rank_changes(rows: list[Row], previous: dict[int, Row]) -> dict[int, tuple[str, str, str]]:
-    """Rank movement against the previous period: (class, text, description)."""
+def rank_changes(
+    rows: list[Row], previous: dict[int, Row], *, top_n: int = 0
+) -> dict[int, tuple[str, str, str]]:
+    """Rank movement against the previous period: (class, text, description). With top_n
+    (a top-only board), a previous place past the top is not told."""
     changes = {}
     for row in rows:
         before = previous.get(row.person_id)
         if before is None:
             changes[row.person_id] = ("new", "new", "not ranked in the previous period")
+        elif top_n and before.rank > top_n:
+            changes[row.person_id] = ("up", "▲", f"up from outside the top {top_n}")
         elif before.rank > row.rank:
             changes[row.person_id] = ("up", f"▲ {before.rank - row.rank}", f"up from {before.rank}")
         elif before.rank < row.rank:

@@ -125,14 +125,20 @@ def totals(*, people: People, period: Period) -> Totals:
 
 
 def rank_history(
-    *, person: Person, board: Board, today: dt.date, periods: int = RANK_CHART_PERIODS
+    *,
+    person: Person,
+    board: Board,
+    today: dt.date,
+    periods: int = RANK_CHART_PERIODS,
+    top_n: int = 0,
 ) -> list[tuple[str, int | None]]:
-    """The person's rank on the board in each of the last periods (None: not ranked)."""
+    """The person's rank on the board in each of the last periods (None: not ranked, or past
+    top_n when given)."""
     chosen = [period_of(board.period, today, back) for back in reversed(range(periods))]
     scopes = [board_scope(board, lens=board.metric, period=period) for period in chosen]
     rows = places_of(person.pk, scopes)
     return [
-        (period.start.isoformat(), row.rank if row else None)
+        (period.start.isoformat(), row.rank if row and not (top_n and row.rank > top_n) else None)
         for period, row in zip(chosen, rows, strict=True)
     ]
 

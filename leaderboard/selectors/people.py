@@ -125,7 +125,15 @@ def person_page(
         boards=ranked_boards,
         rank_board=rank_board,
         history=PersonHistory(
-            person, period, chart_period, by, rank_board, today, state.usage_version
+            person,
+            period,
+            chart_period,
+            by,
+            rank_board,
+            today,
+            state.usage_version,
+            # Others see a rank on a top-only board only while it is in the top.
+            top_n=rank_board.top_n if rank_board and rank_board.top_only and not owner else 0,
         ),
         chart_period=chart_period,
     )
@@ -145,9 +153,12 @@ class PersonHistory:
         rank_board: Board | None,
         today: dt.date,
         version: int,
+        top_n: int = 0,
     ) -> None:
+        """top_n: the rank chart leaves out ranks past it (0: none left out)."""
         self.person, self.period, self.chart_period, self.by = person, period, chart_period, by
         self.rank_board, self.today, self.version = rank_board, today, version
+        self.top_n = top_n
 
     @property
     def cache_key(self) -> str:
@@ -158,7 +169,7 @@ class PersonHistory:
             board = f"{b.pk}:{scope_key(scope)}:{b.name}"
         return (
             f"{self.person.pk}:{self.period.start}:{self.period.end}:{self.chart_period.start}:"
-            f"{self.by}:{self.today}:{self.version}:{board}"
+            f"{self.by}:{self.today}:{self.version}:{board}:{self.top_n}"
         )
 
     @cached_property
@@ -174,7 +185,9 @@ class PersonHistory:
             "cost": charts.cost_by_day(days),
             "cache": charts.cache_share_by_day(days),
             "rank": charts.rank_over_time(
-                history.rank_history(person=self.person, board=board, today=self.today)
+                history.rank_history(
+                    person=self.person, board=board, today=self.today, top_n=self.top_n
+                )
             )
             if board
             else None,

@@ -51,6 +51,21 @@ class Ranking:
     def page(self, *, offset: int = 0, limit: int = 50, search: str = "") -> list[Row]:
         return self._rows(self._places(search).order_by("position")[offset : offset + limit])
 
+    def top(self, n: int, *, limit: int = 50, search: str = "") -> list[Row]:
+        """Ranks 1..n (everyone tied at n too), at most limit rows: a top-only board's head.
+        A rank is never past its position, so the head lies within the first limit places."""
+        places = self._places(search).filter(rank__lte=n, position__lte=limit)
+        return self._rows(places.order_by("position"))
+
+    def top_count(self, n: int, limit: int = 50, search: str = "") -> int:
+        """How many rows top() reads."""
+        return self._places(search).filter(rank__lte=n, position__lte=limit).count()
+
+    def between(self, first: int, last: int) -> list[Row]:
+        """The rows at positions first..last."""
+        places = self._places().filter(position__gte=first, position__lte=last)
+        return self._rows(places.order_by("position"))
+
     def positions(self, person_ids: Iterable[int]) -> dict[int, Row]:
         ids = list(person_ids)
         if not ids:

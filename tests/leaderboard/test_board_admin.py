@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leaderboard.models import Board, BoardSnapshot, BoardStatusChange, SiteSwitch
-from tests.helpers import AUG
+from tests.helpers import AUG, elements
 
 
 @pytest.fixture
@@ -108,3 +108,32 @@ def test_site_switch_is_one_checkbox_recording_who_flipped_it(admin_client, seed
     assert switch.boards_visible is False
     assert switch.changed_by.username == "manager"
     assert Board.objects.count() == 4  # nothing deleted
+
+
+def test_a_new_board_is_top_only_and_a_manager_can_show_everyone(admin_client, volume) -> None:
+    added = admin_client.get("/admin/leaderboard/board/add/").content.decode()
+    (box,) = elements(added, "input", name="top_only")
+    assert "checked" in box.attrs
+
+    form = {
+        "name": volume.name,
+        "slug": volume.slug,
+        "metric": volume.metric,
+        "period": volume.period,
+        "min_activity": 0,
+        "ratio_min_volume": volume.ratio_min_volume,
+        "top_only": "on",
+        "top_n": 5,
+        "neighbours": 1,
+        "position": volume.position,
+        "status_changes-TOTAL_FORMS": 0,
+        "status_changes-INITIAL_FORMS": 0,
+    }
+    admin_client.post(f"/admin/leaderboard/board/{volume.pk}/change/", form)
+    volume.refresh_from_db()
+    assert (volume.top_only, volume.top_n, volume.neighbours) == (True, 5, 1)
+
+    del form["top_only"]  # unchecked: everyone shown again
+    admin_client.post(f"/admin/leaderboard/board/{volume.pk}/change/", form)
+    volume.refresh_from_db()
+    assert not volume.top_only

@@ -18,7 +18,16 @@ from leaderboard.models import Board, Team
 from leaderboard.services import boards
 from leaderboard.services.people import set_visibility
 from tests.factories import PersonFactory, TeamFactory, UserFactory
-from tests.helpers import AUG, HTMX, elements, grant_first_badge, post_notices_seen, ranks, rows
+from tests.helpers import (
+    AUG,
+    HTMX,
+    data,
+    elements,
+    grant_first_badge,
+    post_notices_seen,
+    ranks,
+    rows,
+)
 
 
 def test_standings_rank_by_the_default_lens_and_ties_share_a_rank(
@@ -455,3 +464,119 @@ def test_archives_show_todays_choices_not_those_at_retirement(viewer, quiet, riv
         ("1", "Calm Otter 12", "—"),
         ("2", "Alice Nguyen", "Platform"),
     ]
+
+
+# A top-only board (issue 20 §5, "never shame the bottom"): the top places and the reader's
+# own neighbourhood, never the tail.
+
+
+@pytest.fixture
+def crowd(volume, usage, employee) -> list:
+    """21 ranked on a top-only board (top 3, one place either side): P00 first ... P10 11th,
+    the employee 12th, P11 13th ... P19 21st and last."""
+    volume.top_only, volume.top_n, volume.neighbours = True, 3, 1
+    volume.save()
+    people = [PersonFactory(display_name=f"P{n:02d}") for n in range(20)]
+    for n, person in enumerate(people):
+        usage(person, AUG, input=1000 * (20 - n))
+    usage(employee, AUG, input=9_500)
+    return people
+
+
+def test_a_top_only_board_shows_the_top_then_my_neighbourhood_with_bands(
+    employee_client, crowd, employee
+) -> None:
+    page = employee_client.get("/boards/token-volume/").content.decode()
+
+    assert ranks(page) == [
+        ("1", "P00"),
+        ("2", "P01"),
+        ("3", "P02"),
+        ("", "P10"),
+        ("12", "Alice Nguyen"),
+        ("", "P11"),
+    ]
+    assert data(page, "band") == ["top 60%", "top 70%"]  # 11th and 13th of 21
+    assert [row.name for row in rows(page) if row.mine] == ["Alice Nguyen"]
+    assert 'class="gap"' in page and "<tfoot>" not in page
+    assert "(you, top 57.1%)" in page
+    assert "Page 1 of" not in page
+    fragment = employee_client.get("/boards/token-volume/", **HTMX).content.decode()
+    assert "<html" not in fragment and ranks(fragment) == ranks(page)
+
+
+def test_a_top_only_board_never_shows_the_tail_by_page_or_search(employee_client, crowd) -> None:
+    tail = crowd[19]  # last, and far from the employee
+    pages = [
+        employee_client.get("/boards/token-volume/", {"page": 2}),
+        employee_client.get("/boards/token-volume/", {"page": 2}, **HTMX),
+        employee_client.get("/boards/token-volume/", {"q": "P19"}),
+        employee_client.get("/boards/token-volume/", {"q": "P19"}, **HTMX),
+        employee_client.get("/boards/token-volume/", {"q": "P1"}),
+    ]
+
+    for response in pages:
+        page = response.content.decode()
+        assert tail.public_id not in page  # no row, no link to their page
+        assert "P19" not in [row.name for row in rows(page)]
+        assert "21" not in [row.rank for row in rows(page)]
+    assert ranks(pages[0].content.decode())[:3] == [("1", "P00"), ("2", "P01"), ("3", "P02")]
+    assert "Nobody called “P19” is in the top 3." in pages[2].content.decode()
+    assert ranks(pages[4].content.decode()) == []  # P10...P19 are all past the top
+
+
+def test_a_search_on_a_top_only_board_finds_people_in_the_top(employee_client, crowd) -> None:
+    page = employee_client.get("/boards/token-volume/", {"q": "P0"}).content.decode()
+
+    assert ranks(page) == [("1", "P00"), ("2", "P01"), ("3", "P02")]
+
+
+def test_a_reader_in_the_top_sees_the_top_and_no_band(client, crowd) -> None:
+    leader = crowd[1]
+    leader.user = UserFactory()
+    leader.save()
+    client.force_login(leader.user)
+
+    page = client.get("/boards/token-volume/").content.decode()
+
+    assert ranks(page) == [("1", "P00"), ("2", "P01"), ("3", "P02")]
+    assert [row.name for row in rows(page) if row.mine] == ["P01"]
+    assert data(page, "band") == [] and "Alice Nguyen" not in page
+
+
+def test_ties_at_the_last_top_place_are_all_shown(employee_client, crowd, usage) -> None:
+    usage(crowd[3], AUG + dt.timedelta(days=1), input=1000)  # P03 now ties P02 for third
+
+    page = employee_client.get("/boards/token-volume/").content.decode()
+
+    assert ranks(page)[:4] == [("1", "P00"), ("2", "P01"), ("3", "P02"), ("3", "P03")]
+
+
+def test_a_climb_from_past_the_top_does_not_tell_the_old_rank(
+    employee_client, crowd, usage
+) -> None:
+    for n, person in enumerate(crowd[:5]):
+        usage(person, dt.date(2026, 7, 30), input=1000 * (1 + n))  # July: P04 first, P02 3rd
+
+    page = employee_client.get("/boards/token-volume/").content.decode()
+
+    assert 'title="up from outside the top 3">▲</span>' in page  # P00, 5th in July
+    assert "up from 5" not in page and "up from 4" not in page
+
+
+def test_a_board_showing_everyone_still_pages_to_the_tail(employee_client, crowd, volume):
+    volume.top_only = False
+    volume.save()
+
+    page = employee_client.get("/boards/token-volume/").content.decode()
+
+    assert ranks(page)[-1] == ("21", "P19")
+    assert data(page, "band") == []
+
+
+def test_a_retired_top_only_board_archives_the_top_only(employee_client, crowd, volume) -> None:
+    boards.retire_board(board=volume, view="archive", by=None)
+
+    page = employee_client.get("/boards/token-volume/").content.decode()
+
+    assert [(r.rank, r.name) for r in rows(page)] == [("1", "P00"), ("2", "P01"), ("3", "P02")]

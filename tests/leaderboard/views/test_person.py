@@ -264,3 +264,19 @@ def test_person_urls_use_a_random_id_and_the_old_numbers_answer_404(
     ids = [PersonFactory().public_id for _ in range(50)] + [employee.public_id, rival.public_id]
     assert len(set(ids)) == len(ids) and all(len(i) >= 16 for i in ids)
     assert not any(i.isdigit() for i in ids)
+
+
+def test_on_a_top_only_board_others_see_a_rank_chart_only_inside_the_top(
+    employee_client, volume, field, employee, rival, teammate
+) -> None:
+    """Carol is second on token volume, past a top of one: her rank is hers to see."""
+    volume.top_only, volume.top_n = True, 1
+    volume.save()
+
+    def last_rank(person) -> int | None:
+        page = employee_client.get(f"/people/{person.public_id}/", {"board": volume.slug})
+        return script_json(page.content.decode(), "chart-rank")["data"][0]["y"][-1]
+
+    assert last_rank(rival) == 1
+    assert last_rank(teammate) is None
+    assert last_rank(employee) == 4  # her own
