@@ -222,6 +222,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "leaderboard.web.context_processors.watermark",
             ],
         },
     }
@@ -243,6 +244,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # --- security and CSP ---------------------------------------------------------------------
+# Views of boards and people and every export are logged for this many days (then pruned);
+# resolve_watermark searches as far back.
+VIEW_LOG_DAYS = env.int("VIEW_LOG_DAYS", default=90)
 SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from badges.models import Award
 from leaderboard.domain.csv_export import csv_writer
+from leaderboard.selectors.watermarks import UnknownViewer, export_watermark
 
-COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at"]
+COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at", "watermark"]
 
 
 class Command(BaseCommand):
@@ -15,8 +16,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument(
+            "--viewer",
+            metavar="EMAIL",
+            help="the user the file is for: every row carries their watermark code",
+        )
 
     def handle(self, *args: object, **options: str) -> None:
+        try:
+            watermark = export_watermark(viewer_email=options["viewer"])
+        except UnknownViewer as exc:
+            raise CommandError(str(exc)) from None
         awards = (
             Award.objects.filter(revoked_at__isnull=True)
             .order_by("person__email", "badge__slug", "period_start", "tier")
@@ -28,7 +38,15 @@ class Command(BaseCommand):
             dict(
                 zip(
                     COLUMNS,
-                    (email, slug, tier, start.isoformat(), end.isoformat(), granted.isoformat()),
+                    (
+                        email,
+                        slug,
+                        tier,
+                        start.isoformat(),
+                        end.isoformat(),
+                        granted.isoformat(),
+                        watermark,
+                    ),
                     strict=True,
                 )
             )

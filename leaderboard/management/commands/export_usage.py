@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leaderboard.domain.csv_export import csv_writer
 from leaderboard.selectors.usage import usage_totals
+from leaderboard.selectors.watermarks import UnknownViewer, export_watermark
 
 COLUMNS = [
     "email",
@@ -20,6 +21,7 @@ COLUMNS = [
     "cost_usd",
     "cost_estimated",
     "cost_basis",  # billed, estimated, partial (some usage unpriced: a floor), not priced
+    "watermark",  # who the file was made for (resolve_watermark) and when
 ]
 
 
@@ -40,6 +42,11 @@ class Command(BaseCommand):
             "--by-source", action="store_true", help="one row per person and source"
         )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument(
+            "--viewer",
+            metavar="EMAIL",
+            help="the user the file is for: every row carries their watermark code",
+        )
 
     def handle(
         self,
@@ -48,10 +55,15 @@ class Command(BaseCommand):
         end: dt.date,
         by_source: bool,
         format: str,
+        viewer: str | None,
         **options: object,
     ) -> None:
         if start > end:
             raise CommandError("--start is after --end")
+        try:
+            watermark = export_watermark(viewer_email=viewer)
+        except UnknownViewer as exc:
+            raise CommandError(str(exc)) from None
         rows = usage_totals(start=start, end=end, by_source=by_source)
         if format == "json":
             records = [
@@ -59,6 +71,7 @@ class Command(BaseCommand):
                     k: (str(v) if k == "cost_usd" and v is not None else v)
                     for k, v in dataclasses.asdict(row).items()
                 }
+                | {"watermark": watermark}
                 for row in rows
             ]
             self.stdout.write(json.dumps(records, indent=2))
@@ -67,5 +80,6 @@ class Command(BaseCommand):
         writer.writeheader()
         for row in rows:
             writer.writerow(
-                dataclasses.asdict(row) | {"cost_estimated": str(row.cost_estimated).lower()}
+                dataclasses.asdict(row)
+                | {"cost_estimated": str(row.cost_estimated).lower(), "watermark": watermark}
             )
