@@ -297,6 +297,10 @@ CELERY_BEAT_SCHEDULE = {
     # An admin upload whose message a Redis restart lost is queued again (its file is kept).
     "requeue-stale-uploads": {"task": "ingest.requeue_stale_uploads", "schedule": 600.0},
     "badges-nightly": {"task": "badges.evaluate_changed", "schedule": crontab(hour=3, minute=15)},
+    "prune-page-views": {
+        "task": "leaderboard.prune_page_views",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 # A pull re-fetches this many recent days (providers revise them) and, on its first run,
 # this many days of history.

@@ -44,7 +44,13 @@ class UnknownViewer(LookupError):
     pass
 
 
-def export_watermark(*, viewer_email: str | None) -> str:
+@dataclasses.dataclass(frozen=True)
+class ExportWatermark:
+    viewer_id: int | None  # None: no named viewer
+    text: str
+
+
+def export_watermark(*, viewer_email: str | None) -> ExportWatermark:
     """The watermark an export made now for viewer_email (None: no named viewer) carries."""
     user_id = NO_VIEWER
     if viewer_email:
@@ -54,4 +60,5 @@ def export_watermark(*, viewer_email: str | None) -> str:
                 f"No user with e-mail {viewer_email}: they must sign in once first."
             )
         user_id = user.pk
-    return watermark_text(secret=settings.SECRET_KEY, user_id=user_id, at=timezone.now())
+    text = watermark_text(secret=settings.SECRET_KEY, user_id=user_id, at=timezone.now())
+    return ExportWatermark(viewer_id=user_id or None, text=text)

@@ -6,7 +6,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from badges.models import Award
 from leaderboard.domain.csv_export import csv_writer
+from leaderboard.models import PageView
 from leaderboard.selectors.watermarks import UnknownViewer, export_watermark
+from leaderboard.services.page_views import record_view
 
 COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at", "watermark"]
 
@@ -24,9 +26,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: str) -> None:
         try:
-            watermark = export_watermark(viewer_email=options["viewer"])
+            mark = export_watermark(viewer_email=options["viewer"])
         except UnknownViewer as exc:
             raise CommandError(str(exc)) from None
+        watermark = mark.text
+        record_view(
+            viewer_id=mark.viewer_id,
+            kind=PageView.Kind.EXPORT,
+            target="export_awards",
+            query=f"format={options['format']}",
+        )
         awards = (
             Award.objects.filter(revoked_at__isnull=True)
             .order_by("person__email", "badge__slug", "period_start", "tier")

@@ -7,8 +7,10 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leaderboard.domain.csv_export import csv_writer
+from leaderboard.models import PageView
 from leaderboard.selectors.usage import usage_totals
 from leaderboard.selectors.watermarks import UnknownViewer, export_watermark
+from leaderboard.services.page_views import record_view
 
 COLUMNS = [
     "email",
@@ -61,9 +63,16 @@ class Command(BaseCommand):
         if start > end:
             raise CommandError("--start is after --end")
         try:
-            watermark = export_watermark(viewer_email=viewer)
+            mark = export_watermark(viewer_email=viewer)
         except UnknownViewer as exc:
             raise CommandError(str(exc)) from None
+        watermark = mark.text
+        record_view(
+            viewer_id=mark.viewer_id,
+            kind=PageView.Kind.EXPORT,
+            target="export_usage",
+            query=f"start={start} end={end} by_source={by_source} format={format}",
+        )
         rows = usage_totals(start=start, end=end, by_source=by_source)
         if format == "json":
             records = [
