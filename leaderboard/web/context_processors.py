@@ -17,3 +17,8 @@ def watermark(request: HttpRequest) -> dict[str, str]:
     return {
         "watermark": watermark_text(secret=settings.SECRET_KEY, user_id=user.pk, at=timezone.now())
     }
+
+
+def presentation(request: HttpRequest) -> dict[str, bool]:
+    """Whether presentation mode is on (leaderboard.web.middleware.PresentationMode)."""
+    return {"presenting": getattr(request, "presenting", False)}
