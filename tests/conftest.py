@@ -164,6 +164,8 @@ def managers_group(db) -> Group:
         migration.create_group(apps, None)
         view_log = importlib.import_module("leaderboard.migrations.0024_page_view_log")
         view_log.let_managers_read(apps, None)
+        export = importlib.import_module("leaderboard.migrations.0025_export_permission")
+        export.let_managers_export(apps, None)
     return Group.objects.get(name=migration.GROUP)
 
 

@@ -66,6 +66,8 @@ class Board(models.Model):
 
     class Meta:
         ordering = ["position", "name"]
+        # Separate from seeing the boards, which every signed-in employee may (issue 20 §4).
+        permissions = [("export_data", "Can have usage and awards exported for them")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="retired") | Q(retired_at__isnull=False),

@@ -44,6 +44,13 @@ class UnknownViewer(LookupError):
     pass
 
 
+class ExportNotAllowed(PermissionError):
+    pass
+
+
+EXPORT_PERMISSION = "leaderboard.export_data"
+
+
 @dataclasses.dataclass(frozen=True)
 class ExportWatermark:
     viewer_id: int | None  # None: no named viewer
@@ -51,13 +58,19 @@ class ExportWatermark:
 
 
 def export_watermark(*, viewer_email: str | None) -> ExportWatermark:
-    """The watermark an export made now for viewer_email (None: no named viewer) carries."""
+    """The watermark an export made now for viewer_email (None: no named viewer, the shell's
+    operator) carries; the viewer must hold the export permission."""
     user_id = NO_VIEWER
     if viewer_email:
-        user = User.objects.filter(email__iexact=viewer_email.strip()).only("pk").first()
+        user = User.objects.filter(email__iexact=viewer_email.strip()).first()
         if user is None:
             raise UnknownViewer(
                 f"No user with e-mail {viewer_email}: they must sign in once first."
+            )
+        if not user.has_perm(EXPORT_PERMISSION):
+            raise ExportNotAllowed(
+                f"{user.email} may not have data exported for them (permission"
+                f" {EXPORT_PERMISSION}; managers have it)."
             )
         user_id = user.pk
     text = watermark_text(secret=settings.SECRET_KEY, user_id=user_id, at=timezone.now())

@@ -7,7 +7,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from badges.models import Award
 from leaderboard.domain.csv_export import csv_writer
 from leaderboard.models import PageView
-from leaderboard.selectors.watermarks import UnknownViewer, export_watermark
+from leaderboard.selectors.watermarks import (
+    ExportNotAllowed,
+    UnknownViewer,
+    export_watermark,
+)
 from leaderboard.services.page_views import record_view
 
 COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at", "watermark"]
@@ -27,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: str) -> None:
         try:
             mark = export_watermark(viewer_email=options["viewer"])
-        except UnknownViewer as exc:
+        except (UnknownViewer, ExportNotAllowed) as exc:
             raise CommandError(str(exc)) from None
         watermark = mark.text
         record_view(

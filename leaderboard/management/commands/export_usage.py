@@ -9,7 +9,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from leaderboard.domain.csv_export import csv_writer
 from leaderboard.models import PageView
 from leaderboard.selectors.usage import usage_totals
-from leaderboard.selectors.watermarks import UnknownViewer, export_watermark
+from leaderboard.selectors.watermarks import (
+    ExportNotAllowed,
+    UnknownViewer,
+    export_watermark,
+)
 from leaderboard.services.page_views import record_view
 
 COLUMNS = [
@@ -64,7 +68,7 @@ class Command(BaseCommand):
             raise CommandError("--start is after --end")
         try:
             mark = export_watermark(viewer_email=viewer)
-        except UnknownViewer as exc:
+        except (UnknownViewer, ExportNotAllowed) as exc:
             raise CommandError(str(exc)) from None
         watermark = mark.text
         record_view(
