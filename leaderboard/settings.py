@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "leaderboard.web.middleware.RejectUnstorableInput",
+    "leaderboard.web.middleware.PresentationMode",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -222,6 +223,8 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "leaderboard.web.context_processors.watermark",
+                "leaderboard.web.context_processors.presentation",
             ],
         },
     }
@@ -243,6 +246,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # --- security and CSP ---------------------------------------------------------------------
+# Views of boards and people and every export are logged for this many days (then pruned);
+# resolve_watermark searches as far back.
+VIEW_LOG_DAYS = env.int("VIEW_LOG_DAYS", default=90)
 SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -293,6 +299,10 @@ CELERY_BEAT_SCHEDULE = {
     # An admin upload whose message a Redis restart lost is queued again (its file is kept).
     "requeue-stale-uploads": {"task": "ingest.requeue_stale_uploads", "schedule": 600.0},
     "badges-nightly": {"task": "badges.evaluate_changed", "schedule": crontab(hour=3, minute=15)},
+    "prune-page-views": {
+        "task": "leaderboard.prune_page_views",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 # A pull re-fetches this many recent days (providers revise them) and, on its first run,
 # this many days of history.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
-from leaderboard.services import outbox, rankings
+from leaderboard.services import outbox, page_views, rankings
 
 
 @shared_task(name="leaderboard.rank_boards")
@@ -17,3 +18,9 @@ def rank_boards() -> int:
 def flush_outbox() -> int:
     """Queue the follow-ups kept while the broker was down."""
     return outbox.flush()
+
+
+@shared_task(name="leaderboard.prune_page_views")
+def prune_page_views() -> int:
+    """Forget views of boards, pages and exports older than VIEW_LOG_DAYS."""
+    return page_views.prune_views(keep_days=settings.VIEW_LOG_DAYS)

@@ -160,7 +160,12 @@ def managers_group(db) -> Group:
     that flushes the database removed them)."""
     migration = importlib.import_module("leaderboard.migrations.0007_leaderboard_managers_group")
     if not Group.objects.filter(name=migration.GROUP).exists():
-        migration.create_group(MigrationLoader(connection).project_state().apps, None)
+        apps = MigrationLoader(connection).project_state().apps
+        migration.create_group(apps, None)
+        view_log = importlib.import_module("leaderboard.migrations.0025_page_view_log")
+        view_log.let_managers_read(apps, None)
+        export = importlib.import_module("leaderboard.migrations.0026_export_permission")
+        export.let_managers_export(apps, None)
     return Group.objects.get(name=migration.GROUP)
 
 

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from leaderboard.models import AuditEvent, Board, BoardStatusChange, SiteSwitch, User
+from leaderboard.models import AuditEvent, Board, BoardStatusChange, PageView, SiteSwitch, User
 from leaderboard.services import boards
 
 from .base import RecordAdmin
@@ -197,3 +197,15 @@ class AuditEventAdmin(RecordAdmin):
     list_select_related = ["actor"]
     search_fields = ["target", "action", "actor__email"]
     date_hierarchy = "at"
+
+
+@admin.register(PageView)
+class PageViewAdmin(RecordAdmin):
+    """Who viewed which board or page, or made which export: read-only, kept VIEW_LOG_DAYS."""
+
+    list_display = ["at", "viewer", "kind", "target", "query"]
+    list_filter = ["kind"]
+    list_select_related = ["viewer"]
+    search_fields = ["target", "viewer__email"]
+    date_hierarchy = "at"
+    show_full_result_count = False  # the log is large; a COUNT(*) per page is not

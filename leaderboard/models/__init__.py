@@ -1,11 +1,11 @@
 """The leaderboard's models, one module per part of the domain; import them from here.
 
 people: User, Team, Person. usage: Source, Account, UsageFact, UsageMonth, ModelPrice.
-boards: Board, BoardSnapshot, BoardStatusChange, SiteSwitch, AuditEvent.
+boards: Board, BoardSnapshot, BoardStatusChange, SiteSwitch, AuditEvent, PageView.
 rankings: UsageVersion, RankedScope, Place. outbox: PendingTask.
 """
 
-from .boards import AuditEvent, Board, BoardSnapshot, BoardStatusChange, SiteSwitch
+from .boards import AuditEvent, Board, BoardSnapshot, BoardStatusChange, PageView, SiteSwitch
 from .outbox import PendingTask
 from .people import (
     Person,
@@ -25,6 +25,7 @@ __all__ = [
     "BoardSnapshot",
     "BoardStatusChange",
     "ModelPrice",
+    "PageView",
     "PendingTask",
     "Person",
     "Place",

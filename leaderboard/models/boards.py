@@ -83,6 +83,8 @@ class Board(models.Model):
 
     class Meta:
         ordering = ["position", "name"]
+        # Separate from seeing the boards, which every signed-in employee may (issue 20 §4).
+        permissions = [("export_data", "Can have usage and awards exported for them")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="retired") | Q(retired_at__isnull=False),
@@ -182,3 +184,36 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+
+class PageView(models.Model):
+    """Who looked at which board, person or team page, or made which export, and when
+    (issue 20's leak resistance). Written with one INSERT per view; pruned after
+    VIEW_LOG_DAYS by a beat task; managers read it in the admin."""
+
+    class Kind(models.TextChoices):
+        BOARD = "board", "Board"
+        PERSON = "person", "Person page"
+        TEAM = "team", "Team page"
+        EXPORT = "export", "Export"
+
+    at = models.DateTimeField(db_index=True)
+    viewer = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: an export made for no named viewer, or a deleted user.",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    target = models.CharField(
+        max_length=200, help_text="The board's slug, person's or team's id, or the command."
+    )
+    query = models.CharField(max_length=300, blank=True, help_text="Filters or arguments.")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.target}"

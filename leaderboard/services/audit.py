@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
 
@@ -21,4 +23,16 @@ def record(
         target_id=str(target.pk),
         target=str(target)[:200],
         details=details or {},
+    )
+
+
+def record_watermark_resolved(*, code: str, day: dt.date, viewer: User | None) -> None:
+    """Record that a watermark code was resolved (by a command: no actor) to viewer."""
+    if viewer is None:  # the trail needs a target row; a no-viewer export has none
+        return
+    record(
+        actor=None,
+        action="watermark resolved",
+        target=viewer,
+        details={"code": code, "day": day.isoformat()},
     )

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
+from django.conf import settings
 from django.utils.html import escape, format_html
+
+from leaderboard.domain.presentation import presentation_name
 
 register = template.Library()
 
@@ -114,3 +117,11 @@ def mark_row(parser: template.base.Parser, token: template.base.Token) -> MarkRo
     nodelist = parser.parse(("endmark_row",))
     parser.delete_first_token()
     return MarkRowNode(nodelist, parser.compile_filter(public_id))
+
+
+@register.simple_tag(takes_context=True)
+def shown_name(context: template.Context, name: str, key: str) -> str:
+    """name, or in presentation mode a pseudonym made from key (a public id or stored name)."""
+    if context.get("presenting"):
+        return presentation_name(secret=settings.SECRET_KEY, key=str(key))
+    return name

@@ -49,3 +49,19 @@ class RejectUnstorableInput:
         ):
             return HttpResponseBadRequest(REFUSAL, content_type="text/plain; charset=utf-8")
         return None
+
+
+class PresentationMode:
+    """?present=1 turns presentation mode on for the session (everyone under a pseudonym),
+    ?present=0 off; request.presenting says which, for the templates."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        asked = request.GET.get("present")
+        if asked in ("0", "1"):
+            request.session["present"] = asked == "1"
+        # the session is the signed-in user's, already read by the sign-in check
+        request.presenting = bool(request.session.get("present", False))  # type: ignore[attr-defined]  # our own attribute
+        return self.get_response(request)

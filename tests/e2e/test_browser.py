@@ -6,11 +6,13 @@ Screenshots of the main pages at 1280 and 390 px wide are saved to var/screensho
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from leaderboard.models import Board, Person
@@ -362,4 +364,25 @@ def test_a_person_from_another_domain_is_refused_in_the_browser(
     page.goto(f"{live_server.url}/")
     assert page.url.startswith(f"{live_server.url}/accounts/login/")
     assert not Person.objects.filter(email="mallory@evil.test").exists()
+    assert violations == []
+
+
+def test_the_watermark_shows_on_screen_and_names_the_viewer_to_an_auditor(
+    browser, live_server, company
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = csp_violations_of(page)
+    sign_in(page, live_server, "Chloe Chen")
+    page.goto(f"{live_server.url}/boards/token-volume/")
+
+    strip = page.locator("[data-watermark]")
+    expect(strip).to_be_visible()
+    overlay = page.locator(".watermark")
+    assert float(overlay.evaluate("e => getComputedStyle(e).opacity")) < 0.2  # unobtrusive
+    assert overlay.evaluate("e => getComputedStyle(e).pointerEvents") == "none"
+    code = strip.get_attribute("data-watermark").split()[0]
+    out = io.StringIO()
+    call_command("resolve_watermark", code, stdout=out)
+    chloe = Person.objects.get(display_name="Chloe Chen")
+    assert chloe.user.email in out.getvalue()
     assert violations == []

@@ -141,6 +141,7 @@ def test_export_usage_prints_per_person_totals_and_unattributed_rows(openai_conn
         "cost_usd",
         "cost_estimated",
         "cost_basis",
+        "watermark",  # the viewer's code (issue 20 §4)
     ]
     by_email = {r["email"]: r for r in rows if r["email"]}
     alice = by_email["alice.nguyen@example.com"]

@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from badges.models import Award
 from leaderboard.domain.csv_export import csv_writer
+from leaderboard.models import PageView
+from leaderboard.selectors.watermarks import (
+    ExportNotAllowed,
+    UnknownViewer,
+    export_watermark,
+)
+from leaderboard.services.page_views import record_view
 
-COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at"]
+COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at", "watermark"]
 
 
 class Command(BaseCommand):
@@ -15,8 +22,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument(
+            "--viewer",
+            metavar="EMAIL",
+            help="the user the file is for: every row carries their watermark code",
+        )
 
     def handle(self, *args: object, **options: str) -> None:
+        try:
+            mark = export_watermark(viewer_email=options["viewer"])
+        except (UnknownViewer, ExportNotAllowed) as exc:
+            raise CommandError(str(exc)) from None
+        watermark = mark.text
+        record_view(
+            viewer_id=mark.viewer_id,
+            kind=PageView.Kind.EXPORT,
+            target="export_awards",
+            query=f"format={options['format']}",
+        )
         awards = (
             Award.objects.filter(revoked_at__isnull=True)
             .order_by("person__email", "badge__slug", "period_start", "tier")
@@ -28,7 +51,15 @@ class Command(BaseCommand):
             dict(
                 zip(
                     COLUMNS,
-                    (email, slug, tier, start.isoformat(), end.isoformat(), granted.isoformat()),
+                    (
+                        email,
+                        slug,
+                        tier,
+                        start.isoformat(),
+                        end.isoformat(),
+                        granted.isoformat(),
+                        watermark,
+                    ),
                     strict=True,
                 )
             )

@@ -7,7 +7,14 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leaderboard.domain.csv_export import csv_writer
+from leaderboard.models import PageView
 from leaderboard.selectors.usage import usage_totals
+from leaderboard.selectors.watermarks import (
+    ExportNotAllowed,
+    UnknownViewer,
+    export_watermark,
+)
+from leaderboard.services.page_views import record_view
 
 COLUMNS = [
     "email",
@@ -20,6 +27,7 @@ COLUMNS = [
     "cost_usd",
     "cost_estimated",
     "cost_basis",  # billed, estimated, partial (some usage unpriced: a floor), not priced
+    "watermark",  # who the file was made for (resolve_watermark) and when
 ]
 
 
@@ -40,6 +48,11 @@ class Command(BaseCommand):
             "--by-source", action="store_true", help="one row per person and source"
         )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument(
+            "--viewer",
+            metavar="EMAIL",
+            help="the user the file is for: every row carries their watermark code",
+        )
 
     def handle(
         self,
@@ -48,10 +61,22 @@ class Command(BaseCommand):
         end: dt.date,
         by_source: bool,
         format: str,
+        viewer: str | None,
         **options: object,
     ) -> None:
         if start > end:
             raise CommandError("--start is after --end")
+        try:
+            mark = export_watermark(viewer_email=viewer)
+        except (UnknownViewer, ExportNotAllowed) as exc:
+            raise CommandError(str(exc)) from None
+        watermark = mark.text
+        record_view(
+            viewer_id=mark.viewer_id,
+            kind=PageView.Kind.EXPORT,
+            target="export_usage",
+            query=f"start={start} end={end} by_source={by_source} format={format}",
+        )
         rows = usage_totals(start=start, end=end, by_source=by_source)
         if format == "json":
             records = [
@@ -59,6 +84,7 @@ class Command(BaseCommand):
                     k: (str(v) if k == "cost_usd" and v is not None else v)
                     for k, v in dataclasses.asdict(row).items()
                 }
+                | {"watermark": watermark}
                 for row in rows
             ]
             self.stdout.write(json.dumps(records, indent=2))
@@ -67,5 +93,6 @@ class Command(BaseCommand):
         writer.writeheader()
         for row in rows:
             writer.writerow(
-                dataclasses.asdict(row) | {"cost_estimated": str(row.cost_estimated).lower()}
+                dataclasses.asdict(row)
+                | {"cost_estimated": str(row.cost_estimated).lower(), "watermark": watermark}
             )

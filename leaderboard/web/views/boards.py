@@ -14,6 +14,7 @@ from leaderboard.web.views.common import (
     HtmxHttpRequest,
     bounded_int,
     htmx_part,
+    logs_views,
     page_context,
     reader_of,
     shows_selector_errors,
@@ -29,6 +30,7 @@ def boards(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@logs_views("board", "slug")
 @shows_selector_errors
 def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     query = pages.BoardQuery(

@@ -1,5 +1,5 @@
-"""What every view shares: the typed htmx request, request parsing, and how a selector's
-NotFound and BoardsHidden become a 404 and a 503."""
+"""What every view shares: the typed htmx request, request parsing, how a selector's
+NotFound and BoardsHidden become a 404 and a 503, and the view log."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django_htmx.middleware import HtmxDetails
 
 from leaderboard.models import Person
 from leaderboard.selectors.boards import BoardsHidden, NotFound
+from leaderboard.services import page_views
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -56,6 +57,34 @@ def shows_selector_errors[R: HttpRequest, **P](
             return unavailable(request)
 
     return wrapped
+
+
+def logs_views[R: HttpRequest, **P](
+    kind: str, key: str
+) -> Callable[
+    [Callable[Concatenate[R, P], HttpResponse]], Callable[Concatenate[R, P], HttpResponse]
+]:
+    """Log each successful view by a signed-in user in the view log, with the URL argument
+    named key as its target (one INSERT: the user is already loaded by the sign-in check)."""
+
+    def decorate(
+        view: Callable[Concatenate[R, P], HttpResponse],
+    ) -> Callable[Concatenate[R, P], HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: R, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and request.user.is_authenticated:
+                page_views.record_view(
+                    viewer_id=request.user.pk,
+                    kind=kind,
+                    target=str(kwargs.get(key, "")),
+                    query=request.GET.urlencode(),
+                )
+            return response
+
+        return wrapped
+
+    return decorate
 
 
 def page_context(page: DataclassInstance) -> dict[str, object]:

@@ -17,6 +17,7 @@ from leaderboard.services import people
 from leaderboard.web.views.common import (
     HtmxHttpRequest,
     htmx_part,
+    logs_views,
     page_context,
     shows_selector_errors,
 )
@@ -24,6 +25,7 @@ from leaderboard.web.views.common import (
 
 @require_GET
 @vary_on_headers("HX-Request")
+@logs_views("person", "public_id")
 @shows_selector_errors
 def person(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     page = pages.person_page(
@@ -39,6 +41,7 @@ def person(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
 
 
 @require_GET
+@logs_views("team", "team_id")
 @shows_selector_errors
 def team(request: HttpRequest, team_id: int) -> HttpResponse:
     kind = request.GET.get("period", "")

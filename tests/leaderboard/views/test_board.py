@@ -226,7 +226,7 @@ def test_a_cached_board_page_reads_its_counters_ranking_and_your_place_at_once(
 ) -> None:
     """Every board page reads the site switch and the version counters (boards, usage,
     badges) in one query, and the stored ranking with your place in it in another: with
-    the session, the user and the person, five in all."""
+    the session, the user and the person, five reads in all, and the view log's one INSERT."""
     employee_client.get("/boards/token-volume/")
 
     with CaptureQueriesContext(connection) as cached:
@@ -240,7 +240,8 @@ def test_a_cached_board_page_reads_its_counters_ranking_and_your_place_at_once(
     assert [q for q in sql if "leaderboard_place" in q] == [
         q for q in sql if "leaderboard_rankedscope" in q
     ]
-    assert len(sql) == 5, sql
+    assert len(sql) == 6, sql
+    assert sql[-1].startswith('INSERT INTO "leaderboard_pageview"')
 
 
 def test_cached_rows_highlight_each_viewers_own_row(
