@@ -15,8 +15,10 @@ from leaderboard.domain.text import PERSON_NAME_MAX, TEAM_NAME_MAX, clean_text, 
 from leaderboard.models import Person, Team, User
 from leaderboard.services import audit
 from leaderboard.services.accounts import match_accounts
+from leaderboard.signals import usage_recorded
 
 MANAGERS = "Leaderboard managers"
+EXCLUSION_REASON_MAX = Person._meta.get_field("exclusion_reason").max_length or 200
 
 
 def ensure_team(*, name: str) -> Team:
@@ -173,4 +175,35 @@ def set_visibility(*, person: Person, visibility: str, by: User | None) -> Perso
             target=person,
             details={"from": before, "to": visibility},
         )
+    return person
+
+
+class ExclusionError(ValueError):
+    """An exclusion from ranking needs a reason (the person's page shows it to them)."""
+
+
+def set_ranking_exclusion(
+    *, person: Person, excluded: bool, reason: str = "", by: User | None
+) -> Person:
+    """Leave a person out of every board, team figure and badge (admins, test users), or
+    count them again; the reason is shown on their own page."""
+    reason = clean_text(reason, max_length=EXCLUSION_REASON_MAX) if excluded else ""
+    if excluded and not reason:
+        raise ExclusionError("say why the person is excluded from ranking")
+    with transaction.atomic():
+        before = person.excluded_from_ranking
+        # Saving the person moves the usage version (a trigger), so stored rankings refresh.
+        person.excluded_from_ranking = excluded
+        person.exclusion_reason = reason
+        person.save(update_fields=["excluded_from_ranking", "exclusion_reason"])
+        audit.record(
+            actor=by,
+            action="excluded from ranking" if excluded else "included in ranking",
+            target=person,
+            details={"from": before, "to": excluded, "reason": reason},
+        )
+        if before != excluded:
+            # Badges follow: a full pass revokes what the person no longer earns (and moves
+            # rank badges to those next in line), or grants it again.
+            transaction.on_commit(lambda: usage_recorded.send(sender=Person, start=None, end=None))
     return person
