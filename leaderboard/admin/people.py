@@ -122,10 +122,9 @@ class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the
         staff = cast("User", request.user)  # the admin lets only signed-in staff in
         reason = request.POST.get("reason", "")
         try:
-            changed = [
-                people.set_ranking_exclusion(person=p, excluded=excluded, reason=reason, by=staff)
-                for p in queryset
-            ]
+            changed = people.set_ranking_exclusion(
+                people=queryset, excluded=excluded, reason=reason, by=staff
+            )
         except people.ExclusionError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return

@@ -3,6 +3,7 @@ privacy choices."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -183,27 +184,31 @@ class ExclusionError(ValueError):
 
 
 def set_ranking_exclusion(
-    *, person: Person, excluded: bool, reason: str = "", by: User | None
-) -> Person:
-    """Leave a person out of every board, team figure and badge (admins, test users), or
-    count them again; the reason is shown on their own page."""
+    *, people: Iterable[Person], excluded: bool, reason: str = "", by: User | None
+) -> list[Person]:
+    """Leave people out of every board, team figure and badge (admins, test users), or count
+    them again; the reason is shown on their own page."""
     reason = clean_text(reason, max_length=EXCLUSION_REASON_MAX) if excluded else ""
     if excluded and not reason:
         raise ExclusionError("say why the person is excluded from ranking")
+    changed = False
     with transaction.atomic():
-        before = person.excluded_from_ranking
-        # Saving the person moves the usage version (a trigger), so stored rankings refresh.
-        person.excluded_from_ranking = excluded
-        person.exclusion_reason = reason
-        person.save(update_fields=["excluded_from_ranking", "exclusion_reason"])
-        audit.record(
-            actor=by,
-            action="excluded from ranking" if excluded else "included in ranking",
-            target=person,
-            details={"from": before, "to": excluded, "reason": reason},
-        )
-        if before != excluded:
-            # Badges follow: a full pass revokes what the person no longer earns (and moves
+        chosen = list(people)
+        for person in chosen:
+            before = person.excluded_from_ranking
+            changed |= before != excluded
+            # Saving a person moves the usage version (a trigger): stored rankings refresh.
+            person.excluded_from_ranking = excluded
+            person.exclusion_reason = reason
+            person.save(update_fields=["excluded_from_ranking", "exclusion_reason"])
+            audit.record(
+                actor=by,
+                action="excluded from ranking" if excluded else "included in ranking",
+                target=person,
+                details={"from": before, "to": excluded, "reason": reason},
+            )
+        if changed:
+            # Badges follow: one full pass revokes what the people no longer earn (and moves
             # rank badges to those next in line), or grants it again.
             transaction.on_commit(lambda: usage_recorded.send(sender=Person, start=None, end=None))
-    return person
+    return chosen

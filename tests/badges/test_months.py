@@ -162,7 +162,7 @@ def test_a_person_excluded_from_ranking_earns_no_badge_from_months_weeks_or_fact
     every = badges(catalogue)
     before = [q.person_id for b in every for q in rules.qualifiers(b, today=TODAY)]
     excluded = Person.objects.get(pk=max(set(before), key=before.count))  # the most decorated
-    set_ranking_exclusion(person=excluded, excluded=True, reason="a test user", by=None)
+    set_ranking_exclusion(people=[excluded], excluded=True, reason="a test user", by=None)
 
     with rules.person_weeks():
         weekly = [b for b in every if b.period == "week"]

@@ -200,7 +200,7 @@ def test_a_person_excluded_from_ranking_earns_nothing_and_ranks_nobody_down(usag
     for person, tokens in [(ada, 50), (ben, 40), (cy, 30)]:
         for day in (11, 12, 13):
             usage(person, D(2026, 8, day), output=tokens)
-    set_ranking_exclusion(person=ada, excluded=True, reason="an admin", by=None)
+    set_ranking_exclusion(people=[ada], excluded=True, reason="an admin", by=None)
     week = (D(2026, 8, 10), D(2026, 8, 16))
 
     rank = BadgeFactory(

@@ -352,10 +352,10 @@ def test_a_persons_privacy_choice_is_theirs_alone_not_the_admins(client, manager
 
 
 def test_manager_excludes_a_person_from_ranking_with_a_reason_and_it_is_audited(
-    client, manager, alice, follow_ups, django_capture_on_commit_callbacks
+    client, manager, alice, bob, follow_ups, django_capture_on_commit_callbacks
 ) -> None:
     client.force_login(manager)
-    action = {"action": "exclude_from_ranking", "_selected_action": [alice.pk]}
+    action = {"action": "exclude_from_ranking", "_selected_action": [alice.pk, bob.pk]}
 
     refused = client.post("/admin/leaderboard/person/", action, follow=True)
     assert [str(m) for m in refused.context["messages"]] == [
@@ -368,10 +368,11 @@ def test_manager_excludes_a_person_from_ranking_with_a_reason_and_it_is_audited(
         client.post("/admin/leaderboard/person/", {**action, "reason": "Test account"})
     alice.refresh_from_db()
     assert (alice.excluded_from_ranking, alice.exclusion_reason) == (True, "Test account")
-    event = AuditEvent.objects.get(action="excluded from ranking")
-    assert (event.actor, event.target_id) == (manager, str(alice.pk))
-    assert event.details["reason"] == "Test account"
-    assert "badges.evaluate_changed" in follow_ups  # awards follow
+    bob.refresh_from_db()
+    assert bob.excluded_from_ranking
+    event = AuditEvent.objects.get(action="excluded from ranking", target_id=str(alice.pk))
+    assert (event.actor, event.details["reason"]) == (manager, "Test account")
+    assert follow_ups.count("badges.evaluate_changed") == 1  # awards follow, in one pass
 
     listing = client.get("/admin/leaderboard/person/", {"excluded_from_ranking__exact": "1"})
     assert "Alice Nguyen" in listing.content.decode()

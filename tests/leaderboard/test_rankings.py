@@ -189,7 +189,7 @@ def test_excluding_a_person_from_ranking_moves_the_usage_version_and_is_seen_at_
     assert staff[5].pk in stored_places(ingested, august)  # stored now
     before = service_rankings.current_version()
 
-    people.set_ranking_exclusion(person=staff[5], excluded=True, reason="test user", by=None)
+    people.set_ranking_exclusion(people=[staff[5]], excluded=True, reason="test user", by=None)
 
     assert service_rankings.current_version() > before  # the person table's trigger
     assert staff[5].pk not in stored_places(ingested, august)
@@ -197,7 +197,7 @@ def test_excluding_a_person_from_ranking_moves_the_usage_version_and_is_seen_at_
     # Ranked without them, the others close up: no gap marks where they were.
     assert sorted(r for r, _, _ in stored_places(ingested, august).values()) == [1, 2, 3, 4, 5]
 
-    people.set_ranking_exclusion(person=staff[5], excluded=False, by=None)
+    people.set_ranking_exclusion(people=[staff[5]], excluded=False, by=None)
     check(ingested, AUG, client)  # counted again
 
 

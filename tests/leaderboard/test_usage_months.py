@@ -187,7 +187,7 @@ def test_rankings_from_months_equal_rankings_from_facts(postgres, company, kind)
 
 def test_a_person_excluded_from_ranking_is_in_neither_path(postgres, company) -> None:
     excluded = company["people"][3]
-    set_ranking_exclusion(person=excluded, excluded=True, reason="an admin", by=None)
+    set_ranking_exclusion(people=[excluded], excluded=True, reason="an admin", by=None)
     for kind in (Board.Period.MONTH, Board.Period.QUARTER, Board.Period.ALL_TIME):
         scope = Scope(lens=Board.Lens.TOTAL_TOKENS, period=period_of(kind, AUG))
         from_months, from_facts = (

@@ -239,7 +239,7 @@ def test_people_excluded_from_ranking_are_on_no_board_but_see_their_own_page_and
     client, employee_client, seeded_boards, field, rival
 ) -> None:
     set_ranking_exclusion(
-        person=rival, excluded=True, reason="Runs the evaluation harness", by=None
+        people=[rival], excluded=True, reason="Runs the evaluation harness", by=None
     )
 
     board = employee_client.get("/boards/token-volume/").content.decode()

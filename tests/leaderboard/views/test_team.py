@@ -100,7 +100,7 @@ def test_a_member_excluded_from_ranking_is_in_no_team_row_or_figure(
     path = f"/teams/{employee.team_id}/"
     assert total_tokens(employee_client.get(path).content.decode()) == 2_000_101 + 5_500 + 6_500
 
-    set_ranking_exclusion(person=rival, excluded=True, reason="an admin account", by=None)
+    set_ranking_exclusion(people=[rival], excluded=True, reason="an admin account", by=None)
 
     page = employee_client.get(path).content.decode()
     assert ranks(page) == [("1", "Carol Diaz"), ("2", "Alice Nguyen")]
