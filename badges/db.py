@@ -2,11 +2,11 @@
 django.db.connection or asks which database it runs on (migrations aside).
 
 The SQL it holds:
-- monthly(): counted usage per person and calendar month (or ISO week from the rollup, or
-  all time) from leaderboard_usagemonth, with a HAVING bound, and for rank badges each
-  closed period's top N by RANK(); person_month_days(): each person's months with their
-  day bitmasks, for streaks. Each returns the same rows as its counterpart over the facts
-  in badges.rules (tests/badges/test_months.py).
+- monthly(): counted usage per person (none excluded from ranking) and calendar month (or
+  ISO week from the rollup, or all time) from leaderboard_usagemonth, with a HAVING bound,
+  and for rank badges each closed period's top N by RANK(); person_month_days(): each
+  person's months with their day bitmasks, for streaks. Each returns the same rows as its
+  counterpart over the facts in badges.rules (tests/badges/test_months.py).
 - person_weeks(): the temporary table badge_person_weeks, the facts rolled up per person
   and ISO week once for a full pass's weekly badges.
 - streak_islands(): runs of consecutive active days over the facts (gaps and islands).
@@ -49,7 +49,7 @@ from django.db.models import QuerySet
 
 from leaderboard.db.metrics import OVER_PERIODS, PERIOD_COLUMNS
 from leaderboard.domain.json_values import JSON
-from leaderboard.models import Account, Source, UsageFact, UsageMonth
+from leaderboard.models import Account, Person, Source, UsageFact, UsageMonth
 
 from .models import Award
 
@@ -114,7 +114,8 @@ def person_weeks() -> Iterator[None]:
             FROM {UsageFact._meta.db_table} f
             JOIN {Account._meta.db_table} a ON a.id = f.account_id
             JOIN {Source._meta.db_table} s ON s.id = f.source_id
-            WHERE a.person_id IS NOT NULL AND s.counts_toward_totals
+            JOIN {Person._meta.db_table} p ON p.id = a.person_id
+            WHERE s.counts_toward_totals AND NOT p.excluded_from_ranking
             GROUP BY a.person_id, {week}
             """  # noqa: S608 - table names from the models
         )
@@ -144,7 +145,8 @@ def _person_months(window: Days, *, weeks: bool = False) -> tuple[str, list[dt.d
         FROM {UsageMonth._meta.db_table} m
         JOIN {Account._meta.db_table} a ON a.id = m.account_id
         JOIN {Source._meta.db_table} s ON s.id = m.source_id
-        WHERE a.person_id IS NOT NULL AND s.counts_toward_totals {where}
+        JOIN {Person._meta.db_table} p ON p.id = a.person_id
+        WHERE s.counts_toward_totals AND NOT p.excluded_from_ranking {where}
         GROUP BY a.person_id, m.month
         """,  # noqa: S608 - table names from the models; values are parameters
         params,

@@ -13,6 +13,7 @@ leaderboard_patterns = [
     path("teams/<int:team_id>/", people.team, name="team"),
     path("teams/names/", boards.team_names, name="team-names"),
     path("manage/unattributed/", manage.unattributed, name="unattributed"),
+    path("manage/agents/", manage.agents, name="agents"),
     path("about/", boards.about, name="about"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/demo/", sign_in.demo_sign_in, name="demo-sign-in"),

@@ -55,8 +55,11 @@ TOLERANCE = Decimal("1e-20")
 
 
 def facts(window: Days) -> QuerySet[UsageFact]:
-    """The counted facts of the days in window (all of them without one)."""
-    counted = UsageFact.objects.filter(metrics.counted())
+    """The counted facts of the days in window (all of them without one), less those of
+    people excluded from ranking (they earn no badge and make no rank for others)."""
+    counted = UsageFact.objects.filter(metrics.counted()).exclude(
+        account__person__excluded_from_ranking=True
+    )
     return counted.filter(day__range=window) if window else counted
 
 

@@ -8,6 +8,7 @@ from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Max, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
@@ -69,10 +70,26 @@ class DirectoryForm(forms.Form):
     file = forms.FileField(help_text="CSV with a header: email, name, team, manager_email.")
 
 
+class ExclusionActionForm(ActionForm):
+    reason = forms.CharField(
+        required=False,
+        max_length=people.EXCLUSION_REASON_MAX,
+        help_text="Why (shown to the person): needed to exclude from ranking.",
+    )
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the stubs only
-    list_display = ["display_name", "email", "team", "manager", "visibility", "user"]
-    list_filter = ["team"]
+    list_display = [
+        "display_name",
+        "email",
+        "team",
+        "manager",
+        "visibility",
+        "excluded_from_ranking",
+        "user",
+    ]
+    list_filter = ["team", "excluded_from_ranking"]
     list_select_related = ["team", "user", "manager"]
     search_fields = ["display_name", "email"]
     show_facets = admin.ShowFacets.ALWAYS
@@ -80,7 +97,39 @@ class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the
     autocomplete_fields = ["manager"]
     # The person's own choice, and who they are: sign-in alone links a user, since whoever
     # holds the link may act as the person (their privacy choice, their page).
-    readonly_fields = ["user", "visibility", "pseudonym"]
+    # Exclusion from ranking is set by the actions below, which audit it and ask for a reason.
+    readonly_fields = [
+        "user",
+        "visibility",
+        "pseudonym",
+        "excluded_from_ranking",
+        "exclusion_reason",
+    ]
+    action_form = ExclusionActionForm
+    actions = ["exclude_from_ranking", "include_in_ranking"]
+
+    @admin.action(description="Exclude from ranking (give a reason)")
+    def exclude_from_ranking(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        self._set_exclusion(request, queryset, excluded=True)
+
+    @admin.action(description="Include in ranking again")
+    def include_in_ranking(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        self._set_exclusion(request, queryset, excluded=False)
+
+    def _set_exclusion(
+        self, request: HttpRequest, queryset: QuerySet[Person], *, excluded: bool
+    ) -> None:
+        staff = cast("User", request.user)  # the admin lets only signed-in staff in
+        reason = request.POST.get("reason", "")
+        try:
+            changed = people.set_ranking_exclusion(
+                people=queryset, excluded=excluded, reason=reason, by=staff
+            )
+        except people.ExclusionError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        verb = "excluded from" if excluded else "included in"
+        self.message_user(request, f"{len(changed)} people {verb} ranking.")
 
     def get_urls(self) -> list[URLPattern]:
         return [

@@ -57,9 +57,11 @@ def _lens_value(lens: str, where: Q) -> Expression:
 
 
 def ranked(scope: Scope) -> QuerySet[Person]:
-    """Everyone in scope with usage, annotated with value, totals and rank (ties share)."""
+    """Everyone in scope with usage (not hidden, not excluded from ranking), annotated with
+    value, totals and rank (ties share)."""
     where = _in_scope(scope)
-    people = Person.objects.exclude(visibility=Person.Visibility.HIDDEN).annotate(
+    people = Person.objects.exclude(visibility=Person.Visibility.HIDDEN)
+    people = people.exclude(excluded_from_ranking=True).annotate(
         # named like Person.shown_name(), the method: the stubs' plugin takes it for a clash
         shown_name=Case(  # type: ignore[no-redef]
             When(visibility=Person.Visibility.PSEUDONYM, then=F("pseudonym")),
@@ -178,7 +180,7 @@ def ranking_sql(
         FROM t
         JOIN {Person._meta.db_table} p ON p.id = t.person_id
         LEFT JOIN {Team._meta.db_table} team ON team.id = p.team_id
-        WHERE p.visibility <> %s {teams}
+        WHERE p.visibility <> %s AND NOT p.excluded_from_ranking {teams}
           AND t.total_tokens > 0 AND t.total_tokens >= %s {lens}
     """  # noqa: S608 - table names from the models, values as parameters
     return sql, params

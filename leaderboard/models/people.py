@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 
@@ -109,6 +110,16 @@ class Person(models.Model):
     )
     pseudonym = models.CharField(max_length=60, default=new_pseudonym, editable=False)
     public_id = models.CharField(max_length=22, unique=True, default=new_public_id, editable=False)
+    # Set by a manager through people.set_ranking_exclusion (audited): admins, test users.
+    excluded_from_ranking = models.BooleanField(
+        default=False,
+        db_default=False,
+        editable=False,
+        help_text="Left out of every board, team figure and badge (a manager's choice).",
+    )
+    exclusion_reason = models.CharField(
+        max_length=200, blank=True, default="", db_default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -116,6 +127,10 @@ class Person(models.Model):
         verbose_name_plural = "people"
         constraints = [
             models.UniqueConstraint(Lower("email"), name="person_email_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(excluded_from_ranking=True) | Q(exclusion_reason=""),
+                name="person_exclusion_reason_only_when_excluded",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -32,18 +32,23 @@ class ArchiveRow(TypedDict):
 
 def archive_rows(snapshot: BoardSnapshot, *, top_n: int = 0) -> list[ArchiveRow]:
     """A snapshot's rows as its archive shows them today: under each person's choice of now
-    (the hidden and the deleted left out, a pseudonym with no team), ranked again among
-    those left so that no gap marks where someone was; only ranks 1..top_n if given."""
+    (the hidden, the excluded from ranking and the deleted left out, a pseudonym with no
+    team), ranked again among those left so that no gap marks where someone was; only ranks
+    1..top_n if given."""
     rows: list[SnapshotRow] = snapshot.rows
     people = Person.objects.filter(pk__in=[r["person_id"] for r in rows]).only(
-        "visibility", "display_name", "pseudonym"
+        "visibility", "display_name", "pseudonym", "excluded_from_ranking"
     )
     by_pk = {p.pk: p for p in people}
     shown: list[ArchiveRow] = []
     was = None
     for row in rows:
         person = by_pk.get(row["person_id"])
-        if person is None or person.visibility == Person.Visibility.HIDDEN:
+        if (
+            person is None
+            or person.visibility == Person.Visibility.HIDDEN
+            or person.excluded_from_ranking
+        ):
             continue
         named = person.visibility == Person.Visibility.NAME
         # Ties keep sharing a rank; otherwise the rank is the place among those shown.

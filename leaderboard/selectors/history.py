@@ -30,8 +30,9 @@ def _facts(*, people: People, period: Period) -> QuerySet[UsageFact]:
 
 def team_members(team: Team) -> QuerySet[Person]:
     """The members a team page lists and adds up: those shown by name. A team figure over
-    anyone else, less what the named members' own pages show, would be that person's usage."""
-    return team.members.filter(visibility=Person.Visibility.NAME)
+    anyone else, less what the named members' own pages show, would be that person's usage.
+    Nor anyone excluded from ranking: they count toward no figure."""
+    return team.members.filter(visibility=Person.Visibility.NAME, excluded_from_ranking=False)
 
 
 def daily(*, people: People, period: Period, by: str = "source") -> list[Day]:

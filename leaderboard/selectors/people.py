@@ -56,12 +56,14 @@ def history_periods(kind: str, today: dt.date) -> tuple[str, Period, Period]:
 
 def person_called(public_id: str, *, reader: User) -> Person:
     """The person a URL names, with the same NotFound whether nobody has that id or they
-    hide from this reader (only their owner sees a hidden person)."""
+    hide from this reader (only their owner sees a hidden person, or one excluded from
+    ranking: on no board, their page would show what the boards leave out)."""
     try:
         person = Person.objects.select_related("team", "manager").get(public_id=public_id)
     except Person.DoesNotExist:
         raise NotFound(NO_SUCH_PERSON) from None
-    if person.visibility == Person.Visibility.HIDDEN and not is_owner(person, reader):
+    shown = person.visibility != Person.Visibility.HIDDEN and not person.excluded_from_ranking
+    if not shown and not is_owner(person, reader):
         raise NotFound(NO_SUCH_PERSON)
     return person
 

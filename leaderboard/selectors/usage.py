@@ -6,13 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Lower
 
 from leaderboard.db.metrics import COST_PARTS, aggregate
 from leaderboard.db.rankings import ranked
 from leaderboard.domain import capabilities
 from leaderboard.domain.periods import Period, Scope, period_of
 from leaderboard.domain.pricing import cost_basis
+from leaderboard.domain.text import normalize_email
 from leaderboard.models import Account, Board, Person, UsageFact
 
 
@@ -157,3 +159,72 @@ def unattributed_page(*, today: dt.date) -> UnattributedPage:
     period = month_of(today)
     unowned = unowned_usage(start=period.start, end=period.end)
     return UnattributedPage(period, unowned, list(unmatched_accounts()[:100]))
+
+
+AGENTS_SHOWN = 200  # the agents page lists the busiest; the admin's Accounts list has all
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    """An agent, its owner as the provider named them, and its usage."""
+
+    account: Account
+    owner_email: str
+    owner: Person | None  # the person with the owner's e-mail, if the directory has one
+    tokens: int  # this month
+    cost: Decimal | None
+    cost_basis: str
+    all_time: int
+    last_day: dt.date | None
+
+
+@dataclass(frozen=True)
+class AgentsPage:
+    """Agents (automation: ranked with no person) and their usage this month, busiest first."""
+
+    period: Period
+    agents: list[AgentRow]
+    total: int
+
+
+def agents_page(*, today: dt.date) -> AgentsPage:
+    period = month_of(today)
+    counted = Q(usage__source__counts_toward_totals=True)
+    month = counted & Q(usage__day__range=(period.start, period.end))
+    agents = (
+        Account.objects.filter(kind=Account.Kind.AGENT)
+        .annotate(
+            month_tokens=aggregate("total_tokens", prefix="usage__", filter=month),
+            month_cost=Sum("usage__cost", filter=month),
+            estimated=Max(Cast("usage__cost_estimated", IntegerField()), filter=month),
+            unpriced=Count("usage", filter=month & Q(usage__cost__isnull=True)),
+            all_time=aggregate("total_tokens", prefix="usage__", filter=counted),
+            last_day=Max("usage__day", filter=counted),
+        )
+        .filter(all_time__gt=0)
+        .order_by(
+            F("month_tokens").desc(nulls_last=True), F("all_time").desc(nulls_last=True), "pk"
+        )
+    )
+    shown = list(agents[:AGENTS_SHOWN])
+    emails = [normalize_email(a.owner_email) for a in shown if a.owner_email]
+    people = Person.objects.select_related("team").annotate(email_ci=Lower("email"))
+    owners = {normalize_email(p.email): p for p in people.filter(email_ci__in=emails)}
+    rows = [
+        AgentRow(
+            account=a,
+            owner_email=a.owner_email,
+            owner=owners.get(normalize_email(a.owner_email)),
+            tokens=int(a.month_tokens or 0),
+            cost=a.month_cost,
+            cost_basis=cost_basis(
+                cost=a.month_cost,
+                estimated=bool(a.estimated),
+                unpriced=a.unpriced,
+            ),
+            all_time=int(a.all_time),
+            last_day=a.last_day,
+        )
+        for a in shown
+    ]
+    return AgentsPage(period, rows, agents.count())

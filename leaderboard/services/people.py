@@ -3,6 +3,7 @@ privacy choices."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -15,8 +16,10 @@ from leaderboard.domain.text import PERSON_NAME_MAX, TEAM_NAME_MAX, clean_text, 
 from leaderboard.models import Person, Team, User
 from leaderboard.services import audit
 from leaderboard.services.accounts import match_accounts
+from leaderboard.signals import usage_recorded
 
 MANAGERS = "Leaderboard managers"
+EXCLUSION_REASON_MAX = Person._meta.get_field("exclusion_reason").max_length or 200
 
 
 def ensure_team(*, name: str) -> Team:
@@ -174,3 +177,38 @@ def set_visibility(*, person: Person, visibility: str, by: User | None) -> Perso
             details={"from": before, "to": visibility},
         )
     return person
+
+
+class ExclusionError(ValueError):
+    """An exclusion from ranking needs a reason (the person's page shows it to them)."""
+
+
+def set_ranking_exclusion(
+    *, people: Iterable[Person], excluded: bool, reason: str = "", by: User | None
+) -> list[Person]:
+    """Leave people out of every board, team figure and badge (admins, test users), or count
+    them again; the reason is shown on their own page."""
+    reason = clean_text(reason, max_length=EXCLUSION_REASON_MAX) if excluded else ""
+    if excluded and not reason:
+        raise ExclusionError("say why the person is excluded from ranking")
+    changed = False
+    with transaction.atomic():
+        chosen = list(people)
+        for person in chosen:
+            before = person.excluded_from_ranking
+            changed |= before != excluded
+            # Saving a person moves the usage version (a trigger): stored rankings refresh.
+            person.excluded_from_ranking = excluded
+            person.exclusion_reason = reason
+            person.save(update_fields=["excluded_from_ranking", "exclusion_reason"])
+            audit.record(
+                actor=by,
+                action="excluded from ranking" if excluded else "included in ranking",
+                target=person,
+                details={"from": before, "to": excluded, "reason": reason},
+            )
+        if changed:
+            # Badges follow: one full pass revokes what the people no longer earn (and moves
+            # rank badges to those next in line), or grants it again.
+            transaction.on_commit(lambda: usage_recorded.send(sender=Person, start=None, end=None))
+    return chosen

@@ -14,7 +14,8 @@ from badges import rules
 from badges.models import Badge
 from badges.rules.streaks import longest_run
 from leaderboard.db import facts
-from leaderboard.models import Account, Source
+from leaderboard.models import Account, Person, Source
+from leaderboard.services.people import set_ranking_exclusion
 from tests.factories import AccountFactory, BadgeFactory, PersonFactory, SourceFactory
 from tests.helpers import BADGES_TODAY as TODAY
 
@@ -153,6 +154,23 @@ def test_a_change_in_some_months_is_judged_over_the_same_months_either_way(
                 badge.kind != "breadth" or badge.params["of"] == "sources"
             )
             assert found(badge, changed=changed) == found(badge, changed=changed, from_facts=True)
+
+
+def test_a_person_excluded_from_ranking_earns_no_badge_from_months_weeks_or_facts(
+    usage, catalogue
+) -> None:
+    every = badges(catalogue)
+    before = [q.person_id for b in every for q in rules.qualifiers(b, today=TODAY)]
+    excluded = Person.objects.get(pk=max(set(before), key=before.count))  # the most decorated
+    set_ranking_exclusion(people=[excluded], excluded=True, reason="a test user", by=None)
+
+    with rules.person_weeks():
+        weekly = [b for b in every if b.period == "week"]
+        assert weekly and all(excluded.pk not in {q[0] for q in found(b)} for b in weekly)
+    for badge in every:
+        from_months, from_facts = found(badge), found(badge, from_facts=True)
+        assert from_months == from_facts, badge.slug
+        assert excluded.pk not in {q[0] for q in from_facts}, badge.slug
 
 
 WEEKLY = [  # weekly kinds and metrics the default catalogue does not use

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from badges import rules
 from badges.models import ALL_TIME
+from leaderboard.services.people import set_ranking_exclusion
 from tests.factories import AccountFactory, BadgeFactory, SourceFactory, UsageFactFactory
 from tests.helpers import BADGES_TODAY as TODAY
 
@@ -192,3 +193,23 @@ def test_usage_no_person_owns_or_an_excluded_source_earns_nothing(usage, people)
 def test_definitions_are_validated_per_kind(kind, params, tiers, period, message) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         rules.validate(kind=kind, params=params, tiers=tiers, period=period)
+
+
+def test_a_person_excluded_from_ranking_earns_nothing_and_ranks_nobody_down(usage, people) -> None:
+    ada, ben, cy = people[:3]
+    for person, tokens in [(ada, 50), (ben, 40), (cy, 30)]:
+        for day in (11, 12, 13):
+            usage(person, D(2026, 8, day), output=tokens)
+    set_ranking_exclusion(people=[ada], excluded=True, reason="an admin", by=None)
+    week = (D(2026, 8, 10), D(2026, 8, 16))
+
+    rank = BadgeFactory(
+        kind="rank", period="week", params={"metric": "output"}, tiers={"bronze": 2, "gold": 1}
+    )
+    assert found(rank) == {(ben.pk, "gold", *week), (cy.pk, "bronze", *week)}
+    for badge in [
+        BadgeFactory(tiers={"bronze": 1}),
+        BadgeFactory(kind="streak", params={}, tiers={"bronze": 2}),
+        BadgeFactory(kind="first", params={}, tiers={"bronze": None}),
+    ]:
+        assert {q[0] for q in found(badge)} == {ben.pk, cy.pk}, badge.kind

@@ -9,14 +9,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
+from badges.models import Award
+from badges.services import evaluate_badge
 from ingest.models import IngestRun
 from ingest.providers import anthropic, openai
 from ingest.services.pulls import pull_connection
 from leaderboard.domain.periods import Period
-from leaderboard.models import Account, AuditEvent, UsageFact
+from leaderboard.models import Account, AuditEvent, Person, UsageFact
 from leaderboard.selectors import usage
-from tests.factories import AccountFactory, PersonFactory
+from leaderboard.selectors.rankings import Ranking
+from leaderboard.services.rankings import board_scope
+from tests.factories import AccountFactory, BadgeFactory, PersonFactory
+from tests.helpers import data, rows
 
 SEP1, SEP2 = dt.date(2026, 9, 1), dt.date(2026, 9, 2)
 SEPTEMBER = Period(dt.date(2026, 9, 1), dt.date(2026, 9, 30), "September 2026")
@@ -305,3 +311,38 @@ def test_openai_lists_projects_and_their_keys_page_by_page_once_a_pull(
     projects, keys = openai_actors.list_requests[0], openai_actors.list_requests[2]
     assert projects.args["include_archived"] == "true"  # Beta is archived; its keys still count
     assert keys.args["owner_project_access"] == "any"
+
+
+def test_an_agents_usage_is_on_no_people_board_team_figure_or_badge(
+    anthropic_connection, anthropic_actors, employee_client, seeded_boards, platform, settings
+) -> None:
+    """Issue 20 §1, through the real pull: the service account's owner and a colleague on one
+    team; the agent's tokens reach no board, no team total and no personal badge."""
+    settings.TEAM_MIN_SIZE = 2
+    erin = PersonFactory(email=ERIN, display_name="Erin Moss", team=platform)
+    carol = PersonFactory(email=CAROL, display_name="Carol Diaz", team=platform)
+    people_totals = pulled_twice(anthropic_connection)
+    agent_tokens = tokens(anthropic_account(NIGHTLY_RUNNER))
+    assert agent_tokens > 0 and ERIN not in people_totals
+
+    volume = seeded_boards["token-volume"]
+    ranking = Ranking(board_scope(volume, lens=volume.metric, period=SEPTEMBER))
+    places = {row.person_id: row.total_tokens for row in ranking.page(limit=100)}
+    by_email = dict(Person.objects.filter(pk__in=places).values_list("pk", "email"))
+    assert {by_email[pk]: t for pk, t in places.items()} == people_totals
+    with time_machine.travel(dt.datetime(2026, 9, 15, 12, tzinfo=dt.UTC), tick=False):
+        board = employee_client.get(f"/boards/{volume.slug}/").content.decode()
+        team = employee_client.get(f"/teams/{platform.pk}/").content.decode()
+    for page in (board, team):
+        shown = {row.person for row in rows(page)}
+        assert carol.public_id in shown and erin.public_id not in shown
+    assert data(team, "total-tokens") == [str(people_totals[CAROL])]  # Carol's alone
+
+    first = BadgeFactory(kind="first", params={}, tiers={"bronze": None})
+    volume_badge = BadgeFactory(tiers={"bronze": 1})
+    for badge in (first, volume_badge):
+        evaluate_badge(badge=badge, now=dt.datetime(2026, 9, 15, tzinfo=dt.UTC))
+        holders = set(Award.objects.filter(badge=badge).values_list("person__email", flat=True))
+        assert holders == set(people_totals), badge.kind
+    assert carol.pk in set(Award.objects.values_list("person", flat=True))
+    assert not Award.objects.filter(person=erin).exists()

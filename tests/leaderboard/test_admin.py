@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard.models import Account, ModelPrice
+from leaderboard.models import Account, AuditEvent, ModelPrice
 from leaderboard.selectors import usage
 from tests.factories import (
     AccountFactory,
@@ -349,3 +349,39 @@ def test_a_persons_privacy_choice_is_theirs_alone_not_the_admins(client, manager
     assert response.status_code == 302
     alice.refresh_from_db()
     assert (alice.display_name, alice.visibility) == ("Alice N.", "name")
+
+
+def test_manager_excludes_a_person_from_ranking_with_a_reason_and_it_is_audited(
+    client, manager, alice, bob, follow_ups, django_capture_on_commit_callbacks
+) -> None:
+    client.force_login(manager)
+    action = {"action": "exclude_from_ranking", "_selected_action": [alice.pk, bob.pk]}
+
+    refused = client.post("/admin/leaderboard/person/", action, follow=True)
+    assert [str(m) for m in refused.context["messages"]] == [
+        "say why the person is excluded from ranking"
+    ]
+    alice.refresh_from_db()
+    assert not alice.excluded_from_ranking
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/admin/leaderboard/person/", {**action, "reason": "Test account"})
+    alice.refresh_from_db()
+    assert (alice.excluded_from_ranking, alice.exclusion_reason) == (True, "Test account")
+    bob.refresh_from_db()
+    assert bob.excluded_from_ranking
+    event = AuditEvent.objects.get(action="excluded from ranking", target_id=str(alice.pk))
+    assert (event.actor, event.details["reason"]) == (manager, "Test account")
+    assert follow_ups.count("badges.evaluate_changed") == 1  # awards follow, in one pass
+
+    listing = client.get("/admin/leaderboard/person/", {"excluded_from_ranking__exact": "1"})
+    assert "Alice Nguyen" in listing.content.decode()
+
+    client.post(
+        "/admin/leaderboard/person/",
+        {"action": "include_in_ranking", "_selected_action": [alice.pk]},
+        follow=True,
+    )
+    alice.refresh_from_db()
+    assert (alice.excluded_from_ranking, alice.exclusion_reason) == (False, "")
+    assert AuditEvent.objects.filter(action="included in ranking", actor=manager).count() == 1

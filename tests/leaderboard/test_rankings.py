@@ -181,6 +181,26 @@ def test_excluding_a_source_and_hiding_a_person_are_seen_at_once(
     assert page_order(client, ingested)[:3] == ["Person 0", "Person 4", "Person 3"]
 
 
+def test_excluding_a_person_from_ranking_moves_the_usage_version_and_is_seen_at_once(
+    ingested, employee_of, staff
+) -> None:
+    client = employee_of(staff[0])
+    august = period_of(ingested.period, AUG)
+    assert staff[5].pk in stored_places(ingested, august)  # stored now
+    before = service_rankings.current_version()
+
+    people.set_ranking_exclusion(people=[staff[5]], excluded=True, reason="test user", by=None)
+
+    assert service_rankings.current_version() > before  # the person table's trigger
+    assert staff[5].pk not in stored_places(ingested, august)
+    assert page_order(client, ingested)[:3] == ["Person 0", "Person 4", "Person 3"]
+    # Ranked without them, the others close up: no gap marks where they were.
+    assert sorted(r for r, _, _ in stored_places(ingested, august).values()) == [1, 2, 3, 4, 5]
+
+    people.set_ranking_exclusion(people=[staff[5]], excluded=False, by=None)
+    check(ingested, AUG, client)  # counted again
+
+
 def test_a_ranking_is_computed_once_per_usage_version(ingested, openai, staff) -> None:
     scope = board_scope(ingested, lens=ingested.metric, period=period_of("month", AUG))
     first = service_rankings.stored(scope).ranked_scope

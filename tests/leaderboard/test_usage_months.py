@@ -16,6 +16,7 @@ from leaderboard.db.rankings import RANKED_COLUMNS, ranking_sql
 from leaderboard.domain.periods import Scope, period_of
 from leaderboard.models import Board, Person, Source, UsageFact, UsageMonth
 from leaderboard.services import usage
+from leaderboard.services.people import set_ranking_exclusion
 from tests.factories import AccountFactory, PersonFactory, SourceFactory, TeamFactory
 from tests.helpers import AUG
 
@@ -182,3 +183,18 @@ def test_rankings_from_months_equal_rankings_from_facts(postgres, company, kind)
                     assert normalised(run(*from_months)) == normalised(expected), (lens, back)
                     compared += bool(expected)
     assert compared > 20  # most scopes rank somebody
+
+
+def test_a_person_excluded_from_ranking_is_in_neither_path(postgres, company) -> None:
+    excluded = company["people"][3]
+    set_ranking_exclusion(people=[excluded], excluded=True, reason="an admin", by=None)
+    for kind in (Board.Period.MONTH, Board.Period.QUARTER, Board.Period.ALL_TIME):
+        scope = Scope(lens=Board.Lens.TOTAL_TOKENS, period=period_of(kind, AUG))
+        from_months, from_facts = (
+            run(*ranking_sql(scope)),
+            run(*ranking_sql(scope, from_facts=True)),
+        )
+        assert normalised(from_months) == normalised(from_facts)
+        ranked = {row[0] for row in from_facts}
+        assert ranked and excluded.pk not in ranked
+        assert {p.pk for p in company["people"][4:]} <= ranked

@@ -13,9 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leaderboard.models import Board
-from leaderboard.services.people import ensure_user_for_person, set_visibility
+from leaderboard.services.people import (
+    ensure_user_for_person,
+    set_ranking_exclusion,
+    set_visibility,
+)
 from tests.factories import AwardFactory, BadgeFactory, PersonFactory, UserFactory
-from tests.helpers import AUG, HTMX, data, grant_first_badge, script_json
+from tests.helpers import AUG, HTMX, data, elements, grant_first_badge, ranks, script_json
 
 
 def test_person_page_shows_totals_badges_and_charts(
@@ -229,6 +233,29 @@ def test_hidden_people_appear_nowhere_but_keep_their_own_page(client, viewer, qu
     client.force_login(ensure_user_for_person(person=quiet))
     own = client.get(f"/people/{quiet.public_id}/")
     assert own.status_code == 200 and "Quinn Secret" in own.content.decode()
+
+
+def test_people_excluded_from_ranking_are_on_no_board_but_see_their_own_page_and_why(
+    client, employee_client, seeded_boards, field, rival
+) -> None:
+    set_ranking_exclusion(
+        people=[rival], excluded=True, reason="Runs the evaluation harness", by=None
+    )
+
+    board = employee_client.get("/boards/token-volume/").content.decode()
+    assert "Bob Okafor" not in board and rival.public_id not in board
+    (card,) = elements(
+        employee_client.get("/").content.decode(), "article", data_board="token-volume"
+    )
+    assert ranks(card.html) == [("1", "Carol Diaz"), ("1", "Dan Ito"), ("3", "Alice Nguyen")]
+    assert "You: <strong>#3</strong> of 3" in card.html
+    assert employee_client.get(f"/people/{rival.public_id}/").status_code == 404
+
+    client.force_login(ensure_user_for_person(person=rival))
+    own = client.get(f"/people/{rival.public_id}/").content.decode()
+    (note,) = elements(own, "div", data_excluded_from_ranking=None)
+    assert "excluded from ranking" in note.html and "Runs the evaluation harness" in note.html
+    assert data(own, "total-tokens") == ["2000101"]  # their usage, still shown to them
 
 
 def test_hidden_and_missing_people_look_the_same_on_every_url_and_method(viewer, rival) -> None:

@@ -3,6 +3,7 @@ that give away nothing of anyone shown under a pseudonym, hidden, or on a tiny t
 
 from __future__ import annotations
 
+from leaderboard.services.people import set_ranking_exclusion
 from tests.factories import PersonFactory, SourceFactory
 from tests.helpers import AUG, data, elements, ranks, rows, script_json
 
@@ -90,3 +91,18 @@ def test_a_team_page_less_its_members_pages_leaves_nothing_of_anyone_else(
     assert linked == {f"/people/{employee.public_id}/", f"/people/{rival.public_id}/"}
     assert set(left.values()) == {0} and total_left == 0
     assert len(left) == 20  # every day with usage was tried
+
+
+def test_a_member_excluded_from_ranking_is_in_no_team_row_or_figure(
+    employee_client, seeded_boards, field, employee, rival, settings
+) -> None:
+    settings.TEAM_MIN_SIZE = 2
+    path = f"/teams/{employee.team_id}/"
+    assert total_tokens(employee_client.get(path).content.decode()) == 2_000_101 + 5_500 + 6_500
+
+    set_ranking_exclusion(people=[rival], excluded=True, reason="an admin account", by=None)
+
+    page = employee_client.get(path).content.decode()
+    assert ranks(page) == [("1", "Carol Diaz"), ("2", "Alice Nguyen")]
+    assert total_tokens(page) == 5_500 + 6_500
+    assert sum(chart(page, "chart-team").values()) == 5_500 + 6_500
