@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from leaderboard.models import Person
+from leaderboard.selectors.ledger import LedgerEntry
 
 from . import rules
 from .models import TIERS, Award, Badge, DisplayedTitle
@@ -169,3 +170,30 @@ def badge_preview(*, badge: Badge, now: dt.datetime | None = None, sample: int =
         .values_list("display_name", flat=True)[:sample]
     )
     return Preview(len(people), {t: by_tier[t] for t in TIERS if t in by_tier}, names)
+
+
+def award_ledger(person: Person) -> list[LedgerEntry]:
+    """A person's badge grants and revocations (with the revocation's reason), newest first,
+    as entries of their ledger."""
+    entries = []
+    for award in Award.objects.filter(person=person).select_related("badge"):
+        tier, name = award.get_tier_display(), award.badge.name
+        earned = ", ".join(f"{key}: {value}" for key, value in award.evidence.items())
+        entries.append(
+            LedgerEntry(
+                award.granted_at,
+                "badge",
+                f"Awarded {name} ({tier}) for {award.period_label}",
+                f"Earned: {earned}" if earned else "Earned by its rule",
+            )
+        )
+        if award.revoked_at is not None:
+            entries.append(
+                LedgerEntry(
+                    award.revoked_at,
+                    "badge",
+                    f"{name} ({tier}) for {award.period_label} was revoked",
+                    award.revoked_reason or "Revoked",
+                )
+            )
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)
