@@ -67,3 +67,9 @@ def with_badge_entries(ledger: list[LedgerEntry], person: Person) -> list[Ledger
     revocations added, newest first."""
     entries = [*ledger, *selectors.award_ledger(person)]
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+@register.inclusion_tag("badges/_catalogue.html")
+def badge_catalogue() -> dict[str, object]:
+    """Every enabled badge in words, with its rarity (for the "how the numbers work" page)."""
+    return {"entries": selectors.catalogue(), "active_days": selectors.ACTIVE_DAYS}
