@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from leaderboard.domain.json_values import JSON
 from leaderboard.models import Person
+from leaderboard.selectors.ledger import LedgerEntry
 
 from . import rules
 from .models import TIERS, Award, Badge, DisplayedTitle
+from .rules.queries import facts
 
 
 @dataclass(frozen=True)
@@ -169,3 +172,100 @@ def badge_preview(*, badge: Badge, now: dt.datetime | None = None, sample: int =
         .values_list("display_name", flat=True)[:sample]
     )
     return Preview(len(people), {t: by_tier[t] for t in TIERS if t in by_tier}, names)
+
+
+def award_ledger(person: Person) -> list[LedgerEntry]:
+    """A person's badge grants and revocations (with the revocation's reason), newest first,
+    as entries of their ledger."""
+    entries = []
+    for award in Award.objects.filter(person=person).select_related("badge"):
+        tier, name = award.get_tier_display(), award.badge.name
+        earned = ", ".join(f"{key}: {value}" for key, value in award.evidence.items())
+        entries.append(
+            LedgerEntry(
+                award.granted_at,
+                "badge",
+                f"Awarded {name} ({tier}) for {award.period_label}",
+                f"Earned: {earned}" if earned else "Earned by its rule",
+            )
+        )
+        if award.revoked_at is not None:
+            entries.append(
+                LedgerEntry(
+                    award.revoked_at,
+                    "badge",
+                    f"{name} ({tier}) for {award.period_label} was revoked",
+                    award.revoked_reason or "Revoked",
+                )
+            )
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+GOLD_OR_BETTER = TIERS[TIERS.index("gold") :]
+ACTIVE_DAYS = 30  # a badge without calendar periods is measured against the last 30 days
+
+
+@dataclass(frozen=True)
+class Rarity:
+    """Of the active people (counted usage in the badge's latest awarded period, or in the
+    last ACTIVE_DAYS days), how many hold the badge, and at gold or better."""
+
+    active: int
+    holders: int
+    gold: int
+    period: str
+
+    @property
+    def share(self) -> float | None:
+        return self.holders / self.active if self.active else None
+
+    @property
+    def gold_share(self) -> float | None:
+        return self.gold / self.active if self.active else None
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    badge: Badge
+    tiers: list[tuple[str, JSON]]  # (tier label, threshold), lowest first
+    rarity: Rarity
+
+
+def catalogue(*, today: dt.date | None = None) -> list[CatalogueEntry]:
+    """Every enabled badge (not retired) in words, with its rarity."""
+    today = today or timezone.localdate()
+    recent = (today - dt.timedelta(days=ACTIVE_DAYS - 1), today)
+    active_by_window: dict[tuple[dt.date, dt.date], set[int]] = {}
+
+    def active(window: tuple[dt.date, dt.date]) -> set[int]:
+        if window not in active_by_window:
+            people = facts(window).values_list("account__person", flat=True).distinct()
+            active_by_window[window] = set(people)  # counted facts all have a person
+        return active_by_window[window]
+
+    entries = []
+    for badge in Badge.objects.filter(enabled=True, retired=False):
+        awards = Award.objects.filter(badge=badge, revoked_at__isnull=True)
+        latest = awards.order_by("-period_end", "-period_start").first()
+        if badge.periodic and latest is not None:
+            window = (latest.period_start, latest.period_end)
+            awards, period = (
+                awards.filter(period_start=window[0], period_end=window[1]),
+                (latest.period_label),
+            )
+        else:
+            window, period = recent, f"the last {ACTIVE_DAYS} days"
+        people = active(window)
+        held = {(pk, tier) for pk, tier in awards.values_list("person", "tier") if pk in people}
+        rarity = Rarity(
+            active=len(people),
+            holders=len({pk for pk, _ in held}),
+            gold=len({pk for pk, tier in held if tier in GOLD_OR_BETTER}),
+            period=period,
+        )
+        tiers = sorted(
+            badge.tiers.items(),
+            key=lambda item: TIERS.index(item[0]) if item[0] in TIERS else len(TIERS),
+        )
+        entries.append(CatalogueEntry(badge, [(t.title(), v) for t, v in tiers], rarity))
+    return entries

@@ -8,6 +8,7 @@ from typing import Protocol
 from django import template
 
 from leaderboard.models import Person
+from leaderboard.selectors.ledger import LedgerEntry
 
 from .. import models, selectors
 from ..checks import COUNTER
@@ -58,3 +59,17 @@ def person_badges(context: template.Context, person: Person) -> dict[str, object
         "title": selectors.displayed_title(person, titles),
         "notices": notices,
     }
+
+
+@register.simple_tag
+def with_badge_entries(ledger: list[LedgerEntry], person: Person) -> list[LedgerEntry]:
+    """The owner's ledger (the leaderboard's entries) with their badge grants and
+    revocations added, newest first."""
+    entries = [*ledger, *selectors.award_ledger(person)]
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+@register.inclusion_tag("badges/_catalogue.html")
+def badge_catalogue() -> dict[str, object]:
+    """Every enabled badge in words, with its rarity (for the "how the numbers work" page)."""
+    return {"entries": selectors.catalogue(), "active_days": selectors.ACTIVE_DAYS}

@@ -244,6 +244,8 @@ class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in th
         """Assigning a person goes through the service, so the whole history moves with it."""
         if "person" in form.changed_data:
             try:
-                accounts.attribute_account(account=obj, person=obj.person)
+                accounts.attribute_account(
+                    account=obj, person=obj.person, by=cast("User", request.user)
+                )
             except accounts.AttributionError as exc:
                 self.message_user(request, str(exc), messages.ERROR)

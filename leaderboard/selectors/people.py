@@ -17,6 +17,7 @@ from leaderboard.domain.rows import Row
 from leaderboard.models import Board, Person, Team, User
 from leaderboard.selectors import history
 from leaderboard.selectors.boards import BoardsHidden, NotFound
+from leaderboard.selectors.ledger import LedgerEntry, standing_ledger
 from leaderboard.selectors.rankings import Ranking
 from leaderboard.selectors.site import Site, all_boards, boards_visible, site
 from leaderboard.services.rankings import board_scope, scope_key
@@ -97,6 +98,7 @@ class PersonPage:
     rank_board: Board | None
     history: PersonHistory
     chart_period: Period
+    ledger: list[LedgerEntry]  # the owner's only (others get none)
 
 
 def person_page(
@@ -138,6 +140,7 @@ def person_page(
             top_n=rank_board.top_n if rank_board and rank_board.top_only and not owner else 0,
         ),
         chart_period=chart_period,
+        ledger=standing_ledger(person) if owner else [],
     )
 
 

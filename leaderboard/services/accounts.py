@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 
 from leaderboard.domain.records import AccountRecord
 from leaderboard.domain.text import ACCOUNT_NAME_MAX, PERSON_NAME_MAX, clean_text, normalize_email
-from leaderboard.models import Account, Person
+from leaderboard.models import Account, Person, User
 from leaderboard.services import audit
 from leaderboard.signals import usage_recorded
 
@@ -140,8 +140,11 @@ def match_accounts() -> int:
     return matched
 
 
-def attribute_account(*, account: Account, person: Person | None) -> Account:
-    """Give an account (and so its whole history) to a person, or take it back with None."""
+def attribute_account(
+    *, account: Account, person: Person | None, by: User | None = None
+) -> Account:
+    """Give an account (and so its whole history) to a person, or take it back with None;
+    audited, so both people's ledgers show it."""
     if person is not None and account.kind == Account.Kind.UNATTRIBUTED:
         raise AttributionError(
             "Unattributed usage has no single owner and cannot be given to a person."
@@ -152,8 +155,16 @@ def attribute_account(*, account: Account, person: Person | None) -> Account:
             "is never credited to a person. Its creator or owner is recorded as its owner."
         )
     with transaction.atomic():
+        before = Account.objects.filter(pk=account.pk).values_list("person_id", flat=True).first()
         account.person = person
         account.matched_by = Account.MatchedBy.MANAGER
         account.save(update_fields=["person", "matched_by"])
+        if before != account.person_id:
+            audit.record(
+                actor=by,
+                action="account attributed",
+                target=account,
+                details={"from": before, "to": account.person_id},
+            )
         transaction.on_commit(lambda: usage_recorded.send(sender=Account, start=None, end=None))
     return account

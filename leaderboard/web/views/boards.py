@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from leaderboard.selectors import about as about_pages
 from leaderboard.selectors import boards as pages
 from leaderboard.web.views.common import (
     HtmxHttpRequest,
@@ -57,5 +58,7 @@ def team_names(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def about(request: HttpRequest) -> HttpResponse:
-    """What the numbers mean (a page with no query of its own: the benchmarks' baseline)."""
-    return render(request, "leaderboard/about.html")
+    """How the numbers work: each lens's formula and each badge in words (the benchmarks'
+    baseline: one site read, the badge catalogue from the cache)."""
+    page = about_pages.about_page(today=timezone.now().date())
+    return render(request, "leaderboard/about.html", page_context(page))

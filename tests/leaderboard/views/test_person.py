@@ -13,12 +13,19 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leaderboard.models import Board
+from leaderboard.services import accounts
 from leaderboard.services.people import (
     ensure_user_for_person,
     set_ranking_exclusion,
     set_visibility,
 )
-from tests.factories import AwardFactory, BadgeFactory, PersonFactory, UserFactory
+from tests.factories import (
+    AccountFactory,
+    AwardFactory,
+    BadgeFactory,
+    PersonFactory,
+    UserFactory,
+)
 from tests.helpers import AUG, HTMX, data, elements, grant_first_badge, ranks, script_json
 
 
@@ -307,3 +314,71 @@ def test_on_a_top_only_board_others_see_a_rank_chart_only_inside_the_top(
     assert last_rank(rival) == 1
     assert last_rank(teammate) is None
     assert last_rank(employee) == 4  # her own
+
+
+def _ledger(page: str) -> dict[str, list[str]]:
+    """{kind: [entry text]} of the ledger on a person page, in page order."""
+    entries: dict[str, list[str]] = {}
+    for entry in elements(page, "li", data_ledger_entry=None):
+        entries.setdefault(entry.attrs["data-ledger-entry"] or "", []).append(entry.text)
+    return entries
+
+
+def test_the_owner_sees_every_change_to_their_standing_with_its_reason(
+    employee_client, employee, rival, manager
+) -> None:
+    given, unmatched = AccountFactory(person=rival), AccountFactory(person=employee)
+    accounts.attribute_account(account=given, person=employee, by=manager)
+    unmatched_name = str(unmatched)  # as the trail recorded it (an agent now)
+    accounts.make_agents(accounts=[unmatched])
+    set_ranking_exclusion(people=[employee], excluded=True, reason="test account", by=manager)
+    set_ranking_exclusion(people=[employee], excluded=False, by=manager)
+    set_visibility(person=employee, visibility="pseudonym", by=employee.user)
+    kept = AwardFactory(person=employee, evidence={"total_tokens": 1500})
+    lost = AwardFactory(
+        person=employee, revoked_at=timezone.now(), revoked_reason="usage re-attributed"
+    )
+
+    page = employee_client.get(f"/people/{employee.public_id}/").content.decode()
+
+    ledger = _ledger(page)
+    attribution = " ".join(ledger["attribution"])
+    assert f"{given} was given to you" in attribution and "by a manager" in attribution
+    assert f"{unmatched_name} is no longer yours" in attribution
+    assert "service account" in attribution  # the reason, in words
+    ranking = ledger["ranking"]
+    assert "counted in ranking again" in ranking[0]  # newest first
+    assert "excluded from ranking" in ranking[1] and "test account" in ranking[1]
+    assert "under a pseudonym" in ledger["visibility"][0].lower()
+    assert "by you" in ledger["visibility"][0]
+    badges = " ".join(ledger["badge"])
+    assert f"Awarded {kept.badge.name}" in badges and "total_tokens: 1500" in badges
+    assert f"{lost.badge.name} (Bronze) for all time was revoked" in badges
+    assert "usage re-attributed" in badges
+
+
+def test_a_re_attribution_shows_on_the_ledger_of_the_person_who_lost_it(
+    client, employee, rival, manager
+) -> None:
+    account = AccountFactory(person=employee)
+    accounts.attribute_account(account=account, person=rival, by=manager)
+    client.force_login(employee.user)
+
+    page = client.get(f"/people/{employee.public_id}/").content.decode()
+
+    assert f"{account} was taken from you" in " ".join(_ledger(page)["attribution"])
+
+
+def test_nobody_else_sees_a_persons_ledger(client, employee, rival, manager) -> None:
+    rival.user = UserFactory(username="bob")
+    rival.save()
+    set_ranking_exclusion(people=[employee], excluded=True, reason="test account", by=manager)
+    AwardFactory(person=employee)
+    path = f"/people/{employee.public_id}/"
+
+    client.force_login(employee.user)
+    assert _ledger(client.get(path).content.decode())  # the owner sees it
+    for viewer in [rival.user, manager]:  # another employee; a manager on a public page
+        client.force_login(viewer)
+        page = client.get(path).content.decode()
+        assert not _ledger(page) and 'id="ledger"' not in page and "test account" not in page

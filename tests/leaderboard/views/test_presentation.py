@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from leaderboard.services.people import set_visibility
 from tests.helpers import data, elements, ranks, rows
 
 REAL_NAMES = ["Alice Nguyen", "Bob Okafor", "Carol Diaz", "Dan Ito"]
@@ -63,3 +64,14 @@ def test_presentation_names_are_not_the_peoples_own_pseudonyms(
     page = employee_client.get("/boards/token-volume/?present=1").content.decode()
 
     assert rival.pseudonym not in page
+
+
+def test_the_owners_ledger_is_not_shown_on_a_shared_screen(employee_client, employee) -> None:
+    """The ledger names accounts (often by e-mail): presentation mode leaves it out."""
+    set_visibility(person=employee, visibility="pseudonym", by=employee.user)
+    path = reverse("leaderboard:person", args=[employee.public_id])
+    assert elements(employee_client.get(path).content.decode(), "section", id="ledger")
+
+    page = employee_client.get(f"{path}?present=1").content.decode()
+
+    assert not elements(page, "section", id="ledger")

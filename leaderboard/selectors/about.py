@@ -1,0 +1,73 @@
+"""The "how the numbers work" page: each lens's formula in words, generated from the metric
+table (leaderboard.db.metrics) so that the page cannot drift from what boards compute."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from leaderboard.db.metrics import METRICS, RATIOS
+from leaderboard.domain.periods import unit_of
+from leaderboard.models import Board
+from leaderboard.selectors.site import Site, site
+
+# What each lens ranks: a metric summed over the period, or a ratio of two.
+LENS_MEASURES = {
+    Board.Lens.TOTAL_TOKENS: "total_tokens",
+    Board.Lens.OUTPUT: "output",
+    Board.Lens.COST: "cost",
+    Board.Lens.CACHE_READ_SHARE: "cache_read_share",
+    Board.Lens.REQUESTS: "requests",
+    Board.Lens.ACTIVE_DAYS: "active_days",
+}
+# The parts a total is the sum of (the metric's SQL adds the same columns).
+TOTAL_PARTS = ("input", "cache_read", "cache_write", "output")
+
+
+@dataclass(frozen=True)
+class LensFormula:
+    lens: str
+    name: str
+    formula: str
+    unit: str
+
+
+def _words(measure: str) -> str:
+    if measure in RATIOS:
+        ratio = RATIOS[measure]
+        per = f" × {ratio.scale:,}" if ratio.scale != 1 else ""
+        volume = (
+            f"; ranked only above the board's minimum of {METRICS[ratio.volume].label.lower()}"
+            if ratio.volume
+            else ""
+        )
+        return (
+            f"{ratio.label}: {METRICS[ratio.numerator].label.lower()}{per} ÷ "
+            f"{METRICS[ratio.denominator].label.lower()}, each summed over the period{volume}"
+        )
+    label = METRICS[measure].label
+    if measure == "total_tokens":
+        parts = " + ".join(METRICS[part].label.lower() for part in TOTAL_PARTS)
+        return f"{label}: {parts}, summed over the period"
+    if measure == "active_days":
+        return f"{label}: the number of days in the period with any counted usage"
+    return f"{label}, summed over the period"
+
+
+def lens_formulas() -> list[LensFormula]:
+    """Every lens a board can rank by, its formula in words, and its unit."""
+    return [
+        LensFormula(lens, str(label), _words(LENS_MEASURES[Board.Lens(lens)]), unit_of(lens))
+        for lens, label in Board.Lens.choices
+    ]
+
+
+@dataclass(frozen=True)
+class AboutPage:
+    site: Site  # its versions key the cached badge catalogue
+    lenses: list[LensFormula]
+    today: dt.date
+
+
+def about_page(*, today: dt.date) -> AboutPage:
+    return AboutPage(site=site(), lenses=lens_formulas(), today=today)

@@ -1,0 +1,86 @@
+"""A person's ledger: every recorded change to their standing, newest first, each with its
+reason in words, read from the audit trail (badges add their grants and revocations through
+their own template tag: the leaderboard never imports badges)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from leaderboard.domain.json_values import JSON
+from leaderboard.models import AuditEvent, Person
+
+# The audit actions that change a person's standing, as the services write them.
+PERSON_ACTIONS = ("excluded from ranking", "included in ranking", "privacy changed")
+ACCOUNT_ACTIONS = ("account attributed", "account unmatched")
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    at: dt.datetime
+    kind: str  # for the page and tests: attribution, ranking, visibility, badge
+    what: str
+    reason: str
+
+
+def standing_ledger(person: Person) -> list[LedgerEntry]:
+    """Changes to person's standing recorded in the audit trail, newest first."""
+    pk = person.pk
+    events = AuditEvent.objects.filter(
+        Q(target_type=Person._meta.label, target_id=str(pk), action__in=PERSON_ACTIONS)
+        | Q(target_type="leaderboard.Account", action__in=ACCOUNT_ACTIONS)
+        & (Q(details__person=pk) | Q(details__from=pk) | Q(details__to=pk))
+    ).order_by("-at", "-pk")
+    return [_entry(event, person) for event in events]
+
+
+def _by(event: AuditEvent, person: Person) -> str:
+    if event.actor_id is None:
+        return "automatically"
+    owner = person.user_id
+    return "by you" if owner is not None and event.actor_id == owner else "by a manager"
+
+
+def _text(value: JSON) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _entry(event: AuditEvent, person: Person) -> LedgerEntry:
+    pk, details = person.pk, (event.details if isinstance(event.details, dict) else {})
+    action, account = event.action, event.target
+    if action == "account attributed":
+        given = details.get("to") == pk
+        return LedgerEntry(
+            event.at,
+            "attribution",
+            f"The account {account} was {'given to you' if given else 'taken from you'}, "
+            "with its whole usage history",
+            f"Re-attributed {_by(event, person)}",
+        )
+    if action == "account unmatched":
+        return LedgerEntry(
+            event.at,
+            "attribution",
+            f"The account {account} is no longer yours, with its whole usage history",
+            f"Automatically: {_text(details.get('why')) or 'its owner changed'}",
+        )
+    if action == "excluded from ranking":
+        return LedgerEntry(
+            event.at,
+            "ranking",
+            "You were excluded from ranking (every board, team figure and badge)",
+            f"{_text(details.get('reason'))} ({_by(event, person)})",
+        )
+    if action == "included in ranking":
+        return LedgerEntry(
+            event.at, "ranking", "You are counted in ranking again", f"Decided {_by(event, person)}"
+        )
+    shown = dict(Person.Visibility.choices).get(_text(details.get("to")), "")
+    return LedgerEntry(
+        event.at,
+        "visibility",
+        f"You now appear on boards {str(shown).lower()}",
+        f"Changed {_by(event, person)}",
+    )
