@@ -15,6 +15,7 @@ leaderboard_patterns = [
     path("manage/unattributed/", manage.unattributed, name="unattributed"),
     path("manage/agents/", manage.agents, name="agents"),
     path("about/", boards.about, name="about"),
+    path("numbers/", boards.numbers, name="numbers"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/demo/", sign_in.demo_sign_in, name="demo-sign-in"),
 ]

@@ -58,7 +58,12 @@ def team_names(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def about(request: HttpRequest) -> HttpResponse:
-    """How the numbers work: each lens's formula and each badge in words (the benchmarks'
-    baseline: one site read, the badge catalogue from the cache)."""
+    """What the numbers mean (a page with no query of its own: the benchmarks' baseline)."""
+    return render(request, "leaderboard/about.html")
+
+
+@require_GET
+def numbers(request: HttpRequest) -> HttpResponse:
+    """How the numbers work: each lens's formula and each badge in words, with its rarity."""
     page = about_pages.about_page(today=timezone.now().date())
-    return render(request, "leaderboard/about.html", page_context(page))
+    return render(request, "leaderboard/numbers.html", page_context(page))

@@ -1,4 +1,4 @@
-"""The "how the numbers work" page (leaderboard.web.views.boards.about): each lens's formula,
+"""The "how the numbers work" page (leaderboard.web.views.boards.numbers): each lens's formula,
 generated from the metric table, and each enabled badge in words with its rarity."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _lenses(page: str) -> dict[str, str]:
 
 
 def test_every_lens_is_explained_from_the_metric_table(employee_client) -> None:
-    lenses = _lenses(employee_client.get("/about/").content.decode())
+    lenses = _lenses(employee_client.get("/numbers/").content.decode())
 
     assert set(lenses) == set(Board.Lens.values)
     for part in ["input", "cache_read", "cache_write", "output"]:
@@ -63,7 +63,7 @@ def test_each_enabled_badge_is_explained_with_its_rarity_among_active_people(
     idle = _active(1, day=days_ago(60))[0]
     AwardFactory(person=idle, badge=badge, tier="gold")
 
-    page = employee_client.get("/about/").content.decode()
+    page = employee_client.get("/numbers/").content.decode()
 
     held, gold, text = _rarity(page, badge.slug)
     assert (held, gold) == ("2/4", "1/4")
@@ -85,7 +85,7 @@ def test_a_periodic_badge_is_rare_among_the_people_active_in_its_latest_period(
     )
     AwardFactory(person=people[1], badge=badge, period_start=june[0], period_end=june[1])
 
-    held, gold, text = _rarity(employee_client.get("/about/").content.decode(), badge.slug)
+    held, gold, text = _rarity(employee_client.get("/numbers/").content.decode(), badge.slug)
 
     assert (held, gold) == ("1/5", "1/5")
     assert "2026-07-01..2026-07-31" in text
@@ -94,10 +94,10 @@ def test_a_periodic_badge_is_rare_among_the_people_active_in_its_latest_period(
 def test_the_cached_catalogue_follows_new_awards_and_usage(employee_client) -> None:
     badge = BadgeFactory(enabled=True)
     people = _active(2, day=days_ago(1))
-    assert _rarity(employee_client.get("/about/").content.decode(), badge.slug)[0] == "0/2"
+    assert _rarity(employee_client.get("/numbers/").content.decode(), badge.slug)[0] == "0/2"
 
     AwardFactory(person=people[0], badge=badge)
-    assert _rarity(employee_client.get("/about/").content.decode(), badge.slug)[0] == "1/2"
+    assert _rarity(employee_client.get("/numbers/").content.decode(), badge.slug)[0] == "1/2"
 
     _active(2, day=days_ago(1))
-    assert _rarity(employee_client.get("/about/").content.decode(), badge.slug)[0] == "1/4"
+    assert _rarity(employee_client.get("/numbers/").content.decode(), badge.slug)[0] == "1/4"
