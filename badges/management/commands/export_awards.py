@@ -2,17 +2,11 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from badges.models import Award
 from leaderboard.domain.csv_export import csv_writer
-from leaderboard.models import PageView
-from leaderboard.selectors.watermarks import (
-    ExportNotAllowed,
-    UnknownViewer,
-    export_watermark,
-)
-from leaderboard.services.page_views import record_view
+from leaderboard.management.exports import start_export
 
 COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at", "watermark"]
 
@@ -29,14 +23,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: str) -> None:
-        try:
-            mark = export_watermark(viewer_email=options["viewer"])
-        except (UnknownViewer, ExportNotAllowed) as exc:
-            raise CommandError(str(exc)) from None
-        watermark = mark.text
-        record_view(
-            viewer_id=mark.viewer_id,
-            kind=PageView.Kind.EXPORT,
+        watermark = start_export(
+            viewer_email=options["viewer"],
             target="export_awards",
             query=f"format={options['format']}",
         )

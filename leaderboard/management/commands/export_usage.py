@@ -7,14 +7,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leaderboard.domain.csv_export import csv_writer
-from leaderboard.models import PageView
+from leaderboard.management.exports import start_export
 from leaderboard.selectors.usage import usage_totals
-from leaderboard.selectors.watermarks import (
-    ExportNotAllowed,
-    UnknownViewer,
-    export_watermark,
-)
-from leaderboard.services.page_views import record_view
 
 COLUMNS = [
     "email",
@@ -66,14 +60,8 @@ class Command(BaseCommand):
     ) -> None:
         if start > end:
             raise CommandError("--start is after --end")
-        try:
-            mark = export_watermark(viewer_email=viewer)
-        except (UnknownViewer, ExportNotAllowed) as exc:
-            raise CommandError(str(exc)) from None
-        watermark = mark.text
-        record_view(
-            viewer_id=mark.viewer_id,
-            kind=PageView.Kind.EXPORT,
+        watermark = start_export(
+            viewer_email=viewer,
             target="export_usage",
             query=f"start={start} end={end} by_source={by_source} format={format}",
         )
