@@ -186,8 +186,7 @@ class BoardPage:
     mine: Row | None
     mine_on_page: bool
     percentile: float | None
-    neighbourhood: list[Neighbour]
-    gap: bool  # places hidden between the top and the neighbourhood
+    neighbourhood: Neighbourhood | None  # on a top-only board, for a reader past the top
     ratio_lens: bool
     requests_left_out: list[Source]
 
@@ -229,9 +228,9 @@ def board_page(
             board_scope(board, lens=lens, period=before, team=team, as_of=as_of),
             version=state.usage_version,
         )
-    near: tuple[list[Neighbour], bool] = ([], False)
+    near = None
     if top_n and mine and mine.rank > top_n and not query.search:
-        near = _neighbourhood(ranking, mine, top_n, board.neighbours, everyone)
+        near = Neighbourhood(ranking, mine, top_n, board.neighbours, everyone)
     return BoardPage(
         site=state,
         board=board,
@@ -258,32 +257,56 @@ def board_page(
             else page.start_index() <= mine.position <= page.end_index()
         ),
         percentile=round(100 * mine.rank / everyone, 1) if mine and everyone else None,
-        neighbourhood=near[0],
-        gap=near[1],
+        neighbourhood=near,
         ratio_lens=lens == Board.Lens.CACHE_READ_SHARE,
         requests_left_out=requests_left_out(board) if lens == Board.Lens.REQUESTS else [],
     )
 
 
-def _neighbourhood(
-    ranking: Ranking, mine: Row, top_n: int, around: int, everyone: int
-) -> tuple[list[Neighbour], bool]:
+class Neighbourhood:
     """The reader's place past the top with a few places either side (none of the top's),
-    and whether places lie hidden between the top and them."""
-    first = max(mine.position - around, 1)
-    # One place more above: if it is in the top, nothing lies hidden in between.
-    rows = ranking.between(max(first - 1, 1), mine.position + around)
-    gap = not any(r.rank <= top_n for r in rows)
-    near = [
-        Neighbour(
-            r,
-            "" if r.person_id == mine.person_id else band(r.rank, everyone),
-            r.person_id == mine.person_id,
+    read only when the template renders it: the template caches it per stored ranking and
+    position (a position in a stored ranking is always the same person), so a reader's
+    repeated views never read it again."""
+
+    def __init__(self, ranking: Ranking, mine: Row, top_n: int, around: int, everyone: int):
+        self.ranking, self.mine, self.top_n = ranking, mine, top_n
+        self.around, self.everyone = around, everyone
+
+    @property
+    def cache_key(self) -> str:
+        ranked = self.ranking.ranked_scope
+        return (
+            f"{ranked.pk}:{ranked.version}:{self.mine.position}:{self.top_n}:{self.around}"
+            f":{self.everyone}"
         )
-        for r in rows
-        if r.rank > top_n and r.position >= first
-    ]
-    return near, gap
+
+    @cached_property
+    def _read(self) -> tuple[list[Neighbour], bool]:
+        mine, top_n = self.mine, self.top_n
+        first = max(mine.position - self.around, 1)
+        # One place more above: if it is in the top, nothing lies hidden in between.
+        rows = self.ranking.between(max(first - 1, 1), mine.position + self.around)
+        gap = not any(r.rank <= top_n for r in rows)
+        near = [
+            Neighbour(
+                r,
+                "" if r.person_id == mine.person_id else band(r.rank, self.everyone),
+                r.person_id == mine.person_id,
+            )
+            for r in rows
+            if r.rank > top_n and r.position >= first
+        ]
+        return near, gap
+
+    @property
+    def rows(self) -> list[Neighbour]:
+        return self._read[0]
+
+    @property
+    def gap(self) -> bool:
+        """Whether places lie hidden between the top and the neighbourhood."""
+        return self._read[1]
 
 
 def _archive_page(board: Board) -> ArchivePage:

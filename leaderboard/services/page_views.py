@@ -6,12 +6,13 @@ import datetime as dt
 
 from django.utils import timezone
 
+from leaderboard.db.page_views import insert_view
 from leaderboard.models import PageView
 
 
 def record_view(*, viewer_id: int | None, kind: str, target: str, query: str = "") -> None:
     """Log one view: a single INSERT, no read (it runs on every board and page view)."""
-    PageView.objects.create(
+    insert_view(
         at=timezone.now(), viewer_id=viewer_id, kind=kind, target=target[:200], query=query[:300]
     )
 

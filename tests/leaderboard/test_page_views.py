@@ -28,9 +28,8 @@ def test_a_board_view_is_logged_with_one_insert_and_no_read(employee_client, emp
 
     assert logged()[-1] == (employee.user.pk, "board", "token-volume")
     assert PageView.objects.latest("pk").query == "lens=cost"
-    assert [q["sql"] for q in queries if "leaderboard_pageview" in q["sql"]] == [
-        next(q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "leaderboard_pageview"'))
-    ]
+    touching_the_log = [q["sql"] for q in queries if "leaderboard_pageview" in q["sql"]]
+    assert len(touching_the_log) == 1 and touching_the_log[0].startswith("INSERT INTO")
 
 
 def test_person_and_team_page_views_are_logged(employee_client, employee, rival) -> None:

@@ -241,7 +241,7 @@ def test_a_cached_board_page_reads_its_counters_ranking_and_your_place_at_once(
         q for q in sql if "leaderboard_rankedscope" in q
     ]
     assert len(sql) == 6, sql
-    assert sql[-1].startswith('INSERT INTO "leaderboard_pageview"')
+    assert sql[-1].startswith("INSERT INTO") and "leaderboard_pageview" in sql[-1]
 
 
 def test_cached_rows_highlight_each_viewers_own_row(
@@ -504,6 +504,26 @@ def test_a_top_only_board_shows_the_top_then_my_neighbourhood_with_bands(
     assert "Page 1 of" not in page
     fragment = employee_client.get("/boards/token-volume/", **HTMX).content.decode()
     assert "<html" not in fragment and ranks(fragment) == ranks(page)
+
+
+def test_my_neighbourhood_is_read_once_and_follows_new_usage(employee_client, crowd, usage) -> None:
+    """The neighbourhood is cached with the stored ranking: a second view reads no place
+    and no badge of it, and new usage that moves the reader shows at once."""
+    employee_client.get("/boards/token-volume/")
+
+    with CaptureQueriesContext(connection) as again:
+        page = employee_client.get("/boards/token-volume/").content.decode()
+    sql = [q["sql"] for q in again]
+    assert ("12", "Alice Nguyen") in ranks(page)
+    assert not [q for q in sql if "badges_award" in q or "badges_displayedtitle" in q]
+    assert len([q for q in sql if "leaderboard_place" in q]) == 1  # the stored ranking's read
+
+    later = AUG + dt.timedelta(days=1)
+    usage(crowd[9], later, input=100_000)  # P09, above the employee, now leads
+    usage(crowd[12], later, input=100_000)  # P12, below her, now second: she is 13th
+    moved = employee_client.get("/boards/token-volume/").content.decode()
+    assert ("13", "Alice Nguyen") in ranks(moved)
+    assert [name for _, name in ranks(moved)][-3:] == ["P10", "Alice Nguyen", "P11"]
 
 
 def test_a_top_only_board_never_shows_the_tail_by_page_or_search(employee_client, crowd) -> None:
