@@ -17,7 +17,7 @@ from leaderboard.domain.rows import Row, SnapshotRow, band
 from leaderboard.models import Board, BoardSnapshot, Person, Source, Team
 from leaderboard.selectors.history import daily_totals
 from leaderboard.selectors.rankings import Ranking
-from leaderboard.selectors.site import Site, all_boards, all_teams, site
+from leaderboard.selectors.site import Site, all_boards, all_sources, all_teams, site
 from leaderboard.services.rankings import board_scope
 
 
@@ -67,10 +67,10 @@ def archive_rows(snapshot: BoardSnapshot, *, top_n: int = 0) -> list[ArchiveRow]
     return shown
 
 
-def requests_left_out(board: Board) -> list[Source]:
+def requests_left_out(board: Board, every_source: list[Source]) -> list[Source]:
     """The counted sources of a board (none chosen: all) that cannot report requests, which
     its requests lens leaves out."""
-    chosen = list(board.sources.all()) or list(Source.objects.all())
+    chosen = list(board.sources.all()) or every_source
     return capabilities.without_requests(s for s in chosen if s.counts_toward_totals)
 
 
@@ -207,7 +207,10 @@ def board_page(
     today = as_of or today
     period = period_of(board.period, today, query.back)
     team = _team_called(query.team) if query.team else None
-    scope = board_scope(board, lens=lens, period=period, team=team, as_of=as_of)
+    every_source = all_sources(state.boards_version)
+    scope = board_scope(
+        board, lens=lens, period=period, team=team, as_of=as_of, every_source=every_source
+    )
     ranking = Ranking(scope, version=state.usage_version, reader=reader.pk if reader else None)
     top_n = board.top_n if board.top_only else 0
     if top_n:
@@ -225,7 +228,9 @@ def board_page(
     if board.period != Board.Period.ALL_TIME:
         before = period_of(board.period, today, query.back + 1)
         previous = Ranking(
-            board_scope(board, lens=lens, period=before, team=team, as_of=as_of),
+            board_scope(
+                board, lens=lens, period=before, team=team, as_of=as_of, every_source=every_source
+            ),
             version=state.usage_version,
         )
     near = None
@@ -259,7 +264,9 @@ def board_page(
         percentile=round(100 * mine.rank / everyone, 1) if mine and everyone else None,
         neighbourhood=near,
         ratio_lens=lens == Board.Lens.CACHE_READ_SHARE,
-        requests_left_out=requests_left_out(board) if lens == Board.Lens.REQUESTS else [],
+        requests_left_out=requests_left_out(board, every_source)
+        if lens == Board.Lens.REQUESTS
+        else [],
     )
 
 

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import models
 
 from leaderboard.db import counters
-from leaderboard.models import Board, Team, UsageVersion
+from leaderboard.models import Board, Source, Team, UsageVersion
 
 
 def _counters() -> dict[str, type[models.Model]]:
@@ -70,6 +70,11 @@ def all_boards(version: int | None) -> list[Board]:
     return _by_version(
         "boards", version, lambda: list(Board.objects.prefetch_related("teams", "sources"))
     )
+
+
+def all_sources(version: int | None) -> list[Source]:
+    """Every source: read once per boards version (sources move it too)."""
+    return _by_version("sources", version, lambda: list(Source.objects.all()))
 
 
 def all_teams(version: int | None) -> list[tuple[int, str]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -43,14 +44,16 @@ def board_scope(
     period: Period,
     team: Team | None = None,
     as_of: dt.date | None = None,
+    every_source: Sequence[Source] | None = None,
 ) -> Scope:
-    """The scope a board ranks in a lens and period (optionally one of its teams)."""
+    """The scope a board ranks in a lens and period (optionally one of its teams).
+    every_source: every source, where the caller holds them already (else read if needed)."""
     teams = tuple(t.pk for t in board.teams.all())
     if team is not None:
         teams = (team.pk,) if not teams or team.pk in teams else (-1,)
     sources = tuple(s.pk for s in board.sources.all())
     if lens == Lens.REQUESTS:
-        sources = requests_sources(board)
+        sources = requests_sources(board, every_source)
     return Scope(
         lens=lens,
         period=period,
@@ -62,11 +65,11 @@ def board_scope(
     )
 
 
-def requests_sources(board: Board) -> tuple[int, ...]:
+def requests_sources(board: Board, every_source: Sequence[Source] | None = None) -> tuple[int, ...]:
     """The sources a board ranks requests over: its own (none: all) less those that cannot
     report requests, whose usage would otherwise rank as 0 requests (-1: none is left)."""
     chosen = list(board.sources.all())
-    pool = chosen or list(Source.objects.all())
+    pool = chosen or list(Source.objects.all() if every_source is None else every_source)
     if not capabilities.without_requests(pool):
         return tuple(s.pk for s in chosen)
     return tuple(sorted(s.pk for s in pool if capabilities.reports_requests(s))) or (-1,)

@@ -244,6 +244,19 @@ def test_a_cached_board_page_reads_its_counters_ranking_and_your_place_at_once(
     assert sql[-1].startswith("INSERT INTO") and "leaderboard_pageview" in sql[-1]
 
 
+def test_a_cached_board_page_in_the_requests_lens_reads_no_source_again(
+    employee_client, volume, field
+) -> None:
+    """Which sources cannot report requests is read once per boards version, not per view."""
+    employee_client.get("/boards/token-volume/?lens=requests")
+
+    with CaptureQueriesContext(connection) as cached:
+        page = employee_client.get("/boards/token-volume/?lens=requests").content.decode()
+
+    assert [row.name for row in rows(page) if row.mine] == ["Alice Nguyen"]
+    assert not [q for q in cached if "leaderboard_source" in q["sql"]]
+
+
 def test_cached_rows_highlight_each_viewers_own_row(
     employee_client, client, volume, field, rival
 ) -> None:
