@@ -279,7 +279,7 @@ def _low_output(
                         person,
                         day,
                         f"{usage.input_side:,} input-side tokens but {usage.output:,} output "
-                        f"({ratio:.5f} output per input-side token).",
+                        f"({ratio:.2g} output per input-side token).",
                         {
                             "input_side": usage.input_side,
                             "output": usage.output,

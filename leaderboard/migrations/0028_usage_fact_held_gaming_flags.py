@@ -92,6 +92,27 @@ def _replace(schema_editor, counted):
         )
 
 
+# SQLite adds a column with a database default by rebuilding the table, which drops its
+# triggers: the usage version triggers (0009, 0013) are made again after (and before, going
+# back). Migrations must not import each other, so their SQL is repeated here.
+VERSION = "leaderboard_usageversion"
+BUMP = (
+    f"INSERT INTO {VERSION} (id, number) VALUES (1, 1) "
+    f"ON CONFLICT (id) DO UPDATE SET number = {VERSION}.number + 1"
+)
+
+
+def sqlite_version_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for event in ("insert", "update", "delete"):
+        name = f"leaderboard_usagefact_{event}_bumps_version"
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        schema_editor.execute(
+            f"CREATE TRIGGER {name} AFTER {event.upper()} ON {FACTS} BEGIN {BUMP}; END"
+        )
+
+
 def count_only_facts_not_held(apps, schema_editor):
     _replace(schema_editor, counted=True)
 
@@ -121,11 +142,13 @@ class Migration(migrations.Migration):
                 'ordering': ['slug'],
             },
         ),
+        migrations.RunPython(migrations.RunPython.noop, sqlite_version_triggers),
         migrations.AddField(
             model_name='usagefact',
             name='held',
             field=models.BooleanField(db_default=False, default=False, editable=False),
         ),
+        migrations.RunPython(sqlite_version_triggers, migrations.RunPython.noop),
         migrations.CreateModel(
             name='Flag',
             fields=[

@@ -45,7 +45,8 @@ def planted_people(people: int) -> dict[int, str]:
 
 
 def _weekdays_back(end: dt.date, first_back: int, count: int) -> list[dt.date]:
-    found, back = [], first_back
+    found: list[dt.date] = []
+    back = first_back
     while len(found) < count:
         day = end - dt.timedelta(days=back)
         if day.weekday() < 5:
@@ -163,7 +164,7 @@ class Command(BaseCommand):
         """The planted people's usage of the day (weekdays; see SHAPES)."""
         if day.weekday() >= 5:
             return []
-        first_account = {}
+        first_account: dict[int | None, tuple[int, int, list[str]]] = {}
         for person_id, account_id, source_id, models in accounts:
             first_account.setdefault(person_id, (account_id, source_id, models))
         rows = []
