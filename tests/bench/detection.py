@@ -20,6 +20,8 @@ def detection_figures(*, people: int, today: dt.date | None = None) -> dict[str,
     end = today or timezone.now().date()
     Flag.objects.filter(person__email__endswith="@scale.example.com").delete()
     seconds = timed(lambda: review.detect_all(today=end))
+    # What each pull adds: the rules over its last three days (and their look back).
+    pull_seconds = timed(lambda: review.detect(start=end - dt.timedelta(days=2), end=end))
     by_index = {
         int(email.removeprefix("person").split("@")[0]): pk
         for pk, email in Person.objects.filter(email__endswith="@scale.example.com").values_list(
@@ -53,4 +55,5 @@ def detection_figures(*, people: int, today: dt.date | None = None) -> dict[str,
         else 0.0,
         "gaming_normal_flagged_days": len((flagged - planted) & normal),
         "gaming_detect_seconds": round(seconds, 2),
+        "gaming_pull_detect_seconds": round(pull_seconds, 2),
     }

@@ -179,6 +179,11 @@ def test_a_held_day_earns_no_badge_and_clearing_it_lets_badges_follow(
     badge_tasks.evaluate_changed(START.isoformat(), END.isoformat())
     assert not Award.objects.filter(badge=big_month).exists()
 
+    # A full pass judges weekly badges from a rollup of the facts (badges.db.person_weeks).
+    big_weeks = [BadgeFactory(period="week", tiers={"bronze": 1_000_000_000}) for _ in "ab"]
+    badge_tasks.evaluate_changed()
+    assert not Award.objects.filter(badge__in=[big_month, *big_weeks]).exists()
+
     heard = []
 
     def listener(sender, start=None, end=None, **kwargs) -> None:
@@ -199,6 +204,10 @@ def test_a_held_day_earns_no_badge_and_clearing_it_lets_badges_follow(
     assert list(Award.objects.filter(badge=big_month).values_list("person", flat=True)) == [
         bruno.pk
     ]
+    badge_tasks.evaluate_changed()
+    assert set(Award.objects.filter(badge__in=big_weeks).values_list("person", flat=True)) == {
+        bruno.pk
+    }
     events = AuditEvent.objects.filter(action="gaming flag cleared", target_id=str(bruno.pk))
     assert events.count() == len(cleared) and {e.actor_id for e in events} == {manager.pk}
 
