@@ -28,10 +28,17 @@ class ReviewError(ValueError):
 
 
 def _rules() -> list[gaming.Rule]:
-    return [
-        gaming.Rule(rule.pk, rule.kind, rule.params)
-        for rule in GamingRule.objects.filter(enabled=True).order_by("pk")
-    ]
+    """The enabled rules; one whose params were broken outside the admin (which checks them)
+    is skipped with a warning rather than stopping every pull."""
+    rules = []
+    for rule in GamingRule.objects.filter(enabled=True).order_by("pk"):
+        try:
+            gaming.validate(rule.kind, rule.params)
+        except gaming.RuleError as exc:
+            log.warning("gaming rule %s skipped: %s", rule.slug, exc)
+            continue
+        rules.append(gaming.Rule(rule.pk, rule.kind, rule.params))
+    return rules
 
 
 def detect(*, start: dt.date, end: dt.date) -> list[Flag]:

@@ -124,3 +124,14 @@ def test_managers_review_held_days_with_reason_evidence_and_note_and_confirm_or_
 def test_an_employee_reaches_no_review_in_the_admin(employee_client, gaming_rules) -> None:
     assert employee_client.get("/admin/leaderboard/flag/").status_code == 302
     assert employee_client.get("/admin/leaderboard/gamingrule/").status_code == 302
+
+
+def test_a_rule_broken_outside_the_admin_is_skipped_and_the_others_still_run(
+    usage, employee, gaming_rules
+) -> None:
+    GamingRule.objects.filter(slug="spike").update(params={"min_z": "high"})
+    usage(employee, DAY, input=30_000_000, output=100)
+
+    flags = review.detect(start=DAY, end=DAY)
+
+    assert [f.rule.slug for f in flags] == ["low-output"]
