@@ -213,7 +213,7 @@ def evaluate(
         params = validate(rule.kind, rule.params)
         first = start
         if rule.kind == Kind.SPIKE:
-            found = _spikes(rule.id, params, days)
+            found = _spikes(rule.id, params, days, start)
         elif rule.kind == Kind.LOW_OUTPUT:
             found = _low_output(rule.id, params, days)
         elif rule.kind == Kind.LOOP:
@@ -225,7 +225,9 @@ def evaluate(
     return hits
 
 
-def _spikes(rule: int, p: Mapping[str, float], people: dict[int, dict[dt.date, _Day]]) -> list[Hit]:
+def _spikes(
+    rule: int, p: Mapping[str, float], people: dict[int, dict[dt.date, _Day]], start: dt.date
+) -> list[Hit]:
     everyone = [d.tokens for days in people.values() for d in days.values()]
     floor = _percentile(everyone, p["company_percentile"])
     hits = []
@@ -233,8 +235,10 @@ def _spikes(rule: int, p: Mapping[str, float], people: dict[int, dict[dt.date, _
         ordered = sorted(days)
         for i, day in enumerate(ordered):
             value = days[day].tokens
+            if day < start or value <= floor:  # the look back is the baseline only
+                continue
             history = [days[d].tokens for d in ordered[max(0, i - int(p["baseline_days"])) : i]]
-            if len(history) < p["min_history"] or value <= floor:
+            if len(history) < p["min_history"]:
                 continue
             median = statistics.median(history)
             mad = statistics.median(abs(v - median) for v in history)
