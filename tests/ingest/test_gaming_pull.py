@@ -243,3 +243,15 @@ def test_pulling_again_makes_no_new_flag_keeps_held_days_held_and_a_cleared_one_
     assert UsageFact.objects.filter(account__person=lola, output=1_345_679).count() == 10
     assert UsageFact.objects.filter(account__person=lola, held=True).count() == len(LOOP_DAYS)
     assert not UsageFact.objects.filter(account__person=bruno, held=True).exists()
+
+
+def test_clearing_a_day_moves_the_stored_rankings_on(pulled_company, seeded_boards, manager):
+    bruno = pulled_company["bruno"]
+    volume, weekly = seeded_boards["token-volume"], seeded_boards["output"]
+    before = board_totals(volume, SEPTEMBER)[bruno.pk], board_totals(weekly, WEEK)[bruno.pk]
+
+    review.clear(flags=Flag.objects.filter(person=bruno), by=manager)
+
+    after = board_totals(volume, SEPTEMBER)[bruno.pk], board_totals(weekly, WEEK)[bruno.pk]
+    assert after == (tokens(bruno, SEPTEMBER), tokens(bruno, WEEK))
+    assert after[0] - before[0] == after[1] - before[1] == 2_000_011_000
