@@ -8,7 +8,8 @@ The SQL it holds:
   person's months with their day bitmasks, for streaks. Each returns the same rows as its
   counterpart over the facts in badges.rules (tests/badges/test_months.py).
 - person_weeks(): the temporary table badge_person_weeks, the facts rolled up per person
-  and ISO week once for a full pass's weekly badges.
+  and ISO week once for a full pass's weekly badges (none held for gaming review: the
+  months' triggers leave those out too).
 - streak_islands(): runs of consecutive active days over the facts (gaps and islands).
 - insert_awards(): new awards COPYed into a staging table and inserted by one INSERT ...
   ON CONFLICT DO NOTHING (PostgreSQL); Django's bulk_create elsewhere.
@@ -115,7 +116,7 @@ def person_weeks() -> Iterator[None]:
             JOIN {Account._meta.db_table} a ON a.id = f.account_id
             JOIN {Source._meta.db_table} s ON s.id = f.source_id
             JOIN {Person._meta.db_table} p ON p.id = a.person_id
-            WHERE s.counts_toward_totals AND NOT p.excluded_from_ranking
+            WHERE s.counts_toward_totals AND NOT p.excluded_from_ranking AND NOT f.held
             GROUP BY a.person_id, {week}
             """  # noqa: S608 - table names from the models
         )

@@ -298,6 +298,8 @@ CELERY_BEAT_SCHEDULE = {
     "flush-outbox": {"task": "leaderboard.flush_outbox", "schedule": 60.0},
     # An admin upload whose message a Redis restart lost is queued again (its file is kept).
     "requeue-stale-uploads": {"task": "ingest.requeue_stale_uploads", "schedule": 600.0},
+    # The gaming rules over all history (after each pull, over its days), before badges.
+    "gaming-nightly": {"task": "leaderboard.detect_gaming", "schedule": crontab(hour=3, minute=0)},
     "badges-nightly": {"task": "badges.evaluate_changed", "schedule": crontab(hour=3, minute=15)},
     "prune-page-views": {
         "task": "leaderboard.prune_page_views",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from leaderboard.services import outbox, page_views, rankings
+from leaderboard.services import outbox, page_views, rankings, review
 
 
 @shared_task(name="leaderboard.rank_boards")
@@ -24,3 +24,9 @@ def flush_outbox() -> int:
 def prune_page_views() -> int:
     """Forget views of boards, pages and exports older than VIEW_LOG_DAYS."""
     return page_views.prune_views(keep_days=settings.VIEW_LOG_DAYS)
+
+
+@shared_task(name="leaderboard.detect_gaming")
+def detect_gaming(days: int | None = None) -> int:
+    """Run the gaming rules over all history (or the last `days` days); hold what they flag."""
+    return len(review.detect_all(days=days))

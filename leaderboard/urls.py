@@ -10,6 +10,7 @@ leaderboard_patterns = [
     path("boards/<slug:slug>/", boards.board, name="board"),
     path("people/<slug:public_id>/", people.person, name="person"),
     path("people/<slug:public_id>/privacy/", people.privacy, name="privacy"),
+    path("people/<slug:public_id>/flags/<int:flag_id>/note/", people.flag_note, name="flag-note"),
     path("teams/<int:team_id>/", people.team, name="team"),
     path("teams/names/", boards.team_names, name="team-names"),
     path("manage/unattributed/", manage.unattributed, name="unattributed"),

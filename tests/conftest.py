@@ -18,8 +18,9 @@ from django.db.migrations.loader import MigrationLoader
 from ingest.providers.cursor import CursorAdapter
 from ingest.providers.http import Pacer
 from ingest.services.connections import connect_provider
-from leaderboard.models import Board, Person, SiteSwitch, Source, User
+from leaderboard.models import Board, GamingRule, Person, SiteSwitch, Source, User
 from leaderboard.selectors import site
+from leaderboard.services import review
 from leaderboard.services.people import set_manager
 from tests.factories import (
     AccountFactory,
@@ -64,6 +65,32 @@ def _local_providers(settings):
     """The provider stubs listen on http://127.0.0.1, which production refuses; tests of
     that refusal turn this off again."""
     settings.INGEST_ALLOW_PRIVATE_URLS = True
+
+
+@pytest.fixture(autouse=True)
+def _gaming_detection_off(request, monkeypatch):
+    """The gaming rules run after every pull (leaderboard.services.review), and the made-up
+    usage of many tests looks like gaming (2^31 tokens with little output, one fixed count
+    for days on end): tests of something else would find days held. Off, then, unless a test
+    asks for the gaming_detection fixture (the tests of the rules themselves call detect()
+    directly). A worker in another process is not patched."""
+    if "gaming_detection" not in request.fixturenames:
+        monkeypatch.setattr(review, "detect_after_pull", lambda **kwargs: None)
+
+
+@pytest.fixture
+def gaming_rules(db) -> dict[str, GamingRule]:
+    """The seeded gaming rules, with their defaults (put back if a test that flushes the
+    database removed them)."""
+    migration = importlib.import_module("leaderboard.migrations.0029_seed_gaming_rules")
+    for slug, kind in migration.RULES:
+        GamingRule.objects.get_or_create(slug=slug, defaults={"kind": kind, "params": {}})
+    return {rule.slug: rule for rule in GamingRule.objects.all()}
+
+
+@pytest.fixture
+def gaming_detection() -> None:
+    """The gaming rules run after each pull, as in production (see _gaming_detection_off)."""
 
 
 class VirtualTime:
@@ -166,6 +193,8 @@ def managers_group(db) -> Group:
         view_log.let_managers_read(apps, None)
         export = importlib.import_module("leaderboard.migrations.0026_export_permission")
         export.let_managers_export(apps, None)
+        gaming = importlib.import_module("leaderboard.migrations.0029_seed_gaming_rules")
+        gaming.let_managers_review(apps, None)
     return Group.objects.get(name=migration.GROUP)
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from badges.models import DisplayedTitle
-from leaderboard.models import Person, User
+from leaderboard.models import Flag, GamingRule, Person, User
 from tests.factories import BadgeFactory, UserFactory
 from tests.helpers import AUG
 
@@ -32,6 +32,7 @@ FORM_PARAMETERS = {
     "title": ["badge"],
     "notices-seen": ["award"],
     "demo-sign-in": ["person", "next"],
+    "flag-note": ["note"],
 }
 # Parameters of the admin's lists besides each list's own filters.
 ADMIN_PARAMETERS = ["q", "o", "p", "e", "all", "_facets"]
@@ -169,9 +170,17 @@ def world(alice, bob, usage, volume):
         slug="titled", name="Titled", icon="T", group="g", title="Titan", kind="first",
         tiers={"bronze": None}, period="all_time", enabled=True,
     )  # fmt: skip
+    # A day of hers held for gaming review, which she may write a note on.
+    rule, _ = GamingRule.objects.get_or_create(slug="low-output", defaults={"kind": "low_output"})
+    flag = Flag.objects.create(person=alice, day=AUG, rule=rule, reason="A test flag.")
     # The value of each URL parameter, by its name in the route.
-    samples = {"slug": volume.slug, "public_id": in_url(alice), "team_id": str(alice.team_id)}
-    return {"alice": alice, "samples": samples}
+    samples = {
+        "slug": volume.slug,
+        "public_id": in_url(alice),
+        "team_id": str(alice.team_id),
+        "flag_id": str(flag.pk),
+    }
+    return {"alice": alice, "samples": samples, "flag": flag}
 
 
 @pytest.fixture
@@ -224,6 +233,7 @@ def form(world, employee_client, settings, request) -> tuple[Client, str, list[s
         "title": reverse("badges:choose-title", args=[in_url(alice)]),
         "notices-seen": reverse("badges:notices-seen", args=[in_url(alice)]),
         "demo-sign-in": reverse("leaderboard:demo-sign-in"),
+        "flag-note": reverse("leaderboard:flag-note", args=[in_url(alice), world["flag"].pk]),
     }[request.param]
     # Signing in as someone else would change who posts the next example's forms.
     client = Client() if request.param == "demo-sign-in" else employee_client

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ingest.records import Batch, Directory
@@ -64,6 +64,34 @@ MODELS = {
 DEMO_BASE_URLS = {f"demo-{vendor}": f"demo://{vendor}" for vendor in MODELS}
 PEOPLE_COUNT = 60
 PAGE_DAYS = 7
+# Planted gaming (issue 20 §2): demo person index -> (vendor, shape). Their other usage is
+# like everyone's; on the days planted_on() picks, by date alone (so a pull tomorrow plants
+# the same days):
+# - spike: 300x their usual tokens, on one vendor, about one day a month;
+# - low_output: 60M input-side tokens with 0.05% as much output, about one day in 17;
+# - flat_loop: the same 12,345,678 tokens on one model every weekday of two weeks in twelve;
+# - request_loop: the same 31,337 tokens per request (requests vary), two weeks in twelve;
+# - cost_outlier: a reported cost 20x what the tokens are worth, about one day in 23.
+PLANTED = {
+    7: ("anthropic", "spike"),
+    19: ("openai", "low_output"),
+    23: ("anthropic", "flat_loop"),
+    31: ("openai", "request_loop"),
+    43: ("cursor", "cost_outlier"),
+}
+
+
+def planted_on(shape: str, day: dt.date) -> bool:
+    """Whether a planted shape falls on this day."""
+    n = day.toordinal()
+    if shape == "spike":
+        return n % 30 == 0
+    if shape == "low_output":
+        return n % 17 == 0
+    if shape in ("flat_loop", "request_loop"):
+        block = 0 if shape == "flat_loop" else 3
+        return day.weekday() < 5 and (n // 14) % 6 == block
+    return n % 23 == 0
 
 
 @dataclass(frozen=True)
@@ -106,6 +134,7 @@ class DemoAdapter:
             p
             for p in demo_people()
             if random.Random(f"uses:{self.vendor}:{p.index}").random() < 0.75
+            or PLANTED.get(p.index, ("",))[0] == self.vendor
         ]
 
     def _account(self, person: DemoPerson) -> str:
@@ -125,6 +154,10 @@ class DemoAdapter:
         weekend = day.weekday() >= 5
         for person in self.users:
             rng = random.Random(f"{self.vendor}:{day.isoformat()}:{person.index}")
+            vendor, shape = PLANTED.get(person.index, ("", ""))
+            if vendor == self.vendor and planted_on(shape, day):
+                yield self._planted(rng, day, self._account(person), _weight(person.index), shape)
+                continue
             if rng.random() > (0.25 if weekend else 0.85):
                 continue
             yield self._usage(rng, day, self._account(person), _weight(person.index))
@@ -157,9 +190,53 @@ class DemoAdapter:
             cache_read=cache_read,
             cache_write=cache_write,
             output=output,
-            requests=max(1, tokens // 40_000),
+            # the last draw: every count above stays what it was before requests varied
+            requests=max(1, tokens // rng.randint(15_000, 90_000)),
             cost=cost,
         )
+
+    def _planted(
+        self, rng: random.Random, day: dt.date, account: str, weight: float, shape: str
+    ) -> UsageRecord:
+        usual = self._usage(rng, day, account, weight)
+        tokens = usual.input + usual.cache_read + usual.cache_write + usual.output
+        if shape == "spike":
+            return replace(
+                usual,
+                input=usual.input * 300,
+                cache_read=usual.cache_read * 300,
+                cache_write=usual.cache_write * 300,
+                output=usual.output * 300,
+                requests=usual.requests * 300,
+            )
+        if shape == "low_output":
+            return replace(
+                usual, input=20_000_000, cache_read=40_000_000, cache_write=0, output=30_000
+            )
+        if shape == "flat_loop":
+            return replace(
+                usual,
+                model=MODELS[self.vendor][0],
+                input=2_345_678,
+                cache_read=9_000_000,
+                cache_write=500_000,
+                output=500_000,
+                requests=250,
+            )
+        if shape == "request_loop":
+            requests = rng.randint(100, 400)
+            return replace(
+                usual,
+                model=MODELS[self.vendor][0],
+                input=requests * 20_000,
+                cache_read=requests * 10_000,
+                cache_write=0,
+                output=requests * 1_337,
+                requests=requests,
+            )
+        # cost_outlier: a vendor that reports its cost (Cursor) charging 20 times the usual
+        worth = usual.cost if usual.cost is not None else Decimal(tokens) * Decimal("0.000003")
+        return replace(usual, cost=(worth * 20).quantize(Decimal("0.01")))
 
     def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
         day = start

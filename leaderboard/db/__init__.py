@@ -19,7 +19,9 @@ on the facts that changed a row.
         leaderboard_usagefact_update_bumps_version  on leaderboard_usagefact
         leaderboard_usagefact_delete_bumps_version  on leaderboard_usagefact
 
-The monthly totals (leaderboard_usagemonth) follow the facts, statement by statement.
+The monthly totals (leaderboard_usagemonth) follow the facts not held for gaming review,
+statement by statement (0028_usage_fact_held_gaming_flags replaced the three functions'
+bodies, names kept, to skip held facts: holding or clearing a day is an UPDATE of held).
     leaderboard.0010_usage_months: functions leaderboard_usagemonth_insert,
     leaderboard_usagemonth_update, leaderboard_usagemonth_delete; triggers
         leaderboard_usagefact_insert_months    on leaderboard_usagefact

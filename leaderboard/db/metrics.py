@@ -101,9 +101,10 @@ RATIOS = {
 
 
 def counted(prefix: str = "") -> Q:
-    """Facts that count: owned by a person, from a source included in totals. (Facts
-    reached from a person through a prefix are owned by that person already.)"""
-    included = Q(**{f"{prefix}source__counts_toward_totals": True})
+    """Facts that count: owned by a person, from a source included in totals, not held for
+    gaming review. (Facts reached from a person through a prefix are owned by that person
+    already.)"""
+    included = Q(**{f"{prefix}source__counts_toward_totals": True, f"{prefix}held": False})
     return included if prefix else included & Q(account__person__isnull=False)
 
 

@@ -2,7 +2,7 @@
 
 people: User, Team, Person. usage: Source, Account, UsageFact, UsageMonth, ModelPrice.
 boards: Board, BoardSnapshot, BoardStatusChange, SiteSwitch, AuditEvent, PageView.
-rankings: UsageVersion, RankedScope, Place. outbox: PendingTask.
+rankings: UsageVersion, RankedScope, Place. outbox: PendingTask. review: GamingRule, Flag.
 """
 
 from .boards import AuditEvent, Board, BoardSnapshot, BoardStatusChange, PageView, SiteSwitch
@@ -16,6 +16,7 @@ from .people import (
     new_public_id,
 )
 from .rankings import Place, RankedScope, UsageVersion
+from .review import Flag, GamingRule
 from .usage import Account, ModelPrice, Source, UsageFact, UsageMonth, total_tokens
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "Board",
     "BoardSnapshot",
     "BoardStatusChange",
+    "Flag",
+    "GamingRule",
     "ModelPrice",
     "PageView",
     "PendingTask",

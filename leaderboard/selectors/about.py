@@ -7,8 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from leaderboard.db.metrics import METRICS, RATIOS
+from leaderboard.domain import gaming
 from leaderboard.domain.periods import unit_of
-from leaderboard.models import Board
+from leaderboard.models import Board, GamingRule
 from leaderboard.selectors.site import Site, site
 
 # What each lens ranks: a metric summed over the period, or a ratio of two.
@@ -63,11 +64,32 @@ def lens_formulas() -> list[LensFormula]:
 
 
 @dataclass(frozen=True)
+class RuleWords:
+    slug: str
+    kind: str
+    name: str
+    words: str
+
+
+def gaming_rules() -> list[RuleWords]:
+    """Every enabled gaming rule in words, with its thresholds."""
+    rules = []
+    for rule in GamingRule.objects.filter(enabled=True).order_by("kind", "slug"):
+        try:
+            words = rule.description or gaming.describe(rule.kind, rule.params)
+        except gaming.RuleError:
+            continue  # the admin refuses such params; a rule broken by hand does not run
+        rules.append(RuleWords(rule.slug, rule.kind, rule.get_kind_display(), words))
+    return rules
+
+
+@dataclass(frozen=True)
 class AboutPage:
     site: Site  # its versions key the cached badge catalogue
     lenses: list[LensFormula]
+    rules: list[RuleWords]
     today: dt.date
 
 
 def about_page(*, today: dt.date) -> AboutPage:
-    return AboutPage(site=site(), lenses=lens_formulas(), today=today)
+    return AboutPage(site=site(), lenses=lens_formulas(), rules=gaming_rules(), today=today)

@@ -13,14 +13,21 @@ from leaderboard.domain.json_values import JSON
 from leaderboard.models import AuditEvent, Person
 
 # The audit actions that change a person's standing, as the services write them.
-PERSON_ACTIONS = ("excluded from ranking", "included in ranking", "privacy changed")
+PERSON_ACTIONS = (
+    "excluded from ranking",
+    "included in ranking",
+    "privacy changed",
+    "gaming flag raised",
+    "gaming flag confirmed",
+    "gaming flag cleared",
+)
 ACCOUNT_ACTIONS = ("account attributed", "account unmatched")
 
 
 @dataclass(frozen=True)
 class LedgerEntry:
     at: dt.datetime
-    kind: str  # for the page and tests: attribution, ranking, visibility, badge
+    kind: str  # for the page and tests: attribution, ranking, visibility, badge, review
     what: str
     reason: str
 
@@ -77,10 +84,37 @@ def _entry(event: AuditEvent, person: Person) -> LedgerEntry:
         return LedgerEntry(
             event.at, "ranking", "You are counted in ranking again", f"Decided {_by(event, person)}"
         )
+    if action.startswith("gaming flag"):
+        return _review_entry(event, person, details)
     shown = dict(Person.Visibility.choices).get(_text(details.get("to")), "")
     return LedgerEntry(
         event.at,
         "visibility",
         f"You now appear on boards {str(shown).lower()}",
         f"Changed {_by(event, person)}",
+    )
+
+
+def _review_entry(event: AuditEvent, person: Person, details: dict[str, JSON]) -> LedgerEntry:
+    day = _text(details.get("day"))
+    if event.action == "gaming flag raised":
+        return LedgerEntry(
+            event.at,
+            "review",
+            f"Your usage of {day} is held for review: it counts toward no board, badge or "
+            "score until a manager decides",
+            f"Rule {_text(details.get('rule'))}: {_text(details.get('reason'))}",
+        )
+    if event.action == "gaming flag confirmed":
+        return LedgerEntry(
+            event.at,
+            "review",
+            f"The hold on {day} was confirmed: that day stays out",
+            f"Reviewed {_by(event, person)}",
+        )
+    return LedgerEntry(
+        event.at,
+        "review",
+        f"The hold on {day} was cleared: that day counts again",
+        f"Reviewed {_by(event, person)}",
     )

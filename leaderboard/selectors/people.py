@@ -14,7 +14,7 @@ from leaderboard.domain import charts
 from leaderboard.domain.json_values import JSON
 from leaderboard.domain.periods import Period, Scope, period_of
 from leaderboard.domain.rows import Row
-from leaderboard.models import Board, Person, Team, User
+from leaderboard.models import Board, Flag, Person, Team, User
 from leaderboard.selectors import history
 from leaderboard.selectors.boards import BoardsHidden, NotFound
 from leaderboard.selectors.ledger import LedgerEntry, standing_ledger
@@ -99,6 +99,7 @@ class PersonPage:
     history: PersonHistory
     chart_period: Period
     ledger: list[LedgerEntry]  # the owner's only (others get none)
+    flags: list[Flag]  # the owner's only: nobody else sees a flag
 
 
 def person_page(
@@ -141,7 +142,22 @@ def person_page(
         ),
         chart_period=chart_period,
         ledger=standing_ledger(person) if owner else [],
+        flags=own_flags(person) if owner else [],
     )
+
+
+def own_flags(person: Person) -> list[Flag]:
+    """A person's gaming flags, newest day first (for their own page only)."""
+    return list(person.flags.select_related("rule").order_by("-day", "pk"))
+
+
+def own_flag(public_id: str, flag_id: int, *, reader: User) -> tuple[Person, Flag]:
+    """The reader's own person and one of their flags; anyone else's is NotFound."""
+    person = own_person(public_id, reader=reader)
+    flag = person.flags.filter(pk=flag_id).first()
+    if flag is None:
+        raise NotFound("No such flag.")
+    return person, flag
 
 
 class PersonHistory:

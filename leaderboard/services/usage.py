@@ -16,6 +16,7 @@ from leaderboard.domain.pricing import PriceBook
 from leaderboard.domain.records import MAX_COUNT, UNATTRIBUTED, UsageRecord
 from leaderboard.domain.text import normalize_email
 from leaderboard.models import Account, ModelPrice, Source, UsageFact
+from leaderboard.services import review
 from leaderboard.services.accounts import make_agents, match_accounts
 from leaderboard.signals import usage_recorded
 
@@ -193,7 +194,10 @@ def record_usage(
 
 
 def announce_usage(*, source: Source, start: dt.date, end: dt.date) -> None:
-    """Tell derived data (after commit) that a source's facts for [start, end] changed."""
+    """Run the gaming rules over [start, end], then tell derived data (after commit) that a
+    source's facts for those days changed: badges and rankings never see a day the rules
+    hold."""
+    review.detect_after_pull(start=start, end=end)
     transaction.on_commit(
         lambda: usage_recorded.send(sender=Source, source_id=source.pk, start=start, end=end)
     )

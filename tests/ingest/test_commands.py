@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from ingest.models import Connection, IngestRun
-from ingest.providers.demo import demo_people
-from leaderboard.models import Board, Person, Source, Team, UsageFact, total_tokens
+from ingest.providers.demo import PLANTED, demo_people, planted_on
+from leaderboard.models import Board, Flag, Person, Source, Team, UsageFact, total_tokens
 from tests.stubs import ADMIN_KEY
 
 
@@ -238,6 +238,27 @@ def test_connect_provider_knows_every_provider(db, monkeypatch, provider, base_u
     )
 
     assert Connection.objects.get(provider=provider).base_url == base_url
+
+
+def test_seed_demo_plants_burners_and_loops_that_the_rules_hold_and_nobody_else(
+    db, gaming_detection, gaming_rules
+) -> None:
+    run("seed_demo", "--days", "90")
+
+    days = sorted(set(UsageFact.objects.values_list("day", flat=True)))
+    by_email = dict(Person.objects.values_list("email", "pk"))
+    emails = {p.index: p.email for p in demo_people()}
+    planted = {
+        (by_email[emails[index]], day)
+        for index, (_, shape) in PLANTED.items()
+        for day in days
+        if planted_on(shape, day)
+    }
+    flagged = set(Flag.objects.values_list("person", "day"))
+    assert {by_email[emails[i]] for i in PLANTED} == {person for person, _ in planted}
+    assert flagged == planted  # every planted day, and no other
+    held = set(UsageFact.objects.filter(held=True).values_list("account__person", "day"))
+    assert held == planted
 
 
 def test_seed_scale_builds_an_organisation_with_a_heavy_tail_and_an_all_time_board(db) -> None:

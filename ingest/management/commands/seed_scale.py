@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -21,6 +22,49 @@ SOURCES = {
 }
 TEAM_SIZE = 40
 
+# Planted gaming (issue 20 §2), among the normal people: PER_SHAPE people of each shape,
+# spread evenly over the directory (planted_people). Each is active every weekday on one
+# source at about 6M tokens a day, and on the days planted_days names (counted back from the
+# last day) does this instead:
+# - spike: one day of 100x their usual tokens (output in proportion);
+# - low_output: three days of 60M input-side tokens and 0.05% as much output;
+# - flat_loop: eight weekdays of exactly the same tokens on one model;
+# - request_loop: eight weekdays of the same tokens per request, the requests varying;
+# - cost_outlier: one day of usual tokens at 20x their list price (a reported cost).
+# tests/bench measures recall on these person-days and the share of other days flagged.
+SHAPES = ("spike", "low_output", "flat_loop", "request_loop", "cost_outlier")
+PER_SHAPE = 3
+PLANTED_WEIGHT = 3.0
+
+
+def planted_people(people: int) -> dict[int, str]:
+    """The planted people's directory indexes (person{i}@scale.example.com), with shapes."""
+    count = len(SHAPES) * PER_SHAPE
+    step = max(1, people // (count + 1))
+    return {step * (k + 1): SHAPES[k % len(SHAPES)] for k in range(min(count, people - 1))}
+
+
+def _weekdays_back(end: dt.date, first_back: int, count: int) -> list[dt.date]:
+    found: list[dt.date] = []
+    back = first_back
+    while len(found) < count:
+        day = end - dt.timedelta(days=back)
+        if day.weekday() < 5:
+            found.append(day)
+        back += 1
+    return sorted(found)
+
+
+def planted_days(shape: str, end: dt.date) -> list[dt.date]:
+    """The days a planted shape falls on (the bench's ground truth)."""
+    if shape == "spike":
+        return _weekdays_back(end, 2, 1)
+    if shape == "low_output":
+        return _weekdays_back(end, 1, 3)
+    if shape in ("flat_loop", "request_loop"):
+        return _weekdays_back(end, 1, 8)
+    return _weekdays_back(end, 3, 1)
+
 
 class Command(BaseCommand):
     help = (
@@ -32,9 +76,14 @@ class Command(BaseCommand):
         parser.add_argument("--people", type=int, default=1000)
         parser.add_argument("--days", type=int, default=90)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--no-planted", action="store_true", help="no planted gaming (see SHAPES)"
+        )
 
     def handle(self, *args: object, **options: int) -> None:
         rng = random.Random(options["seed"])
+        # Requests from a generator of their own: the tokens stay what earlier seeds made.
+        per_request = random.Random(options["seed"] + 1)
         people, days = options["people"], options["days"]
         sources = self._reset(people)
         accounts = self._accounts(rng, people, sources)
@@ -43,6 +92,9 @@ class Command(BaseCommand):
         weights = {pk: min(rng.paretovariate(1.05), 6000.0) for pk in {a[0] for a in accounts}}
         end = timezone.now().date()
         now = timezone.now()
+        planted = {} if options["no_planted"] else planted_people(people)
+        by_index = self._person_indexes()
+        planted_ids = {by_index[i]: shape for i, shape in planted.items()}
         written = 0
         for back in tqdm(range(days), desc="days", unit=" days", disable=None):
             day = end - dt.timedelta(days=back)
@@ -54,7 +106,10 @@ class Command(BaseCommand):
                 tokens = int(2_000_000 * weights[person_id] * rng.lognormvariate(0, 0.6))
                 model = models[int(rng.random() ** 2 * len(models))]
                 output = tokens // rng.randint(12, 40)
-                cache_read = int((tokens - output) * rng.uniform(0.1, 0.8))
+                cache_share = rng.uniform(0.1, 0.8)
+                if person_id in planted_ids:
+                    continue  # their usage is planted below (after the same draws)
+                cache_read = int((tokens - output) * cache_share)
                 cache_write = (tokens - output - cache_read) // 10
                 plain = tokens - output - cache_read - cache_write
                 cost = prices.estimate(
@@ -78,14 +133,94 @@ class Command(BaseCommand):
                         cache_read=cache_read,
                         cache_write=cache_write,
                         output=output,
-                        requests=max(1, tokens // 50_000),
+                        requests=max(1, tokens // per_request.randint(20_000, 90_000)),
                         cost=cost,
                         cost_estimated=cost is not None,
                         recorded_at=now,
                     )
                 )
+            rows += self._planted(day, end, planted_ids, accounts, prices, now)
             written += facts.upsert(rows)
-        self.stdout.write(f"Scale data: {people:,} people, {days} days, {written:,} usage facts.")
+        self.stdout.write(
+            f"Scale data: {people:,} people, {days} days, {written:,} usage facts, "
+            f"{len(planted)} planted gaming people."
+        )
+
+    def _person_indexes(self) -> dict[int, int]:
+        emails = Person.objects.filter(email__endswith="@scale.example.com").values_list(
+            "pk", "email"
+        )
+        return {int(email.removeprefix("person").split("@")[0]): pk for pk, email in emails}
+
+    def _planted(
+        self,
+        day: dt.date,
+        end: dt.date,
+        planted: dict[int, str],
+        accounts: list[tuple[int | None, int, int, list[str]]],
+        prices: PriceBook,
+        now: dt.datetime,
+    ) -> list[facts.FactRow]:
+        """The planted people's usage of the day (weekdays; see SHAPES)."""
+        if day.weekday() >= 5:
+            return []
+        first_account: dict[int | None, tuple[int, int, list[str]]] = {}
+        for person_id, account_id, source_id, models in accounts:
+            first_account.setdefault(person_id, (account_id, source_id, models))
+        rows = []
+        for person_id, shape in planted.items():
+            account_id, source_id, models = first_account[person_id]
+            rng = random.Random(f"planted:{person_id}:{day.isoformat()}")
+            tokens = int(2_000_000 * PLANTED_WEIGHT * rng.lognormvariate(0, 0.4))
+            model, output = models[0], tokens // rng.randint(12, 40)
+            requests = max(1, tokens // rng.randint(20_000, 90_000))
+            price_factor = Decimal(1)
+            if day in planted_days(shape, end):
+                if shape == "spike":
+                    tokens, output = tokens * 100, output * 100
+                elif shape == "low_output":
+                    tokens = 60_000_000 + rng.randint(0, 9_000_000)
+                    output = tokens // 2000
+                elif shape == "flat_loop":
+                    tokens, output, requests = 9_876_543, 345_678, 200
+                elif shape == "request_loop":
+                    requests = rng.randint(100, 400)
+                    tokens, output = requests * 31_337, requests * 1_337
+                else:
+                    price_factor = Decimal(20)
+            cache_read = (tokens - output) // 2
+            cache_write = (tokens - output - cache_read) // 10
+            plain = tokens - output - cache_read - cache_write
+            cost = prices.estimate(
+                UsageRecord(
+                    day=day,
+                    account="",
+                    model=model,
+                    input=plain,
+                    cache_read=cache_read,
+                    cache_write=cache_write,
+                    output=output,
+                )
+            )
+            rows.append(
+                facts.FactRow(
+                    source_id=source_id,
+                    day=day,
+                    account_id=account_id,
+                    model=model,
+                    input=plain,
+                    cache_read=cache_read,
+                    cache_write=cache_write,
+                    output=output,
+                    requests=requests,
+                    cost=None
+                    if cost is None
+                    else (cost * price_factor).quantize(Decimal("0.000001")),
+                    cost_estimated=cost is not None and price_factor == 1,
+                    recorded_at=now,
+                )
+            )
+        return rows
 
     def _reset(self, people: int) -> dict[str, Source]:
         with transaction.atomic():

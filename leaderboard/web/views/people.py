@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from leaderboard.models import User
 from leaderboard.selectors import people as pages
-from leaderboard.services import people
+from leaderboard.services import people, review
 from leaderboard.web.views.common import (
     HtmxHttpRequest,
     htmx_part,
@@ -62,4 +62,22 @@ def privacy(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         shown = person.get_visibility_display().lower()
         messages.success(request, f"You now appear on boards {shown}.")
+    return redirect("leaderboard:person", public_id=person.public_id)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@shows_selector_errors
+def flag_note(request: HtmxHttpRequest, public_id: str, flag_id: int) -> HttpResponse:
+    user = cast("User", request.user)  # LoginRequiredMiddleware lets only users in
+    person, flag = pages.own_flag(public_id, flag_id, reader=user)
+    try:
+        review.add_note(flag=flag, person=person, note=request.POST.get("note", ""), by=user)
+    except review.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Your note is with the reviewer.")
+    if request.htmx:
+        flags = pages.own_flags(person)
+        return render(request, "leaderboard/flags.html", {"person": person, "flags": flags})
     return redirect("leaderboard:person", public_id=person.public_id)
