@@ -5,16 +5,17 @@ badges' weekly rollup); the ratios built from them; and which facts count."""
 from __future__ import annotations
 
 import string
-from typing import TYPE_CHECKING
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Aggregate,
     Count,
     DecimalField,
+    Expression,
     F,
     Func,
     IntegerField,
@@ -25,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 if TYPE_CHECKING:
-    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType, _ParamT
 
 from leaderboard.models import total_tokens
 
@@ -41,7 +42,7 @@ class Metric:
     columns of PERIOD_COLUMNS; None where a period row does not keep what it needs."""
 
     label: str
-    over_facts: Callable[[str, Q | None], Func]
+    over_facts: Callable[[str, Q | None], Expression]
     over_periods: str | None
 
 
@@ -93,33 +94,34 @@ SCORE_DAILY_BUDGET = 25  # USD per active day: past it, points taper logarithmic
 SCORE_REFERENCE_OUTPUT_PER_USD = 10_000  # output tokens per dollar at full efficiency
 SCORE_POINTS_PER_DAY = 50  # each active day counts like 50,000 output tokens
 SCORE_CACHE_MIN_VOLUME = 1_000_000  # input-side tokens before cache reads multiply
+_B, _R = SCORE_DAILY_BUDGET, SCORE_REFERENCE_OUTPUT_PER_USD
 SCORE_SQL = (
     "ROUND(("
     # output in thousands, tapered: spend past the budget B counts as B * (1 + ln(cost / B))
-    "{output} * 1.0 / 1000 * CASE WHEN {cost} > %(budget)s * {active_days} "
-    "THEN %(budget)s * {active_days} * (1 + LN({cost} / (%(budget)s * {active_days}))) / {cost} "
+    f"{{output}} * 1.0 / 1000 * CASE WHEN {{cost}} > {_B} * {{active_days}} "
+    f"THEN {_B} * {{active_days}} * (1 + LN({{cost}} / ({_B} * {{active_days}}))) / {{cost}} "
     "ELSE 1 END"
-    " + %(per_day)s * {active_days})"
+    f" + {SCORE_POINTS_PER_DAY} * {{active_days}})"
     # output per dollar below the reference multiplies in proportion (a burner's is ~0)
-    " * CASE WHEN {cost} > 0 AND {output} * 1.0 / {cost} < %(reference)s "
-    "THEN {output} * 1.0 / {cost} / %(reference)s ELSE 1 END"
+    f" * CASE WHEN {{cost}} > 0 AND {{output}} * 1.0 / {{cost}} < {_R} "
+    f"THEN {{output}} * 1.0 / {{cost}} / {_R} ELSE 1 END"
     # cache-read share adds up to x2, past a minimum volume
-    " * CASE WHEN {input_side} >= %(volume)s THEN 1 + {cache_read} * 1.0 / {input_side} "
-    "ELSE 1 END, 2)"
-) % {
-    "budget": SCORE_DAILY_BUDGET,
-    "reference": SCORE_REFERENCE_OUTPUT_PER_USD,
-    "per_day": SCORE_POINTS_PER_DAY,
-    "volume": SCORE_CACHE_MIN_VOLUME,
-}
-SCORE_FIELD = DecimalField(max_digits=40, decimal_places=12)
+    f" * CASE WHEN {{input_side}} >= {SCORE_CACHE_MIN_VOLUME} "
+    "THEN 1 + {cache_read} * 1.0 / {input_side} ELSE 1 END, 2)"
+)
+if TYPE_CHECKING:  # the stubs' generics, which do not exist at run time
+    ScoreField = DecimalField[Decimal | int, Decimal]
+    ScoreFunc = Func[ScoreField]
+else:
+    ScoreFunc = Func
+SCORE_FIELD: ScoreField = DecimalField(max_digits=40, decimal_places=12)
 
 
-class Formula(Func):
+class Formula(ScoreFunc):
     """SQL text with named places ({name}), each filled with an aggregate compiled in
     place: a number computed from sums over the facts, grouped as the query groups."""
 
-    def __init__(self, text: str, parts: Mapping[str, Func]) -> None:
+    def __init__(self, text: str, parts: Mapping[str, Expression]) -> None:
         self.text, self.names = text, list(parts)
         super().__init__(*parts.values(), output_field=SCORE_FIELD)
 
@@ -133,8 +135,9 @@ class Formula(Func):
                 strict=True,
             )
         )
-        sql, params = [], []
-        # %% in the text: SQL's own percent signs do not occur in the formula
+        sql: list[str] = []
+        params: list[_ParamT] = []
+        # each place's params where it occurs: a part may occur more than once
         for literal, name, _, _ in string.Formatter().parse(self.text):
             sql.append(literal)
             if name:
@@ -144,7 +147,7 @@ class Formula(Func):
         return "".join(sql), tuple(params)
 
 
-def _score(prefix: str, where: Q | None) -> Func:
+def _score(prefix: str, where: Q | None) -> Expression:
     return Formula(SCORE_SQL, {p: METRICS[p].over_facts(prefix, where) for p in SCORE_PARTS})
 
 
@@ -195,7 +198,7 @@ def counted(prefix: str = "") -> Q:
     return included if prefix else included & Q(account__person__isnull=False)
 
 
-def expression(name: str, *, prefix: str = "", filter: Q | None = None) -> Func:
+def expression(name: str, *, prefix: str = "", filter: Q | None = None) -> Expression:
     """The SQL for a metric over facts reached through prefix: an aggregate, or a formula
     of aggregates (the score)."""
     if name not in METRICS:

@@ -74,7 +74,7 @@ def test_the_score_is_the_formula_of_the_numbers_page(db) -> None:
 
     assert found[heavy.pk] == expected(30_000_000, Decimal(1000), 10, 6_000_000, 15_000_000)
     assert found[plain.pk] == expected(200_000, Decimal(10), 4, 0, 400_000)
-    assert found[unpriced.pk] == Decimal("120.00")  # 20 + 2 days × 50: nothing to judge spend by
+    assert found[unpriced.pk] == Decimal("120.00")  # 20 + 2 days x 50: nothing to judge spend by
 
 
 def test_doubling_spend_with_no_more_output_gains_nothing(db) -> None:
