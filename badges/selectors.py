@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -229,6 +230,7 @@ class CatalogueEntry:
     badge: Badge
     tiers: list[tuple[str, JSON]]  # (tier label, threshold), lowest first
     rarity: Rarity
+    floor: Decimal | None = None  # its efficiency floor: output tokens per input-side token
 
 
 def catalogue(*, today: dt.date | None = None) -> list[CatalogueEntry]:
@@ -267,5 +269,7 @@ def catalogue(*, today: dt.date | None = None) -> list[CatalogueEntry]:
             badge.tiers.items(),
             key=lambda item: TIERS.index(item[0]) if item[0] in TIERS else len(TIERS),
         )
-        entries.append(CatalogueEntry(badge, [(t.title(), v) for t, v in tiers], rarity))
+        entries.append(
+            CatalogueEntry(badge, [(t.title(), v) for t, v in tiers], rarity, rules.floor_of(badge))
+        )
     return entries

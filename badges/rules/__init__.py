@@ -21,12 +21,14 @@ from ..db import WEEKS_TABLE, person_weeks
 from .kinds import validate
 from .periods import scope
 from .qualifiers import Qualifier
+from .queries import floor_of
 from .registry import KINDS, qualifiers, reads_months
 
 __all__ = [
     "KINDS",
     "WEEKS_TABLE",
     "Qualifier",
+    "floor_of",
     "period_end",
     "period_start",
     "person_weeks",

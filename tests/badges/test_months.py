@@ -101,9 +101,12 @@ def usage(postgres, catalogue):
                 rows.append(row(chat, day, second, "claude", input=900, output=90, cost="0.20"))
             if d % 5 == 0:
                 rows.append(row(lab, day, second, input=10**12))  # not counted
-    steady = AccountFactory(person=PersonFactory())  # 42 days in a row, over a month's end
+    # 42 days in a row, over a month's end (with output: streaks have an efficiency floor)
+    steady = AccountFactory(person=PersonFactory())
     rows += [
-        row(api, dt.date(2026, 6, 20) + dt.timedelta(days=d), steady, input=5, cost="0.01")
+        row(
+            api, dt.date(2026, 6, 20) + dt.timedelta(days=d), steady, input=5, output=1, cost="0.01"
+        )
         for d in range(42)
     ]
     unpriced = AccountFactory(person=PersonFactory())  # a month of usage of unknown cost
