@@ -132,6 +132,41 @@ class Award(models.Model):
         return f"{self.period_start.isoformat()}..{self.period_end.isoformat()}"
 
 
+class Progress(models.Model):
+    """The tier a person has reached so far in a period whose data has not settled yet (its
+    end plus the ingest look-back days): shown to them on their page, not an award. The
+    engine replaces these rows as it judges, and grants the award once the period settles."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="badge_progress")
+    badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="progress")
+    tier = models.CharField(max_length=20, choices=[(t, t.title()) for t in TIERS])
+    period_start = models.DateField()
+    period_end = models.DateField()
+    settles_on = models.DateField(help_text="The first day the period's data is settled.")
+    evidence = models.JSONField(default=dict)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["period_start", "badge"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "badge", "period_start", "period_end"],
+                name="progress_once_per_person_badge_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tier__in=TIERS), name="progress_tier_is_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["badge", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.badge} ({self.tier} so far, {self.period_start})"
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.period_start.isoformat()}..{self.period_end.isoformat()}"
+
+
 class DisplayedTitle(models.Model):
     """The title a person chose to display (from a badge they hold)."""
 

@@ -16,7 +16,7 @@ from leaderboard.models import Person
 from leaderboard.selectors.ledger import LedgerEntry
 
 from . import rules
-from .models import TIERS, Award, Badge, DisplayedTitle
+from .models import TIERS, Award, Badge, DisplayedTitle, Progress
 from .rules.queries import facts
 
 
@@ -142,6 +142,15 @@ def badge_groups(person: Person) -> list[BadgeGroup]:
     for item in held:
         groups.setdefault(item.badge.group, []).append(item)
     return [BadgeGroup(name, items) for name, items in groups.items()]
+
+
+def progress(person: Person) -> QuerySet[Progress]:
+    """The tiers a person has reached so far in periods not yet settled (not awards yet)."""
+    return (
+        Progress.objects.filter(person=person, badge__enabled=True, badge__retired=False)
+        .select_related("badge")
+        .order_by("settles_on", "badge__name")
+    )
 
 
 def new_awards(person: Person) -> QuerySet[Award]:

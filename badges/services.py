@@ -9,7 +9,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from leaderboard.db.counters import analyze
@@ -17,7 +17,7 @@ from leaderboard.models import Person, User
 from leaderboard.services import audit
 
 from . import db, rules
-from .models import Award, Badge, DisplayedTitle
+from .models import TIERS, Award, Badge, DisplayedTitle, Progress
 
 QUIET_AFTER = dt.timedelta(days=2)
 PASSED_ON = "passed on: a later period has another holder"
@@ -91,10 +91,13 @@ def _evaluate(
     if badge.policy == Badge.Policy.HOLDER:
         changed = None  # who holds it now depends on every period
     today = now.date()
-    found = {
-        _key(badge, q.person_id, q.tier, q.period_start, q.period_end): q
-        for q in rules.qualifiers(badge, today=today, changed=changed)
-    }
+    # A period is awarded once its data has settled; until then it is progress, not an award
+    # (and an award of such a period from before this rule is left as it is).
+    qualifiers: list[rules.Qualifier] = []
+    pending: list[rules.Qualifier] = []
+    for q in rules.qualifiers(badge, today=today, changed=changed):
+        (qualifiers if rules.settled(badge, q.period_end, today) else pending).append(q)
+    found = {_key(badge, q.person_id, q.tier, q.period_start, q.period_end): q for q in qualifiers}
     window = rules.scope(badge, today=today, changed=changed)
     existing_awards = Award.objects.filter(badge=badge).order_by("granted_at")
     if badge.periodic and window:
@@ -102,6 +105,8 @@ def _evaluate(
     # Read as tuples: a badge can hold millions of awards, and few of them change.
     existing: dict[AwardKey, Held] = {}
     for row in existing_awards.values_list(*HELD).iterator(chunk_size=20_000):
+        if not rules.settled(badge, row[4], today):
+            continue
         key = _key(badge, row[1], row[2], row[3], row[4])
         if key not in existing or row[-1] is None:  # an active award wins
             existing[key] = row
@@ -130,7 +135,42 @@ def _evaluate(
                 outcome.revoked.append(award(row, reason))
     if not dry_run:
         _apply(badge, outcome, now, holds)
+        if badge.periodic:
+            _record_progress(badge, pending, window, now)
     return outcome
+
+
+def _record_progress(
+    badge: Badge,
+    pending: list[rules.Qualifier],
+    window: tuple[dt.date, dt.date] | None,
+    now: dt.datetime,
+) -> None:
+    """Replace the badge's progress rows in the window (and drop those of settled periods)
+    with the highest tier each person has reached so far in each unsettled period."""
+    best: dict[tuple[int, dt.date, dt.date], rules.Qualifier] = {}
+    for q in pending:
+        key = (q.person_id, q.period_start, q.period_end)
+        if key not in best or TIERS.index(q.tier) > TIERS.index(best[key].tier):
+            best[key] = q
+    with transaction.atomic():
+        stale = Progress.objects.filter(badge=badge)
+        if window:
+            stale = stale.filter(Q(period_start__range=window) | Q(settles_on__lte=now.date()))
+        stale.delete()
+        Progress.objects.bulk_create(
+            Progress(
+                person_id=q.person_id,
+                badge=badge,
+                tier=q.tier,
+                period_start=q.period_start,
+                period_end=q.period_end,
+                settles_on=rules.settles_on(q.period_end),
+                evidence=q.evidence,
+                updated_at=now,
+            )
+            for q in best.values()
+        )
 
 
 def _apply(
@@ -140,6 +180,10 @@ def _apply(
 
     def granted(q: rules.Qualifier) -> db.GrantedRow:
         held = holds(q)
+        # a period's award comes when it settles: its notice is quiet only if that was long ago
+        seen = q.last_day
+        if badge.periodic:
+            seen = max(seen, rules.settles_on(q.period_end) - dt.timedelta(days=1))
         return (
             q.person_id,
             badge.pk,
@@ -148,7 +192,7 @@ def _apply(
             q.period_end,
             now,
             q.evidence,
-            q.last_day < quiet_before,
+            seen < quiet_before,
             None if held else now,
             "" if held else PASSED_ON,
         )

@@ -19,7 +19,7 @@ from leaderboard.domain.periods import period_end, period_start
 
 from ..db import WEEKS_TABLE, person_weeks
 from .kinds import validate
-from .periods import scope
+from .periods import scope, settled, settles_on
 from .qualifiers import Qualifier
 from .queries import floor_of
 from .registry import KINDS, qualifiers, reads_months
@@ -35,5 +35,7 @@ __all__ = [
     "qualifiers",
     "reads_months",
     "scope",
+    "settled",
+    "settles_on",
     "validate",
 ]

@@ -126,10 +126,13 @@ def test_disabled_badges_are_not_evaluated(usage, people) -> None:
     assert services.evaluate_badge(badge=BadgeFactory(enabled=False), now=NOW).granted == []
 
 
-def test_grants_for_periods_that_ended_two_days_ago_are_quiet(usage, people) -> None:
+def test_grants_for_periods_that_settled_two_days_ago_are_quiet(usage, people, settings) -> None:
+    """A period is awarded when it settles (its end plus the look-back days): a grant is
+    quiet when that was more than two days ago, not when its last usage was."""
+    settings.INGEST_LOOKBACK_DAYS = 3
     ada, ben = people[:2]
-    usage(ada, D(2026, 8, 16), input=5000)  # three days before NOW
-    usage(ben, D(2026, 8, 18), input=5000)  # yesterday
+    usage(ada, D(2026, 8, 12), input=5000)  # settled on Aug 16, three days before NOW
+    usage(ben, D(2026, 8, 15), input=5000)  # settled today
     badge = BadgeFactory(period="day", tiers={"gold": 1000})
 
     services.evaluate_badge(badge=badge, now=NOW)
