@@ -145,6 +145,7 @@ class AwardAdmin(RecordAdmin):
         "person",
         "badge",
         "tier",
+        "tiers_reached",
         "period_start",
         "period_end",
         "quiet",

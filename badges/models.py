@@ -76,7 +76,9 @@ PERIODIC = frozenset({Badge.Period.DAY, Badge.Period.WEEK, Badge.Period.MONTH})
 
 
 class Award(models.Model):
-    """A person earned a badge tier for a period; revoked awards stay as history."""
+    """A person earned a badge for a period (all time, for a badge without periods): one
+    award, at the highest tier reached, with when each tier was; revoked awards stay as
+    history."""
 
     # Indexed as the first column of the unique key and of the indexes below, and, on
     # PostgreSQL, checked once per statement rather than by foreign keys (migration 0006).
@@ -90,10 +92,14 @@ class Award(models.Model):
     badge = models.ForeignKey(
         Badge, on_delete=models.CASCADE, related_name="awards", db_index=False, db_constraint=False
     )
-    tier = models.CharField(max_length=20, choices=[(t, t.title()) for t in TIERS])
+    tier = models.CharField(
+        max_length=20, choices=[(t, t.title()) for t in TIERS], help_text="The highest reached."
+    )
+    # {tier: when it was reached (ISO 8601)}, for each tier reached, the award's own included
+    tiers_reached = models.JSONField(default=dict)
     period_start = models.DateField()
     period_end = models.DateField()
-    granted_at = models.DateTimeField()
+    granted_at = models.DateTimeField(help_text="When it was first granted, at any tier.")
     evidence = models.JSONField(default=dict)
     # Granted for a period that ended more than two days earlier: no "new badge" notice.
     quiet = models.BooleanField(default=False)
@@ -106,8 +112,8 @@ class Award(models.Model):
         ordering = ["-granted_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "badge", "tier", "period_start", "period_end"],
-                name="award_once_per_person_badge_tier_period",
+                fields=["person", "badge", "period_start", "period_end"],
+                name="award_once_per_person_badge_period",
             ),
             models.CheckConstraint(condition=models.Q(tier__in=TIERS), name="award_tier_is_known"),
         ]
@@ -122,6 +128,11 @@ class Award(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def tier_history(self) -> list[tuple[str, str]]:
+        """(tier, when reached) for each tier reached, lowest first."""
+        return [(t, self.tiers_reached[t]) for t in TIERS if t in self.tiers_reached]
 
     @property
     def period_label(self) -> str:

@@ -191,14 +191,19 @@ def award_ledger(person: Person) -> list[LedgerEntry]:
     for award in Award.objects.filter(person=person).select_related("badge"):
         tier, name = award.get_tier_display(), award.badge.name
         earned = ", ".join(f"{key}: {value}" for key, value in award.evidence.items())
-        entries.append(
-            LedgerEntry(
-                award.granted_at,
-                "badge",
-                f"Awarded {name} ({tier}) for {award.period_label}",
-                f"Earned: {earned}" if earned else "Earned by its rule",
+        # one entry per tier reached (one award holds them all); the award's own tier last
+        reached = award.tier_history or [(award.tier, award.granted_at.isoformat())]
+        for reached_tier, when in reached:
+            entries.append(
+                LedgerEntry(
+                    dt.datetime.fromisoformat(when),
+                    "badge",
+                    f"Awarded {name} ({reached_tier.title()}) for {award.period_label}",
+                    f"Earned: {earned}"
+                    if earned and reached_tier == award.tier
+                    else "Earned by its rule",
+                )
             )
-        )
         if award.revoked_at is not None:
             entries.append(
                 LedgerEntry(

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('badges', '0007_efficiency_floors_on_volume_badges'),
-        ('leaderboard', '0028_board_score_lens_default_for_new_boards'),
+        ('leaderboard', '0027_person_excluded_from_ranking'),
     ]
 
     operations = [

@@ -62,8 +62,12 @@ def test_progress_follows_the_highest_tier_and_the_award_waits_for_the_look_back
 
     services.evaluate_badge(badge=badge, now=at(dt.date(2027, 1, 4)))
 
-    awarded = set(Award.objects.filter(badge=badge).values_list("person", "tier"))
-    assert awarded == {(employee.pk, "bronze"), (employee.pk, "gold")}
+    (award,) = Award.objects.filter(badge=badge)
+    assert (award.person, award.tier, [t for t, _ in award.tier_history]) == (
+        employee,
+        "gold",
+        ["bronze", "gold"],
+    )
     assert not Progress.objects.exists()
     assert not Award.objects.filter(badge=badge, quiet=True).exists()  # its holder is told
 
