@@ -16,7 +16,10 @@ def people(db) -> list[Person]:
 
 
 # The data migrations that change the default catalogue after 0002, each with forwards().
-LATER_DATA_MIGRATIONS = ["0007_efficiency_floors_on_volume_badges"]
+LATER_DATA_MIGRATIONS = [
+    "0007_efficiency_floors_on_volume_badges",
+    "0010_calibrate_default_catalogue",
+]
 
 
 @pytest.fixture

@@ -109,6 +109,11 @@ def usage(postgres, catalogue):
         )
         for d in range(42)
     ]
+    heavy = AccountFactory(person=PersonFactory())  # enough for the calibrated Token Volume
+    rows += [
+        row(api, dt.date(2026, 7, 6 + d), heavy, input=4 * 10**8, output=10**7, cost="9.99")
+        for d in range(3)
+    ]
     unpriced = AccountFactory(person=PersonFactory())  # a month of usage of unknown cost
     rows += [
         row(api, dt.date(2026, 7, 1 + d), unpriced, input=10**6, output=20_000) for d in range(10)
