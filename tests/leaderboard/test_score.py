@@ -14,7 +14,7 @@ from leaderboard.db.rankings import RANKED_COLUMNS, ranking_sql
 from leaderboard.domain.periods import Scope, period_of
 from leaderboard.models import Board
 from tests.factories import AccountFactory, PersonFactory, SourceFactory, UsageFactFactory
-from tests.helpers import AUG
+from tests.helpers import AUG, elements
 
 SCORE = Board.Lens.SCORE
 
@@ -136,3 +136,17 @@ def test_a_board_over_days_and_one_over_months_score_alike(postgres) -> None:
 def test_a_new_board_ranks_by_score_and_old_ones_keep_their_lens(db) -> None:
     assert Board.objects.create(name="New", slug="new").metric == SCORE
     assert Board.objects.filter(metric=Board.Lens.TOTAL_TOKENS).exists()  # seeded, unchanged
+
+
+def test_the_admin_offers_score_as_a_new_board_s_lens(admin_client, seeded_boards) -> None:
+    added = admin_client.get("/admin/leaderboard/board/add/").content.decode()
+
+    def lens(page: str) -> str | None:
+        (field,) = elements(page, "select", name="metric")
+        (chosen,) = elements(field.html, "option", selected=None)
+        return chosen.attrs["value"]
+
+    assert lens(added) == SCORE
+    volume = seeded_boards["token-volume"]
+    changed = admin_client.get(f"/admin/leaderboard/board/{volume.pk}/change/").content.decode()
+    assert lens(changed) == Board.Lens.TOTAL_TOKENS  # an existing board keeps its lens
