@@ -108,3 +108,15 @@ def test_the_owner_sees_progress_on_their_page_and_others_do_not(
     other = client.get(f"/people/{employee.public_id}/").content.decode()
     assert not elements(other, "li", data_progress=None)
     assert "December Doer" not in other
+
+
+def test_managers_read_progress_in_the_admin_and_cannot_edit_it(december, admin_client) -> None:
+    badge, _ = december
+    services.evaluate_badge(badge=badge, now=at(DEC1))
+
+    page = admin_client.get("/admin/badges/progress/").content.decode()
+
+    assert "December Doer" in page and "Jan. 4, 2027" in page
+    progress = Progress.objects.get()
+    assert admin_client.get(f"/admin/badges/progress/{progress.pk}/change/").status_code == 200
+    assert admin_client.post(f"/admin/badges/progress/{progress.pk}/delete/").status_code == 403
