@@ -13,7 +13,7 @@ from leaderboard.models import User
 from leaderboard.services import audit
 
 from . import rules, selectors, services, tasks
-from .models import Award, Badge
+from .models import Award, Badge, Progress
 
 
 class BadgeForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in the stubs only
@@ -145,6 +145,7 @@ class AwardAdmin(RecordAdmin):
         "person",
         "badge",
         "tier",
+        "tiers_reached",
         "period_start",
         "period_end",
         "quiet",
@@ -155,4 +156,16 @@ class AwardAdmin(RecordAdmin):
     list_select_related = ["person", "badge"]
     search_fields = ["person__display_name", "person__email", "badge__name"]
     date_hierarchy = "granted_at"
+    show_facets = admin.ShowFacets.ALWAYS
+
+
+@admin.register(Progress)
+class ProgressAdmin(RecordAdmin):
+    """Tiers reached so far in unsettled periods: the engine's, read-only like awards."""
+
+    list_display = ["person", "badge", "tier", "period_start", "period_end", "settles_on"]
+    list_filter = ["badge", "tier"]
+    list_select_related = ["person", "badge"]
+    search_fields = ["person__display_name", "person__email", "badge__name"]
+    date_hierarchy = "settles_on"
     show_facets = admin.ShowFacets.ALWAYS

@@ -252,6 +252,7 @@ GRANTED = [
     "person_id",
     "badge_id",
     "tier",
+    "tiers_reached",
     "period_start",
     "period_end",
     "granted_at",
@@ -262,7 +263,17 @@ GRANTED = [
 ]
 # A granted award's values in that order (badges.services builds them).
 type GrantedRow = tuple[
-    int, int, str, dt.date, dt.date, dt.datetime, dict[str, JSON], bool, dt.datetime | None, str
+    int,
+    int,
+    str,
+    dict[str, str],
+    dt.date,
+    dt.date,
+    dt.datetime,
+    dict[str, JSON],
+    bool,
+    dt.datetime | None,
+    str,
 ]
 
 
@@ -279,7 +290,6 @@ def insert_awards(rows: Iterable[GrantedRow]) -> None:
         return
     # SQL from fixed table and column names only; values travel by COPY.
     table, columns = Award._meta.db_table, ", ".join(GRANTED)
-    evidence = GRANTED.index("evidence")
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS award_stage ON COMMIT DROP "  # noqa: S608 - table and column names fixed here or from the models
@@ -287,7 +297,8 @@ def insert_awards(rows: Iterable[GrantedRow]) -> None:
         )
         with cursor.cursor.copy(f"COPY award_stage ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row((*row[:evidence], json.dumps(row[evidence]), *row[evidence + 1 :]))
+                # the JSON columns (tiers reached, evidence) as JSON text
+                copy.write_row(tuple(json.dumps(v) if isinstance(v, dict) else v for v in row))
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM award_stage "  # noqa: S608 - table and column names fixed here or from the models
             "ON CONFLICT DO NOTHING"

@@ -76,7 +76,9 @@ PERIODIC = frozenset({Badge.Period.DAY, Badge.Period.WEEK, Badge.Period.MONTH})
 
 
 class Award(models.Model):
-    """A person earned a badge tier for a period; revoked awards stay as history."""
+    """A person earned a badge for a period (all time, for a badge without periods): one
+    award, at the highest tier reached, with when each tier was; revoked awards stay as
+    history."""
 
     # Indexed as the first column of the unique key and of the indexes below, and, on
     # PostgreSQL, checked once per statement rather than by foreign keys (migration 0006).
@@ -90,10 +92,14 @@ class Award(models.Model):
     badge = models.ForeignKey(
         Badge, on_delete=models.CASCADE, related_name="awards", db_index=False, db_constraint=False
     )
-    tier = models.CharField(max_length=20, choices=[(t, t.title()) for t in TIERS])
+    tier = models.CharField(
+        max_length=20, choices=[(t, t.title()) for t in TIERS], help_text="The highest reached."
+    )
+    # {tier: when it was reached (ISO 8601)}, for each tier reached, the award's own included
+    tiers_reached = models.JSONField(default=dict)
     period_start = models.DateField()
     period_end = models.DateField()
-    granted_at = models.DateTimeField()
+    granted_at = models.DateTimeField(help_text="When it was first granted, at any tier.")
     evidence = models.JSONField(default=dict)
     # Granted for a period that ended more than two days earlier: no "new badge" notice.
     quiet = models.BooleanField(default=False)
@@ -106,8 +112,8 @@ class Award(models.Model):
         ordering = ["-granted_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "badge", "tier", "period_start", "period_end"],
-                name="award_once_per_person_badge_tier_period",
+                fields=["person", "badge", "period_start", "period_end"],
+                name="award_once_per_person_badge_period",
             ),
             models.CheckConstraint(condition=models.Q(tier__in=TIERS), name="award_tier_is_known"),
         ]
@@ -124,11 +130,51 @@ class Award(models.Model):
         return self.revoked_at is None
 
     @property
+    def tier_history(self) -> list[tuple[str, str]]:
+        """(tier, when reached) for each tier reached, lowest first."""
+        return [(t, self.tiers_reached[t]) for t in TIERS if t in self.tiers_reached]
+
+    @property
     def period_label(self) -> str:
         if (self.period_start, self.period_end) == ALL_TIME:
             return "all time"
         if self.period_start == self.period_end:
             return self.period_start.isoformat()
+        return f"{self.period_start.isoformat()}..{self.period_end.isoformat()}"
+
+
+class Progress(models.Model):
+    """The tier a person has reached so far in a period whose data has not settled yet (its
+    end plus the ingest look-back days): shown to them on their page, not an award. The
+    engine replaces these rows as it judges, and grants the award once the period settles."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="badge_progress")
+    badge = models.ForeignKey(Badge, on_delete=models.CASCADE, related_name="progress")
+    tier = models.CharField(max_length=20, choices=[(t, t.title()) for t in TIERS])
+    period_start = models.DateField()
+    period_end = models.DateField()
+    settles_on = models.DateField(help_text="The first day the period's data is settled.")
+    evidence = models.JSONField(default=dict)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["period_start", "badge"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "badge", "period_start", "period_end"],
+                name="progress_once_per_person_badge_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tier__in=TIERS), name="progress_tier_is_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["badge", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.badge} ({self.tier} so far, {self.period_start})"
+
+    @property
+    def period_label(self) -> str:
         return f"{self.period_start.isoformat()}..{self.period_end.isoformat()}"
 
 

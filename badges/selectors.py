@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -15,7 +16,7 @@ from leaderboard.models import Person
 from leaderboard.selectors.ledger import LedgerEntry
 
 from . import rules
-from .models import TIERS, Award, Badge, DisplayedTitle
+from .models import TIERS, Award, Badge, DisplayedTitle, Progress
 from .rules.queries import facts
 
 
@@ -143,6 +144,15 @@ def badge_groups(person: Person) -> list[BadgeGroup]:
     return [BadgeGroup(name, items) for name, items in groups.items()]
 
 
+def progress(person: Person) -> QuerySet[Progress]:
+    """The tiers a person has reached so far in periods not yet settled (not awards yet)."""
+    return (
+        Progress.objects.filter(person=person, badge__enabled=True, badge__retired=False)
+        .select_related("badge")
+        .order_by("settles_on", "badge__name")
+    )
+
+
 def new_awards(person: Person) -> QuerySet[Award]:
     """Awards the person has not been told about yet (quiet ones never are)."""
     return Award.objects.filter(
@@ -181,14 +191,19 @@ def award_ledger(person: Person) -> list[LedgerEntry]:
     for award in Award.objects.filter(person=person).select_related("badge"):
         tier, name = award.get_tier_display(), award.badge.name
         earned = ", ".join(f"{key}: {value}" for key, value in award.evidence.items())
-        entries.append(
-            LedgerEntry(
-                award.granted_at,
-                "badge",
-                f"Awarded {name} ({tier}) for {award.period_label}",
-                f"Earned: {earned}" if earned else "Earned by its rule",
+        # one entry per tier reached (one award holds them all); the award's own tier last
+        reached = award.tier_history or [(award.tier, award.granted_at.isoformat())]
+        for reached_tier, when in reached:
+            entries.append(
+                LedgerEntry(
+                    dt.datetime.fromisoformat(when),
+                    "badge",
+                    f"Awarded {name} ({reached_tier.title()}) for {award.period_label}",
+                    f"Earned: {earned}"
+                    if earned and reached_tier == award.tier
+                    else "Earned by its rule",
+                )
             )
-        )
         if award.revoked_at is not None:
             entries.append(
                 LedgerEntry(
@@ -229,6 +244,7 @@ class CatalogueEntry:
     badge: Badge
     tiers: list[tuple[str, JSON]]  # (tier label, threshold), lowest first
     rarity: Rarity
+    floor: Decimal | None = None  # its efficiency floor: output tokens per input-side token
 
 
 def catalogue(*, today: dt.date | None = None) -> list[CatalogueEntry]:
@@ -267,5 +283,7 @@ def catalogue(*, today: dt.date | None = None) -> list[CatalogueEntry]:
             badge.tiers.items(),
             key=lambda item: TIERS.index(item[0]) if item[0] in TIERS else len(TIERS),
         )
-        entries.append(CatalogueEntry(badge, [(t.title(), v) for t, v in tiers], rarity))
+        entries.append(
+            CatalogueEntry(badge, [(t.title(), v) for t, v in tiers], rarity, rules.floor_of(badge))
+        )
     return entries

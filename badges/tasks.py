@@ -17,7 +17,7 @@ def evaluate_changed(start: str | None = None, end: str | None = None) -> int:
         (dt.date.fromisoformat(start), dt.date.fromisoformat(end)) if start and end else (None)
     )
     outcome = services.evaluate_all(changed=changed)
-    return len(outcome.granted) + len(outcome.revoked) + len(outcome.restored)
+    return outcome.written
 
 
 @shared_task(name="badges.evaluate_badge")
@@ -27,4 +27,4 @@ def evaluate_badge(badge_id: int) -> int:
     if badge is None:
         return 0
     outcome = services.evaluate_badge(badge=badge)
-    return len(outcome.granted) + len(outcome.revoked) + len(outcome.restored)
+    return outcome.written

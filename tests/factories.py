@@ -98,3 +98,4 @@ class AwardFactory(factory.django.DjangoModelFactory):
     period_start = dt.date(1, 1, 1)
     period_end = dt.date(9999, 12, 31)
     granted_at = factory.LazyFunction(timezone.now)
+    tiers_reached = factory.LazyAttribute(lambda a: {a.tier: a.granted_at.isoformat()})

@@ -100,7 +100,19 @@ def test_awards_are_for_people_and_badges_that_exist():
     now = timezone.now()
 
     def award(person_id: int, badge_id: int, tier: str = "gold") -> tuple:
-        return (person_id, badge_id, tier, DAY, DAY, now, {}, False, None, "")
+        return (
+            person_id,
+            badge_id,
+            tier,
+            {tier: now.isoformat()},
+            DAY,
+            DAY,
+            now,
+            {},
+            False,
+            None,
+            "",
+        )
 
     insert_awards([award(person.pk, badge.pk)])
     for bad in (award(missing_id(Person), badge.pk), award(person.pk, badge.pk + 1000)):
@@ -119,7 +131,7 @@ def test_awards_go_with_their_person_or_badge_and_a_raw_delete_cannot_orphan_the
     now = timezone.now()
     insert_awards(
         [
-            (p.pk, b.pk, "gold", DAY, DAY, now, {}, False, None, "")
+            (p.pk, b.pk, "gold", {"gold": now.isoformat()}, DAY, DAY, now, {}, False, None, "")
             for p in (keeps, leaves)
             for b in (badge, dropped)
         ]

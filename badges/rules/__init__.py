@@ -19,19 +19,23 @@ from leaderboard.domain.periods import period_end, period_start
 
 from ..db import WEEKS_TABLE, person_weeks
 from .kinds import validate
-from .periods import scope
+from .periods import scope, settled, settles_on
 from .qualifiers import Qualifier
+from .queries import floor_of
 from .registry import KINDS, qualifiers, reads_months
 
 __all__ = [
     "KINDS",
     "WEEKS_TABLE",
     "Qualifier",
+    "floor_of",
     "period_end",
     "period_start",
     "person_weeks",
     "qualifiers",
     "reads_months",
     "scope",
+    "settled",
+    "settles_on",
     "validate",
 ]

@@ -13,6 +13,8 @@ from leaderboard.domain.json_values import JSON
 from ..models import TIERS, Badge
 
 K, P = Badge.Kind, Badge.Period
+# The efficiency floor a volume badge may carry (rules.queries reads it).
+FLOOR = "min_output_per_input"
 THRESHOLD_METRICS = ["total_tokens", "output", "cache_read", "cost", "requests", "active_days"]
 ALLOWED_PERIODS: dict[str, set[str]] = {
     K.RANK: {P.WEEK, P.MONTH},
@@ -79,6 +81,18 @@ def validate(*, kind: str, params: JSON, tiers: JSON, period: str) -> None:
         except ValidationError:
             problem(
                 "params", 'A ratio badge needs "min_volume" above 0, so that tiny usage cannot win.'
+            )
+    if FLOOR in params:
+        if kind == K.RATIO:
+            problem("params", f'"{FLOOR}" is for volume badges; a ratio badge has its own bound.')
+        try:
+            if _number(params[FLOOR], FLOOR) <= 0:
+                raise ValidationError("x")
+        except ValidationError:
+            problem(
+                "params",
+                f'"{FLOOR}" should be a number above 0: the output tokens needed per '
+                "input-side token, e.g. 0.01.",
             )
     if errors:
         raise ValidationError(errors)

@@ -31,6 +31,8 @@ class Qualifier:
     period_end: dt.date
     last_day: dt.date  # the latest usage behind it: older than two days makes a grant quiet
     evidence: dict[str, JSON] = field(default_factory=dict, compare=False)
+    # every tier reached in the period, lowest first (the engine fills it when it grants)
+    reached: tuple[str, ...] = field(default=(), compare=False)
 
 
 def as_date(value: dt.date) -> dt.date:

@@ -34,6 +34,7 @@ from leaderboard.models import UsageFact
 from .. import db
 from ..db import AggregateRow
 from ..models import ALL_TIME, Badge
+from .kinds import FLOOR
 from .periods import Days
 from .qualifiers import (
     Qualifier,
@@ -89,16 +90,77 @@ def _per(badge: Badge) -> str | None:
     return per.get(badge.period)
 
 
+# An efficiency floor (issue 20 §3): a badge with "min_output_per_input" in its params is
+# earned only by groups (person and period) whose output tokens reach that share of their
+# input-side tokens, so that burning tokens alone earns nothing. Rank badges rank only the
+# groups above the floor; streak and first-usage badges keep the people above it over the
+# days the badge reads (efficient_people).
+FLOOR_CONDITION = "{output} >= {input_side} * %s"
+
+
+def floor_of(badge: Badge) -> Decimal | None:
+    value = badge.params.get(FLOOR)
+    return None if value is None else Decimal(str(value))
+
+
+def _floored_having(
+    badge: Badge, having: tuple[str, list[Decimal | int]] | None
+) -> tuple[str, list[Decimal | int]] | None:
+    floor = floor_of(badge)
+    if floor is None:
+        return having
+    if having is None:
+        return FLOOR_CONDITION, [floor]
+    return f"{having[0]} AND {FLOOR_CONDITION}", [*having[1], floor]
+
+
+def _floored(
+    badge: Badge, rows: QuerySet[UsageFact, AggregateRow]
+) -> QuerySet[UsageFact, AggregateRow]:
+    floor = floor_of(badge)
+    if floor is None:
+        return rows
+    # annotation names must not shadow the fact fields the aggregates read
+    return rows.annotate(
+        f_output=metrics.aggregate("output"), f_input_side=metrics.aggregate("input_side")
+    ).filter(
+        GreaterThanOrEqual(
+            ExpressionWrapper(F("f_output") * 1, output_field=NUMBER),
+            ExpressionWrapper(F("f_input_side") * floor, output_field=NUMBER),
+        )
+    )
+
+
+def efficient_people(badge: Badge, window: Days, months: bool) -> set[int] | None:
+    """The people above the badge's floor over the days in window (None: it has none)."""
+    floor = floor_of(badge)
+    if floor is None:
+        return None
+    if months:
+        rows: Iterable[AggregateRow] = db.monthly(
+            window, {"f_output": "output"}, per=None, having=(FLOOR_CONDITION, [floor])
+        )
+        return {row["account__person"] for row in rows}
+    grouped = facts(window).values("account__person").annotate(last_day=Max("day")).order_by()
+    return {row["account__person"] for row in _floored(badge, grouped)}
+
+
 def threshold(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Qualifier]:
     name = badge.params["metric"] if badge.kind == K.THRESHOLD else badge.params["of"]
     weakest = min(bound for _, bound in ordered_tiers(badge.tiers))
     if months:
         rows: Iterable[AggregateRow] = db.monthly(
-            window, {"value": name}, per=_per(badge), having=(f"{{{name}}} >= %s", [weakest])
+            window,
+            {"value": name},
+            per=_per(badge),
+            having=_floored_having(badge, (f"{{{name}}} >= %s", [weakest])),
         )
     else:
         # value: an annotation of _grouped's, which the plugin cannot see through its return type
-        rows = _grouped(badge, window, value=metrics.aggregate(name)).filter(value__gte=weakest)  # type: ignore[misc]
+        rows = _floored(
+            badge,
+            _grouped(badge, window, value=metrics.aggregate(name)).filter(value__gte=weakest),  # type: ignore[misc]
+        )
     return qualifiers_from_rows(
         badge,
         rows,
@@ -155,12 +217,16 @@ def rank(badge: Badge, window: Days, today: dt.date, months: bool) -> list[Quali
     current = period_start(badge.period, today)
     if months:
         rows: Iterable[AggregateRow] = db.monthly(
-            window, {"value": name}, per=_per(badge), ranked=(current, widest)
+            window,
+            {"value": name},
+            per=_per(badge),
+            ranked=(current, widest),
+            having=_floored_having(badge, None),
         )
     else:
         rows = (
             # bucket, value: _grouped's annotations, unseen by the plugin (as in threshold)
-            _grouped(badge, window, value=metrics.aggregate(name))  # type: ignore[misc]
+            _floored(badge, _grouped(badge, window, value=metrics.aggregate(name)))  # type: ignore[misc]
             .filter(bucket__lt=current, value__gt=0)
             .annotate(rank=Window(Rank(), partition_by=[F("bucket")], order_by=F("value").desc()))
             .filter(rank__lte=widest)

@@ -9,7 +9,7 @@ from .. import db
 from ..models import Badge
 from .periods import Days, scope
 from .qualifiers import Qualifier
-from .queries import Rule, first, rank, ratio, threshold
+from .queries import Rule, efficient_people, first, rank, ratio, threshold
 from .streaks import streak
 
 K, P = Badge.Kind, Badge.Period
@@ -48,4 +48,11 @@ def qualifiers(
     months where the badge allows; from_facts forces the facts, as tests compare)."""
     window = scope(badge, today=today, changed=changed)
     months = not from_facts and reads_months(badge, window)
-    return KINDS[badge.kind](badge, window, today, months)
+    found = KINDS[badge.kind](badge, window, today, months)
+    if badge.kind in {K.STREAK, K.FIRST}:
+        # judged per day, not per period: the floor holds over the days the badge reads
+        over_months = not from_facts and db.keeps_months() and window is None
+        efficient = efficient_people(badge, window, over_months)
+        if efficient is not None:
+            found = [q for q in found if q.person_id in efficient]
+    return found

@@ -58,6 +58,7 @@ def person_badges(context: template.Context, person: Person) -> dict[str, object
         "titles": titles,
         "title": selectors.displayed_title(person, titles),
         "notices": notices,
+        "progress": list(selectors.progress(person)) if is_owner else [],
     }
 
 

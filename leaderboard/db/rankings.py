@@ -53,7 +53,7 @@ def _lens_value(lens: str, where: Q) -> Expression:
                 0.0,
             )
         )
-    return metrics.aggregate(lens, prefix=PREFIX, filter=where)
+    return metrics.expression(lens, prefix=PREFIX, filter=where)
 
 
 def ranked(scope: Scope) -> QuerySet[Person]:
@@ -111,6 +111,7 @@ def reads_months(scope: Scope) -> bool:
 
 # What a lens ranks by, as a column of the per-person totals (t) over usage months.
 LENS_SQL = {
+    Lens.SCORE: "t.score",
     Lens.TOTAL_TOKENS: "t.total_tokens",
     Lens.OUTPUT: "t.output",
     Lens.COST: "t.cost",
@@ -119,7 +120,16 @@ LENS_SQL = {
     Lens.ACTIVE_DAYS: "t.active_days",
 }
 # The totals a ranking over months stores or filters on: each metric's SQL over period rows.
-TOTALS = ["total_tokens", "output", "requests", "cache_read", "input_side", "cost", "active_days"]
+TOTALS = [
+    "total_tokens",
+    "output",
+    "requests",
+    "cache_read",
+    "input_side",
+    "cost",
+    "active_days",
+    "score",
+]
 
 
 def ranking_sql(

@@ -13,6 +13,7 @@ ALL_TIME_START = dt.date(2000, 1, 1)
 Lens = Board.Lens
 
 LENS_UNITS: dict[str, str] = {
+    Lens.SCORE: "points",
     Lens.COST: "usd",
     Lens.CACHE_READ_SHARE: "share",
     Lens.ACTIVE_DAYS: "days",

@@ -11,6 +11,7 @@ from leaderboard.domain.periods import Lens
 from leaderboard.models import Place
 
 COST_PLACES = Decimal("0.000001")
+SCORE_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ def row_of(place: Place, lens: str) -> Row:
             value = float(stored)
         elif lens == Lens.COST:
             value = stored.quantize(COST_PLACES)
+        elif lens == Lens.SCORE:
+            value = stored.quantize(SCORE_PLACES)
         else:
             value = int(stored)
     return Row(

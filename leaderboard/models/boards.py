@@ -13,6 +13,7 @@ class Board(models.Model):
     """A leaderboard: who is ranked, by what, over which period; managers control its status."""
 
     class Lens(models.TextChoices):
+        SCORE = "score", "Score"
         TOTAL_TOKENS = "total_tokens", "Total tokens"
         OUTPUT = "output", "Output tokens"
         COST = "cost", "Cost"
@@ -40,7 +41,7 @@ class Board(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
     metric = models.CharField(
-        "default lens", max_length=30, choices=Lens.choices, default=Lens.TOTAL_TOKENS
+        "default lens", max_length=30, choices=Lens.choices, default=Lens.SCORE
     )
     period = models.CharField(max_length=20, choices=Period.choices, default=Period.MONTH)
     teams = models.ManyToManyField(Team, blank=True, help_text="Empty: everyone.")

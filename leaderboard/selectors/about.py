@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from leaderboard.db import metrics
 from leaderboard.db.metrics import METRICS, RATIOS
 from leaderboard.domain import gaming
 from leaderboard.domain.periods import unit_of
@@ -14,6 +15,7 @@ from leaderboard.selectors.site import Site, site
 
 # What each lens ranks: a metric summed over the period, or a ratio of two.
 LENS_MEASURES = {
+    Board.Lens.SCORE: "score",
     Board.Lens.TOTAL_TOKENS: "total_tokens",
     Board.Lens.OUTPUT: "output",
     Board.Lens.COST: "cost",
@@ -47,12 +49,31 @@ def _words(measure: str) -> str:
             f"{METRICS[ratio.denominator].label.lower()}, each summed over the period{volume}"
         )
     label = METRICS[measure].label
+    if measure == "score":
+        return _score_words()
     if measure == "total_tokens":
         parts = " + ".join(METRICS[part].label.lower() for part in TOTAL_PARTS)
         return f"{label}: {parts}, summed over the period"
     if measure == "active_days":
         return f"{label}: the number of days in the period with any counted usage"
     return f"{label}, summed over the period"
+
+
+def _score_words() -> str:
+    output, cost, days = (METRICS[n].label.lower() for n in ("output", "cost", "active_days"))
+    budget = metrics.SCORE_DAILY_BUDGET
+    return (
+        f"{METRICS['score'].label}: (output credited ÷ 1,000 + "
+        f"{metrics.SCORE_POINTS_PER_DAY} × {days}) × efficiency × cache bonus, from the "
+        f"period's sums, rounded to 2 places. Output credited: all the {output} while the "
+        f"{cost} stays within a budget B of ${budget} per active day; past it, spend counts "
+        f"only as B × (1 + ln(cost ÷ B)), and the output in that proportion (× B × (1 + "
+        f"ln(cost ÷ B)) ÷ cost), so points taper and doubling spend without more output "
+        f"lowers the score. Efficiency: {output} per dollar ÷ "
+        f"{metrics.SCORE_REFERENCE_OUTPUT_PER_USD:,}, at most 1 (1 where nothing is priced), "
+        f"so spending alone scores next to nothing. Cache bonus: 1 + the cache-read share of "
+        f"input-side tokens once they reach {metrics.SCORE_CACHE_MIN_VOLUME:,}, else 1"
+    )
 
 
 def lens_formulas() -> list[LensFormula]:

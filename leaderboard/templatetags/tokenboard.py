@@ -73,6 +73,8 @@ def in_unit(value: LensValue, unit: str) -> str:
         return usd(value)
     if unit == "share":
         return share(value)
+    if unit == "points":
+        return "n/a" if value is None else f"{Decimal(str(value)):,.1f}"
     if unit in {"days", "count"}:
         return "n/a" if value is None else f"{int(value):,}"
     return tokens(None if value is None else int(value))

@@ -92,8 +92,9 @@ def test_cache_wizard_goes_to_exactly_those_over_both_bounds(
     }
     pull_connection(connection=openai_connection, start=MONDAY, end=SUNDAY + dt.timedelta(1))
 
+    # on the day Eve's week has settled (its end plus the ingest look-back days)
     services.evaluate_badge(
-        badge=catalogue["cache-wizard"], now=dt.datetime(2026, 8, 25, tzinfo=dt.UTC)
+        badge=catalogue["cache-wizard"], now=dt.datetime(2026, 8, 27, tzinfo=dt.UTC)
     )
 
     holders = {

@@ -34,22 +34,28 @@ def test_award_badges_dry_run_changes_nothing_and_says_what_it_would(usage, peop
 
     out = run("award_badges", "--full", "--dry-run")
 
-    assert "Badges over all history: 2 awards would be granted, 0 revoked, 0 restored." in out
+    assert (
+        "Badges over all history: 1 awards would be granted, 0 revoked, 0 restored, "
+        "0 moved to another tier." in out
+    )
     assert not Award.objects.exists()
-    assert "2 awards were granted" in run("award_badges", "--full")
+    assert "1 awards were granted" in run("award_badges", "--full")
     assert "0 awards were granted" in run("award_badges")
 
 
 def test_export_awards_lists_active_awards(usage, people, no_catalogue) -> None:
     usage(people[0], D(2026, 8, 1), input=5000)
+    usage(people[1], D(2026, 8, 1), input=5000)
     badge = BadgeFactory(slug="volume")
     run("award_badges", "--full")
-    Award.objects.filter(tier="bronze").update(revoked_at=NOW)
+    Award.objects.filter(person=people[1]).update(revoked_at=NOW)
 
     rows = list(csv.DictReader(io.StringIO(run("export_awards"))))
     assert [
         (r["email"], r["badge"], r["tier"], r["period_start"], r["period_end"]) for r in rows
     ] == [(people[0].email, "volume", "gold", "0001-01-01", "9999-12-31")]
+    # one award per period, at the highest tier, with when each tier was reached
+    assert rows[0]["tiers_reached"] == f"bronze@{NOW.isoformat()} gold@{NOW.isoformat()}"
     assert json.loads(run("export_awards", "--format", "json"))[0]["badge"] == badge.slug
 
 

@@ -101,10 +101,18 @@ def usage(postgres, catalogue):
                 rows.append(row(chat, day, second, "claude", input=900, output=90, cost="0.20"))
             if d % 5 == 0:
                 rows.append(row(lab, day, second, input=10**12))  # not counted
-    steady = AccountFactory(person=PersonFactory())  # 42 days in a row, over a month's end
+    # 42 days in a row, over a month's end (with output: streaks have an efficiency floor)
+    steady = AccountFactory(person=PersonFactory())
     rows += [
-        row(api, dt.date(2026, 6, 20) + dt.timedelta(days=d), steady, input=5, cost="0.01")
+        row(
+            api, dt.date(2026, 6, 20) + dt.timedelta(days=d), steady, input=5, output=1, cost="0.01"
+        )
         for d in range(42)
+    ]
+    heavy = AccountFactory(person=PersonFactory())  # enough for the calibrated Token Volume
+    rows += [
+        row(api, dt.date(2026, 7, 6 + d), heavy, input=4 * 10**8, output=10**7, cost="9.99")
+        for d in range(3)
     ]
     unpriced = AccountFactory(person=PersonFactory())  # a month of usage of unknown cost
     rows += [

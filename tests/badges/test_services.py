@@ -33,10 +33,11 @@ def test_running_twice_grants_nothing_more(usage, people) -> None:
     first = services.evaluate_badge(badge=badge, now=NOW)
     second = services.evaluate_badge(badge=badge, now=NOW)
 
-    assert len(first.granted) == 2
-    assert (second.granted, second.revoked, second.restored) == ([], [], [])
-    assert Award.objects.count() == 2
-    award = Award.objects.get(tier="gold")
+    assert len(first.granted) == 1  # one award, at the highest tier reached
+    assert (second.granted, second.revoked, second.restored, second.retiered) == ([], [], [], [])
+    award = Award.objects.get()
+    assert award.tier == "gold"
+    assert award.tiers_reached == {"bronze": NOW.isoformat(), "gold": NOW.isoformat()}
     assert award.evidence == {"total_tokens": 5000}
 
 
@@ -60,15 +61,19 @@ def test_live_awards_are_revoked_and_restored_with_the_facts(usage, people) -> N
     facts.update(input=500)
     outcome = services.evaluate_badge(badge=badge, now=NOW)
 
-    assert [a.tier for a in outcome.revoked] == ["gold"]
-    gold = Award.objects.get(tier="gold")
-    assert (gold.active, gold.revoked_reason) == (False, services.NO_LONGER)
-    assert Award.objects.get(tier="bronze").active
+    assert [a.tier for a in outcome.retiered] == ["bronze"]  # a live award follows down
+    assert (Award.objects.get().tier, Award.objects.get().active) == ("bronze", True)
+
+    facts.update(input=50)
+    outcome = services.evaluate_badge(badge=badge, now=NOW)
+    assert [a.tier for a in outcome.revoked] == ["bronze"]
+    award = Award.objects.get()
+    assert (award.active, award.revoked_reason) == (False, services.NO_LONGER)
 
     facts.update(input=5000)
     services.evaluate_badge(badge=badge, now=NOW)
-    assert Award.objects.get(tier="gold").active
-    assert Award.objects.count() == 2  # restored, not granted twice
+    award = Award.objects.get()  # restored, not granted twice
+    assert (award.tier, award.active) == ("gold", True)
 
 
 def test_holder_awards_move_to_the_latest_periods_holder(usage, people) -> None:
@@ -126,10 +131,13 @@ def test_disabled_badges_are_not_evaluated(usage, people) -> None:
     assert services.evaluate_badge(badge=BadgeFactory(enabled=False), now=NOW).granted == []
 
 
-def test_grants_for_periods_that_ended_two_days_ago_are_quiet(usage, people) -> None:
+def test_grants_for_periods_that_settled_two_days_ago_are_quiet(usage, people, settings) -> None:
+    """A period is awarded when it settles (its end plus the look-back days): a grant is
+    quiet when that was more than two days ago, not when its last usage was."""
+    settings.INGEST_LOOKBACK_DAYS = 3
     ada, ben = people[:2]
-    usage(ada, D(2026, 8, 16), input=5000)  # three days before NOW
-    usage(ben, D(2026, 8, 18), input=5000)  # yesterday
+    usage(ada, D(2026, 8, 12), input=5000)  # settled on Aug 16, three days before NOW
+    usage(ben, D(2026, 8, 15), input=5000)  # settled today
     badge = BadgeFactory(period="day", tiers={"gold": 1000})
 
     services.evaluate_badge(badge=badge, now=NOW)
@@ -263,7 +271,7 @@ def test_an_evaluation_pauses_the_garbage_collector_and_restores_it(
     assert gc.isenabled()
     services.evaluate_all(now=NOW)
     assert seen and not any(seen) and gc.isenabled()
-    assert len(Award.objects.filter(badge=badge)) == 2
+    assert len(Award.objects.filter(badge=badge)) == 1
 
     def broken(*args, **kwargs):
         raise RuntimeError("a rule failed")
@@ -280,3 +288,41 @@ def test_an_evaluation_pauses_the_garbage_collector_and_restores_it(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_reaching_a_higher_tier_raises_the_one_award_and_tells_its_holder(usage, people) -> None:
+    ada = people[0]
+    usage(ada, D(2026, 8, 18), input=500)  # yesterday: a grant its holder is told of
+    badge = BadgeFactory(name="Volume")
+    services.evaluate_badge(badge=badge, now=NOW)
+    award = Award.objects.get()
+    services.mark_noticed(person=ada, award_ids=[award.pk])
+    assert award.tier == "bronze" and not selectors.new_awards(ada)
+
+    ada.accounts.get().usage.update(input=5000)
+    later = NOW + dt.timedelta(hours=5)
+    outcome = services.evaluate_badge(badge=badge, now=later)
+
+    assert [a.tier for a in outcome.retiered] == ["gold"] and not outcome.granted
+    award = Award.objects.get()
+    assert (award.tier, award.granted_at) == ("gold", NOW)  # first granted at bronze
+    assert award.tier_history == [("bronze", NOW.isoformat()), ("gold", later.isoformat())]
+    assert award.evidence == {"total_tokens": 5000}
+    assert list(selectors.new_awards(ada)) == [award]  # "new badge: Volume (Gold)"
+    ledger = [(e.at, e.what) for e in selectors.award_ledger(ada)]
+    assert ledger == [
+        (later, "Awarded Volume (Gold) for all time"),
+        (NOW, "Awarded Volume (Bronze) for all time"),
+    ]
+
+
+def test_a_permanent_award_keeps_its_highest_tier_when_usage_falls(usage, people) -> None:
+    usage(people[0], D(2026, 8, 1), input=5000)
+    badge = BadgeFactory()
+    services.evaluate_badge(badge=badge, now=NOW)
+    people[0].accounts.get().usage.update(input=500)
+
+    outcome = services.evaluate_badge(badge=badge, now=NOW)
+
+    assert (outcome.retiered, outcome.revoked) == ([], [])
+    assert (Award.objects.get().tier, Award.objects.get().active) == ("gold", True)

@@ -27,5 +27,6 @@ class Command(BaseCommand):
         scope = "all history" if changed is None else f"periods since {changed[0]}"
         self.stdout.write(
             f"Badges over {scope}: {len(outcome.granted)} awards {verb} granted, "
-            f"{len(outcome.revoked)} revoked, {len(outcome.restored)} restored."
+            f"{len(outcome.revoked)} revoked, {len(outcome.restored)} restored, "
+            f"{len(outcome.retiered)} moved to another tier."
         )

@@ -4,11 +4,21 @@ import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from badges.models import Award
+from badges.models import TIERS, Award
 from leaderboard.domain.csv_export import csv_writer
 from leaderboard.management.exports import start_export
 
-COLUMNS = ["email", "badge", "tier", "period_start", "period_end", "granted_at", "watermark"]
+# tier: the highest reached in the period; tiers_reached: each tier reached, when (ISO 8601)
+COLUMNS = [
+    "email",
+    "badge",
+    "tier",
+    "tiers_reached",
+    "period_start",
+    "period_end",
+    "granted_at",
+    "watermark",
+]
 
 
 class Command(BaseCommand):
@@ -32,7 +42,13 @@ class Command(BaseCommand):
             Award.objects.filter(revoked_at__isnull=True)
             .order_by("person__email", "badge__slug", "period_start", "tier")
             .values_list(
-                "person__email", "badge__slug", "tier", "period_start", "period_end", "granted_at"
+                "person__email",
+                "badge__slug",
+                "tier",
+                "tiers_reached",
+                "period_start",
+                "period_end",
+                "granted_at",
             )
         )
         rows = [
@@ -43,6 +59,7 @@ class Command(BaseCommand):
                         email,
                         slug,
                         tier,
+                        " ".join(f"{t}@{reached[t]}" for t in TIERS if t in reached),
                         start.isoformat(),
                         end.isoformat(),
                         granted.isoformat(),
@@ -51,7 +68,7 @@ class Command(BaseCommand):
                     strict=True,
                 )
             )
-            for email, slug, tier, start, end, granted in awards
+            for email, slug, tier, reached, start, end, granted in awards
         ]
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, indent=2))

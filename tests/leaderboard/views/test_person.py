@@ -129,19 +129,25 @@ def test_person_page_lists_each_badge_once_with_its_other_periods(
         period="all_time",
         enabled=True,
     )
-    for tier in ["bronze", "silver", "gold"]:  # one period, three tiers: the best one leads
-        AwardFactory(
-            person=rival,
-            badge=vet,
-            tier=tier,
-            period_start=dt.date(1, 1, 1),
-            period_end=dt.date(9999, 12, 31),
-            granted_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
-        )
+    AwardFactory(  # one award for the period, at the best tier, with when each was reached
+        person=rival,
+        badge=vet,
+        tier="gold",
+        tiers_reached={
+            "bronze": "2026-08-18T09:00:00+00:00",
+            "silver": "2026-08-19T09:00:00+00:00",
+            "gold": "2026-08-20T09:00:00+00:00",
+        },
+        period_start=dt.date(1, 1, 1),
+        period_end=dt.date(9999, 12, 31),
+        granted_at=dt.datetime(2026, 8, 18, 9, tzinfo=dt.UTC),
+    )
     page = employee_client.get(f"/people/{rival.public_id}/").content.decode()
     latest = page.split("<strong>Volume Vet</strong>", 1)[1].split("</li>", 1)[0]
     assert "×" not in latest.split("<details", 1)[0]  # one period
     assert '<span class="tier-label">Gold</span>' in latest and "all time" in latest
+    (reached,) = elements(latest, "small", data_tiers="bronze silver gold")
+    assert reached.text == "Reached bronze on 2026-08-18, silver on 2026-08-19, gold on 2026-08-20."
 
 
 def test_person_page_fragment_switches_stacking(
