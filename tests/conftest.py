@@ -166,6 +166,8 @@ def managers_group(db) -> Group:
         view_log.let_managers_read(apps, None)
         export = importlib.import_module("leaderboard.migrations.0026_export_permission")
         export.let_managers_export(apps, None)
+        cost = importlib.import_module("leaderboard.migrations.0029_cost_permission")
+        cost.let_managers_see_cost(apps, None)
     return Group.objects.get(name=migration.GROUP)
 
 

@@ -14,7 +14,7 @@ from leaderboard.models import AuditEvent, Person
 
 # The audit actions that change a person's standing, as the services write them.
 PERSON_ACTIONS = ("excluded from ranking", "included in ranking", "privacy changed")
-ACCOUNT_ACTIONS = ("account attributed", "account unmatched")
+ACCOUNT_ACTIONS = ("account attributed", "account unmatched", "marked as an agent")
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,14 @@ def _entry(event: AuditEvent, person: Person) -> LedgerEntry:
             f"The account {account} was {'given to you' if given else 'taken from you'}, "
             "with its whole usage history",
             f"Re-attributed {_by(event, person)}",
+        )
+    if action == "marked as an agent":
+        return LedgerEntry(
+            event.at,
+            "attribution",
+            f"The account {account} is an agent now (automation, ranked apart): its usage no "
+            "longer counts for you",
+            f"Marked {_by(event, person)}",
         )
     if action == "account unmatched":
         return LedgerEntry(

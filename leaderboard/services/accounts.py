@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 
 from leaderboard.domain.records import AccountRecord
 from leaderboard.domain.text import ACCOUNT_NAME_MAX, PERSON_NAME_MAX, clean_text, normalize_email
-from leaderboard.models import Account, Person, User
+from leaderboard.models import Account, Person, Team, User
 from leaderboard.services import audit
 from leaderboard.signals import usage_recorded
 
@@ -166,5 +166,53 @@ def attribute_account(
                 target=account,
                 details={"from": before, "to": account.person_id},
             )
+        transaction.on_commit(lambda: usage_recorded.send(sender=Account, start=None, end=None))
+    return account
+
+
+def set_agent(
+    *,
+    account: Account,
+    agent: bool,
+    owner_person: Person | None = None,
+    owner_team: Team | None = None,
+    by: User | None,
+) -> Account:
+    """Mark an account as an agent with its owner (a person or a team), or as a person's
+    account again; audited. Its usage leaves (or rejoins) people's totals, boards, team
+    figures and badges, which are judged again."""
+    if account.kind == Account.Kind.UNATTRIBUTED:
+        raise AttributionError("Unattributed usage is nobody's: it cannot be an agent.")
+    if not agent and (owner_person or owner_team):
+        raise AttributionError("Only an agent has an owner.")
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        before = (account.kind, account.person_id, account.owner_person_id, account.owner_team_id)
+        if agent:
+            account.kind = Account.Kind.AGENT
+            account.person, account.matched_by = None, Account.MatchedBy.MANAGER
+        elif account.kind == Account.Kind.AGENT:
+            # What it was before is not kept: an e-mail makes it a user's, else a key's.
+            account.kind = Account.Kind.USER if account.email else Account.Kind.API_KEY
+            account.matched_by = ""  # matched by e-mail again, below
+        account.owner_person, account.owner_team = owner_person, owner_team
+        account.save(update_fields=["kind", "person", "matched_by", "owner_person", "owner_team"])
+        if before != (account.kind, None, account.owner_person_id, account.owner_team_id):
+            audit.record(
+                actor=by,
+                action="marked as an agent" if agent else "marked as a person's account",
+                target=account,
+                # "person": whose it was, so that their ledger shows it leaving them.
+                details={
+                    "person": before[1],
+                    "from": before[0],
+                    "to": account.kind,
+                    "owner_person": account.owner_person_id,
+                    "owner_team": account.owner_team_id,
+                },
+            )
+        if not agent:
+            match_accounts()
+        # Badges follow: one full pass revokes what the person no longer earns, or grants it.
         transaction.on_commit(lambda: usage_recorded.send(sender=Account, start=None, end=None))
     return account
