@@ -79,7 +79,7 @@ class ExclusionActionForm(ActionForm):
     )
 
 
-class AgentActionForm(ActionForm):
+class AgentOwnerForm(forms.Form):
     """The owner an account marked as an agent gets: a person (by e-mail) or a team."""
 
     owner_email = forms.EmailField(
@@ -95,6 +95,15 @@ class AgentActionForm(ActionForm):
         if person is None:
             raise forms.ValidationError(f"Nobody in the directory has the e-mail {email}.")
         return person
+
+
+class AgentActionForm(AgentOwnerForm, ActionForm):
+    """The account list's actions, with the owner to give agents (looked up by the action,
+    which says what is wrong: Django's check of this form would only say "No action")."""
+
+    def clean_owner_email(self) -> str:  # type: ignore[override]  # the e-mail as given
+        email: str = self.cleaned_data["owner_email"]
+        return email
 
 
 @admin.register(Person)
@@ -243,15 +252,12 @@ class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in th
 
     @admin.action(description="Mark as an agent (choose its owner below)")
     def mark_agent(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
-        form = AgentActionForm(request.POST)
+        form = AgentOwnerForm(request.POST)
         if not form.is_valid():
             for errors in form.errors.values():
                 self.message_user(request, " ".join(str(e) for e in errors), messages.ERROR)
             return
         owner, team = form.cleaned_data["owner_email"], form.cleaned_data["owner_team"]
-        if owner is not None and team is not None:
-            self.message_user(request, "Choose a person or a team, not both.", messages.ERROR)
-            return
         self._set_agent(request, queryset, agent=True, owner=owner, team=team)
 
     @admin.action(description="Mark as a person's account again (not an agent)")
@@ -268,18 +274,15 @@ class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in th
         team: Team | None,
     ) -> None:
         staff = cast("User", request.user)  # the admin lets only signed-in staff in
-        done = 0
-        for account in queryset:
-            try:
-                accounts.set_agent(
-                    account=account, agent=agent, owner_person=owner, owner_team=team, by=staff
-                )
-            except accounts.AttributionError as exc:
-                self.message_user(request, f"{account}: {exc}", messages.ERROR)
-            else:
-                done += 1
+        try:
+            done = accounts.set_agent(
+                accounts=queryset, agent=agent, owner_person=owner, owner_team=team, by=staff
+            )
+        except accounts.AttributionError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
         what = "agents" if agent else "people's accounts"
-        self.message_user(request, f"{done} account(s) marked as {what}.")
+        self.message_user(request, f"{len(done)} account(s) marked as {what}.")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
         queryset: QuerySet[Account] = super().get_queryset(request)
