@@ -40,6 +40,13 @@ def watermark_matches(code: str, *, days: list[dt.date]) -> list[WatermarkMatch]
     return found
 
 
+def days_searched(day: dt.date | None, *, today: dt.date) -> list[dt.date]:
+    """The days a code is looked for on: the one given, else the last VIEW_LOG_DAYS."""
+    if day is not None:
+        return [day]
+    return [today - dt.timedelta(days=n) for n in range(settings.VIEW_LOG_DAYS)]
+
+
 class UnknownViewer(LookupError):
     pass
 
