@@ -176,7 +176,7 @@ def agent_page(
     days = history.daily(people=[], period=chart_period, by=by, agent=account.pk)
     totals = history.totals(people=[], period=period, agent=account.pk)
     if not show_cost:
-        totals["cost"] = None
+        totals["cost"] = None  # and the template shows none
     return AgentPage(
         account=account,
         name=account.name or account.external_id,
