@@ -4,12 +4,10 @@ boards' lenses and periods, never beside people, each with its owner (a person o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models.functions import Lower
 
 from leaderboard.db.rankings import ranked_agents
 from leaderboard.domain import charts
@@ -21,6 +19,7 @@ from leaderboard.selectors import history
 from leaderboard.selectors.boards import BoardsHidden, NotFound
 from leaderboard.selectors.people import HISTORY_PERIODS, history_periods
 from leaderboard.selectors.site import boards_visible
+from leaderboard.selectors.usage import people_by_email
 
 PAGE_SIZE = 50
 NO_SUCH_AGENT = "No such agent on Tokenboard."
@@ -34,15 +33,6 @@ class Owner:
     name: str
     public_id: str = ""  # the person's page, when others may see it
     team_id: int | None = None  # a team owner's page
-
-
-def people_by_email(emails: Iterable[str]) -> dict[str, Person]:
-    """The people with these e-mails (compared case-insensitively, like every e-mail here)."""
-    wanted = {normalize_email(e) for e in emails if e}
-    if not wanted:
-        return {}
-    people = Person.objects.select_related("team").annotate(email_ci=Lower("email"))
-    return {normalize_email(p.email): p for p in people.filter(email_ci__in=wanted)}
 
 
 def _owner(account: Account, by_email: dict[str, Person], reader: User | None) -> Owner | None:

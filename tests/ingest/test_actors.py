@@ -19,6 +19,7 @@ from ingest.services.pulls import pull_connection
 from leaderboard.domain.periods import Period
 from leaderboard.models import Account, AuditEvent, Person, UsageFact
 from leaderboard.selectors import usage
+from leaderboard.selectors.ledger import standing_ledger
 from leaderboard.selectors.rankings import Ranking
 from leaderboard.services.rankings import board_scope
 from tests.factories import AccountFactory, BadgeFactory, PersonFactory
@@ -393,6 +394,8 @@ def test_an_account_a_manager_marks_as_an_agent_moves_to_the_agents_board_and_ba
     event = AuditEvent.objects.get(action="marked as an agent", target_id=str(bot.pk))
     assert (event.actor, event.details["person"]) == (manager, frank.pk)
     assert "badges.evaluate_changed" in queued
+    (entry,) = [e for e in standing_ledger(frank) if "agent" in e.what]
+    assert "is an agent now" in entry.what and entry.reason == "Marked by a manager"
 
     assert FRANK not in totals() and totals()[CAROL] == before[CAROL]
     volume = seeded_boards["token-volume"]

@@ -119,3 +119,22 @@ def test_agent_page_shows_its_usage_history_totals_and_charts_by_model(
     assert script_json(page, "chart-cost") is not None
     assert not_an_agent.status_code == 404  # a person's account has no agent page
     assert employee_client.get("/agents/999999/").status_code == 404
+
+
+def test_agents_board_queries_do_not_grow_with_agents(
+    employee_client, usage, seeded_boards, django_assert_max_num_queries
+) -> None:
+    def add(n: int) -> None:
+        for i in range(n):
+            owner = PersonFactory(email=f"owner{i}.{n}@example.com")
+            spend(agent(f"svac_{n}_{i}", owner_email=owner.email), usage.source, 10 + i)
+
+    add(2)
+    with time_machine.travel(IN_AUGUST, tick=False):
+        employee_client.get("/agents/")  # the session and the site state, read once
+        with django_assert_max_num_queries(9) as few:
+            employee_client.get("/agents/")
+        add(12)
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            page = employee_client.get("/agents/").content.decode()
+    assert len(elements(page, "tr", data_agent=None)) == 14
