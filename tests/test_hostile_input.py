@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from badges.models import DisplayedTitle
-from leaderboard.models import Person, User
-from tests.factories import BadgeFactory, UserFactory
+from leaderboard.models import Account, Person, User
+from tests.factories import AccountFactory, BadgeFactory, UsageFactFactory, UserFactory
 from tests.helpers import AUG
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,8 +169,15 @@ def world(alice, bob, usage, volume):
         slug="titled", name="Titled", icon="T", group="g", title="Titan", kind="first",
         tiers={"bronze": None}, period="all_time", enabled=True,
     )  # fmt: skip
+    bot = AccountFactory(person=None, kind=Account.Kind.AGENT, external_id="svac_bot")
+    UsageFactFactory(account=bot, source=usage.source, day=AUG, input=30)
     # The value of each URL parameter, by its name in the route.
-    samples = {"slug": volume.slug, "public_id": in_url(alice), "team_id": str(alice.team_id)}
+    samples = {
+        "slug": volume.slug,
+        "public_id": in_url(alice),
+        "team_id": str(alice.team_id),
+        "agent_id": str(bot.pk),
+    }
     return {"alice": alice, "samples": samples}
 
 
