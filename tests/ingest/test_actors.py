@@ -398,6 +398,11 @@ def test_an_account_a_manager_marks_as_an_agent_moves_to_the_agents_board_and_ba
     assert "is an agent now" in entry.what and entry.reason == "Marked by a manager"
 
     assert FRANK not in totals() and totals()[CAROL] == before[CAROL]
+    again = pull_connection(connection=anthropic_connection, start=SEP1, end=SEP2, trigger="test")
+    assert again.status == IngestRun.Status.SUCCEEDED
+    bot.refresh_from_db()  # the next pull keeps the manager's choice
+    assert (bot.kind, bot.person, bot.owner_person) == (Account.Kind.AGENT, None, carol)
+    assert FRANK not in totals()
     volume = seeded_boards["token-volume"]
     ranking = Ranking(board_scope(volume, lens=volume.metric, period=SEPTEMBER))
     assert frank.pk not in {row.person_id for row in ranking.page(limit=100)}
