@@ -18,7 +18,7 @@ import time_machine
 from django.core.management import call_command
 
 from leaderboard.models import Account
-from tests.factories import AccountFactory, UsageFactFactory
+from tests.factories import AccountFactory, AwardFactory, BadgeFactory, UsageFactFactory
 from tests.helpers import AUG, HTMX, elements
 
 IN_AUGUST = dt.datetime(2026, 8, 20, 12, tzinfo=dt.UTC)
@@ -34,6 +34,18 @@ def priced(settings, employee, rival, usage, seeded_boards, platform) -> Account
         usage(person, AUG, input=tokens, cost=Decimal("12.34"))
     bot = AccountFactory(person=None, kind=Account.Kind.AGENT, owner_team=platform)
     UsageFactFactory(account=bot, source=usage.source, day=AUG, cost=Decimal("56.78"))
+    frugal = BadgeFactory(
+        name="Frugal Finisher",
+        title="Frugal Finisher",
+        kind="ratio",
+        period="month",
+        description="At most $0.05 per 1,000 output tokens.",
+        params={"metric": "cost_per_1k_output", "direction": "below", "min_volume": 1},
+        tiers={"bronze": "0.05"},
+    )
+    for person in (employee, rival):  # her own page and another's (cached apart)
+        AwardFactory(person=person, badge=frugal, evidence={"cost_per_1k_output": "0.0123"})
+    AwardFactory(person=rival, badge=BadgeFactory(name="Steady"), evidence={"total_tokens": 9})
     return bot
 
 
@@ -65,7 +77,7 @@ def walk(client, start: str = "/", limit: int = 80) -> dict[str, str]:
 
 
 def test_without_the_permission_no_page_the_index_links_shows_a_cost(
-    employee_client, priced, seeded_boards, employee
+    employee_client, priced, seeded_boards, employee, rival
 ) -> None:
     with time_machine.travel(IN_AUGUST, tick=False):
         pages = walk(employee_client)
@@ -73,13 +85,20 @@ def test_without_the_permission_no_page_the_index_links_shows_a_cost(
         spend = employee_client.get("/boards/spend/")
         agent = employee_client.get(f"/agents/{priced.pk}/").content.decode()
     visited = set(pages)
-    assert {"/", "/boards/token-volume/", "/agents/", f"/people/{employee.public_id}/"} <= {
-        urlsplit(u).path for u in visited
-    }
+    assert {
+        "/",
+        "/boards/token-volume/",
+        "/agents/",
+        "/numbers/",
+        f"/people/{employee.public_id}/",
+        f"/people/{rival.public_id}/",
+    } <= {urlsplit(u).path for u in visited}
+    assert "Steady" in pages[f"/people/{rival.public_id}/"]  # other badges stay
     assert any(urlsplit(u).path.startswith("/teams/") for u in visited)
     assert any(urlsplit(u).path.startswith("/agents/") and u != "/agents/" for u in visited)
     for url, html in pages.items():
         assert not MONEY.search(html), url
+        assert "Frugal Finisher" not in html and "0.0123" not in html, url  # a badge in money
         assert "chart-cost" not in html, url
         assert 'value="cost"' not in html, url  # no cost lens to choose
     # The cost lens falls back to the board's own; a board ranked by cost is not there.
@@ -89,14 +108,16 @@ def test_without_the_permission_no_page_the_index_links_shows_a_cost(
     assert not MONEY.search(agent)
 
 
-def test_with_the_permission_a_manager_sees_cost_everywhere(client, manager, priced) -> None:
+def test_with_the_permission_a_manager_sees_cost_everywhere(client, manager, priced, rival) -> None:
     client.force_login(manager)
     with time_machine.travel(IN_AUGUST, tick=False):
+        rival_page = client.get(f"/people/{rival.public_id}/").content.decode()
         board = client.get("/boards/token-volume/?lens=cost").content.decode()
         spend = client.get("/boards/spend/")
         agents = client.get("/agents/").content.decode()
         managers = client.get("/manage/agents/").content.decode()
     assert "$12.34" in board and 'value="cost"' in board
+    assert "Frugal Finisher" in rival_page and "0.0123" in rival_page
     assert spend.status_code == 200 and "$12.34" in spend.content.decode()
     assert "$56.78" in agents and "$56.78" in managers
 
