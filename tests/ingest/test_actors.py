@@ -360,12 +360,13 @@ def test_an_account_a_manager_marks_as_an_agent_moves_to_the_agents_board_and_ba
     seeded_boards,
     platform,
     monkeypatch,
+    settings,
     django_capture_on_commit_callbacks,
 ) -> None:
     """Issue 20 §1, through the real pull: "Frank" is a bot's login. A manager marks his
     account as an agent owned by Carol in the admin; its usage leaves his totals, the people
-    board and his live badge, and is on the agents board under Carol; marked back, it is his
-    again. Audited both ways."""
+    board, his team's figure and his live badge, and is on the agents board under Carol;
+    marked back, it is his again. Audited both ways."""
     from badges import tasks as badge_tasks
     from leaderboard import tasks
 
@@ -378,11 +379,20 @@ def test_an_account_a_manager_marks_as_an_agent_moves_to_the_agents_board_and_ba
     frank = bot.person
     moved = tokens(bot)
     assert frank is not None and before[FRANK] == moved > 0
+    settings.TEAM_MIN_SIZE = 2
+    Person.objects.filter(pk=frank.pk).update(team=platform)  # Carol's team
+    in_september = dt.datetime(2026, 9, 15, 12, tzinfo=dt.UTC)
+
+    def team_total() -> list[str]:
+        with time_machine.travel(in_september, tick=False):
+            return data(client.get(f"/teams/{platform.pk}/").content.decode(), "total-tokens")
+
+    client.force_login(manager)
+    assert team_total() == [str(before[CAROL] + moved)]
     badge = BadgeFactory(policy="live", tiers={"bronze": moved})
     evaluate_badge(badge=badge, now=dt.datetime(2026, 9, 15, tzinfo=dt.UTC))
     assert Award.objects.filter(badge=badge, person=frank, revoked_at__isnull=True).exists()
 
-    client.force_login(manager)
     action = {"action": "mark_agent", "_selected_action": [bot.pk]}
     with django_capture_on_commit_callbacks(execute=True):
         marked = client.post(
@@ -398,6 +408,7 @@ def test_an_account_a_manager_marks_as_an_agent_moves_to_the_agents_board_and_ba
     assert "is an agent now" in entry.what and entry.reason == "Marked by a manager"
 
     assert FRANK not in totals() and totals()[CAROL] == before[CAROL]
+    assert team_total() == [str(before[CAROL])]  # the team figure without the agent
     again = pull_connection(connection=anthropic_connection, start=SEP1, end=SEP2, trigger="test")
     assert again.status == IngestRun.Status.SUCCEEDED
     bot.refresh_from_db()  # the next pull keeps the manager's choice
