@@ -60,6 +60,15 @@ def displayed_title(person: Person, held: list[HeldTitle] | None = None) -> str:
     return held[0].badge.title if held else ""
 
 
+# Badges measured in money: a viewer who may not see cost sees neither them nor their evidence.
+COST_METRICS = frozenset({"cost", "cost_per_1k_output"})
+
+
+def measures_cost(badge: Badge) -> bool:
+    params = badge.params if isinstance(badge.params, dict) else {}
+    return params.get("metric") in COST_METRICS
+
+
 @dataclass(frozen=True)
 class Summary:
     """What a standings row shows of a person's badges: their title and badge icons."""
@@ -68,13 +77,15 @@ class Summary:
     icons: list[tuple[str, str, str]]  # (icon, name, tier), best tier per badge
 
 
-def summaries(person_ids: list[int]) -> dict[int, Summary]:
+def summaries(person_ids: list[int], *, show_cost: bool = True) -> dict[int, Summary]:
     """Titles and badge icons for many people in a constant number of queries (a page of
-    standings can hold thousands of awards: they are read as tuples, not model instances)."""
-    awards = (
-        Award.objects.filter(person__in=person_ids, revoked_at__isnull=True)
-        .order_by("granted_at")
-        .values_list("person_id", "badge_id", "tier", "granted_at")
+    standings can hold thousands of awards: they are read as tuples, not model instances);
+    without the badges measured in money unless show_cost."""
+    held_now = Award.objects.filter(person__in=person_ids, revoked_at__isnull=True)
+    if not show_cost:
+        held_now = held_now.exclude(badge__params__metric__in=list(COST_METRICS))
+    awards = held_now.order_by("granted_at").values_list(
+        "person_id", "badge_id", "tier", "granted_at"
     )
     chosen = dict(
         DisplayedTitle.objects.filter(person__in=person_ids).values_list("person_id", "badge_id")
@@ -126,9 +137,12 @@ class BadgeGroup:
     badges: list[HeldBadge]
 
 
-def badge_groups(person: Person) -> list[BadgeGroup]:
-    """A person's awards (current and past), by badge, grouped as the catalogue groups them."""
+def badge_groups(person: Person, *, show_cost: bool = True) -> list[BadgeGroup]:
+    """A person's awards (current and past), by badge, grouped as the catalogue groups them
+    (without the badges measured in money unless show_cost)."""
     awards = Award.objects.filter(person=person).select_related("badge")
+    if not show_cost:
+        awards = awards.exclude(badge__params__metric__in=list(COST_METRICS))
     by_badge: dict[int, list[Award]] = {}
     for award in awards:
         by_badge.setdefault(award.badge_id, []).append(award)
@@ -184,11 +198,14 @@ def badge_preview(*, badge: Badge, now: dt.datetime | None = None, sample: int =
     return Preview(len(people), {t: by_tier[t] for t in TIERS if t in by_tier}, names)
 
 
-def award_ledger(person: Person) -> list[LedgerEntry]:
+def award_ledger(person: Person, *, show_cost: bool = True) -> list[LedgerEntry]:
     """A person's badge grants and revocations (with the revocation's reason), newest first,
-    as entries of their ledger."""
+    as entries of their ledger (without the badges measured in money unless show_cost)."""
     entries = []
-    for award in Award.objects.filter(person=person).select_related("badge"):
+    awards = Award.objects.filter(person=person).select_related("badge")
+    if not show_cost:
+        awards = awards.exclude(badge__params__metric__in=list(COST_METRICS))
+    for award in awards:
         tier, name = award.get_tier_display(), award.badge.name
         earned = ", ".join(f"{key}: {value}" for key, value in award.evidence.items())
         # one entry per tier reached (one award holds them all); the award's own tier last

@@ -225,6 +225,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "leaderboard.web.context_processors.watermark",
                 "leaderboard.web.context_processors.presentation",
+                "leaderboard.web.context_processors.cost",
             ],
         },
     }
@@ -249,6 +250,9 @@ WHITENOISE_USE_FINDERS = True
 # Views of boards and people and every export are logged for this many days (then pruned);
 # resolve_watermark searches as far back.
 VIEW_LOG_DAYS = env.int("VIEW_LOG_DAYS", default=90)
+# Everyone signed in sees cost (the demo's and existing deployments' behaviour); off, only
+# users with the leaderboard.view_cost permission do (the managers group has it).
+COST_VISIBLE_TO_ALL = env.bool("COST_VISIBLE_TO_ALL", default=True)
 SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from leaderboard.web.views import boards, health, manage, people, sign_in
+from leaderboard.web.views import agents, boards, health, manage, people, sign_in
 
 leaderboard_patterns = [
     path("", boards.boards, name="boards"),
@@ -13,6 +13,8 @@ leaderboard_patterns = [
     path("people/<slug:public_id>/flags/<int:flag_id>/note/", people.flag_note, name="flag-note"),
     path("teams/<int:team_id>/", people.team, name="team"),
     path("teams/names/", boards.team_names, name="team-names"),
+    path("agents/", agents.board, name="agents-board"),
+    path("agents/<int:agent_id>/", agents.agent, name="agent"),
     path("manage/unattributed/", manage.unattributed, name="unattributed"),
     path("manage/agents/", manage.agents, name="agents"),
     path("about/", boards.about, name="about"),

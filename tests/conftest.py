@@ -195,6 +195,8 @@ def managers_group(db) -> Group:
         export.let_managers_export(apps, None)
         gaming = importlib.import_module("leaderboard.migrations.0029_seed_gaming_rules")
         gaming.let_managers_review(apps, None)
+        cost = importlib.import_module("leaderboard.migrations.0032_cost_permission")
+        cost.let_managers_see_cost(apps, None)
     return Group.objects.get(name=migration.GROUP)
 
 

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from badges.models import DisplayedTitle
-from leaderboard.models import Flag, GamingRule, Person, User
-from tests.factories import BadgeFactory, UserFactory
+from leaderboard.models import Account, Flag, GamingRule, Person, User
+from tests.factories import AccountFactory, BadgeFactory, UsageFactFactory, UserFactory
 from tests.helpers import AUG
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,12 +173,15 @@ def world(alice, bob, usage, volume):
     # A day of hers held for gaming review, which she may write a note on.
     rule, _ = GamingRule.objects.get_or_create(slug="low-output", defaults={"kind": "low_output"})
     flag = Flag.objects.create(person=alice, day=AUG, rule=rule, reason="A test flag.")
+    bot = AccountFactory(person=None, kind=Account.Kind.AGENT, external_id="svac_bot")
+    UsageFactFactory(account=bot, source=usage.source, day=AUG, input=30)
     # The value of each URL parameter, by its name in the route.
     samples = {
         "slug": volume.slug,
         "public_id": in_url(alice),
         "team_id": str(alice.team_id),
         "flag_id": str(flag.pk),
+        "agent_id": str(bot.pk),
     }
     return {"alice": alice, "samples": samples, "flag": flag}
 

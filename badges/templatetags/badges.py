@@ -23,10 +23,14 @@ class PersonRow(Protocol):
     def person_id(self) -> int: ...
 
 
-@register.simple_tag
-def badge_summaries(rows: Iterable[PersonRow]) -> dict[int, selectors.Summary]:
-    """{person_id: Summary} for the people of a standings page."""
-    return selectors.summaries([row.person_id for row in rows])
+@register.simple_tag(takes_context=True)
+def badge_summaries(
+    context: template.Context, rows: Iterable[PersonRow]
+) -> dict[int, selectors.Summary]:
+    """{person_id: Summary} for the people of a standings page (the page's cache keys hold
+    show_cost)."""
+    show_cost = bool(context.get("show_cost"))
+    return selectors.summaries([row.person_id for row in rows], show_cost=show_cost)
 
 
 @register.simple_tag(takes_context=True)
@@ -47,14 +51,17 @@ def person_badges(context: template.Context, person: Person) -> dict[str, object
     (badges.views.notices_seen), so a GET never writes and each new badge still shows once."""
     request = context["request"]
     is_owner = getattr(request.user, "pk", None) is not None and person.user_id == request.user.pk
+    show_cost, measures = bool(context.get("show_cost")), selectors.measures_cost
     notices = list(selectors.new_awards(person)) if is_owner else []
-    titles = selectors.titles_held(person)
+    # A badge measured in money stays unnoticed until its owner may see cost.
+    notices = [a for a in notices if show_cost or not measures(a.badge)]
+    titles = [t for t in selectors.titles_held(person) if show_cost or not measures(t.badge)]
     return {
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "person": person,
         "is_owner": is_owner,
-        "groups": selectors.badge_groups(person),
+        "groups": selectors.badge_groups(person, show_cost=show_cost),
         "titles": titles,
         "title": selectors.displayed_title(person, titles),
         "notices": notices,
@@ -62,15 +69,22 @@ def person_badges(context: template.Context, person: Person) -> dict[str, object
     }
 
 
-@register.simple_tag
-def with_badge_entries(ledger: list[LedgerEntry], person: Person) -> list[LedgerEntry]:
+@register.simple_tag(takes_context=True)
+def with_badge_entries(
+    context: template.Context, ledger: list[LedgerEntry], person: Person
+) -> list[LedgerEntry]:
     """The owner's ledger (the leaderboard's entries) with their badge grants and
     revocations added, newest first."""
-    entries = [*ledger, *selectors.award_ledger(person)]
+    show_cost = bool(context.get("show_cost"))
+    entries = [*ledger, *selectors.award_ledger(person, show_cost=show_cost)]
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
 
 
-@register.inclusion_tag("badges/_catalogue.html")
-def badge_catalogue() -> dict[str, object]:
-    """Every enabled badge in words, with its rarity (for the "how the numbers work" page)."""
-    return {"entries": selectors.catalogue(), "active_days": selectors.ACTIVE_DAYS}
+@register.inclusion_tag("badges/_catalogue.html", takes_context=True)
+def badge_catalogue(context: template.Context) -> dict[str, object]:
+    """Every enabled badge in words, with its rarity (for the "how the numbers work" page);
+    the badges measured in money only for who may see cost."""
+    entries = selectors.catalogue()
+    if not context.get("show_cost"):
+        entries = [e for e in entries if not selectors.measures_cost(e.badge)]
+    return {"entries": entries, "active_days": selectors.ACTIVE_DAYS}

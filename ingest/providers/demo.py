@@ -62,6 +62,11 @@ MODELS = {
     "cursor": ["claude-4.5-sonnet", "gpt-5", "auto"],
 }
 DEMO_BASE_URLS = {f"demo-{vendor}": f"demo://{vendor}" for vendor in MODELS}
+# Automation with an owner from the directory (by index): ranked apart, on the agents board.
+AGENTS = {
+    "openai": ("svc-nightly-evals", "Nightly evals", 1),
+    "cursor": ("svc-bugbot", "Bugbot reviews", 4),
+}
 PEOPLE_COUNT = 60
 PAGE_DAYS = 7
 # Planted gaming (issue 20 §2): demo person index -> (vendor, shape). Their other usage is
@@ -148,6 +153,13 @@ class DemoAdapter:
             directory.accounts.append(
                 AccountRecord("key-ci-pipeline", name="CI pipeline key", kind="api_key")
             )
+        if self.vendor in AGENTS:
+            external_id, name, owner = AGENTS[self.vendor]
+            directory.accounts.append(
+                AccountRecord(
+                    external_id, name=name, kind="agent", owner_email=demo_people()[owner].email
+                )
+            )
         return directory
 
     def _day(self, day: dt.date) -> Iterator[UsageRecord]:
@@ -166,6 +178,8 @@ class DemoAdapter:
             yield self._usage(extra, day, UNATTRIBUTED, 3.0)
         if self.vendor == "anthropic" and not weekend:
             yield self._usage(extra, day, "key-ci-pipeline", 5.0)
+        if self.vendor in AGENTS:
+            yield self._usage(extra, day, AGENTS[self.vendor][0], 20.0)
 
     def _usage(self, rng: random.Random, day: dt.date, account: str, weight: float) -> UsageRecord:
         tokens = int(1_500_000 * weight * rng.lognormvariate(0, 0.7))

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Iterable
 from typing import Any, Protocol, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils import timezone
 
 from leaderboard.models import AuditEvent, Board, BoardStatusChange, PageView, SiteSwitch, User
+from leaderboard.selectors.watermarks import WatermarkMatch, days_searched, watermark_matches
 from leaderboard.services import boards
+from leaderboard.services.audit import record_watermark_resolved
 
 from .base import RecordAdmin
 
@@ -199,9 +205,23 @@ class AuditEventAdmin(RecordAdmin):
     date_hierarchy = "at"
 
 
+class WatermarkForm(forms.Form):
+    code = forms.CharField(
+        max_length=20, help_text="The 8 characters beside the time on a screenshot or export."
+    )
+    day = forms.DateField(
+        required=False,
+        help_text="The day (UTC) the watermark shows, YYYY-MM-DD; empty: the last VIEW_LOG_DAYS.",
+    )
+
+
 @admin.register(PageView)
 class PageViewAdmin(RecordAdmin):
-    """Who viewed which board or page, or made which export: read-only, kept VIEW_LOG_DAYS."""
+    """Who viewed which board or page, or made which export: read-only, kept VIEW_LOG_DAYS.
+    Its list links to resolving a watermark code to the viewer (audited, as the
+    resolve_watermark command)."""
+
+    change_list_template = "admin/leaderboard/pageview/change_list.html"
 
     list_display = ["at", "viewer", "kind", "target", "query"]
     list_filter = ["kind"]
@@ -209,3 +229,38 @@ class PageViewAdmin(RecordAdmin):
     search_fields = ["target", "viewer__email"]
     date_hierarchy = "at"
     show_full_result_count = False  # the log is large; a COUNT(*) per page is not
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "watermark/",
+                self.admin_site.admin_view(self.watermark_view),
+                name="leaderboard_pageview_watermark",
+            ),
+            *super().get_urls(),
+        ]
+
+    def watermark_view(self, request: HttpRequest) -> HttpResponse:
+        """Whose page or export carried a code; each viewer found is recorded as resolved."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = WatermarkForm(request.POST or None)
+        matches: list[WatermarkMatch] | None = None
+        if request.method == "POST" and form.is_valid():
+            code, day = form.cleaned_data["code"], form.cleaned_data["day"]
+            today = timezone.now().astimezone(dt.UTC).date()
+            matches = watermark_matches(code, days=days_searched(day, today=today))
+            staff = cast("User", request.user)  # the admin lets only signed-in staff in
+            for match in matches:
+                record_watermark_resolved(code=code, day=match.day, viewer=match.user, by=staff)
+        return render(
+            request,
+            "admin/leaderboard/pageview/watermark.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Resolve a watermark",
+                "form": form,
+                "matches": matches,
+            },
+        )

@@ -60,6 +60,7 @@ class TeamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in the s
 
 class AccountInline(admin.TabularInline):  # type: ignore[type-arg]  # generic in the stubs only
     model = Account
+    fk_name = "person"  # the accounts credited to the person, not the agents they own
     fields = readonly_fields = ("provider", "external_id", "email", "kind", "matched_by")
     extra = 0
     can_delete = False
@@ -76,6 +77,33 @@ class ExclusionActionForm(ActionForm):
         max_length=people.EXCLUSION_REASON_MAX,
         help_text="Why (shown to the person): needed to exclude from ranking.",
     )
+
+
+class AgentOwnerForm(forms.Form):
+    """The owner an account marked as an agent gets: a person (by e-mail) or a team."""
+
+    owner_email = forms.EmailField(
+        required=False, label="Owner's e-mail", help_text="A person who owns the agent."
+    )
+    owner_team = forms.ModelChoiceField(Team.objects.all(), required=False, label="or owner team")
+
+    def clean_owner_email(self) -> Person | None:
+        email = self.cleaned_data["owner_email"]
+        if not email:
+            return None
+        person = Person.objects.filter(email__iexact=email).first()
+        if person is None:
+            raise forms.ValidationError(f"Nobody in the directory has the e-mail {email}.")
+        return person
+
+
+class AgentActionForm(AgentOwnerForm, ActionForm):
+    """The account list's actions, with the owner to give agents (looked up by the action,
+    which says what is wrong: Django's check of this form would only say "No action")."""
+
+    def clean_owner_email(self) -> str:  # type: ignore[override]  # the e-mail as given
+        email: str = self.cleaned_data["owner_email"]
+        return email
 
 
 @admin.register(Person)
@@ -202,7 +230,7 @@ class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in th
     ]
     list_editable = ["person"]
     list_filter = ["provider", "kind", ("person", admin.EmptyFieldListFilter), "matched_by"]
-    list_select_related = ["person"]
+    list_select_related = ["person", "owner_person", "owner_team"]
     search_fields = ["external_id", "email", "owner_email", "name", "person__display_name"]
     show_facets = admin.ShowFacets.ALWAYS
     readonly_fields = [
@@ -213,10 +241,48 @@ class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in th
         "name",
         "owner_email",
         "matched_by",
+        "owner_person",  # an agent's owner: set by the actions below, which audit it
+        "owner_team",
         "first_seen",
     ]
     autocomplete_fields = ["person"]
     fields = ["person", *readonly_fields]
+    action_form = AgentActionForm
+    actions = ["mark_agent", "unmark_agent"]
+
+    @admin.action(description="Mark as an agent (choose its owner below)")
+    def mark_agent(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        form = AgentOwnerForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                self.message_user(request, " ".join(str(e) for e in errors), messages.ERROR)
+            return
+        owner, team = form.cleaned_data["owner_email"], form.cleaned_data["owner_team"]
+        self._set_agent(request, queryset, agent=True, owner=owner, team=team)
+
+    @admin.action(description="Mark as a person's account again (not an agent)")
+    def unmark_agent(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        self._set_agent(request, queryset, agent=False, owner=None, team=None)
+
+    def _set_agent(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Account],
+        *,
+        agent: bool,
+        owner: Person | None,
+        team: Team | None,
+    ) -> None:
+        staff = cast("User", request.user)  # the admin lets only signed-in staff in
+        try:
+            done = accounts.set_agent(
+                accounts=queryset, agent=agent, owner_person=owner, owner_team=team, by=staff
+            )
+        except accounts.AttributionError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        what = "agents" if agent else "people's accounts"
+        self.message_user(request, f"{len(done)} account(s) marked as {what}.")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
         queryset: QuerySet[Account] = super().get_queryset(request)

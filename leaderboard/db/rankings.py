@@ -45,15 +45,15 @@ def _in_scope(scope: Scope, prefix: str = PREFIX) -> Q:
     return condition
 
 
-def _lens_value(lens: str, where: Q) -> Expression:
+def _lens_value(lens: str, where: Q, prefix: str = PREFIX) -> Expression:
     if lens == Lens.CACHE_READ_SHARE:
-        return Cast(metrics.aggregate("cache_read", prefix=PREFIX, filter=where), FloatField()) / (
+        return Cast(metrics.aggregate("cache_read", prefix=prefix, filter=where), FloatField()) / (
             NullIf(
-                Cast(metrics.aggregate("input_side", prefix=PREFIX, filter=where), FloatField()),
+                Cast(metrics.aggregate("input_side", prefix=prefix, filter=where), FloatField()),
                 0.0,
             )
         )
-    return metrics.expression(lens, prefix=PREFIX, filter=where)
+    return metrics.expression(lens, prefix=prefix, filter=where)
 
 
 def ranked(scope: Scope) -> QuerySet[Person]:
@@ -95,6 +95,36 @@ def ranked(scope: Scope) -> QuerySet[Person]:
     # shown_name: the annotation above, which the plugin does not see (it takes the method)
     return people.annotate(rank=Window(Rank(), order_by=F("value").desc())).order_by(  # type: ignore[misc]
         "rank", "shown_name"
+    )
+
+
+AGENT_PREFIX = "usage__"
+
+
+def ranked_agents(scope: Scope) -> QuerySet[Account]:
+    """Every agent with usage in scope, ranked by the scope's lens like people are (ties
+    share), with its owners; computed live: agents are few, and on no stored ranking."""
+    where = _in_scope(scope, prefix=AGENT_PREFIX)
+    agents = (
+        Account.objects.filter(kind=Account.Kind.AGENT)
+        .filter(where)
+        .select_related("owner_person", "owner_team")
+        .annotate(
+            total_tokens=metrics.aggregate("total_tokens", prefix=AGENT_PREFIX, filter=where),
+            cost=metrics.aggregate("cost", prefix=AGENT_PREFIX, filter=where),
+            cost_estimated=Max(Cast(f"{AGENT_PREFIX}cost_estimated", IntegerField()), filter=where),
+            value=_lens_value(scope.lens, where, prefix=AGENT_PREFIX),
+        )
+        .filter(total_tokens__gt=0, total_tokens__gte=scope.min_activity)
+    )
+    if scope.lens == Lens.CACHE_READ_SHARE:
+        agents = agents.annotate(
+            input_side=metrics.aggregate("input_side", prefix=AGENT_PREFIX, filter=where)
+        ).filter(input_side__gte=max(scope.ratio_min_volume, 1))
+    if scope.lens == Lens.COST:
+        agents = agents.filter(value__isnull=False)
+    return agents.annotate(rank=Window(Rank(), order_by=F("value").desc())).order_by(
+        "rank", "name", "pk"
     )
 
 

@@ -85,7 +85,11 @@ class Board(models.Model):
     class Meta:
         ordering = ["position", "name"]
         # Separate from seeing the boards, which every signed-in employee may (issue 20 §4).
-        permissions = [("export_data", "Can have usage and awards exported for them")]
+        permissions = [
+            ("export_data", "Can have usage and awards exported for them"),
+            # Checked only where settings.COST_VISIBLE_TO_ALL is off (domain.cost_access).
+            ("view_cost", "Can see cost (USD) on pages, charts and exports"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="retired") | Q(retired_at__isnull=False),
@@ -197,6 +201,8 @@ class PageView(models.Model):
         PERSON = "person", "Person page"
         TEAM = "team", "Team page"
         EXPORT = "export", "Export"
+        AGENTS = "agents", "Agents board"
+        AGENT = "agent", "Agent page"
 
     at = models.DateTimeField(db_index=True)
     viewer = models.ForeignKey(

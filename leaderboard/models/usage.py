@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from .people import Person
+from .people import Person, Team
 
 
 class Source(models.Model):
@@ -53,6 +53,14 @@ class Account(models.Model):
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
     )
     matched_by = models.CharField(max_length=20, choices=MatchedBy.choices, blank=True)
+    # An agent's owner as a manager chose it (services.accounts.set_agent, audited): a person
+    # (before the provider's owner_email) or a team. Shown on the agents board, never credited.
+    owner_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_agents"
+    )
+    owner_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents"
+    )
     first_seen = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -68,6 +76,10 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="agent") | Q(person__isnull=True),
                 name="account_agent_has_no_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="agent") | Q(owner_person__isnull=True, owner_team__isnull=True),
+                name="account_only_agents_have_owners",
             ),
         ]
         indexes = [models.Index(Lower("email"), name="account_email_ci")]

@@ -104,11 +104,17 @@ class BoardsPage:
     archived: list[Board]
 
 
-def boards_page(*, reader: Person | None, today: dt.date) -> BoardsPage:
+def shown_boards(boards: list[Board], *, show_cost: bool) -> list[Board]:
+    """The boards a reader may see: one ranked by cost only if they may see cost (a rank in
+    spending is a cost figure)."""
+    return boards if show_cost else [b for b in boards if b.metric != Board.Lens.COST]
+
+
+def boards_page(*, reader: Person | None, show_cost: bool, today: dt.date) -> BoardsPage:
     state = site()
     if not state.boards_visible:
         raise BoardsHidden
-    every = all_boards(state.boards_version)
+    every = shown_boards(all_boards(state.boards_version), show_cost=show_cost)
     cards = []
     for board in [b for b in every if b.status != Board.Status.RETIRED]:
         as_of = board.paused_at.date() if board.paused_at else None
@@ -192,17 +198,19 @@ class BoardPage:
 
 
 def board_page(
-    slug: str, query: BoardQuery, *, reader: Person | None, today: dt.date
+    slug: str, query: BoardQuery, *, reader: Person | None, show_cost: bool, today: dt.date
 ) -> BoardPage | ArchivePage:
     state = site()
-    board = next((b for b in all_boards(state.boards_version) if b.slug == slug), None)
+    every = shown_boards(all_boards(state.boards_version), show_cost=show_cost)
+    board = next((b for b in every if b.slug == slug), None)
     if board is None:
         raise NotFound("No such board.")
     if not state.boards_visible:
         raise BoardsHidden
     if board.status == Board.Status.RETIRED:
         return _archive_page(board)
-    lens = query.lens if query.lens in Board.Lens.values else board.metric
+    lenses = [(v, label) for v, label in Board.Lens.choices if show_cost or v != Board.Lens.COST]
+    lens = query.lens if query.lens in dict(lenses) else board.metric  # else: the board's own
     as_of = board.paused_at.date() if board.paused_at else None
     today = as_of or today
     period = period_of(board.period, today, query.back)
@@ -240,7 +248,7 @@ def board_page(
         site=state,
         board=board,
         lens=lens,
-        lenses=Board.Lens.choices,
+        lenses=lenses,
         unit=unit_of(lens),
         period=period,
         back=query.back,

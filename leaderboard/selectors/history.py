@@ -22,10 +22,12 @@ from leaderboard.services.rankings import board_scope
 type People = QuerySet[Person, int] | list[int]
 
 
-def _facts(*, people: People, period: Period) -> QuerySet[UsageFact]:
-    return UsageFact.objects.filter(
-        metrics.counted(), account__person__in=people, day__range=(period.start, period.end)
-    )
+def _facts(*, people: People, period: Period, agent: int | None = None) -> QuerySet[UsageFact]:
+    """Counted facts of these people, or (agent given) of that agent, in the period."""
+    days = Q(day__range=(period.start, period.end))
+    if agent is not None:  # nobody's by design (counted() asks for a person's facts)
+        return UsageFact.objects.filter(days, source__counts_toward_totals=True, account=agent)
+    return UsageFact.objects.filter(days, metrics.counted(), account__person__in=people)
 
 
 def team_members(team: Team) -> QuerySet[Person]:
@@ -35,11 +37,13 @@ def team_members(team: Team) -> QuerySet[Person]:
     return team.members.filter(visibility=Person.Visibility.NAME, excluded_from_ranking=False)
 
 
-def daily(*, people: People, period: Period, by: str = "source") -> list[Day]:
-    """Usage per day and source (or model), oldest first."""
+def daily(
+    *, people: People, period: Period, by: str = "source", agent: int | None = None
+) -> list[Day]:
+    """Usage per day and source (or model), oldest first: of people, or of one agent."""
     key = "source__name" if by == "source" else "model"
     rows = (
-        _facts(people=people, period=period)
+        _facts(people=people, period=period, agent=agent)
         .values("day", key)
         .annotate(
             tokens=metrics.aggregate("total_tokens"),
@@ -79,8 +83,8 @@ class Totals(TypedDict):
     cache_read_share: Decimal | None
 
 
-def totals(*, people: People, period: Period) -> Totals:
-    """Totals over the period: every metric the boards use."""
+def totals(*, people: People, period: Period, agent: int | None = None) -> Totals:
+    """Totals over the period, of people or of one agent: every metric the boards use."""
     names = [
         "total_tokens",
         "input",
@@ -93,7 +97,7 @@ def totals(*, people: People, period: Period) -> Totals:
     ]
     # Requests only from sources that report them: a Claude Code day did not take 0 requests.
     blind = Q(source__in=[s.pk for s in capabilities.without_requests()] or [-1])
-    values = _facts(people=people, period=period).aggregate(
+    values = _facts(people=people, period=period, agent=agent).aggregate(
         **{f"m_{n}": metrics.aggregate(n) for n in names},
         **metrics.COST_PARTS,
         m_requests=metrics.aggregate("requests", filter=~blind),

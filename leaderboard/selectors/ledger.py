@@ -21,7 +21,7 @@ PERSON_ACTIONS = (
     "gaming flag confirmed",
     "gaming flag cleared",
 )
-ACCOUNT_ACTIONS = ("account attributed", "account unmatched")
+ACCOUNT_ACTIONS = ("account attributed", "account unmatched", "marked as an agent")
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,14 @@ def _entry(event: AuditEvent, person: Person) -> LedgerEntry:
             f"The account {account} was {'given to you' if given else 'taken from you'}, "
             "with its whole usage history",
             f"Re-attributed {_by(event, person)}",
+        )
+    if action == "marked as an agent":
+        return LedgerEntry(
+            event.at,
+            "attribution",
+            f"The account {account} is an agent now (automation, ranked apart): its usage no "
+            "longer counts for you",
+            f"Marked {_by(event, person)}",
         )
     if action == "account unmatched":
         return LedgerEntry(

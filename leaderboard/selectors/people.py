@@ -16,10 +16,10 @@ from leaderboard.domain.periods import Period, Scope, period_of
 from leaderboard.domain.rows import Row
 from leaderboard.models import Board, Flag, Person, Team, User
 from leaderboard.selectors import history
-from leaderboard.selectors.boards import BoardsHidden, NotFound
+from leaderboard.selectors.boards import BoardsHidden, NotFound, shown_boards
 from leaderboard.selectors.ledger import LedgerEntry, standing_ledger
 from leaderboard.selectors.rankings import Ranking
-from leaderboard.selectors.site import Site, all_boards, boards_visible, site
+from leaderboard.selectors.site import Site, all_boards, boards_visible, sees_cost, site
 from leaderboard.services.rankings import board_scope, scope_key
 
 
@@ -112,7 +112,9 @@ def person_page(
         raise BoardsHidden
     kind, period, chart_period = history_periods(kind, today)
     by = "model" if by == "model" else "source"
-    ranked_boards = [b for b in all_boards(state.boards_version) if b.status == Board.Status.ACTIVE]
+    show_cost = sees_cost(reader)
+    every = shown_boards(all_boards(state.boards_version), show_cost=show_cost)
+    ranked_boards = [b for b in every if b.status == Board.Status.ACTIVE]
     rank_board = next(
         (b for b in ranked_boards if b.slug == board), ranked_boards[0] if ranked_boards else None
     )
@@ -139,6 +141,7 @@ def person_page(
             state.usage_version,
             # Others see a rank on a top-only board only while it is in the top.
             top_n=rank_board.top_n if rank_board and rank_board.top_only and not owner else 0,
+            show_cost=show_cost,
         ),
         chart_period=chart_period,
         ledger=standing_ledger(person) if owner else [],
@@ -175,11 +178,14 @@ class PersonHistory:
         today: dt.date,
         version: int,
         top_n: int = 0,
+        *,
+        show_cost: bool,
     ) -> None:
-        """top_n: the rank chart leaves out ranks past it (0: none left out)."""
+        """top_n: the rank chart leaves out ranks past it (0: none left out); show_cost: the
+        reader may see cost (without, the totals and charts have none)."""
         self.person, self.period, self.chart_period, self.by = person, period, chart_period, by
         self.rank_board, self.today, self.version = rank_board, today, version
-        self.top_n = top_n
+        self.top_n, self.show_cost = top_n, show_cost
 
     @property
     def cache_key(self) -> str:
@@ -190,12 +196,15 @@ class PersonHistory:
             board = f"{b.pk}:{scope_key(scope)}:{b.name}"
         return (
             f"{self.person.pk}:{self.period.start}:{self.period.end}:{self.chart_period.start}:"
-            f"{self.by}:{self.today}:{self.version}:{board}:{self.top_n}"
+            f"{self.by}:{self.today}:{self.version}:{board}:{self.top_n}:{self.show_cost}"
         )
 
     @cached_property
     def totals(self) -> history.Totals:
-        return history.totals(people=[self.person.pk], period=self.period)
+        totals = history.totals(people=[self.person.pk], period=self.period)
+        if not self.show_cost:
+            totals["cost"] = None
+        return totals
 
     @cached_property
     def charts(self) -> dict[str, dict[str, JSON] | None]:
@@ -203,7 +212,7 @@ class PersonHistory:
         board = self.rank_board
         return {
             "tokens": charts.tokens_by_day(days),
-            "cost": charts.cost_by_day(days),
+            "cost": charts.cost_by_day(days) if self.show_cost else None,
             "cache": charts.cache_share_by_day(days),
             "rank": charts.rank_over_time(
                 history.rank_history(
@@ -230,7 +239,7 @@ class TeamPage:
     chart_period: Period
 
 
-def team_page(team_id: int, *, kind: str, today: dt.date) -> TeamPage:
+def team_page(team_id: int, *, kind: str, show_cost: bool, today: dt.date) -> TeamPage:
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
         raise NotFound("No such team.")
@@ -253,12 +262,20 @@ def team_page(team_id: int, *, kind: str, today: dt.date) -> TeamPage:
         size=size,
         big_enough=big_enough,
         min_size=settings.TEAM_MIN_SIZE,
-        totals=history.totals(people=members, period=period) if big_enough else None,
+        totals=_without_cost(history.totals(people=members, period=period), show_cost)
+        if big_enough
+        else None,
         chart=charts.tokens_by_day(history.daily(people=members, period=chart_period))
         if big_enough
         else None,
         chart_period=chart_period,
     )
+
+
+def _without_cost(totals: history.Totals, show_cost: bool) -> history.Totals:
+    if not show_cost:
+        totals["cost"] = None
+    return totals
 
 
 def demo_people() -> QuerySet[Person]:

@@ -9,11 +9,14 @@ from typing import cast
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import models
 
 from leaderboard.db import counters
-from leaderboard.models import Board, Source, Team, UsageVersion
+from leaderboard.models import Board, Source, Team, UsageVersion, User
+
+COST_PERMISSION = "leaderboard.view_cost"
 
 
 def _counters() -> dict[str, type[models.Model]]:
@@ -82,3 +85,11 @@ def all_teams(version: int | None) -> list[tuple[int, str]]:
     return _by_version(
         "teams", version, lambda: list(Team.objects.order_by("name").values_list("pk", "name"))
     )
+
+
+def sees_cost(user: User | AnonymousUser) -> bool:
+    """Whether a user may see cost anywhere (pages, charts, fragments, exports): everyone
+    signed in under COST_VISIBLE_TO_ALL, else only with the view_cost permission."""
+    if not user.is_authenticated:
+        return False
+    return bool(settings.COST_VISIBLE_TO_ALL) or user.has_perm(COST_PERMISSION)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from leaderboard.domain import capabilities
 from leaderboard.domain.periods import Period, Scope, period_of
 from leaderboard.domain.pricing import cost_basis
 from leaderboard.domain.text import normalize_email
-from leaderboard.models import Account, Board, Person, UsageFact
+from leaderboard.models import Account, Board, Person, Team, UsageFact
 
 
 def month_of(day: dt.date) -> Period:
@@ -161,16 +162,27 @@ def unattributed_page(*, today: dt.date) -> UnattributedPage:
     return UnattributedPage(period, unowned, list(unmatched_accounts()[:100]))
 
 
+def people_by_email(emails: Iterable[str]) -> dict[str, Person]:
+    """The people with these e-mails (compared case-insensitively, like every e-mail here)."""
+    wanted = {normalize_email(e) for e in emails if e}
+    if not wanted:
+        return {}
+    people = Person.objects.select_related("team").annotate(email_ci=Lower("email"))
+    return {normalize_email(p.email): p for p in people.filter(email_ci__in=wanted)}
+
+
 AGENTS_SHOWN = 200  # the agents page lists the busiest; the admin's Accounts list has all
 
 
 @dataclass(frozen=True)
 class AgentRow:
-    """An agent, its owner as the provider named them, and its usage."""
+    """An agent, its owner (a manager's choice, else as the provider named them), and its
+    usage."""
 
     account: Account
     owner_email: str
-    owner: Person | None  # the person with the owner's e-mail, if the directory has one
+    owner: Person | None  # a manager's choice, else the person with the owner's e-mail
+    owner_team: Team | None  # a manager's choice, else the owner's team
     tokens: int  # this month
     cost: Decimal | None
     cost_basis: str
@@ -206,15 +218,14 @@ def agents_page(*, today: dt.date) -> AgentsPage:
             F("month_tokens").desc(nulls_last=True), F("all_time").desc(nulls_last=True), "pk"
         )
     )
-    shown = list(agents[:AGENTS_SHOWN])
-    emails = [normalize_email(a.owner_email) for a in shown if a.owner_email]
-    people = Person.objects.select_related("team").annotate(email_ci=Lower("email"))
-    owners = {normalize_email(p.email): p for p in people.filter(email_ci__in=emails)}
+    shown = list(agents.select_related("owner_person__team", "owner_team")[:AGENTS_SHOWN])
+    owners = people_by_email(a.owner_email for a in shown if a.owner_person_id is None)
     rows = [
         AgentRow(
             account=a,
-            owner_email=a.owner_email,
-            owner=owners.get(normalize_email(a.owner_email)),
+            owner_email=a.owner_person.email if a.owner_person else a.owner_email,
+            owner=(owner := a.owner_person or owners.get(normalize_email(a.owner_email))),
+            owner_team=a.owner_team or (owner.team if owner else None),
             tokens=int(a.month_tokens or 0),
             cost=a.month_cost,
             cost_basis=cost_basis(

@@ -15,6 +15,7 @@ from leaderboard.domain.watermark import (
     watermark_text,
 )
 from leaderboard.models import User
+from leaderboard.selectors.site import sees_cost
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +41,13 @@ def watermark_matches(code: str, *, days: list[dt.date]) -> list[WatermarkMatch]
     return found
 
 
+def days_searched(day: dt.date | None, *, today: dt.date) -> list[dt.date]:
+    """The days a code is looked for on: the one given, else the last VIEW_LOG_DAYS."""
+    if day is not None:
+        return [day]
+    return [today - dt.timedelta(days=n) for n in range(settings.VIEW_LOG_DAYS)]
+
+
 class UnknownViewer(LookupError):
     pass
 
@@ -55,12 +63,13 @@ EXPORT_PERMISSION = "leaderboard.export_data"
 class ExportWatermark:
     viewer_id: int | None  # None: no named viewer
     text: str
+    show_cost: bool  # the viewer may see cost (sees_cost); no named viewer: the operator may
 
 
 def export_watermark(*, viewer_email: str | None) -> ExportWatermark:
     """The watermark an export made now for viewer_email (None: no named viewer, the shell's
     operator) carries; the viewer must hold the export permission."""
-    user_id = NO_VIEWER
+    user_id, show_cost = NO_VIEWER, True
     if viewer_email:
         user = User.objects.filter(email__iexact=viewer_email.strip()).first()
         if user is None:
@@ -72,6 +81,6 @@ def export_watermark(*, viewer_email: str | None) -> ExportWatermark:
                 f"{user.email} may not have data exported for them (permission"
                 f" {EXPORT_PERMISSION}; managers have it)."
             )
-        user_id = user.pk
+        user_id, show_cost = user.pk, sees_cost(user)
     text = watermark_text(secret=settings.SECRET_KEY, user_id=user_id, at=timezone.now())
-    return ExportWatermark(viewer_id=user_id or None, text=text)
+    return ExportWatermark(viewer_id=user_id or None, text=text, show_cost=show_cost)

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 
 from leaderboard.domain.records import AccountRecord
 from leaderboard.domain.text import ACCOUNT_NAME_MAX, PERSON_NAME_MAX, clean_text, normalize_email
-from leaderboard.models import Account, Person, User
+from leaderboard.models import Account, Person, Team, User
 from leaderboard.services import audit
 from leaderboard.signals import usage_recorded
 
@@ -168,3 +168,61 @@ def attribute_account(
             )
         transaction.on_commit(lambda: usage_recorded.send(sender=Account, start=None, end=None))
     return account
+
+
+def set_agent(
+    *,
+    accounts: Iterable[Account],
+    agent: bool,
+    owner_person: Person | None = None,
+    owner_team: Team | None = None,
+    by: User | None,
+) -> list[Account]:
+    """Mark accounts as agents with their owner (a person or a team), or as people's
+    accounts again; audited. Their usage leaves (or rejoins) people's totals, boards, team
+    figures and badges, which are judged again in one pass."""
+    if not agent and (owner_person or owner_team):
+        raise AttributionError("Only an agent has an owner.")
+    if owner_person is not None and owner_team is not None:
+        raise AttributionError("An agent's owner is a person or a team, not both.")
+    with transaction.atomic():
+        chosen = list(Account.objects.select_for_update().filter(pk__in=[a.pk for a in accounts]))
+        if any(a.kind == Account.Kind.UNATTRIBUTED for a in chosen):
+            raise AttributionError("Unattributed usage is nobody's: it cannot be an agent.")
+        for account in chosen:
+            _set_agent(account, agent, owner_person, owner_team, by)
+        if not agent:
+            match_accounts()  # an e-mail gives the account back to its person
+        # Badges follow: one full pass revokes what people no longer earn, or grants it.
+        transaction.on_commit(lambda: usage_recorded.send(sender=Account, start=None, end=None))
+    return chosen
+
+
+def _set_agent(
+    account: Account, agent: bool, owner: Person | None, team: Team | None, by: User | None
+) -> None:
+    before = (account.kind, account.person_id, account.owner_person_id, account.owner_team_id)
+    if agent:
+        account.kind = Account.Kind.AGENT
+        account.person, account.matched_by = None, Account.MatchedBy.MANAGER
+    elif account.kind == Account.Kind.AGENT:
+        # What it was before is not kept: an e-mail makes it a user's, else a key's.
+        account.kind = Account.Kind.USER if account.email else Account.Kind.API_KEY
+        account.matched_by = ""  # matched by e-mail again (set_agent)
+    account.owner_person, account.owner_team = owner, team
+    account.save(update_fields=["kind", "person", "matched_by", "owner_person", "owner_team"])
+    if before == (account.kind, None, account.owner_person_id, account.owner_team_id):
+        return
+    audit.record(
+        actor=by,
+        action="marked as an agent" if agent else "marked as a person's account",
+        target=account,
+        # "person": whose it was, so that their ledger shows it leaving them.
+        details={
+            "person": before[1],
+            "from": before[0],
+            "to": account.kind,
+            "owner_person": account.owner_person_id,
+            "owner_team": account.owner_team_id,
+        },
+    )

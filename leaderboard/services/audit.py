@@ -26,12 +26,15 @@ def record(
     )
 
 
-def record_watermark_resolved(*, code: str, day: dt.date, viewer: User | None) -> None:
-    """Record that a watermark code was resolved (by a command: no actor) to viewer."""
+def record_watermark_resolved(
+    *, code: str, day: dt.date, viewer: User | None, by: User | None = None
+) -> None:
+    """Record that a watermark code was resolved to viewer, by a manager in the admin or
+    (by None) a command."""
     if viewer is None:  # the trail needs a target row; a no-viewer export has none
         return
     record(
-        actor=None,
+        actor=by,
         action="watermark resolved",
         target=viewer,
         details={"code": code, "day": day.isoformat()},

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from leaderboard.domain.watermark import watermark_text
+from leaderboard.selectors.site import sees_cost
 
 
 def watermark(request: HttpRequest) -> dict[str, str]:
@@ -22,3 +23,10 @@ def watermark(request: HttpRequest) -> dict[str, str]:
 def presentation(request: HttpRequest) -> dict[str, bool]:
     """Whether presentation mode is on (leaderboard.web.middleware.PresentationMode)."""
     return {"presenting": getattr(request, "presenting", False)}
+
+
+def cost(request: HttpRequest) -> dict[str, bool]:
+    """Whether the viewer may see cost (selectors.site.sees_cost): every template hides it
+    without."""
+    user = getattr(request, "user", None)
+    return {"show_cost": user is not None and sees_cost(user)}

@@ -19,10 +19,11 @@ from ingest.services.pulls import pull_connection
 from leaderboard.domain.periods import Period
 from leaderboard.models import Account, AuditEvent, Person, UsageFact
 from leaderboard.selectors import usage
+from leaderboard.selectors.ledger import standing_ledger
 from leaderboard.selectors.rankings import Ranking
 from leaderboard.services.rankings import board_scope
 from tests.factories import AccountFactory, BadgeFactory, PersonFactory
-from tests.helpers import data, rows
+from tests.helpers import data, elements, rows
 
 SEP1, SEP2 = dt.date(2026, 9, 1), dt.date(2026, 9, 2)
 SEPTEMBER = Period(dt.date(2026, 9, 1), dt.date(2026, 9, 30), "September 2026")
@@ -346,3 +347,88 @@ def test_an_agents_usage_is_on_no_people_board_team_figure_or_badge(
         assert holders == set(people_totals), badge.kind
     assert carol.pk in set(Award.objects.values_list("person", flat=True))
     assert not Award.objects.filter(person=erin).exists()
+
+
+FRANK, FRANK_ID = "frank.obi@example.com", "user_01FrankO2Xc8Vn4Pj7Ds"
+
+
+def test_an_account_a_manager_marks_as_an_agent_moves_to_the_agents_board_and_back(
+    anthropic_connection,
+    anthropic_actors,
+    client,
+    manager,
+    seeded_boards,
+    platform,
+    monkeypatch,
+    settings,
+    django_capture_on_commit_callbacks,
+) -> None:
+    """Issue 20 §1, through the real pull: "Frank" is a bot's login. A manager marks his
+    account as an agent owned by Carol in the admin; its usage leaves his totals, the people
+    board, his team's figure and his live badge, and is on the agents board under Carol;
+    marked back, it is his again. Audited both ways."""
+    from badges import tasks as badge_tasks
+    from leaderboard import tasks
+
+    queued: list[str] = []
+    for task in (tasks.rank_boards, badge_tasks.evaluate_changed):
+        monkeypatch.setattr(task, "delay", lambda *a, name=task.name: queued.append(name))
+    carol = PersonFactory(email=CAROL, display_name="Carol Diaz", team=platform)
+    before = pulled_twice(anthropic_connection)
+    bot = anthropic_account(FRANK_ID)
+    frank = bot.person
+    moved = tokens(bot)
+    assert frank is not None and before[FRANK] == moved > 0
+    settings.TEAM_MIN_SIZE = 2
+    Person.objects.filter(pk=frank.pk).update(team=platform)  # Carol's team
+    in_september = dt.datetime(2026, 9, 15, 12, tzinfo=dt.UTC)
+
+    def team_total() -> list[str]:
+        with time_machine.travel(in_september, tick=False):
+            return data(client.get(f"/teams/{platform.pk}/").content.decode(), "total-tokens")
+
+    client.force_login(manager)
+    assert team_total() == [str(before[CAROL] + moved)]
+    badge = BadgeFactory(policy="live", tiers={"bronze": moved})
+    evaluate_badge(badge=badge, now=dt.datetime(2026, 9, 15, tzinfo=dt.UTC))
+    assert Award.objects.filter(badge=badge, person=frank, revoked_at__isnull=True).exists()
+
+    action = {"action": "mark_agent", "_selected_action": [bot.pk]}
+    with django_capture_on_commit_callbacks(execute=True):
+        marked = client.post(
+            "/admin/leaderboard/account/", {**action, "owner_email": CAROL.upper()}, follow=True
+        )
+    assert [str(m) for m in marked.context["messages"]] == ["1 account(s) marked as agents."]
+    bot.refresh_from_db()
+    assert (bot.kind, bot.person, bot.owner_person) == (Account.Kind.AGENT, None, carol)
+    event = AuditEvent.objects.get(action="marked as an agent", target_id=str(bot.pk))
+    assert (event.actor, event.details["person"]) == (manager, frank.pk)
+    assert "badges.evaluate_changed" in queued
+    (entry,) = [e for e in standing_ledger(frank) if "agent" in e.what]
+    assert "is an agent now" in entry.what and entry.reason == "Marked by a manager"
+
+    assert FRANK not in totals() and totals()[CAROL] == before[CAROL]
+    assert team_total() == [str(before[CAROL])]  # the team figure without the agent
+    again = pull_connection(connection=anthropic_connection, start=SEP1, end=SEP2, trigger="test")
+    assert again.status == IngestRun.Status.SUCCEEDED
+    bot.refresh_from_db()  # the next pull keeps the manager's choice
+    assert (bot.kind, bot.person, bot.owner_person) == (Account.Kind.AGENT, None, carol)
+    assert FRANK not in totals()
+    volume = seeded_boards["token-volume"]
+    ranking = Ranking(board_scope(volume, lens=volume.metric, period=SEPTEMBER))
+    assert frank.pk not in {row.person_id for row in ranking.page(limit=100)}
+    badge_tasks.evaluate_changed()  # the queued pass
+    assert not Award.objects.filter(badge=badge, person=frank, revoked_at__isnull=True).exists()
+    with time_machine.travel(dt.datetime(2026, 9, 15, 12, tzinfo=dt.UTC), tick=False):
+        agents = client.get("/agents/").content.decode()
+    row = next(r for r in elements(agents, "tr", data_agent=str(bot.pk)))
+    assert "Carol Diaz" in row.html and f'data-tokens="{moved}"' in row.html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/leaderboard/account/", {"action": "unmark_agent", "_selected_action": [bot.pk]}
+        )
+    bot.refresh_from_db()
+    assert (bot.kind, bot.person, bot.owner_person) == (Account.Kind.USER, frank, None)
+    assert totals()[FRANK] == moved
+    assert AuditEvent.objects.filter(action="marked as a person's account", actor=manager).exists()

@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from ingest.models import Connection, IngestRun
 from ingest.providers.demo import PLANTED, demo_people, planted_on
-from leaderboard.models import Board, Flag, Person, Source, Team, UsageFact, total_tokens
+from leaderboard.models import Account, Board, Flag, Person, Source, Team, UsageFact, total_tokens
 from tests.stubs import ADMIN_KEY
 
 
@@ -212,6 +212,12 @@ def test_seed_demo_loads_a_company_through_ingest_and_is_safe_twice(db) -> None:
         == facts
     )
     assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 6
+    agents = Account.objects.filter(kind=Account.Kind.AGENT)
+    assert {(a.external_id, a.person, a.owner_email) for a in agents} == {
+        ("svc-nightly-evals", None, demo_people()[1].email),
+        ("svc-bugbot", None, demo_people()[4].email),
+    }
+    assert UsageFact.objects.filter(account__in=agents).exists()
     manager = Person.objects.get(email=demo_people()[0].email).user
     assert manager.is_staff and not manager.is_superuser
     assert manager.groups.filter(name="Leaderboard managers").exists()

@@ -385,3 +385,33 @@ def test_manager_excludes_a_person_from_ranking_with_a_reason_and_it_is_audited(
     alice.refresh_from_db()
     assert (alice.excluded_from_ranking, alice.exclusion_reason) == (False, "")
     assert AuditEvent.objects.filter(action="included in ranking", actor=manager).count() == 1
+
+
+def test_marking_an_agent_refuses_an_unknown_owner_both_owners_and_unattributed_usage(
+    client, manager, alice, platform, follow_ups
+) -> None:
+    mine = AccountFactory(person=alice, external_id="alice-bot")
+    nobody = AccountFactory(person=None, external_id="", kind=Account.Kind.UNATTRIBUTED)
+    client.force_login(manager)
+
+    def mark(accounts: list[Account], **owner: object) -> list[str]:
+        chosen = [a.pk for a in accounts]
+        form = {"action": "mark_agent", "_selected_action": chosen, **owner}
+        response = client.post("/admin/leaderboard/account/", form, follow=True)
+        return [str(m) for m in response.context["messages"]]
+
+    assert mark([mine], owner_email="nobody@example.com") == [
+        "Nobody in the directory has the e-mail nobody@example.com."
+    ]
+    both = mark([mine], owner_email=alice.email, owner_team=platform.pk)
+    assert both == ["An agent's owner is a person or a team, not both."]
+    assert mark([mine, nobody], owner_team=platform.pk) == [
+        "Unattributed usage is nobody's: it cannot be an agent."
+    ]
+    mine.refresh_from_db()
+    assert (mine.kind, mine.person) == (Account.Kind.USER, alice)
+    assert not AuditEvent.objects.filter(action="marked as an agent").exists()
+
+    assert mark([mine], owner_team=platform.pk) == ["1 account(s) marked as agents."]
+    mine.refresh_from_db()
+    assert (mine.kind, mine.person, mine.owner_team) == (Account.Kind.AGENT, None, platform)

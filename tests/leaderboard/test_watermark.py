@@ -104,3 +104,32 @@ def test_a_code_typed_in_lower_case_resolves(db, client) -> None:
     code = page_watermark(client).split()[0]
 
     assert "carol@example.com" in run("resolve_watermark", code.lower())
+
+
+def test_a_manager_resolves_a_code_in_the_admin_and_it_is_audited(
+    employee_client, employee, client, manager
+) -> None:
+    code, day, _time = page_watermark(employee_client).split()
+    client.force_login(manager)
+    listing = client.get("/admin/leaderboard/pageview/").content.decode()
+    assert "/admin/leaderboard/pageview/watermark/" in listing
+
+    found = client.post("/admin/leaderboard/pageview/watermark/", {"code": code.lower()})
+    missing = client.post(
+        "/admin/leaderboard/pageview/watermark/", {"code": "AAAAAAAA", "day": day}
+    )
+    bad_day = client.post("/admin/leaderboard/pageview/watermark/", {"code": code, "day": "x"})
+
+    (match,) = elements(found.content.decode(), "li", data_viewer=None)
+    assert match.attrs["data-viewer"] == str(employee.user.pk)
+    assert day in match.html and employee.user.email in match.html
+    assert "No viewer has that code" in missing.content.decode()
+    assert bad_day.status_code == 200 and "Enter a valid date" in bad_day.content.decode()
+    event = AuditEvent.objects.get(action="watermark resolved")
+    assert (event.actor, event.target_id) == (manager, str(employee.user.pk))
+    assert event.details == {"code": code.lower(), "day": day}
+
+
+def test_only_staff_reach_the_watermark_search(employee_client) -> None:
+    response = employee_client.get("/admin/leaderboard/pageview/watermark/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             viewer_email=options["viewer"],
             target="export_awards",
             query=f"format={options['format']}",
-        )
+        ).text
         awards = (
             Award.objects.filter(revoked_at__isnull=True)
             .order_by("person__email", "badge__slug", "period_start", "tier")

@@ -23,6 +23,7 @@ COLUMNS = [
     "cost_basis",  # billed, estimated, partial (some usage unpriced: a floor), not priced
     "watermark",  # who the file was made for (resolve_watermark) and when
 ]
+COST_COLUMNS = {"cost_usd", "cost_estimated", "cost_basis"}  # left out for who may not see cost
 
 
 def _date(value: str) -> dt.date:
@@ -60,27 +61,30 @@ class Command(BaseCommand):
     ) -> None:
         if start > end:
             raise CommandError("--start is after --end")
-        watermark = start_export(
+        export = start_export(
             viewer_email=viewer,
             target="export_usage",
             query=f"start={start} end={end} by_source={by_source} format={format}",
         )
         rows = usage_totals(start=start, end=end, by_source=by_source)
+        left_out = set() if export.show_cost else COST_COLUMNS
         if format == "json":
             records = [
                 {
                     k: (str(v) if k == "cost_usd" and v is not None else v)
                     for k, v in dataclasses.asdict(row).items()
+                    if k not in left_out
                 }
-                | {"watermark": watermark}
+                | {"watermark": export.text}
                 for row in rows
             ]
             self.stdout.write(json.dumps(records, indent=2))
             return
-        writer = csv_writer(self.stdout, COLUMNS)
+        writer = csv_writer(self.stdout, [c for c in COLUMNS if c not in left_out])
         writer.writeheader()
         for row in rows:
-            writer.writerow(
-                dataclasses.asdict(row)
-                | {"cost_estimated": str(row.cost_estimated).lower(), "watermark": watermark}
-            )
+            record = dataclasses.asdict(row) | {
+                "cost_estimated": str(row.cost_estimated).lower(),
+                "watermark": export.text,
+            }
+            writer.writerow({k: v for k, v in record.items() if k not in left_out})

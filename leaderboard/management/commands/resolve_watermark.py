@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from leaderboard.selectors.watermarks import watermark_matches
+from leaderboard.selectors.watermarks import days_searched, watermark_matches
 from leaderboard.services.audit import record_watermark_resolved
 
 
@@ -33,10 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, code: str, day: dt.date | None, **options: object) -> None:
         today = timezone.now().astimezone(dt.UTC).date()
-        days = (
-            [day] if day else [today - dt.timedelta(days=n) for n in range(settings.VIEW_LOG_DAYS)]
-        )
-        matches = watermark_matches(code, days=days)
+        matches = watermark_matches(code, days=days_searched(day, today=today))
         if not matches:
             raise CommandError(f"No viewer has code {code!r} on the days searched.")
         for match in matches:

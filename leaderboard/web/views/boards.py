@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from leaderboard.selectors import about as about_pages
 from leaderboard.selectors import boards as pages
+from leaderboard.selectors.site import sees_cost
 from leaderboard.web.views.common import (
     HtmxHttpRequest,
     bounded_int,
@@ -25,7 +26,9 @@ from leaderboard.web.views.common import (
 @require_GET
 @shows_selector_errors
 def boards(request: HttpRequest) -> HttpResponse:
-    page = pages.boards_page(reader=reader_of(request), today=timezone.now().date())
+    page = pages.boards_page(
+        reader=reader_of(request), show_cost=sees_cost(request.user), today=timezone.now().date()
+    )
     return render(request, "leaderboard/boards.html", page_context(page))
 
 
@@ -41,7 +44,13 @@ def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         search=request.GET.get("q", "").strip()[:100],
         page=request.GET.get("page"),
     )
-    page = pages.board_page(slug, query, reader=reader_of(request), today=timezone.now().date())
+    page = pages.board_page(
+        slug,
+        query,
+        reader=reader_of(request),
+        show_cost=sees_cost(request.user),
+        today=timezone.now().date(),
+    )
     if isinstance(page, pages.ArchivePage):
         return render(request, "leaderboard/archive.html", page_context(page))
     template = htmx_part(request, "leaderboard/board.html", "standings")

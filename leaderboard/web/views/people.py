@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from leaderboard.models import User
 from leaderboard.selectors import people as pages
+from leaderboard.selectors.site import sees_cost
 from leaderboard.services import people, review
 from leaderboard.web.views.common import (
     HtmxHttpRequest,
@@ -45,7 +46,8 @@ def person(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
 @shows_selector_errors
 def team(request: HttpRequest, team_id: int) -> HttpResponse:
     kind = request.GET.get("period", "")
-    page = pages.team_page(team_id, kind=kind, today=timezone.now().date())
+    show_cost = sees_cost(request.user)
+    page = pages.team_page(team_id, kind=kind, show_cost=show_cost, today=timezone.now().date())
     return render(request, "leaderboard/team.html", page_context(page))
 
 

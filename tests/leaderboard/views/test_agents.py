@@ -54,3 +54,25 @@ def test_agents_page_lists_agents_with_their_owner_and_usage_for_managers_only(
     assert "not in the directory" in second and 'data-tokens="5000"' in second
     assert 'data-tokens="0"' in third and "unknown" in third
     assert "777" not in page
+
+
+def test_agents_page_shows_the_owner_a_manager_chose(client, manager, employee, usage) -> None:
+    from tests.factories import TeamFactory
+
+    chosen = agent("svac_chosen", owner_email="someone.else@example.com")
+    chosen.owner_person = employee
+    chosen.save()
+    teamed = agent("svac_team")
+    teamed.owner_team = TeamFactory(name="Data")
+    teamed.save()
+    for account in (chosen, teamed):
+        UsageFactFactory(account=account, source=usage.source, day=AUG, input=10, output=0)
+
+    client.force_login(manager)
+    with time_machine.travel(IN_AUGUST, tick=False):
+        page = client.get("/manage/agents/").content.decode()
+
+    rows = {r.attrs["data-agent"]: r.html for r in elements(page, "tr", data_agent=None)}
+    assert employee.email in rows[str(chosen.pk)] and "someone.else" not in rows[str(chosen.pk)]
+    assert "Platform" in rows[str(chosen.pk)]
+    assert "Data" in rows[str(teamed.pk)] and "unknown" in rows[str(teamed.pk)]
