@@ -19,6 +19,7 @@ def people(db) -> list[Person]:
 LATER_DATA_MIGRATIONS = [
     "0007_efficiency_floors_on_volume_badges",
     "0010_calibrate_default_catalogue",
+    "0011_default_badges_follow_their_data",
 ]
 
 
