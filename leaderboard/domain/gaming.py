@@ -128,7 +128,7 @@ def describe(kind: str, params: Mapping[str, JSON]) -> str:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Usage:
     """One person's counted usage of one model on one day."""
 
@@ -163,7 +163,7 @@ class Hit:
     evidence: dict[str, JSON] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Day:
     input_side: int = 0
     output: int = 0

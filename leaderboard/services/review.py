@@ -98,17 +98,30 @@ def detect(*, start: dt.date, end: dt.date) -> list[Flag]:
 
 def detect_after_pull(*, start: dt.date, end: dt.date) -> None:
     """detect() for the days a pull or import changed, before derived data hears of them
-    (so badges and rankings never count a day the rules hold). A failure is logged and the
-    pull keeps its facts: the nightly full pass runs the rules again."""
+    (so badges and rankings never count a day the rules hold), a month at a time as the full
+    pass runs (a year-long file import once held the whole year in memory). A failure is
+    logged and the pull keeps its facts: the nightly full pass runs the rules again."""
     try:
         with transaction.atomic():
-            detect(start=start, end=end)
+            for first, last in _months_of(start, end):
+                detect(start=first, end=last)
     except DatabaseError:
         log.exception("gaming detection for %s..%s failed", start, end)
 
 
 # A full pass runs month by month: a window's rows (and its look back) are held in memory.
 FULL_PASS_DAYS = 31
+
+
+def _months_of(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """[start, end] in windows of FULL_PASS_DAYS: what one detect() holds in memory is a
+    window's usage and its look back, whatever the span."""
+    windows = []
+    while start <= end:
+        last = min(end, start + dt.timedelta(days=FULL_PASS_DAYS - 1))
+        windows.append((start, last))
+        start = last + dt.timedelta(days=1)
+    return windows
 
 
 def detect_all(*, days: int | None = None, today: dt.date | None = None) -> list[Flag]:
@@ -123,10 +136,8 @@ def detect_all(*, days: int | None = None, today: dt.date | None = None) -> list
             return []
         start = first
     created: list[Flag] = []
-    while start <= end:
-        last = min(end, start + dt.timedelta(days=FULL_PASS_DAYS - 1))
-        created += detect(start=start, end=last)
-        start = last + dt.timedelta(days=1)
+    for first, last in _months_of(start, end):
+        created += detect(start=first, end=last)
     if created:
         _rejudge(None, None)
     return created

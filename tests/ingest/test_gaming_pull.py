@@ -255,3 +255,19 @@ def test_clearing_a_day_moves_the_stored_rankings_on(pulled_company, seeded_boar
     after = board_totals(volume, SEPTEMBER)[bruno.pk], board_totals(weekly, WEEK)[bruno.pk]
     assert after == (tokens(bruno, SEPTEMBER), tokens(bruno, WEEK))
     assert after[0] - before[0] == after[1] - before[1] == 2_000_011_000
+
+
+def test_a_long_pull_is_judged_a_month_at_a_time_and_flags_what_one_pass_would(
+    pulled_company,
+) -> None:
+    """The pull's 54 days were judged in windows of a month (each with its look back), so a
+    year-long import never holds the year in memory: the flags are those of one pass."""
+    by_windows = set(Flag.objects.values_list("person", "day", "rule__slug", "reason"))
+    Flag.objects.all().delete()
+
+    review.detect(start=START, end=END)
+
+    assert (
+        by_windows
+        and set(Flag.objects.values_list("person", "day", "rule__slug", "reason")) == by_windows
+    )

@@ -3,6 +3,7 @@ its parameters' checks and its words. Pure: no database."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from decimal import Decimal
@@ -53,7 +54,7 @@ def run(kind: Kind, rows: list[Usage], **params) -> set[tuple[int, dt.date]]:
 
 def replaced(rows: list[Usage], person: int, day: dt.date, **values) -> list[Usage]:
     return [
-        Usage(**{**r.__dict__, **values}) if (r.person, r.day) == (person, day) else r for r in rows
+        dataclasses.replace(r, **values) if (r.person, r.day) == (person, day) else r for r in rows
     ]
 
 
@@ -147,7 +148,7 @@ def test_a_cost_per_output_far_above_the_companys_on_that_model_is_flagged() -> 
 
 def test_cost_outliers_compare_within_a_model_and_leave_small_sums_alone() -> None:
     pricey = [normal(p, day, model="claude-opus-4-6") for p in range(30) for day in weekdays(5)]
-    pricey = [Usage(**{**r.__dict__, "cost": r.cost * 5}) for r in pricey]  # all of it
+    pricey = [dataclasses.replace(r, cost=r.cost * 5) for r in pricey]  # all of it
     rows = replaced(company() + pricey, 9, END, cost=Decimal("19.00"), output=10)  # under $20
     assert run(Kind.COST_OUTLIER, rows) == set()
 
