@@ -88,3 +88,15 @@ def mark_held(person_days: Iterable[tuple[int, dt.date]]) -> int:
             account__person_id=person, day__in=days, held=not held
         ).update(held=held)
     return changed
+
+
+def follow_owner(account_id: int, person_id: int | None) -> int:
+    """Hold an account's facts as its owner's flags say, after it changed hands: the days its
+    new owner has held (or confirmed) are held, the rest not (a flag belongs to the person it
+    was raised for). Return how many facts changed."""
+    facts = UsageFact.objects.filter(account_id=account_id)
+    if person_id is None:
+        return facts.filter(held=True).update(held=False)
+    holding = Flag.objects.filter(person_id=person_id, status__in=HOLDING).values("day")
+    released = facts.filter(held=True).exclude(day__in=holding).update(held=False)
+    return released + facts.filter(held=False, day__in=holding).update(held=True)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from leaderboard.db import review as review_sql
 from leaderboard.domain.records import AccountRecord
 from leaderboard.domain.text import ACCOUNT_NAME_MAX, PERSON_NAME_MAX, clean_text, normalize_email
 from leaderboard.models import Account, Person, Team, User
@@ -160,6 +161,9 @@ def attribute_account(
         account.matched_by = Account.MatchedBy.MANAGER
         account.save(update_fields=["person", "matched_by"])
         if before != account.person_id:
+            # Held gaming days belong to the person flagged: the account's facts now follow
+            # its new owner's flags (the nightly pass judges the new owner's days).
+            review_sql.follow_owner(account.pk, account.person_id)
             audit.record(
                 actor=by,
                 action="account attributed",

@@ -17,6 +17,7 @@ from leaderboard.domain.periods import Period
 from leaderboard.models import AuditEvent, Flag, Person, UsageFact
 from leaderboard.selectors.rankings import Ranking
 from leaderboard.services import review
+from leaderboard.services.accounts import attribute_account
 from leaderboard.services.rankings import board_scope
 from leaderboard.signals import usage_recorded
 from tests.factories import BadgeFactory, PersonFactory
@@ -271,3 +272,25 @@ def test_a_long_pull_is_judged_a_month_at_a_time_and_flags_what_one_pass_would(
         by_windows
         and set(Flag.objects.values_list("person", "day", "rule__slug", "reason")) == by_windows
     )
+
+
+def test_an_account_given_to_someone_else_leaves_its_held_day_behind_with_the_flag(
+    pulled_company, manager
+) -> None:
+    """A flag belongs to the person it was raised for: re-attributed, the burner's account
+    counts for its new owner as their own flags say (none here), not held with no flag of
+    theirs to see or to contest, and never released by a review of the old owner's flag."""
+    bruno, ada = pulled_company["bruno"], pulled_company["ada"]
+    burn = Period(BURN_DAY, BURN_DAY, "the burn")
+    account = bruno.accounts.get()
+    assert tokens(bruno, burn, held=True) > 2_000_000_000
+
+    attribute_account(account=account, person=ada, by=manager)
+
+    assert tokens(ada, burn, held=True) == 0
+    assert tokens(ada, burn) > 2_000_000_000
+    assert Flag.objects.filter(person=bruno, day=BURN_DAY).exists()  # his, as raised
+
+    attribute_account(account=account, person=bruno, by=manager)
+
+    assert tokens(bruno, burn, held=True) == tokens(bruno, burn)  # his held day again
