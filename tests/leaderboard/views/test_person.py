@@ -363,6 +363,23 @@ def test_the_owner_sees_every_change_to_their_standing_with_its_reason(
     assert "usage re-attributed" in badges
 
 
+def test_a_long_ledger_shows_the_newest_changes_and_the_rest_on_request(
+    employee_client, employee
+) -> None:
+    """On a phone a year of changes was thousands of pixels before the charts: the newest
+    eight show, the rest wait behind a summary (no JavaScript needed)."""
+    for n in range(11):
+        AwardFactory(person=employee, granted_at=timezone.now() - dt.timedelta(days=n))
+
+    page = employee_client.get(f"/people/{employee.public_id}/").content.decode()
+
+    shown = elements(page, "ol", **{"class": "ledger"})
+    assert len(elements(shown[0].html, "li", data_ledger_entry=None)) == 8
+    more = elements(page, "details", **{"class": "ledger-more"})
+    assert len(more) == 1 and "All 11 changes" in more[0].text
+    assert len(elements(more[0].html, "li", data_ledger_entry=None)) == 3
+
+
 def test_a_re_attribution_shows_on_the_ledger_of_the_person_who_lost_it(
     client, employee, rival, manager
 ) -> None:
