@@ -109,34 +109,18 @@ class Command(BaseCommand):
                 cache_share = rng.uniform(0.1, 0.8)
                 if person_id in planted_ids:
                     continue  # their usage is planted below (after the same draws)
-                cache_read = int((tokens - output) * cache_share)
-                cache_write = (tokens - output - cache_read) // 10
-                plain = tokens - output - cache_read - cache_write
-                cost = prices.estimate(
-                    UsageRecord(
-                        day=day,
-                        account="",
-                        model=model,
-                        input=plain,
-                        cache_read=cache_read,
-                        cache_write=cache_write,
-                        output=output,
-                    )
-                )
                 rows.append(
-                    facts.FactRow(
+                    fact_row(
+                        prices,
                         source_id=source_id,
                         day=day,
                         account_id=account_id,
                         model=model,
-                        input=plain,
-                        cache_read=cache_read,
-                        cache_write=cache_write,
+                        tokens=tokens,
                         output=output,
+                        cache_read=int((tokens - output) * cache_share),
                         requests=max(1, tokens // per_request.randint(20_000, 90_000)),
-                        cost=cost,
-                        cost_estimated=cost is not None,
-                        recorded_at=now,
+                        now=now,
                     )
                 )
             rows += self._planted(day, end, planted_ids, accounts, prices, now)
@@ -188,36 +172,19 @@ class Command(BaseCommand):
                     tokens, output = requests * 31_337, requests * 1_337
                 else:
                     price_factor = Decimal(20)
-            cache_read = (tokens - output) // 2
-            cache_write = (tokens - output - cache_read) // 10
-            plain = tokens - output - cache_read - cache_write
-            cost = prices.estimate(
-                UsageRecord(
-                    day=day,
-                    account="",
-                    model=model,
-                    input=plain,
-                    cache_read=cache_read,
-                    cache_write=cache_write,
-                    output=output,
-                )
-            )
             rows.append(
-                facts.FactRow(
+                fact_row(
+                    prices,
                     source_id=source_id,
                     day=day,
                     account_id=account_id,
                     model=model,
-                    input=plain,
-                    cache_read=cache_read,
-                    cache_write=cache_write,
+                    tokens=tokens,
                     output=output,
+                    cache_read=(tokens - output) // 2,
                     requests=requests,
-                    cost=None
-                    if cost is None
-                    else (cost * price_factor).quantize(Decimal("0.000001")),
-                    cost_estimated=cost is not None and price_factor == 1,
-                    recorded_at=now,
+                    now=now,
+                    price_factor=price_factor,
                 )
             )
         return rows
@@ -284,3 +251,51 @@ class Command(BaseCommand):
             (a.person_id, a.pk, by_name[a.provider].pk, SOURCES[a.provider])
             for a in Account.objects.filter(provider__in=SOURCES)
         ]
+
+
+def fact_row(
+    prices: PriceBook,
+    *,
+    source_id: int,
+    day: dt.date,
+    account_id: int,
+    model: str,
+    tokens: int,
+    output: int,
+    cache_read: int,
+    requests: int,
+    now: dt.datetime,
+    price_factor: Decimal = Decimal(1),
+) -> facts.FactRow:
+    """A day's usage of tokens in all, of which output and cache reads as given, a tenth of
+    the rest cache writes, priced at list prices (times price_factor: a planted overpayer's
+    bill, then no longer an estimate)."""
+    cache_write = (tokens - output - cache_read) // 10
+    plain = tokens - output - cache_read - cache_write
+    cost = prices.estimate(
+        UsageRecord(
+            day=day,
+            account="",
+            model=model,
+            input=plain,
+            cache_read=cache_read,
+            cache_write=cache_write,
+            output=output,
+        )
+    )
+    if cost is not None and price_factor != 1:
+        cost = (cost * price_factor).quantize(Decimal("0.000001"))
+    return facts.FactRow(
+        source_id=source_id,
+        day=day,
+        account_id=account_id,
+        model=model,
+        input=plain,
+        cache_read=cache_read,
+        cache_write=cache_write,
+        output=output,
+        requests=requests,
+        cost=cost,
+        cost_estimated=cost is not None and price_factor == 1,
+        recorded_at=now,
+    )
