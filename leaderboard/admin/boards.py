@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Iterable
 from typing import Any, Protocol, cast
 
@@ -15,6 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from leaderboard.models import AuditEvent, Board, BoardStatusChange, PageView, SiteSwitch, User
 from leaderboard.selectors.watermarks import WatermarkMatch, days_searched, watermark_matches
@@ -198,11 +201,55 @@ class SiteSwitchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(RecordAdmin):
-    list_display = ["at", "actor", "action", "target_type", "target", "details"]
+    list_display = ["at", "who", "action", "target_type", "target", "what_changed"]
     list_filter = ["action", "target_type"]
     list_select_related = ["actor"]
     search_fields = ["target", "action", "actor__email"]
     date_hierarchy = "at"
+    readonly_fields = [
+        "at",
+        "who",
+        "action",
+        "target_type",
+        "target_id",
+        "target",
+        "details_in_full",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="Actor", ordering="actor__email")
+    def who(self, event: AuditEvent) -> str:
+        """The person behind a login (its name and e-mail), not its username ("person-22")."""
+        return actor_name(event.actor)
+
+    @admin.display(description="Details")
+    def what_changed(self, event: AuditEvent) -> str:
+        text = details_text(event.details)
+        return text if len(text) <= DETAILS_SHOWN else text[: DETAILS_SHOWN - 1] + "…"
+
+    @admin.display(description="Details")
+    def details_in_full(self, event: AuditEvent) -> SafeString:
+        return format_html("<pre>{}</pre>", json.dumps(event.details, indent=2, sort_keys=True))
+
+
+DETAILS_SHOWN = 160  # characters of an event's details in the list; its page shows them all
+
+
+def actor_name(user: User | None) -> str:
+    if user is None:
+        return "the system (a command or task)"
+    name = user.get_full_name()
+    return f"{name} <{user.email}>" if name and user.email else name or user.email or user.username
+
+
+def details_text(details: object) -> str:
+    """An event's details as "key: value" pairs in key order, nested values as JSON."""
+    if not isinstance(details, dict):
+        return json.dumps(details)
+    return "; ".join(
+        f"{key}: {value if isinstance(value, str | int | float) else json.dumps(value)}"
+        for key, value in sorted(details.items())
+    )
 
 
 class WatermarkForm(forms.Form):

@@ -415,3 +415,37 @@ def test_marking_an_agent_refuses_an_unknown_owner_both_owners_and_unattributed_
     assert mark([mine], owner_team=platform.pk) == ["1 account(s) marked as agents."]
     mine.refresh_from_db()
     assert (mine.kind, mine.person, mine.owner_team) == (Account.Kind.AGENT, None, platform)
+
+
+def test_the_audit_trail_names_people_and_shows_details_in_full(
+    client, manager, employee, rival
+) -> None:
+    """Actors were shown by username ("person-22") and details cut mid-JSON: the list names the
+    person behind each login and reads details as pairs; an event's page shows all of them."""
+    from leaderboard.services import accounts
+
+    actor = employee.user
+    actor.first_name, actor.email = "Alice Nguyen", "alice@example.com"
+    actor.save()
+    account = AccountFactory(person=rival)
+    accounts.attribute_account(account=account, person=employee, by=actor)
+    AuditEvent.objects.create(
+        at=dt.datetime(2026, 8, 1, tzinfo=dt.UTC),
+        actor=None,
+        action="note",
+        target_type="person",
+        target_id="1",
+        target="x",
+        details={"why": "w" * 400},
+    )
+    client.force_login(manager)
+
+    listing = client.get("/admin/leaderboard/auditevent/").content.decode()
+    event = AuditEvent.objects.get(action="account attributed")
+    page = client.get(f"/admin/leaderboard/auditevent/{event.pk}/change/").content.decode()
+
+    assert "Alice Nguyen &lt;alice@example.com&gt;" in listing
+    assert f"person-{employee.pk}" not in listing
+    assert f"from: {rival.pk}; to: {employee.pk}" in listing
+    assert "the system (a command or task)" in listing and "w" * 400 not in listing
+    assert f"&quot;to&quot;: {employee.pk}" in page  # the whole details, as JSON
