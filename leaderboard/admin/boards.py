@@ -206,16 +206,8 @@ class AuditEventAdmin(RecordAdmin):
     list_select_related = ["actor"]
     search_fields = ["target", "action", "actor__email"]
     date_hierarchy = "at"
-    readonly_fields = [
-        "at",
-        "who",
-        "action",
-        "target_type",
-        "target_id",
-        "target",
-        "details_in_full",
-    ]
-    fields = readonly_fields
+    fields = ("at", "who", "action", "target_type", "target_id", "target", "details_in_full")
+    readonly_fields = fields
 
     @admin.display(description="Actor", ordering="actor__email")
     def who(self, event: AuditEvent) -> str:
