@@ -386,3 +386,26 @@ def test_the_watermark_shows_on_screen_and_names_the_viewer_to_an_auditor(
     chloe = Person.objects.get(display_name="Chloe Chen")
     assert chloe.user.email in out.getvalue()
     assert violations == []
+
+
+def test_the_admin_lists_show_every_column_at_a_laptops_width(browser, live_server, company):
+    """At 1280 px the filter column squeezed the lists: a board's Paused/Retired and a badge's
+    Enabled and Holders scrolled out of sight."""
+    manager = company[1]
+    set_manager(user=ensure_user_for_person(person=manager), manager=True)
+    BadgeFactory(name="Wide", slug="wide")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = errors_of(page)
+    sign_in(page, live_server, f"{manager.display_name} (manager)")
+
+    for path in ("/admin/leaderboard/board/", "/admin/badges/badge/", "/admin/leaderboard/person/"):
+        page.goto(f"{live_server.url}{path}")
+        hidden = page.evaluate(
+            "() => { const t = document.querySelector('#result_list');"
+            " return t ? t.scrollWidth - t.parentElement.clientWidth : -1; }"
+        )
+        assert hidden <= 0, (path, hidden)  # -1: no list at all would fail below
+        assert page.locator("#result_list").count() == 1, path
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 1280, path
+    page.screenshot(path=SHOTS / "admin-badges-1280.png", full_page=True)
+    assert errors == []
