@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -172,6 +173,35 @@ def new_awards(person: Person) -> QuerySet[Award]:
     return Award.objects.filter(
         person=person, noticed_at__isnull=True, quiet=False, revoked_at__isnull=True
     ).select_related("badge")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One badge in the "new badges" notice: its best new tier, and how many of its periods
+    brought it (a badge won over three weeks is one line, not three)."""
+
+    badge: Badge
+    tier: str
+    periods: int
+
+    @property
+    def tier_label(self) -> str:
+        return self.tier.title()
+
+
+def notices_by_badge(awards: Iterable[Award]) -> list[Notice]:
+    """New awards as one notice per badge, in first-seen order."""
+    grouped: dict[int, list[Award]] = {}
+    for award in awards:
+        grouped.setdefault(award.badge_id, []).append(award)
+    return [
+        Notice(
+            badge=found[0].badge,
+            tier=max((a.tier for a in found), key=TIERS.index),
+            periods=len(found),
+        )
+        for found in grouped.values()
+    ]
 
 
 @dataclass(frozen=True)

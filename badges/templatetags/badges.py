@@ -65,6 +65,7 @@ def person_badges(context: template.Context, person: Person) -> dict[str, object
         "titles": titles,
         "title": selectors.displayed_title(person, titles),
         "notices": notices,
+        "notice_badges": selectors.notices_by_badge(notices),
         "progress": list(selectors.progress(person)) if is_owner else [],
     }
 

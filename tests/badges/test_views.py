@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from badges.models import Award, current_version
 from tests.factories import AwardFactory, BadgeFactory, UserFactory
-from tests.helpers import HTMX
+from tests.helpers import HTMX, elements
 
 SEEN_BEFORE = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
 
@@ -35,6 +35,38 @@ def test_opening_your_page_shows_new_badges_and_writes_nothing(employee_client, 
     writes = [q["sql"] for q in queries if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))]
     assert not [sql for sql in writes if "badges_" in sql]
     assert Award.objects.get().noticed_at is None
+
+
+def test_a_badge_won_over_several_periods_is_one_line_of_the_notice(
+    employee_client, employee
+) -> None:
+    """The notice repeated a badge once per period it came for: now one line, with its best
+    new tier and how many periods, while every award is still posted back as seen."""
+    wizard = BadgeFactory(name="Cache Wizard", period="week")
+    weeks = [dt.date(2026, 8, 3), dt.date(2026, 8, 10), dt.date(2026, 8, 17)]
+    awards = [
+        AwardFactory(
+            person=employee,
+            badge=wizard,
+            tier=tier,
+            period_start=monday,
+            period_end=monday + dt.timedelta(days=6),
+        )
+        for monday, tier in zip(weeks, ["bronze", "gold", "silver"], strict=True)
+    ]
+    AwardFactory(person=employee, badge=BadgeFactory(name="Trail Blazer"))
+
+    page = employee_client.get(f"/people/{employee.public_id}/").content.decode()
+
+    notice = page.split('id="badge-notices"', 1)[1].split("</div>", 1)[0]
+    lines = sorted(span.text for span in elements(notice, "span", data_notice=None))
+    assert "New badges:" in notice
+    assert [line.split(" ", 1)[1] for line in lines] == [  # after each badge's icon
+        "Cache Wizard (Gold) ×3 periods",
+        "Trail Blazer (Bronze)",
+    ]
+    for award in awards:
+        assert f'name="award" value="{award.pk}"' in notice
 
 
 def test_the_notice_posts_the_awards_it_showed_as_seen(employee_client, employee) -> None:
