@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Protocol
 
 from django import template
 
 from leaderboard.models import Person
 from leaderboard.selectors.ledger import LedgerEntry
+from leaderboard.templatetags.tokenboard import tokens, usd
 
 from .. import models, selectors
 from ..checks import COUNTER
@@ -89,3 +91,65 @@ def badge_catalogue(context: template.Context) -> dict[str, object]:
     if not context.get("show_cost"):
         entries = [e for e in entries if not selectors.measures_cost(e.badge)]
     return {"entries": entries, "active_days": selectors.ACTIVE_DAYS}
+
+
+# How a badge's evidence reads: each known key's words, and how its value is written.
+EVIDENCE = {  # in the order they read (the database keeps no key order)
+    "cache_read_share": ("cache-read share", "share"),
+    "output_per_input": ("output per input-side token", "ratio"),
+    "cost_per_1k_output": ("per 1,000 output tokens", "usd_fine"),
+    "rank": ("rank", "rank"),
+    "streak_days": ("days in a row", "count"),
+    "total_tokens": ("total tokens", "tokens"),
+    "cache_read": ("cache reads", "tokens"),
+    "cache_write": ("cache writes", "tokens"),
+    "input_side": ("input-side tokens", "tokens"),
+    "input": ("input tokens", "tokens"),
+    "output": ("output tokens", "tokens"),
+    "requests": ("requests", "count"),
+    "cost": ("cost", "usd"),
+    "active_days": ("active days", "count"),
+    "models": ("models", "count"),
+    "sources": ("sources", "count"),
+    "first_day": ("first day", "text"),
+}
+ORDER = {key: n for n, key in enumerate(EVIDENCE)}
+
+
+@register.filter
+def evidence_text(evidence: dict[str, object] | None) -> str:
+    """A badge's evidence in words ("61.2% cache-read share · 8.4M cache reads"), where it
+    was a raw dump of keys; a streak reads "19 days in a row, 2026-10-26 to 2026-11-13"."""
+    if not evidence:
+        return ""
+    parts = []
+    for key, value in sorted(evidence.items(), key=lambda item: ORDER.get(item[0], len(ORDER))):
+        if key in {"from", "to"}:
+            continue
+        words, kind = EVIDENCE.get(key, (key.replace("_", " "), "text"))
+        parts.append(_evidence_part(words, kind, value))
+    if "from" in evidence and "to" in evidence:
+        parts.append(f"{evidence['from']} to {evidence['to']}")
+    return " · ".join(parts)
+
+
+def _evidence_part(words: str, kind: str, value: object) -> str:
+    try:
+        number = Decimal(str(value))
+    except (ArithmeticError, ValueError):
+        return f"{words}: {value}"
+    if kind == "tokens":
+        return f"{tokens(int(number))} {words}"
+    if kind == "usd":
+        return f"{usd(number)} {words}"
+    if kind == "usd_fine":
+        return f"${number:,.4f} {words}"
+    if kind == "share":
+        return f"{number * 100:.1f}% {words}"
+    if kind == "ratio":
+        return f"{number:.3f} {words}"
+    if kind == "rank":
+        return f"#{int(number)}"
+    if kind == "count":
+        return f"{int(number):,} {words}"
+    return f"{words}: {value}"

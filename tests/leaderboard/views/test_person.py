@@ -113,7 +113,7 @@ def test_person_page_lists_each_badge_once_with_its_other_periods(
 
     assert page.count("<strong>Weekly Wonder</strong>") == 1
     latest = page.split("<strong>Weekly Wonder</strong>", 1)[1].split("</li>", 1)[0]
-    assert "×3" in latest and "output: 100" in latest and AUG.isoformat() in latest
+    assert "×3" in latest and "100 output tokens" in latest and AUG.isoformat() in latest
     earlier = page.split("2 more</summary>", 1)[1].split("</details>", 1)[0]
     assert earlier.count("<li") == 2
     assert "the condition no longer holds" in earlier  # a revoked period stays in the history
@@ -378,6 +378,32 @@ def test_a_long_ledger_shows_the_newest_changes_and_the_rest_on_request(
     more = elements(page, "details", **{"class": "ledger-more"})
     assert len(more) == 1 and "All 11 changes" in more[0].text
     assert len(elements(more[0].html, "li", data_ledger_entry=None)) == 3
+
+
+def test_a_badge_says_what_it_is_for_and_its_evidence_in_words(client, employee) -> None:
+    """Badges showed a raw "cache_read_share: 0.612247, cache_read: 8369255" and no
+    description: now what the badge rewards, and its evidence in words."""
+    wizard = BadgeFactory(name="Cache Wizard", description="Half your input from the cache.")
+    AwardFactory(
+        person=employee,
+        badge=wizard,
+        evidence={"cache_read_share": "0.612247", "cache_read": 8369255, "input_side": 13669749},
+    )
+    streak = BadgeFactory(name="Steady Hand")
+    AwardFactory(
+        person=employee,
+        badge=streak,
+        evidence={"streak_days": 19, "from": "2026-10-26", "to": "2026-11-13"},
+    )
+    client.force_login(UserFactory())
+
+    page = client.get(f"/people/{employee.public_id}/").content.decode()
+
+    evidence = [e.text for e in elements(page, "small", **{"class": "evidence"})]
+    assert "61.2% cache-read share · 8.4M cache reads · 13.7M input-side tokens" in evidence
+    assert "19 days in a row · 2026-10-26 to 2026-11-13" in evidence
+    assert "Half your input from the cache." in page
+    assert "cache_read_share" not in page
 
 
 def test_a_re_attribution_shows_on_the_ledger_of_the_person_who_lost_it(
