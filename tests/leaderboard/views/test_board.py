@@ -96,6 +96,53 @@ def test_stepping_back_shows_the_previous_period(employee_client, volume, field,
     assert 'rel="next"' in page
 
 
+def submitted_by_the_controls(page: str) -> dict[str, str]:
+    """What the board's controls form sends when a lens, team or search changes: its own
+    fields and those outside it that name it (form="controls"), as a browser and htmx
+    gather them."""
+    (form,) = elements(page, "form", id="controls")
+    sent: dict[str, str] = {}
+    for control in elements(form.html, ("input", "select")) + elements(page, form="controls"):
+        name = control.attrs.get("name")
+        if not name:
+            continue
+        if control.tag == "select":
+            chosen = elements(control.html, "option", selected=None)
+            sent[name] = (chosen[0].attrs.get("value") or "") if chosen else ""
+        else:
+            sent[name] = control.attrs.get("value") or ""
+    return sent
+
+
+def swapped_in(page: str, fragment: str) -> str:
+    """page with its standings replaced by an htmx answer, as hx-swap="outerHTML" does."""
+    start = page.index('<section id="standings"')
+    end = page.index("</section>", start) + len("</section>")
+    return page[:start] + fragment + page[end:]
+
+
+def test_the_period_survives_every_htmx_swap_of_the_standings(
+    employee_client, volume, field, employee, usage
+) -> None:
+    usage(employee, dt.date(2026, 7, 30), input=10**12)
+    page = employee_client.get("/boards/token-volume/").content.decode()
+    assert submitted_by_the_controls(page)["back"] == "0"
+
+    # "← Previous" swaps only the standings; the controls form stays on the page
+    fragment = employee_client.get("/boards/token-volume/", {"back": 1}, **HTMX).content.decode()
+    page = swapped_in(page, fragment)
+    assert submitted_by_the_controls(page)["back"] == "1"
+
+    # then changing the lens, the team or the search asks for the same period: July
+    for change in ({"lens": "output"}, {"team": "Platform"}, {"q": "Alice"}):
+        sent = {**submitted_by_the_controls(page), **change}
+        fragment = employee_client.get("/boards/token-volume/", sent, **HTMX).content.decode()
+        assert "July 2026" in fragment, change
+        assert ranks(fragment) == [("1", "Alice Nguyen")], change
+        page = swapped_in(page, fragment)
+        assert submitted_by_the_controls(page)["back"] == "1"
+
+
 def test_rank_change_against_the_previous_period(
     employee_client, volume, field, employee, teammate, usage
 ) -> None:
