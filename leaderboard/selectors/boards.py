@@ -190,6 +190,7 @@ class BoardPage:
     site: Site
     board: Board
     lens: str
+    lens_label: str
     lenses: list[tuple[str, str]]
     unit: str
     period: Period
@@ -204,7 +205,7 @@ class BoardPage:
     table: StandingsTable
     mine: Row | None
     mine_on_page: bool
-    percentile: float | None
+    everyone: int  # how many are ranked, filters aside (the reader's "51st of 59")
     neighbourhood: Neighbourhood | None  # on a top-only board, for a reader past the top
     ratio_lens: bool
     requests_left_out: list[Source]
@@ -262,6 +263,7 @@ def board_page(
         site=state,
         board=board,
         lens=lens,
+        lens_label=dict(lenses)[lens],
         lenses=lenses,
         unit=unit_of(lens),
         period=period,
@@ -284,7 +286,7 @@ def board_page(
             if top_n
             else page.start_index() <= mine.position <= page.end_index()
         ),
-        percentile=round(100 * mine.rank / everyone, 1) if mine and everyone else None,
+        everyone=everyone,
         neighbourhood=near,
         ratio_lens=lens == Board.Lens.CACHE_READ_SHARE,
         requests_left_out=requests_left_out(board, every_source)

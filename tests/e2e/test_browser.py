@@ -173,6 +173,7 @@ def test_the_period_survives_changing_lens_team_and_search(browser, live_server,
     page.wait_for_url("**lens=output**")
     expect(page.locator("#standings th:nth-child(4)")).to_contain_text("Output")
     expect(page.locator("#standings .period-nav strong")).to_have_text(last_month)
+    expect(page).to_have_title(f"Token volume · Output tokens · {last_month} · Tokenboard")
 
     page.select_option("#team", label="Payments")
     page.wait_for_url("**team=**")
