@@ -78,6 +78,51 @@ def period_of(kind: str, today: dt.date, back: int = 0) -> Period:
     return Period(ALL_TIME_START, end, "All time")
 
 
+# While the current period has run fewer days than this, a board opens on the last complete
+# one: on 1 December a month board holding one day of data ranks almost nobody.
+YOUNG_DAYS: dict[str, int] = {
+    Board.Period.WEEK: 1,
+    Board.Period.MONTH: 2,
+    Board.Period.QUARTER: 2,
+}
+
+
+@dataclass(frozen=True)
+class YoungPeriod:
+    """A current period too young to rank by default: which day of it today is."""
+
+    current: Period
+    name: str  # "December", "Week 49", "Q4 2026"
+    day: int
+    days: int
+
+    @property
+    def left(self) -> int:
+        return self.days - self.day
+
+
+def young_period(kind: str, today: dt.date) -> YoungPeriod | None:
+    """The current period of this kind if it has run too few days to open a board on, else
+    None (never for a day's or all time's board)."""
+    current = period_of(kind, today)
+    day = (today - current.start).days + 1
+    if day > YOUNG_DAYS.get(kind, 0):
+        return None
+    if kind == Board.Period.MONTH:
+        name = f"{current.start:%B}"
+    elif kind == Board.Period.WEEK:
+        name = f"Week {current.start.isocalendar()[1]}"
+    else:
+        name = current.label
+    return YoungPeriod(current, name, day, (current.end - current.start).days + 1)
+
+
+def default_back(kind: str, today: dt.date) -> int:
+    """How many periods back a board opens when no period is asked for: the last complete
+    one while the current one is young, else the current one."""
+    return 1 if young_period(kind, today) else 0
+
+
 @dataclass(frozen=True)
 class Scope:
     """Who and what a ranking covers."""

@@ -12,7 +12,16 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from leaderboard.domain import capabilities
-from leaderboard.domain.periods import TREND_DAYS, Period, period_of, scope_end, unit_of
+from leaderboard.domain.periods import (
+    TREND_DAYS,
+    Period,
+    YoungPeriod,
+    default_back,
+    period_of,
+    scope_end,
+    unit_of,
+    young_period,
+)
 from leaderboard.domain.rows import Row, SnapshotRow, band
 from leaderboard.models import Board, BoardSnapshot, Person, Source, Team
 from leaderboard.selectors.history import daily_totals
@@ -94,6 +103,7 @@ class BoardCard:
     mine: Row | None
     count: int
     unit: str
+    young: YoungPeriod | None  # the current period while too young: period is the last one
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,9 @@ def boards_page(*, reader: Person | None, show_cost: bool, today: dt.date) -> Bo
     cards = []
     for board in [b for b in every if b.status != Board.Status.RETIRED]:
         as_of = board.paused_at.date() if board.paused_at else None
-        period = period_of(board.period, as_of or today)
+        day = as_of or today
+        young = young_period(board.period, day)
+        period = period_of(board.period, day, default_back(board.period, day))
         ranking = Ranking(
             board_scope(board, lens=board.metric, period=period, as_of=as_of),
             version=state.usage_version,
@@ -127,7 +139,7 @@ def boards_page(*, reader: Person | None, show_cost: bool, today: dt.date) -> Bo
         mine = ranking.positions([reader.pk]).get(reader.pk) if reader else None
         count = ranking.count() if mine else 0
         top = ranking.top(board.top_n, limit=3) if board.top_only else ranking.page(limit=3)
-        cards.append(BoardCard(board, period, top, mine, count, unit_of(board.metric)))
+        cards.append(BoardCard(board, period, top, mine, count, unit_of(board.metric), young))
     archived = [
         b
         for b in every
@@ -141,7 +153,7 @@ class BoardQuery:
     """What a visitor asked of a board page (already bounded by the view)."""
 
     lens: str = ""
-    back: int = 0
+    back: int | None = None  # None: the board's default (see default_back)
     team: str = ""
     search: str = ""
     page: str | None = None
@@ -178,10 +190,12 @@ class BoardPage:
     site: Site
     board: Board
     lens: str
+    lens_label: str
     lenses: list[tuple[str, str]]
     unit: str
     period: Period
     back: int
+    young: YoungPeriod | None  # the current period, while too young to open on
     team: Team | None
     teams: TeamChoices
     unknown_team: str
@@ -191,7 +205,7 @@ class BoardPage:
     table: StandingsTable
     mine: Row | None
     mine_on_page: bool
-    percentile: float | None
+    everyone: int  # how many are ranked, filters aside (the reader's "51st of 59")
     neighbourhood: Neighbourhood | None  # on a top-only board, for a reader past the top
     ratio_lens: bool
     requests_left_out: list[Source]
@@ -213,7 +227,8 @@ def board_page(
     lens = query.lens if query.lens in dict(lenses) else board.metric  # else: the board's own
     as_of = board.paused_at.date() if board.paused_at else None
     today = as_of or today
-    period = period_of(board.period, today, query.back)
+    back = default_back(board.period, today) if query.back is None else query.back
+    period = period_of(board.period, today, back)
     team = _team_called(query.team) if query.team else None
     every_source = all_sources(state.boards_version)
     scope = board_scope(
@@ -234,7 +249,7 @@ def board_page(
     everyone = (total if not query.search else ranking.count()) if mine else 0
     previous = None
     if board.period != Board.Period.ALL_TIME:
-        before = period_of(board.period, today, query.back + 1)
+        before = period_of(board.period, today, back + 1)
         previous = Ranking(
             board_scope(
                 board, lens=lens, period=before, team=team, as_of=as_of, every_source=every_source
@@ -248,10 +263,12 @@ def board_page(
         site=state,
         board=board,
         lens=lens,
+        lens_label=dict(lenses)[lens],
         lenses=lenses,
         unit=unit_of(lens),
         period=period,
-        back=query.back,
+        back=back,
+        young=young_period(board.period, today),
         team=team,
         teams=TeamChoices(board, state.boards_version),
         unknown_team=query.team if query.team and team is None else "",
@@ -269,7 +286,7 @@ def board_page(
             if top_n
             else page.start_index() <= mine.position <= page.end_index()
         ),
-        percentile=round(100 * mine.rank / everyone, 1) if mine and everyone else None,
+        everyone=everyone,
         neighbourhood=near,
         ratio_lens=lens == Board.Lens.CACHE_READ_SHARE,
         requests_left_out=requests_left_out(board, every_source)

@@ -124,6 +124,9 @@ def test_a_person_browses_boards_lenses_periods_and_charts(browser, live_server,
 
     page.click("text=Token volume")
     page.wait_for_selector("#standings tbody tr")
+    # the current month (on its first two days a board opens on the last one)
+    page.goto(f"{live_server.url}/boards/token-volume/?back=0")
+    page.wait_for_selector("#standings tbody tr")
     page.evaluate("window.__sameDocument = true")
     first = page.locator("#standings tbody tr").first.inner_text()
 
@@ -150,6 +153,39 @@ def test_a_person_browses_boards_lenses_periods_and_charts(browser, live_server,
     page.wait_for_selector(".chart[data-drawn=true] .main-svg")
     assert page.locator(".chart[data-drawn=true]").count() == 4
     page.screenshot(path=SHOTS / "person-1280.png", full_page=True)
+    assert errors == []
+
+
+def test_the_period_survives_changing_lens_team_and_search(browser, live_server, company) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = errors_of(page)
+    sign_in(page, live_server, "Chloe Chen")
+    page.goto(f"{live_server.url}/boards/token-volume/?back=0")  # the current month
+    page.wait_for_selector("#standings tbody tr")
+    page.evaluate("window.__sameDocument = true")
+    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%B %Y")
+
+    page.click("text=← Previous")
+    page.wait_for_url("**back=1**")
+    expect(page.locator("#standings .period-nav strong")).to_have_text(last_month)
+
+    page.select_option("#lens", "output")
+    page.wait_for_url("**lens=output**")
+    expect(page.locator("#standings th:nth-child(4)")).to_contain_text("Output")
+    expect(page.locator("#standings .period-nav strong")).to_have_text(last_month)
+    expect(page).to_have_title(f"Token volume · Output tokens · {last_month} · Tokenboard")
+
+    page.select_option("#team", label="Payments")
+    page.wait_for_url("**team=**")
+    expect(page.locator("#standings tbody tr [data-team]").first).to_have_text("Payments")
+    expect(page.locator("#standings .period-nav strong")).to_have_text(last_month)
+
+    page.fill("#q", "Ben")
+    page.wait_for_url("**q=Ben**")
+    expect(page.locator("#standings tbody tr")).to_have_count(1)
+    expect(page.locator("#standings .period-nav strong")).to_have_text(last_month)
+    assert "back=1" in page.url
+    assert page.evaluate("window.__sameDocument") is True  # swapped, not reloaded
     assert errors == []
 
 

@@ -223,8 +223,9 @@ def test_on_the_first_of_a_month_the_last_day_of_the_month_before_is_not_complet
     pull_twice(claude_code_connection, at=first, window=(dt.date(2026, 8, 30), dt.date(2026, 9, 1)))
 
     with time_machine.travel(first + dt.timedelta(minutes=5), tick=False):
-        september = employee_client.get("/boards/token-volume/").content.decode()
-        august = employee_client.get("/boards/token-volume/", {"back": 1}).content.decode()
+        # September asked for: on its first day the board opens on August
+        september = employee_client.get("/boards/token-volume/", {"back": 0}).content.decode()
+        august = employee_client.get("/boards/token-volume/").content.decode()
 
     assert "Data for 1 Sep is not complete yet" in september
     assert "Data for 31 Aug is not complete yet" in august
@@ -235,7 +236,7 @@ def test_on_the_first_of_a_month_the_last_day_of_the_month_before_is_not_complet
     pull_twice(claude_code_connection, at=later, window=(dt.date(2026, 8, 30), dt.date(2026, 9, 1)))
     with time_machine.travel(later + dt.timedelta(minutes=5), tick=False):
         august = employee_client.get("/boards/token-volume/", {"back": 1}).content.decode()
-        september = employee_client.get("/boards/token-volume/").content.decode()
+        september = employee_client.get("/boards/token-volume/", {"back": 0}).content.decode()
     assert "incomplete-days" not in august
     assert "Data for 1 Sep is not complete yet" in september
 

@@ -39,7 +39,8 @@ def boards(request: HttpRequest) -> HttpResponse:
 def board(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     query = pages.BoardQuery(
         lens=request.GET.get("lens", ""),
-        back=bounded_int(request.GET.get("back"), 0, high=520),
+        # no period asked for: the board's default (the last complete one while it is young)
+        back=bounded_int(request.GET["back"], 0, high=520) if request.GET.get("back") else None,
         team=request.GET.get("team", "").strip()[:120],
         search=request.GET.get("q", "").strip()[:100],
         page=request.GET.get("page"),

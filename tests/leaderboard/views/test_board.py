@@ -55,7 +55,10 @@ def test_standings_answer_htmx_with_the_fragment_only(employee_client, volume, f
 
     page = response.content.decode()
     assert "<html" not in page
-    assert page.lstrip().startswith('<section id="standings"')
+    assert page.lstrip().startswith(
+        "<title>Token volume · Output tokens · August 2026 · Tokenboard"
+    )
+    assert '<section id="standings"' in page
     assert ranks(page)[0] == ("1", "Carol Diaz")
     assert "HX-Request" in response["Vary"]
 
@@ -94,6 +97,77 @@ def test_stepping_back_shows_the_previous_period(employee_client, volume, field,
     assert "July 2026" in page
     assert ranks(page) == [("1", "Alice Nguyen")]
     assert 'rel="next"' in page
+
+
+def submitted_by_the_controls(page: str) -> dict[str, str]:
+    """What the board's controls form sends when a lens, team or search changes: its own
+    fields and those outside it that name it (form="controls"), as a browser and htmx
+    gather them."""
+    (form,) = elements(page, "form", id="controls")
+    sent: dict[str, str] = {}
+    for control in elements(form.html, ("input", "select")) + elements(page, form="controls"):
+        name = control.attrs.get("name")
+        if not name:
+            continue
+        if control.tag == "select":
+            chosen = elements(control.html, "option", selected=None)
+            sent[name] = (chosen[0].attrs.get("value") or "") if chosen else ""
+        else:
+            sent[name] = control.attrs.get("value") or ""
+    return sent
+
+
+def swapped_in(page: str, fragment: str) -> str:
+    """page with its standings replaced by an htmx answer, as hx-swap="outerHTML" does."""
+    start = page.index('<section id="standings"')
+    end = page.index("</section>", start) + len("</section>")
+    return page[:start] + fragment + page[end:]
+
+
+def test_the_period_survives_every_htmx_swap_of_the_standings(
+    employee_client, volume, field, employee, usage
+) -> None:
+    usage(employee, dt.date(2026, 7, 30), input=10**12)
+    page = employee_client.get("/boards/token-volume/").content.decode()
+    assert submitted_by_the_controls(page)["back"] == "0"
+
+    # "← Previous" swaps only the standings; the controls form stays on the page
+    fragment = employee_client.get("/boards/token-volume/", {"back": 1}, **HTMX).content.decode()
+    page = swapped_in(page, fragment)
+    assert submitted_by_the_controls(page)["back"] == "1"
+
+    # then changing the lens, the team or the search asks for the same period: July
+    for change in ({"lens": "output"}, {"team": "Platform"}, {"q": "Alice"}):
+        sent = {**submitted_by_the_controls(page), **change}
+        fragment = employee_client.get("/boards/token-volume/", sent, **HTMX).content.decode()
+        assert "July 2026" in fragment, change
+        assert ranks(fragment) == [("1", "Alice Nguyen")], change
+        page = swapped_in(page, fragment)
+        assert submitted_by_the_controls(page)["back"] == "1"
+
+
+def test_the_description_and_title_follow_the_lens_and_the_period(
+    employee_client, field, seeded_boards
+) -> None:
+    own = employee_client.get("/boards/output/").content.decode()
+    by_cost = employee_client.get("/boards/output/", {"lens": "cost"}).content.decode()
+    swapped = employee_client.get("/boards/output/", {"lens": "cost"}, **HTMX).content.decode()
+    last_week = employee_client.get("/boards/output/", {"back": 1}).content.decode()
+
+    (lede,) = elements(own, data_lede=None)
+    assert lede.text == "Output tokens this ISO week: what the models wrote for you."
+    (title,) = elements(own, "title")
+    assert title.text == "Output · Output tokens · Week 34, 2026 (17 Aug–23 Aug) · Tokenboard"
+    for page in (by_cost, swapped):
+        (lede,) = elements(page, data_lede=None)
+        assert lede.text == "Ranked by cost in Week 34, 2026 (17 Aug–23 Aug)."
+        (title,) = elements(page, "title")
+        assert title.text == "Output · Cost · Week 34, 2026 (17 Aug–23 Aug) · Tokenboard"
+    (lede,) = elements(last_week, data_lede=None)
+    assert lede.text == "Ranked by output tokens in Week 33, 2026 (10 Aug–16 Aug)."
+    assert "this ISO week" not in last_week
+    assert "No usage was recorded in Week 33, 2026 (10 Aug–16 Aug)." in last_week
+    assert "yet" not in elements(last_week, "p", **{"class": "empty"})[0].text
 
 
 def test_rank_change_against_the_previous_period(
@@ -167,9 +241,7 @@ def test_thousands_of_teams_are_a_search_box_whose_names_load_on_demand(
     assert "Zeta Squad" in offered
 
 
-def test_my_row_is_pinned_with_rank_and_percentile_when_off_the_page(
-    employee_client, volume, usage, employee
-):
+def test_my_row_is_pinned_with_my_place_when_off_the_page(employee_client, volume, usage, employee):
     for n in range(59):
         usage(PersonFactory(display_name=f"P{n:02d}"), AUG, input=10_000 + n)
     usage(employee, AUG, input=1)
@@ -178,7 +250,7 @@ def test_my_row_is_pinned_with_rank_and_percentile_when_off_the_page(
 
     (pinned,) = [row for row in rows(page) if row.pinned]
     assert (pinned.person, pinned.rank, pinned.mine) == (employee.public_id, "60", True)
-    assert "(you, top 100.0%)" in pinned.html
+    assert "you · 60th of 60" in pinned.html
     assert "Alice Nguyen" not in [row.name for row in rows(page) if not row.pinned]
     second = employee_client.get("/boards/token-volume/", {"page": 2}).content.decode()
     assert "<tfoot>" not in second  # on page 2 Alice's own row is in the table
@@ -513,7 +585,7 @@ def test_a_top_only_board_shows_the_top_then_my_neighbourhood_with_bands(
     assert data(page, "band") == ["top 60%", "top 70%"]  # 11th and 13th of 21
     assert [row.name for row in rows(page) if row.mine] == ["Alice Nguyen"]
     assert 'class="gap"' in page and "<tfoot>" not in page
-    assert "(you, top 57.1%)" in page
+    assert "you · 12th of 21" in page
     assert "Page 1 of" not in page
     fragment = employee_client.get("/boards/token-volume/", **HTMX).content.decode()
     assert "<html" not in fragment and ranks(fragment) == ranks(page)

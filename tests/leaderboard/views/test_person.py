@@ -431,3 +431,12 @@ def test_nobody_else_sees_a_persons_ledger(client, employee, rival, manager) -> 
         client.force_login(viewer)
         page = client.get(path).content.decode()
         assert not _ledger(page) and 'id="ledger"' not in page and "test account" not in page
+
+
+def test_the_period_choice_names_all_time_in_words(employee_client, seeded_boards, field, rival):
+    page = employee_client.get(f"/people/{rival.public_id}/").content.decode()
+
+    (choice,) = elements(page, "select", id="period")
+    options = [option.text for option in elements(choice.html, "option")]
+    assert "All time" in options
+    assert "Alltime" not in options
