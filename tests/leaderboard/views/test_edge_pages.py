@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
+
+from tests.helpers import elements
 
 
 def test_a_missing_page_says_so_in_the_site_look_with_a_way_back(employee_client) -> None:
@@ -61,3 +65,20 @@ def test_outside_the_demo_the_sign_in_page_is_allauths(client, db, settings) -> 
 
     assert response.status_code == 200
     assert "Sign In" in response.content.decode()
+
+
+def test_the_demo_pickers_first_person_is_the_manager_seed_demo_names(client, db, settings) -> None:
+    """The README: "pick any demo person (the first one, marked "manager", can use the admin)"."""
+    settings.DEMO_MODE = True
+    out = io.StringIO()
+    call_command("seed_demo", "--days", "1", stdout=out, stderr=io.StringIO())
+    named = re.search(r"; (.+) is a leaderboard manager", out.getvalue())
+    assert named is not None
+
+    page = client.get("/accounts/demo/").content.decode()
+
+    (select,) = elements(page, "select", id="person")
+    options = elements(select.html, "option")
+    assert options[0].text == f"{named.group(1)} (manager)"
+    assert [o.text for o in options].count(options[0].text) == 1  # listed once, not again in a team
+    assert len(options) == 60
