@@ -275,7 +275,9 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=
 CREDENTIALS_KEY = env.str("CREDENTIALS_KEY", default="")
 
 # --- Celery -------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Eager tasks still open a producer on the broker: "memory://" names no host, and kombu
+# warned "No hostname was supplied" on every `make run` (seed_demo), so name one.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 # Without a broker, work runs in-process so `make run` needs no Redis.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -31,6 +31,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Before allauth's own URLs, so its social signup form is never served.
     path("accounts/3rdparty/signup/", sign_in.sso_signup, name="sso-signup"),
+    # Before allauth's too: the demo has no provider to sign in with, so this page sends on.
+    path("accounts/login/", sign_in.sign_in, name="sign-in"),
     path("accounts/", include("allauth.urls")),
 ]
 

@@ -128,3 +128,21 @@ def test_saml_is_configured_from_the_environment_and_publishes_sp_metadata(tmp_p
     result = manage("shell", "-c", code, env=env)
 
     assert result.stdout.strip().splitlines()[-1] == "200 1", result.stderr
+
+
+def test_the_demos_seed_on_sqlite_without_redis_prints_no_broker_noise(tmp_path) -> None:
+    """`make run`'s path: SQLite, no Redis, Celery eager. kombu used to print "No hostname
+    was supplied. Reverting to default 'localhost'" there, about a broker nobody uses."""
+    demo = {
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "REDIS_URL": "",
+    }
+    assert manage("migrate", "--no-input", "-v", "0", env=demo).returncode == 0
+
+    result = manage("seed_demo", "--days", "3", env=demo)
+
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "Demo data ready" in output
+    assert "hostname" not in output.lower(), output

@@ -269,6 +269,54 @@ def test_the_main_pages_fit_a_phone(browser, live_server, company) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+def test_at_390_px_no_page_scrolls_sideways_and_the_board_keeps_cost_beside_tokens(
+    browser, live_server, company
+) -> None:
+    """A manager on a phone: the boards, a board, a person and the unattributed page (an
+    API key's usage and an unmatched account with a long name) all fit 390 px."""
+    from django.utils import timezone
+
+    from leaderboard.models import Account
+
+    manager = company[1]
+    set_manager(user=ensure_user_for_person(person=manager), manager=True)
+    source = SourceFactory(name="claude-code-analytics-production", provider="claude_code")
+    key = AccountFactory(
+        provider="claude_code",
+        person=None,
+        kind=Account.Kind.API_KEY,
+        external_id="sk-ant-api03-build-pipeline-nightly-integration-tests",
+    )
+    UsageFactFactory(
+        source=source, account=key, day=timezone.now().date(), input=2_000_000, output=90_000
+    )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    errors = errors_of(page)
+    sign_in(page, live_server, f"{manager.display_name} (manager)")
+    pages = {
+        "boards": "/",
+        "board": "/boards/token-volume/",
+        "person": f"/people/{company[0].public_id}/",
+        "unattributed": "/manage/unattributed/",
+    }
+    for name, path in pages.items():
+        page.goto(f"{live_server.url}{path}")
+        page.screenshot(path=SHOTS / f"phone-{name}-390.png", full_page=True)
+        widest = page.evaluate("document.scrollingElement.scrollWidth")
+        assert widest <= 390, f"{path} is {widest} px wide at 390"
+        if name == "board":
+            cost = page.locator("#standings thead th", has_text="Cost")
+            expect(cost).to_be_visible()
+            box = cost.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= 390
+            # Rank, Person, Team (hidden on a phone), Total tokens, Cost
+            first = page.locator("#standings tbody tr").first.locator("td")
+            expect(first.nth(4)).to_be_visible()
+            expect(first.nth(4)).to_contain_text("$")
+    assert errors == []
+
+
 def test_the_data_status_page_shows_each_source_at_both_widths(
     browser, live_server, company, usage
 ) -> None:

@@ -42,13 +42,15 @@ def person(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @logs_views("team", "team_id")
 @shows_selector_errors
-def team(request: HttpRequest, team_id: int) -> HttpResponse:
+def team(request: HtmxHttpRequest, team_id: int) -> HttpResponse:
     kind = request.GET.get("period", "")
     show_cost = sees_cost(request.user)
     page = pages.team_page(team_id, kind=kind, show_cost=show_cost, today=timezone.now().date())
-    return render(request, "leaderboard/team.html", page_context(page))
+    template = htmx_part(request, "leaderboard/team.html", "team-body")
+    return render(request, template, page_context(page))
 
 
 @require_POST

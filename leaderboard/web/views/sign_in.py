@@ -3,6 +3,7 @@ demo's pick-a-person sign-in (DEMO_MODE only)."""
 
 from __future__ import annotations
 
+from allauth.account.views import login as allauth_login
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -75,3 +76,17 @@ def demo_sign_in(request: HttpRequest) -> HttpResponse:
     user = ensure_user_for_person(person=get_object_or_404(Person, pk=person_id))
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return Redirect(next_url(request, request.POST.get("next"), settings.LOGIN_REDIRECT_URL))
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """allauth's sign-in page; in the demo it has no provider to offer (an empty "Sign In"
+    with no way on), so it sends to the demo's pick-a-person page, keeping `next`."""
+    if settings.DEMO_MODE:
+        return redirect_to_login(
+            next_url(request, request.GET.get("next"), settings.LOGIN_REDIRECT_URL),
+            resolve_url("leaderboard:demo-sign-in"),
+        )
+    response: HttpResponse = allauth_login(request)  # allauth's views are untyped
+    return response

@@ -106,3 +106,21 @@ def test_a_member_excluded_from_ranking_is_in_no_team_row_or_figure(
     assert ranks(page) == [("1", "Carol Diaz"), ("2", "Alice Nguyen")]
     assert total_tokens(page) == 5_500 + 6_500
     assert sum(chart(page, "chart-team").values()) == 5_500 + 6_500
+
+
+def test_the_period_applies_on_change_and_still_submits_without_javascript(
+    employee_client, seeded_boards, field, employee
+) -> None:
+    url = f"/teams/{employee.team_id}/"
+    page = employee_client.get(url).content.decode()
+    (form,) = elements(page, "form", hx_target="#team-body")
+
+    swap = employee_client.get(url, {"period": "all_time"}, headers={"HX-Request": "true"})
+
+    assert 'hx-trigger="change, submit"' in form.html
+    assert 'method="get"' in form.html and ">Show</button>" in form.html  # no-JS submit
+    body = swap.content.decode()
+    assert body.lstrip().startswith('<span id="team-period" hx-swap-oob="true">')
+    assert 'id="team-body"' in body and "<form" not in body and "<html" not in body
+    assert ranks(body) == [("1", "Bob Okafor"), ("2", "Carol Diaz"), ("3", "Alice Nguyen")]
+    assert swap["Vary"].count("HX-Request") == 1
