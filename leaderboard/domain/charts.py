@@ -14,10 +14,9 @@ from decimal import Decimal
 from leaderboard.domain.json_values import JSON
 from leaderboard.domain.rows import Day
 
+# No text, grid or outline colours here: static/js/charts.js takes them from the page's CSS
+# variables, so a chart follows the light or dark theme (fixed light ones vanished in the dark).
 AXIS: dict[str, JSON] = {
-    "gridcolor": "#E5ECF6",
-    "linecolor": "#E5ECF6",
-    "zerolinecolor": "#E5ECF6",
     "automargin": True,
     "title": {"standoff": 15},
 }
@@ -36,12 +35,10 @@ TEMPLATE: dict[str, JSON] = {
             "#FF97FF",
             "#FECB52",
         ],
-        "font": {"color": "#2a3f5f"},
         "hoverlabel": {"align": "left"},
         "xaxis": AXIS,
         "yaxis": AXIS,
     },
-    "data": {"bar": [{"type": "bar", "marker": {"line": {"color": "#E5ECF6", "width": 0.5}}}]},
 }
 LAYOUT: dict[str, JSON] = {
     "margin": {"l": 48, "r": 12, "t": 12, "b": 36},

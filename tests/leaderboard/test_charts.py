@@ -77,3 +77,18 @@ def test_charts_carry_the_default_colours_without_the_whole_template() -> None:
 
     assert figure.layout.template.layout.colorway[0] == "#636efa"
     assert len(str(charts.tokens_by_day(DAYS))) < 2_000
+
+
+def test_charts_leave_text_grid_and_outline_colours_to_the_page_theme() -> None:
+    """Fixed light colours (#2a3f5f text, #E5ECF6 grid) were near invisible or glaring in the
+    dark theme: static/js/charts.js fills them in from the page's CSS variables."""
+    for figure in (
+        charts.tokens_by_day(DAYS),
+        charts.cost_by_day(DAYS),
+        charts.cache_share_by_day(DAYS),
+        charts.rank_over_time([("2026-07-01", 3)]),
+    ):
+        valid(figure)
+        written = str(figure).lower()
+        for key in ("gridcolor", "linecolor", "zerolinecolor", "'color'", "bgcolor"):
+            assert key not in written.replace("paper_bgcolor", "").replace("plot_bgcolor", "")
