@@ -452,3 +452,37 @@ def test_chart_text_reads_against_the_chart_in_light_and_dark(
     ]
     assert low == []
     assert errors == []
+
+
+def test_a_first_day_chart_reads_in_days_dollars_and_rounded_tokens(
+    browser, live_server, company, usage
+) -> None:
+    """One day of usage: ticks on the day (not "23:59:59.9995"), "$4,000" not "$4000",
+    a hover of "100.9M" not "100.8976M", and a rank axis that starts at 1."""
+    zoe = PersonFactory(display_name="Zoe Zhang")
+    usage(zoe, dt.date.today(), input=100_897_600, cost="4000.00", model="m0")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = errors_of(page)
+    sign_in(page, live_server, "Zoe Zhang")
+    page.goto(f"{live_server.url}/people/{zoe.public_id}/")
+    expect(page.locator(".chart[data-drawn=true]")).to_have_count(4)
+
+    def ticks(chart: str, axis: str) -> list[str]:
+        texts = page.locator(f'[data-chart="{chart}"] .{axis}tick text')
+        return texts.evaluate_all("nodes => nodes.map(node => node.textContent)")
+
+    today = dt.date.today()
+    assert ticks("chart-tokens", "x") == [f"{today:%b} {today.day}"]
+    assert ticks("chart-cache", "x") == [f"{today:%b} {today.day}"]
+    assert "$4,000" in ticks("chart-cost", "y")
+    assert ticks("chart-rank", "y")[0] == "1"
+    assert "0" not in ticks("chart-rank", "y")
+    assert ticks("chart-rank", "x") == [f"{today:%b %Y}"]
+
+    bar = page.locator('[data-chart="chart-tokens"] .bars path').first
+    assert bar.bounding_box()["width"] > 20  # a lone day's bar is drawn, not a hairline
+    page.locator('[data-chart="chart-tokens"] .nsewdrag').hover()
+    hover = page.locator('[data-chart="chart-tokens"] .hoverlayer')
+    expect(hover).to_contain_text("100.9M")
+    page.screenshot(path=SHOTS / "person-one-day-1280.png", full_page=True)
+    assert errors == []
