@@ -7,17 +7,18 @@ tests/leaderboard/test_charts.py checks each figure against plotly's schema inst
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import math
 from collections import defaultdict
 from decimal import Decimal
 
 from leaderboard.domain.json_values import JSON
 from leaderboard.domain.rows import Day
 
+# No text, grid or outline colours here: static/js/charts.js takes them from the page's CSS
+# variables, so a chart follows the light or dark theme (fixed light ones vanished in the dark).
 AXIS: dict[str, JSON] = {
-    "gridcolor": "#E5ECF6",
-    "linecolor": "#E5ECF6",
-    "zerolinecolor": "#E5ECF6",
     "automargin": True,
     "title": {"standoff": 15},
 }
@@ -36,12 +37,10 @@ TEMPLATE: dict[str, JSON] = {
             "#FF97FF",
             "#FECB52",
         ],
-        "font": {"color": "#2a3f5f"},
         "hoverlabel": {"align": "left"},
         "xaxis": AXIS,
         "yaxis": AXIS,
     },
-    "data": {"bar": [{"type": "bar", "marker": {"line": {"color": "#E5ECF6", "width": 0.5}}}]},
 }
 LAYOUT: dict[str, JSON] = {
     "margin": {"l": 48, "r": 12, "t": 12, "b": 36},
@@ -53,6 +52,36 @@ LAYOUT: dict[str, JSON] = {
     "hovermode": "x unified",
     "template": TEMPLATE,
 }
+
+
+DAY_MS = 86_400_000
+BAR_WIDTH = DAY_MS * 4 // 5  # plotly sizes a lone bar on a date axis to nothing
+DAY_TICKS = 10  # at most about this many day ticks: a month's chart labels every third or so
+TOKENS_AXIS: dict[str, JSON] = {"title": {"text": "tokens"}, "hoverformat": ".4~s"}
+# "$4,000" and "$0.5" on the axis, cents in the hover
+COST_AXIS: dict[str, JSON] = {
+    "type": "linear",
+    "title": {"text": "USD"},
+    "tickprefix": "$",
+    "tickformat": ",.2~f",
+    "hoverformat": ",.2f",
+}
+
+
+def day_axis(days: list[str]) -> dict[str, JSON]:
+    """A date axis ticked on whole days and ranged to the days charted, half a day either
+    side: plotly's own ticks on a one- or two-day chart fell between days ("23:59:59.9995")."""
+    if not days:
+        return {"type": "date", "tickformat": "%b %-d"}
+    first, last = dt.date.fromisoformat(min(days)), dt.date.fromisoformat(max(days))
+    step = max(1, math.ceil(((last - first).days + 1) / DAY_TICKS))
+    return {
+        "type": "date",
+        "tickformat": "%b %-d",
+        "tick0": first.isoformat(),
+        "dtick": step * DAY_MS,
+        "range": [f"{first - dt.timedelta(days=1)} 12:00", f"{last} 12:00"],
+    }
 
 
 def _figure(traces: list[dict[str, JSON]], **layout: JSON) -> dict[str, JSON]:
@@ -74,11 +103,18 @@ def tokens_by_day(days: list[Day]) -> dict[str, JSON]:
         series[d.key][d.day.isoformat()] = series[d.key].get(d.day.isoformat(), 0) + d.tokens
     return _figure(
         [
-            {"type": "bar", "name": text(key), "x": list(points), "y": list(points.values())}
+            {
+                "type": "bar",
+                "name": text(key),
+                "x": list(points),
+                "y": list(points.values()),
+                "width": BAR_WIDTH,
+            }
             for key, points in sorted(series.items())
         ],
         barmode="stack",
-        yaxis={"title": {"text": "tokens"}},
+        xaxis=day_axis([d.day.isoformat() for d in days]),
+        yaxis=TOKENS_AXIS,
     )
 
 
@@ -97,9 +133,11 @@ def cost_by_day(days: list[Day]) -> dict[str, JSON]:
                 "name": "cost",
                 "x": list(cost),
                 "y": [str(round(v, 2)) for v in cost.values()],
+                "width": BAR_WIDTH,
             }
         ],
-        yaxis={"type": "linear", "title": {"text": "USD"}, "tickprefix": "$"},
+        xaxis=day_axis(list(cost)),
+        yaxis=COST_AXIS,
     )
 
 
@@ -113,21 +151,49 @@ def cache_share_by_day(days: list[Day]) -> dict[str, JSON]:
     y = [parts[day][0] / parts[day][1] for day in x]
     return _figure(
         [{"type": "scatter", "name": "cache-read share", "x": x, "y": y, "mode": "lines+markers"}],
+        xaxis=day_axis(x),
         yaxis={"tickformat": ".0%", "range": [0, 1]},
     )
 
 
-def rank_over_time(points: list[tuple[str, int | None]]) -> dict[str, JSON]:
-    """Rank per period (1 at the top)."""
+def period_label(start: str, period: str) -> str:
+    """A board period's short name on the rank chart's axis."""
+    day = dt.date.fromisoformat(start)
+    if period == "month":
+        return day.strftime("%b %Y")
+    if period == "quarter":
+        return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+    if period == "all_time":
+        return "All time"
+    return f"{day:%b} {day.day}"
+
+
+def rank_over_time(
+    points: list[tuple[str, int | None]], *, period: str = "month"
+) -> dict[str, JSON]:
+    """Rank per period (1 at the top), from the first ranked period on: the periods before
+    it are not charted (three ranked months spanned a year), gaps after it stay gaps."""
+    ranked = [i for i, (_, rank) in enumerate(points) if rank is not None]
+    shown = points[ranked[0] :] if ranked else []
+    ranks = [r for _, r in shown if r is not None]
+    worst = max(ranks, default=1)
     return _figure(
         [
             {
                 "type": "scatter",
                 "name": "rank",
-                "x": [p for p, _ in points],
-                "y": [r for _, r in points],
+                "x": [period_label(p, period) for p, _ in shown],
+                "y": [r for _, r in shown],
                 "mode": "lines+markers",
             }
         ],
-        yaxis={"autorange": "reversed", "title": {"text": "rank"}, "dtick": 1},
+        xaxis={"type": "category"},
+        # reversed by its range: 1 at the top, half a step of room, never a rank 0
+        yaxis={
+            "range": [worst + 0.5, 0.5],
+            "title": {"text": "rank"},
+            "tick0": 1,
+            "dtick": max(1, math.ceil(worst / 6)),
+            "zeroline": False,
+        },
     )

@@ -217,7 +217,8 @@ class PersonHistory:
             "rank": charts.rank_over_time(
                 history.rank_history(
                     person=self.person, board=board, today=self.today, top_n=self.top_n
-                )
+                ),
+                period=board.period,
             )
             if board
             else None,

@@ -493,3 +493,103 @@ def test_the_admin_lists_show_every_column_at_a_laptops_width(browser, live_serv
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 1280, path
     page.screenshot(path=SHOTS / "admin-badges-1280.png", full_page=True)
     assert errors == []
+
+
+# Every text element of a drawn chart, with its computed fill and the colour behind the chart
+# (plotly's paper is transparent: the first ancestor with an opaque background).
+CHART_TEXT = """() => Array.from(document.querySelectorAll('.chart[data-drawn=true]')).flatMap(
+  chart => {
+    let node = chart, background = 'rgba(0, 0, 0, 0)';
+    while (node && background.match(/rgba\\(.*, 0\\)$|transparent/)) {
+      background = getComputedStyle(node).backgroundColor; node = node.parentElement;
+    }
+    const texts = Array.from(chart.querySelectorAll('.main-svg text'));
+    return texts.filter(t => t.textContent.trim()).map(t => ({
+      chart: chart.dataset.chart, text: t.textContent,
+      kind: t.getAttribute('class') || t.parentElement.getAttribute('class'),
+      fill: getComputedStyle(t).fill, opacity: getComputedStyle(t).opacity,
+      background: background,
+    }));
+  })"""
+
+
+def rgb(css: str) -> tuple[float, float, float, float]:
+    parts = [float(p) for p in css[css.index("(") + 1 : css.index(")")].split(",")]
+    return (parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else 1.0)
+
+
+def contrast(fill: str, opacity: str, background: str) -> float:
+    """WCAG 2 contrast ratio of text over its background, the text's alpha blended in."""
+    r, g, b, a = rgb(fill)
+    a *= float(opacity)
+    br, bg, bb, _ = rgb(background)
+    blended = [a * c + (1 - a) * d for c, d in ((r, br), (g, bg), (b, bb))]
+
+    def luminance(channels: list[float]) -> float:
+        linear = [
+            c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+            for c in (v / 255 for v in channels)
+        ]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted([luminance(blended), luminance([br, bg, bb])], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chart_text_reads_against_the_chart_in_light_and_dark(
+    browser, live_server, company, scheme
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    errors = errors_of(page)
+    sign_in(page, live_server, "Chloe Chen")
+    page.goto(f"{live_server.url}/people/{company[2].public_id}/?by=model")
+    page.wait_for_selector(".chart[data-drawn=true] .main-svg")
+    expect(page.locator(".chart[data-drawn=true]")).to_have_count(4)
+    page.screenshot(path=SHOTS / f"person-charts-{scheme}-1280.png", full_page=True)
+
+    texts = page.evaluate(CHART_TEXT)
+
+    kinds = {t["kind"] for t in texts}
+    assert {"xtick", "ytick", "legendtext", "ytitle"} <= {k.split()[0] for k in kinds if k}
+    low = [
+        (t["chart"], t["text"], t["fill"], t["background"], round(c, 2))
+        for t in texts
+        if (c := contrast(t["fill"], t["opacity"], t["background"])) < 4.5
+    ]
+    assert low == []
+    assert errors == []
+
+
+def test_a_first_day_chart_reads_in_days_dollars_and_rounded_tokens(
+    browser, live_server, company, usage
+) -> None:
+    """One day of usage: ticks on the day (not "23:59:59.9995"), "$4,000" not "$4000",
+    a hover of "100.9M" not "100.8976M", and a rank axis that starts at 1."""
+    zoe = PersonFactory(display_name="Zoe Zhang")
+    usage(zoe, dt.date.today(), input=100_897_600, cost="4000.00", model="m0")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = errors_of(page)
+    sign_in(page, live_server, "Zoe Zhang")
+    page.goto(f"{live_server.url}/people/{zoe.public_id}/")
+    expect(page.locator(".chart[data-drawn=true]")).to_have_count(4)
+
+    def ticks(chart: str, axis: str) -> list[str]:
+        texts = page.locator(f'[data-chart="{chart}"] .{axis}tick text')
+        return texts.evaluate_all("nodes => nodes.map(node => node.textContent)")
+
+    today = dt.date.today()
+    assert ticks("chart-tokens", "x") == [f"{today:%b} {today.day}"]
+    assert ticks("chart-cache", "x") == [f"{today:%b} {today.day}"]
+    assert "$4,000" in ticks("chart-cost", "y")
+    assert ticks("chart-rank", "y")[0] == "1"
+    assert "0" not in ticks("chart-rank", "y")
+    assert ticks("chart-rank", "x") == [f"{today:%b %Y}"]
+
+    bar = page.locator('[data-chart="chart-tokens"] .bars path').first
+    assert bar.bounding_box()["width"] > 20  # a lone day's bar is drawn, not a hairline
+    page.locator('[data-chart="chart-tokens"] .nsewdrag').hover()
+    hover = page.locator('[data-chart="chart-tokens"] .hoverlayer')
+    expect(hover).to_contain_text("100.9M")
+    page.screenshot(path=SHOTS / "person-one-day-1280.png", full_page=True)
+    assert errors == []
