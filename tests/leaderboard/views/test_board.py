@@ -182,6 +182,21 @@ def test_rank_change_against_the_previous_period(
     assert 'title="not ranked in the previous period">new</span>' in page
 
 
+def test_a_climb_in_spend_is_not_coloured_as_a_win(
+    employee_client, volume, field, employee, teammate, usage
+) -> None:
+    """Ranked by cost, a climb means spending more: the Spend board showed it in green."""
+    usage(employee, dt.date(2026, 7, 30), input=100)
+    usage(teammate, dt.date(2026, 7, 30), input=1000)
+
+    by_cost = employee_client.get("/boards/token-volume/", {"lens": "cost"}).content.decode()
+    by_tokens = employee_client.get("/boards/token-volume/").content.decode()
+
+    assert elements(by_cost, "td", **{"class": "wide change spend"})
+    assert not elements(by_tokens, "td", **{"class": "wide change spend"})
+    assert elements(by_tokens, "td", **{"class": "wide change"})
+
+
 def test_search_keeps_everyones_rank(employee_client, volume, field) -> None:
     page = employee_client.get("/boards/token-volume/", {"q": "dan"}, **HTMX).content.decode()
 
