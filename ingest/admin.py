@@ -40,7 +40,7 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in t
 
     class Meta:
         model = Connection
-        fields = ["name", "provider", "base_url", "enabled", "pull_every_minutes"]
+        fields = ["name", "provider", "base_url", "tenant", "enabled", "pull_every_minutes"]
 
     def clean(self) -> dict[str, object]:
         """A stored key goes only where it was entered for: moving the connection to another
@@ -59,6 +59,11 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in t
                 check_connection_url(provider=provider, base_url=base_url)
             except ValueError as exc:
                 self.add_error("base_url", str(exc))
+        if provider:
+            try:
+                connections.check_tenant(provider=provider, tenant=data.get("tenant") or "")
+            except ValueError as exc:
+                self.add_error("tenant", str(exc))
         moved = self.instance.pk and "base_url" in self.changed_data
         if moved and self.instance.encrypted_api_key and not data.get("new_api_key"):
             self.add_error(

@@ -33,6 +33,14 @@ class Connection(models.Model):
     name = models.SlugField(max_length=80, unique=True)
     provider = models.CharField(max_length=20, choices=Provider.choices)
     base_url = models.CharField(max_length=300)
+    # Where the provider's API names the organisation in the request (a GitHub enterprise or
+    # organization, a ChatGPT workspace): which one this connection reads. Empty for others.
+    tenant = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The provider-side organisation this key reads, for providers whose API "
+        "names it in the request (see the README's provider table); empty for the others.",
+    )
     encrypted_api_key = models.TextField(blank=True, editable=False)
     enabled = models.BooleanField(default=True)
     pull_every_minutes = models.PositiveIntegerField(default=60)

@@ -91,9 +91,23 @@ FRESHNESS = {
 NO_DELAY_KNOWN = Freshness(None, "no reporting delay is documented")
 
 
-def adapter_for(*, provider: str, base_url: str, api_key: str, report_path: str = "") -> Adapter:
+class TenantAdapterClass(Protocol):
+    def __call__(self, *, base_url: str, api_key: str, tenant: str) -> Adapter: ...
+
+
+# Providers whose API names the organisation in the request: their adapters take the
+# connection's `tenant`, and a connection to them needs one.
+TENANT_ADAPTERS: dict[str, TenantAdapterClass] = {}
+
+
+def adapter_for(
+    *, provider: str, base_url: str, api_key: str, report_path: str = "", tenant: str = ""
+) -> Adapter:
     """The adapter for a connection's provider (report_path: the Anthropic report to read
-    without probing the analytics endpoint first, or "")."""
+    without probing the analytics endpoint first, or ""; tenant: the organisation a
+    TENANT_ADAPTERS provider reads)."""
+    if provider in TENANT_ADAPTERS:
+        return TENANT_ADAPTERS[provider](base_url=base_url, api_key=api_key, tenant=tenant)
     if provider == "anthropic":
         return anthropic.AnthropicAdapter(
             base_url=base_url, api_key=api_key, report_path=report_path
@@ -104,5 +118,5 @@ def adapter_for(*, provider: str, base_url: str, api_key: str, report_path: str 
 def check_connection_url(*, provider: str, base_url: str) -> None:
     """Raise ValueError unless the base URL is one a provider's key may be sent to (demo and
     file connections make no request)."""
-    if provider in ADAPTERS and provider != "demo":
+    if (provider in ADAPTERS or provider in TENANT_ADAPTERS) and provider != "demo":
         check_base_url(base_url)

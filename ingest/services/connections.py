@@ -12,14 +12,20 @@ from leaderboard.services import audit, usage
 
 from ..credentials import CredentialError
 from ..models import Connection, Provider
-from ..providers import DEFAULT_BASE_URLS, adapter_for, check_connection_url
+from ..providers import DEFAULT_BASE_URLS, TENANT_ADAPTERS, adapter_for, check_connection_url
 from ..providers.http import ProviderError, ProviderRejected
 from ..records import storable
 from ..redaction import redact
 
 
 def connect_provider(
-    *, name: str, provider: str, api_key: str = "", base_url: str = "", by: User | None = None
+    *,
+    name: str,
+    provider: str,
+    api_key: str = "",
+    base_url: str = "",
+    tenant: str = "",
+    by: User | None = None,
 ) -> tuple[Connection, bool]:
     """Create or update a connection (and its usage source); return it and whether it is new."""
     if provider not in Provider.values:
@@ -46,12 +52,15 @@ def connect_provider(
                 "a stored key is only sent where it was entered for"
             )
         connection.base_url = new_url
+        if tenant:
+            connection.tenant = tenant
+        check_tenant(provider=provider, tenant=connection.tenant)
         if provider == Provider.FILE:
             connection.enabled = False  # files are imported, never pulled on a schedule
         if api_key:
             connection.api_key = api_key
         connection.save()
-        if created or api_key or base_url:
+        if created or api_key or base_url or tenant:
             audit.record(
                 actor=by,
                 action="connection created" if created else ("connection updated"),
@@ -59,6 +68,7 @@ def connect_provider(
                 details={
                     "key replaced": bool(api_key) and not created,
                     "base_url": connection.base_url,
+                    "tenant": connection.tenant,
                 },
             )
     return connection, created
@@ -88,6 +98,15 @@ def save_connection(
             details={"fields": list(changed), "key replaced": bool(api_key)},
         )
     return connection
+
+
+def check_tenant(*, provider: str, tenant: str) -> None:
+    """Raise ValueError if a provider whose API names the organisation has none to read."""
+    if provider in TENANT_ADAPTERS and not tenant.strip():
+        raise ValueError(
+            f"a {provider} connection reads one organisation: give its tenant "
+            "(see the README's provider table)"
+        )
 
 
 def source_for(*, name: str, provider: str) -> Source:
@@ -145,7 +164,10 @@ def check_connection(*, connection: Connection) -> str:
     """Make one cheap authenticated call to the provider; return what it said."""
     try:
         adapter = adapter_for(
-            provider=connection.provider, base_url=connection.base_url, api_key=connection.api_key
+            provider=connection.provider,
+            base_url=connection.base_url,
+            api_key=connection.api_key,
+            tenant=connection.tenant,
         )
     except CredentialError as exc:
         return str(exc)

@@ -114,6 +114,7 @@ def pull_connection(
                 base_url=connection.base_url,
                 api_key=connection.api_key,
                 report_path=report_path_hint(connection, now),
+                tenant=connection.tenant,
             )
             directory = adapter.accounts()
             _note_report_path(connection, adapter, now)

@@ -22,6 +22,12 @@ class Command(BaseCommand):
             help="name of the environment variable holding the admin API key",
         )
         parser.add_argument("--base-url", default="", help="defaults to the provider's real API")
+        parser.add_argument(
+            "--tenant",
+            default="",
+            help="the organisation the key reads, for providers whose API names it "
+            "(see the README's provider table)",
+        )
 
     def handle(self, *args: object, **options: str) -> None:
         api_key = os.environ.get(options["api_key_env"], "").strip()
@@ -33,6 +39,7 @@ class Command(BaseCommand):
                 provider=options["provider"],
                 api_key=api_key,
                 base_url=options["base_url"],
+                tenant=options["tenant"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
