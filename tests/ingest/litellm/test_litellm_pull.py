@@ -270,3 +270,54 @@ def test_the_stub_takes_the_key_in_x_litellm_api_key_too(litellm_api) -> None:
 def test_a_connection_needs_the_proxys_address(db) -> None:
     with pytest.raises(ValueError, match="no default address"):
         connect_provider(name="litellm-nowhere", provider="litellm", api_key=ADMIN_KEY)
+
+
+def test_usage_through_the_proxy_counts_once_for_the_person(
+    litellm_connection, openai_connection, openai_api
+) -> None:
+    # The proxy calls OpenAI with one key of its own, a service account's (README, "LiteLLM
+    # proxy"): OpenAI's report lists the proxied usage again, under that key.
+    openai_api.project_keys["proj_Lm4Qx8Vt2RkN"].append(
+        {
+            "object": "organization.project.api_key",
+            "redacted_value": "sk-svcacct-Pr0...xy00",
+            "name": "litellm-proxy",
+            "created_at": 1775001600,
+            "last_used_at": 1785891600,
+            "id": "key_LiteLLMProxy0001",
+            "owner_project_access": "active",
+            "owner": {
+                "type": "service_account",
+                "service_account": {
+                    "id": "svc_acct_litellm_proxy",
+                    "name": "litellm-proxy",
+                    "created_at": 1775001600,
+                    "role": "member",
+                },
+            },
+        }
+    )
+    proxied = {  # Alice's gpt-5 calls of Aug 3 through the proxy, as OpenAI reports them
+        "object": "organization.usage.completions.result",
+        "input_tokens": 5_000,
+        "input_cached_tokens": 3_000,
+        "output_tokens": 1_200,
+        "num_model_requests": 3,
+        "project_id": "proj_Lm4Qx8Vt2RkN",
+        "user_id": None,
+        "api_key_id": "key_LiteLLMProxy0001",
+        "model": "gpt-5",
+        "batch": None,
+        "service_tier": None,
+    }
+    openai_api.usage_pages[None]["data"][0]["results"].append(proxied)
+    direct = 100_500  # Alice's own OpenAI usage in the recorded pages (tests/ingest/test_worker)
+
+    pull_connection(connection=openai_connection, start=AUG3, end=AUG5, trigger="test")
+    pull(litellm_connection)
+
+    proxy = Account.objects.get(provider="openai", external_id="svc_acct_litellm_proxy")
+    assert (proxy.kind, proxy.person) == (Account.Kind.AGENT, None)
+    assert UsageFact.objects.get(account=proxy).total_tokens == 5_000 + 1_200
+    totals = {p.email: p.total_tokens for p in usage.standings(period=usage.month_of(AUG3))}
+    assert totals[ALICE] == direct + 52_100  # her proxied gpt-5 calls once, from LiteLLM
