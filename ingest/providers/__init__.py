@@ -14,7 +14,7 @@ from typing import Protocol
 from ingest.records import Batch, Directory
 
 from . import anthropic, claude_code, cursor, litellm, openai
-from .demo import DemoAdapter
+from .demo import demo_adapter
 from .http import check_base_url
 
 
@@ -35,7 +35,7 @@ ADAPTERS: dict[str, AdapterClass] = {
     "claude_code": claude_code.ClaudeCodeAdapter,
     "cursor": cursor.CursorAdapter,
     "litellm": litellm.LiteLLMAdapter,
-    "demo": DemoAdapter,
+    "demo": demo_adapter,
 }
 DEFAULT_BASE_URLS = {
     "openai": openai.DEFAULT_BASE_URL,

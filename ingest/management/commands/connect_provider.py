@@ -21,7 +21,11 @@ class Command(BaseCommand):
             metavar="VAR",
             help="name of the environment variable holding the admin API key",
         )
-        parser.add_argument("--base-url", default="", help="defaults to the provider's real API (a LiteLLM proxy has none: give its address)")
+        parser.add_argument(
+            "--base-url",
+            default="",
+            help="defaults to the provider's real API (a LiteLLM proxy has none: give its address)",
+        )
         parser.add_argument(
             "--tenant",
             default="",

@@ -61,9 +61,11 @@ def worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
     def start() -> subprocess.Popen:
         log = (tmp_path / f"worker{len(started)}.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "leaderboard", "worker", "--pool", "solo"]
-            + ["--loglevel", "INFO", "--without-heartbeat", "--without-gossip"]
-            + ["--without-mingle"],
+            [
+                *(sys.executable, "-m", "celery", "-A", "leaderboard", "worker"),
+                *("--pool", "solo", "--loglevel", "INFO", "--without-heartbeat"),
+                *("--without-gossip", "--without-mingle"),
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,
