@@ -272,6 +272,16 @@ class DemoAdapter:
         pass
 
 
+@dataclass(frozen=True)
+class Row:
+    """One row of a LiteLLM proxy's daily spend table (user, day, model)."""
+
+    date: str
+    user_id: str  # "": a key with no user
+    model: str
+    numbers: dict[str, int | float]
+
+
 class DemoProxy:
     """A LiteLLM proxy's answers for the demo directory, in the shapes the real adapter reads
     (ingest.providers.litellm): /user/list pages, and /user/daily/activity pages of daily
@@ -284,9 +294,9 @@ class DemoProxy:
             p for p in demo_people() if random.Random(f"uses:litellm:{p.index}").random() < 0.5
         ]
         self.window: tuple[str, str] = ("", "")
-        self.rows: list[dict[str, object]] = []
+        self.rows: list[Row] = []
 
-    def _rows(self, start: str, end: str) -> list[dict[str, object]]:
+    def _rows(self, start: str, end: str) -> list[Row]:
         """The daily spend rows of [start, end], newest first (the same every time)."""
         if self.window == (start, end):
             return self.rows
@@ -303,21 +313,17 @@ class DemoProxy:
                     output = int(tokens * rng.uniform(0.02, 0.08))
                     read = int((tokens - output) * rng.uniform(0.1, 0.7))
                     write = int((tokens - output - read) * 0.1) if "claude" in model else 0
-                    self.rows.append(
-                        {
-                            "date": day.isoformat(),
-                            "user_id": user_id,
-                            "model": model,
-                            "prompt_tokens": tokens - output,
-                            "completion_tokens": output,
-                            "cache_read_input_tokens": read,
-                            "cache_creation_input_tokens": write,
-                            "api_requests": max(1, tokens // rng.randint(15_000, 90_000)),
-                            "spend": round((tokens - output - read) * 3e-6 + output * 15e-6, 6),
-                        }
-                    )
+                    numbers: dict[str, int | float] = {
+                        "prompt_tokens": tokens - output,
+                        "completion_tokens": output,
+                        "cache_read_input_tokens": read,
+                        "cache_creation_input_tokens": write,
+                        "api_requests": max(1, tokens // rng.randint(15_000, 90_000)),
+                        "spend": round((tokens - output - read) * 3e-6 + output * 15e-6, 6),
+                    }
+                    self.rows.append(Row(day.isoformat(), user_id, model, numbers))
             day += dt.timedelta(days=1)
-        self.rows.sort(key=lambda r: str(r["date"]), reverse=True)
+        self.rows.sort(key=lambda r: r.date, reverse=True)
         return self.rows
 
     def get(self, path: str, **params: object) -> object:
@@ -336,23 +342,23 @@ class DemoProxy:
             }
         user = params.get("user_id")
         rows = self._rows(str(params["start_date"]), str(params["end_date"]))
-        chosen = [r for r in rows if user is None or r["user_id"] == user]
-        days: dict[object, dict[str, dict[str, object]]] = {}
+        chosen = [r for r in rows if user is None or r.user_id == user]
+        totals: dict[str, dict[str, int | float]] = {}
+        models: dict[str, dict[str, dict[str, int | float]]] = {}
         for r in chosen[(page - 1) * size : page * size]:
-            day = days.setdefault(r["date"], {"metrics": {}, "models": {}})
-            for metrics in (day["metrics"], day["models"].setdefault(str(r["model"]), {})):
-                assert isinstance(metrics, dict)
-                for name, value in r.items():
-                    if name not in ("date", "user_id", "model"):
-                        metrics[name] = metrics.get(name, 0) + value  # type: ignore[operator]
+            day = totals.setdefault(r.date, {})
+            model = models.setdefault(r.date, {}).setdefault(r.model, {})
+            for metrics in (day, model):
+                for name, value in r.numbers.items():
+                    metrics[name] = metrics.get(name, 0) + value
         return {
             "results": [
                 {
                     "date": date,
-                    "metrics": day["metrics"],
-                    "breakdown": {"models": {m: {"metrics": v} for m, v in day["models"].items()}},
+                    "metrics": day,
+                    "breakdown": {"models": {m: {"metrics": v} for m, v in models[date].items()}},
                 }
-                for date, day in days.items()
+                for date, day in totals.items()
             ],
             "metadata": {
                 "page": page,

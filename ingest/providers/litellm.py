@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 
 from ingest.records import Batch, Directory, Rejection
@@ -79,6 +79,18 @@ class Metrics:
     @property
     def empty(self) -> bool:
         return not any(self.counts()) and abs(self.spend) < SPEND_NOISE
+
+
+def floored(m: Metrics) -> Metrics:
+    """m with every count and the spend at least 0."""
+    return Metrics(
+        prompt_tokens=max(0, m.prompt_tokens),
+        completion_tokens=max(0, m.completion_tokens),
+        cache_read_input_tokens=max(0, m.cache_read_input_tokens),
+        cache_creation_input_tokens=max(0, m.cache_creation_input_tokens),
+        api_requests=max(0, m.api_requests),
+        spend=max(Decimal(0), m.spend),
+    )
 
 
 def read_metrics(metrics: Reader) -> Metrics:
@@ -137,7 +149,7 @@ def read_day(obj: JSON, where: str) -> list[tuple[DayModel, Metrics]]:
     elif parts:
         # float noise only: the last model takes it, so the models sum to the day's spend
         key, last = parts[-1]
-        parts[-1] = (key, Metrics(*last.counts(), spend=last.spend + rest.spend))
+        parts[-1] = (key, replace(last, spend=last.spend + rest.spend))
     return parts
 
 
@@ -306,10 +318,7 @@ class LiteLLMAdapter:
             if unsure is None or key[0] in unsure:
                 continue
             theirs = listed.get(key, Metrics())
-            rest[key] = Metrics(
-                *(max(0, a - b) for a, b in zip(m.counts(), theirs.counts(), strict=True)),
-                spend=max(Decimal(0), m.spend - theirs.spend),
-            )
+            rest[key] = floored(m - theirs)
         yield Batch(records_of(rest, account=UNATTRIBUTED, kind="unattributed"), everyone.rejected)
 
     def check(self) -> str:

@@ -31,8 +31,9 @@ def test_seed_demo_pulls_a_litellm_proxy_through_the_real_adapter(db) -> None:
     # (user_id "") as nobody's
     expected: dict[str, int] = {}
     for r in rows:
-        key = str(r["user_id"]) or UNATTRIBUTED
-        expected[key] = expected.get(key, 0) + int(r["prompt_tokens"]) + int(r["completion_tokens"])
+        key = r.user_id or UNATTRIBUTED
+        tokens = r.numbers["prompt_tokens"] + r.numbers["completion_tokens"]
+        expected[key] = expected.get(key, 0) + int(tokens)
     assert by_person == {k: v for k, v in expected.items() if k != UNATTRIBUTED}
     team = sum(f.total_tokens for f in facts if f.account.external_id == UNATTRIBUTED)
     assert team == expected[UNATTRIBUTED]
