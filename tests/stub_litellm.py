@@ -217,10 +217,14 @@ class LiteLLMStub(ProviderStub):
         )
 
     def key(self, request: Request) -> str:
+        """`Authorization: Bearer <key>`, as the docs' curl examples send it; else the
+        `x-litellm-api-key` header, which clients of the proxy send with the bare key or
+        with "Bearer " (UNCONFIRMED in the proxy's own source as read: seen only in its
+        clients' code, e.g. MCP gateway configs `"x-litellm-api-key": "Bearer sk-1234"`)."""
         bearer = request.headers.get("Authorization", "")
         if bearer.startswith("Bearer "):
             return bearer.removeprefix("Bearer ").strip()
-        return request.headers.get("x-litellm-api-key", "")
+        return request.headers.get("x-litellm-api-key", "").removeprefix("Bearer ").strip()
 
     def authorized(self, request: Request) -> bool:
         if self.key(request) in (ADMIN_KEY, INTERNAL_KEY):

@@ -149,7 +149,7 @@ def read_day(obj: JSON, where: str) -> list[tuple[DayModel, Metrics]]:
     elif parts:
         # float noise only: the last model takes it, so the models sum to the day's spend
         key, last = parts[-1]
-        parts[-1] = (key, replace(last, spend=last.spend + rest.spend))
+        parts[-1] = (key, replace(last, spend=max(Decimal(0), last.spend + rest.spend)))
     return parts
 
 

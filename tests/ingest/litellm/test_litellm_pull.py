@@ -321,3 +321,28 @@ def test_usage_through_the_proxy_counts_once_for_the_person(
     assert UsageFact.objects.get(account=proxy).total_tokens == 5_000 + 1_200
     totals = {p.email: p.total_tokens for p in usage.standings(period=usage.month_of(AUG3))}
     assert totals[ALICE] == direct + 52_100  # her proxied gpt-5 calls once, from LiteLLM
+
+
+def test_connect_provider_connects_a_proxy_at_its_address(db, monkeypatch) -> None:
+    from django.core.management import call_command
+
+    from ingest.models import Connection
+
+    monkeypatch.setenv("LITELLM_MASTER_KEY", "sk-master-1")
+    call_command(
+        "connect_provider",
+        "litellm-gw",
+        "--provider",
+        "litellm",
+        "--api-key-env",
+        "LITELLM_MASTER_KEY",
+        "--base-url",
+        "https://litellm.example.com",
+    )
+
+    made = Connection.objects.get(name="litellm-gw")
+    assert (made.provider, made.base_url, made.api_key) == (
+        "litellm",
+        "https://litellm.example.com",
+        "sk-master-1",
+    )
