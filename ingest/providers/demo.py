@@ -63,7 +63,7 @@ MODELS = {
 }
 DEMO_BASE_URLS = {f"demo-{vendor}": f"demo://{vendor}" for vendor in MODELS}
 # A LiteLLM proxy in front of several vendors: the real adapter reads generated answers.
-LITELLM_MODELS = ["claude-sonnet-4-5", "gpt-5", "gemini-2.5-pro"]
+LITELLM_MODELS = ["claude-sonnet-4-5", "gpt-5"]  # the team key's
 DEMO_BASE_URLS["demo-litellm"] = "demo://litellm"
 # Automation with an owner from the directory (by index): ranked apart, on the agents board.
 AGENTS = {
@@ -126,6 +126,14 @@ def demo_people() -> list[DemoPerson]:
     return people
 
 
+def uses(vendor: str, person: DemoPerson) -> bool:
+    """Whether a demo person uses a vendor's tools."""
+    return (
+        random.Random(f"uses:{vendor}:{person.index}").random() < 0.75
+        or PLANTED.get(person.index, ("",))[0] == vendor
+    )
+
+
 def _weight(index: int) -> float:
     """A heavy tail: most people use a little, a few use enormously."""
     return min(random.Random(f"weight:{index}").paretovariate(1.1), 400.0)
@@ -138,12 +146,7 @@ class DemoAdapter:
         self.vendor = base_url.removeprefix("demo://")
         if self.vendor not in MODELS:
             raise ValueError(f"unknown demo vendor in {base_url!r}; use one of {list(MODELS)}")
-        self.users = [
-            p
-            for p in demo_people()
-            if random.Random(f"uses:{self.vendor}:{p.index}").random() < 0.75
-            or PLANTED.get(p.index, ("",))[0] == self.vendor
-        ]
+        self.users = [p for p in demo_people() if uses(self.vendor, p)]
 
     def _account(self, person: DemoPerson) -> str:
         return f"{self.vendor}-user-{person.index:03d}"
@@ -290,9 +293,17 @@ class DemoProxy:
     view only."""
 
     def __init__(self) -> None:
-        self.people = [
-            p for p in demo_people() if random.Random(f"uses:litellm:{p.index}").random() < 0.5
-        ]
+        # The people who use at most one of the other vendors, each through the proxy with
+        # that vendor's favourite model: the badges' calibration holds (no new model for
+        # anyone, and no third source).
+        self.models: dict[str, str] = {}
+        for p in demo_people():
+            vendors = [v for v in MODELS if uses(v, p)]
+            if len(vendors) <= 1:
+                self.models[f"litellm-{p.index:03d}"] = (
+                    MODELS[vendors[0]][0] if vendors else "gpt-5"
+                )
+        self.people = [p for p in demo_people() if f"litellm-{p.index:03d}" in self.models]
         self.window: tuple[str, str] = ("", "")
         self.rows: list[Row] = []
 
@@ -308,7 +319,7 @@ class DemoProxy:
                 rng = random.Random(f"litellm:{day.isoformat()}:{user_id}")
                 if rng.random() > (0.25 if day.weekday() >= 5 else 0.8):
                     continue
-                for model in LITELLM_MODELS[: 1 + int(rng.random() ** 2 * len(LITELLM_MODELS))]:
+                for model in [self.models[user_id]] if user_id else LITELLM_MODELS:
                     tokens = int(800_000 * weight * rng.lognormvariate(0, 0.7))
                     output = int(tokens * rng.uniform(0.02, 0.08))
                     read = int((tokens - output) * rng.uniform(0.1, 0.7))
