@@ -13,8 +13,8 @@ from typing import Protocol
 
 from ingest.records import Batch, Directory
 
-from . import anthropic, claude_code, cursor, openai
-from .demo import DemoAdapter
+from . import anthropic, claude_code, cursor, litellm, openai
+from .demo import demo_adapter
 from .http import check_base_url
 
 
@@ -34,13 +34,15 @@ ADAPTERS: dict[str, AdapterClass] = {
     "anthropic": anthropic.AnthropicAdapter,
     "claude_code": claude_code.ClaudeCodeAdapter,
     "cursor": cursor.CursorAdapter,
-    "demo": DemoAdapter,
+    "litellm": litellm.LiteLLMAdapter,
+    "demo": demo_adapter,
 }
 DEFAULT_BASE_URLS = {
     "openai": openai.DEFAULT_BASE_URL,
     "anthropic": anthropic.DEFAULT_BASE_URL,
     "claude_code": claude_code.DEFAULT_BASE_URL,
     "cursor": cursor.DEFAULT_BASE_URL,
+    "litellm": litellm.DEFAULT_BASE_URL,  # self-hosted: a connection gives its own
     "demo": "demo://openai",
     "file": "",
 }
@@ -85,6 +87,17 @@ FRESHNESS = {
         None,
         "no reporting delay is documented",
         "https://platform.openai.com/docs/api-reference/usage",
+    ),
+    # LiteLLM writes its daily spend tables in batches: BerriAI/litellm proxy_server.py
+    # `batch_writing_interval = proxy_batch_write_at + random.randint(0, 5)`, constants.py
+    # `PROXY_BATCH_WRITE_AT = int(os.getenv("PROXY_BATCH_WRITE_AT", 10))  # in seconds`;
+    # DailySpendUpdateQueue is "In memory buffer for daily spend updates that should be
+    # committed to the database". Operators raise the interval (60 s is common) and a
+    # Redis buffer between instances adds a flush: 5 minutes covers both.
+    "litellm": Freshness(
+        dt.timedelta(minutes=5),
+        "daily spend is written in batches, every PROXY_BATCH_WRITE_AT seconds (10 by default)",
+        "https://github.com/BerriAI/litellm/blob/main/litellm/constants.py",
     ),
     "demo": Freshness(dt.timedelta(0), "generated on the spot"),
 }

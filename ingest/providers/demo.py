@@ -62,6 +62,9 @@ MODELS = {
     "cursor": ["claude-4.5-sonnet", "gpt-5", "auto"],
 }
 DEMO_BASE_URLS = {f"demo-{vendor}": f"demo://{vendor}" for vendor in MODELS}
+# A LiteLLM proxy in front of several vendors: the real adapter reads generated answers.
+LITELLM_MODELS = ["claude-sonnet-4-5", "gpt-5"]  # the team key's
+DEMO_BASE_URLS["demo-litellm"] = "demo://litellm"
 # Automation with an owner from the directory (by index): ranked apart, on the agents board.
 AGENTS = {
     "openai": ("svc-nightly-evals", "Nightly evals", 1),
@@ -123,6 +126,14 @@ def demo_people() -> list[DemoPerson]:
     return people
 
 
+def uses(vendor: str, person: DemoPerson) -> bool:
+    """Whether a demo person uses a vendor's tools."""
+    return (
+        random.Random(f"uses:{vendor}:{person.index}").random() < 0.75
+        or PLANTED.get(person.index, ("",))[0] == vendor
+    )
+
+
 def _weight(index: int) -> float:
     """A heavy tail: most people use a little, a few use enormously."""
     return min(random.Random(f"weight:{index}").paretovariate(1.1), 400.0)
@@ -135,12 +146,7 @@ class DemoAdapter:
         self.vendor = base_url.removeprefix("demo://")
         if self.vendor not in MODELS:
             raise ValueError(f"unknown demo vendor in {base_url!r}; use one of {list(MODELS)}")
-        self.users = [
-            p
-            for p in demo_people()
-            if random.Random(f"uses:{self.vendor}:{p.index}").random() < 0.75
-            or PLANTED.get(p.index, ("",))[0] == self.vendor
-        ]
+        self.users = [p for p in demo_people() if uses(self.vendor, p)]
 
     def _account(self, person: DemoPerson) -> str:
         return f"{self.vendor}-user-{person.index:03d}"
@@ -267,3 +273,140 @@ class DemoAdapter:
 
     def close(self) -> None:
         pass
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a LiteLLM proxy's daily spend table (user, day, model)."""
+
+    date: str
+    user_id: str  # "": a key with no user
+    model: str
+    numbers: dict[str, int | float]
+
+
+class DemoProxy:
+    """A LiteLLM proxy's answers for the demo directory, in the shapes the real adapter reads
+    (ingest.providers.litellm): /user/list pages, and /user/daily/activity pages of daily
+    spend rows, newest day first, grouped by date with a model breakdown. Prompt tokens
+    include the cache, as LiteLLM reports them; a team key with no user is in the global
+    view only."""
+
+    def __init__(self) -> None:
+        # The people who use at most one of the other vendors, each through the proxy with
+        # that vendor's favourite model: the badges' calibration holds (no new model for
+        # anyone, and no third source).
+        self.models: dict[str, str] = {}
+        for p in demo_people():
+            vendors = [v for v in MODELS if uses(v, p)]
+            if len(vendors) <= 1:
+                self.models[f"litellm-{p.index:03d}"] = (
+                    MODELS[vendors[0]][0] if vendors else "gpt-5"
+                )
+        self.people = [p for p in demo_people() if f"litellm-{p.index:03d}" in self.models]
+        self.window: tuple[str, str] = ("", "")
+        self.rows: list[Row] = []
+
+    def _rows(self, start: str, end: str) -> list[Row]:
+        """The daily spend rows of [start, end], newest first (the same every time)."""
+        if self.window == (start, end):
+            return self.rows
+        self.window, self.rows = (start, end), []
+        day = dt.date.fromisoformat(start)
+        while day <= dt.date.fromisoformat(end):
+            owners = [(f"litellm-{p.index:03d}", _weight(p.index)) for p in self.people]
+            for user_id, weight in [*owners, ("", 8.0)]:  # "": the team key's
+                rng = random.Random(f"litellm:{day.isoformat()}:{user_id}")
+                if rng.random() > (0.25 if day.weekday() >= 5 else 0.8):
+                    continue
+                for model in [self.models[user_id]] if user_id else LITELLM_MODELS:
+                    tokens = int(800_000 * weight * rng.lognormvariate(0, 0.7))
+                    output = int(tokens * rng.uniform(0.02, 0.08))
+                    read = int((tokens - output) * rng.uniform(0.1, 0.7))
+                    write = int((tokens - output - read) * 0.1) if "claude" in model else 0
+                    numbers: dict[str, int | float] = {
+                        "prompt_tokens": tokens - output,
+                        "completion_tokens": output,
+                        "cache_read_input_tokens": read,
+                        "cache_creation_input_tokens": write,
+                        "api_requests": max(1, tokens // rng.randint(15_000, 90_000)),
+                        "spend": round((tokens - output - read) * 3e-6 + output * 15e-6, 6),
+                    }
+                    self.rows.append(Row(day.isoformat(), user_id, model, numbers))
+            day += dt.timedelta(days=1)
+        self.rows.sort(key=lambda r: r.date, reverse=True)
+        return self.rows
+
+    def get(self, path: str, **params: object) -> object:
+        page, size = int(str(params.get("page", 1))), int(str(params.get("page_size", 50)))
+        if path == "/user/list":
+            users = [
+                {"user_id": f"litellm-{p.index:03d}", "user_email": p.email, "user_alias": p.name}
+                for p in self.people
+            ]
+            return {
+                "users": users[(page - 1) * size : page * size],
+                "total": len(users),
+                "page": page,
+                "page_size": size,
+                "total_pages": -(-len(users) // size),
+            }
+        user = params.get("user_id")
+        rows = self._rows(str(params["start_date"]), str(params["end_date"]))
+        chosen = [r for r in rows if user is None or r.user_id == user]
+        totals: dict[str, dict[str, int | float]] = {}
+        models: dict[str, dict[str, dict[str, int | float]]] = {}
+        for r in chosen[(page - 1) * size : page * size]:
+            day = totals.setdefault(r.date, {})
+            model = models.setdefault(r.date, {}).setdefault(r.model, {})
+            for metrics in (day, model):
+                for name, value in r.numbers.items():
+                    metrics[name] = metrics.get(name, 0) + value
+        return {
+            "results": [
+                {
+                    "date": date,
+                    "metrics": day,
+                    "breakdown": {"models": {m: {"metrics": v} for m, v in models[date].items()}},
+                }
+                for date, day in totals.items()
+            ],
+            "metadata": {
+                "page": page,
+                "total_pages": max(1, -(-len(chosen) // size)),
+                "has_more": page * size < len(chosen),
+            },
+        }
+
+    def close(self) -> None:
+        pass
+
+
+class LiteLLMDemoAdapter:
+    """The real LiteLLM adapter reading a DemoProxy (demo://litellm)."""
+
+    def __init__(self) -> None:
+        from .litellm import LiteLLMAdapter  # the demo imitates it; it does not need the demo
+
+        self.adapter = LiteLLMAdapter(base_url="https://litellm.demo.invalid", api_key="demo")
+        self.adapter.client.close()
+        self.adapter.client = DemoProxy()  # type: ignore[assignment]
+
+    def accounts(self) -> Directory:
+        return self.adapter.accounts()
+
+    def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
+        return self.adapter.usage(start, end)
+
+    def check(self) -> str:
+        return f"Demo data for litellm: {self.adapter.check()}"
+
+    def close(self) -> None:
+        self.adapter.close()
+
+
+def demo_adapter(*, base_url: str, api_key: str = "") -> DemoAdapter | LiteLLMDemoAdapter:
+    """The demo adapter for a demo connection's base URL."""
+    if base_url == DEMO_BASE_URLS["demo-litellm"]:
+        return LiteLLMDemoAdapter()
+    return DemoAdapter(base_url=base_url, api_key=api_key)

@@ -44,6 +44,11 @@ def connect_provider(
                 "choose another name"
             )
         new_url = base_url or connection.base_url or DEFAULT_BASE_URLS[provider]
+        if not new_url and provider != Provider.FILE:
+            raise ValueError(
+                f"a {provider} connection has no default address: give its base URL "
+                "(the proxy's, e.g. https://litellm.example.com)"
+            )
         check_connection_url(provider=provider, base_url=new_url)
         moved = not created and new_url != connection.base_url
         if moved and connection.encrypted_api_key and not api_key:

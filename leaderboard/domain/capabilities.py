@@ -64,6 +64,16 @@ CAPABILITIES = {
         cannot_report=(),
         reference="https://cursor.com/docs/account/teams/admin-api",
     ),
+    # BerriAI/litellm common_daily_activity.py SpendMetrics: "spend", "api_requests",
+    # "successful_requests", "failed_requests"; spend is what the proxy charged each key
+    # (its cost map, or the operator's custom prices). Per-user daily tables have no
+    # product split (Claude Code, Cursor...): usage through the proxy is what it reports.
+    "litellm": Capability(
+        requests=True,
+        cost=BILLED,
+        cannot_report=(),
+        reference="https://docs.litellm.ai/docs/proxy/cost_tracking",
+    ),
     "demo": Capability(requests=True, cost=LIST_PRICE, cannot_report=()),
 }
 # Tokenboard's own file schema has a requests and a cost_usd column (ingest.files): a file

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingest.services.connections import connect_provider
 
-PROVIDERS = ["openai", "anthropic", "claude_code", "cursor"]
+PROVIDERS = ["openai", "anthropic", "claude_code", "cursor", "litellm"]
 
 
 class Command(BaseCommand):
@@ -21,7 +21,11 @@ class Command(BaseCommand):
             metavar="VAR",
             help="name of the environment variable holding the admin API key",
         )
-        parser.add_argument("--base-url", default="", help="defaults to the provider's real API")
+        parser.add_argument(
+            "--base-url",
+            default="",
+            help="defaults to the provider's real API (a LiteLLM proxy has none: give its address)",
+        )
         parser.add_argument(
             "--tenant",
             default="",
