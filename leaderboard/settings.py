@@ -329,6 +329,10 @@ INGEST_PRUNE_MAX_SHARE = env.float("INGEST_PRUNE_MAX_SHARE", default=0.1)
 # sent to (or the server made to fetch) something on the internal network. On for the test
 # suite's stubs on 127.0.0.1 and for local fake providers only.
 INGEST_ALLOW_PRIVATE_URLS = env.bool("INGEST_ALLOW_PRIVATE_URLS", default=False)
+# In-house services a connection reads (a LiteLLM proxy on the company network), by host
+# name: these alone may resolve to private addresses (never loopback or link-local, and
+# still over https://).
+INGEST_INTERNAL_HOSTS = env.list("INGEST_INTERNAL_HOSTS", default=[])
 # The largest usage file the admin takes (it is kept in the database until the worker has
 # imported it); larger files go through `manage.py import_usage`, which streams them.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 1024)

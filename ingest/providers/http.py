@@ -71,8 +71,21 @@ class UnsafeURL(ProviderError):
 ALLOW_SETTING = "INGEST_ALLOW_PRIVATE_URLS"
 
 
-def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why a request may not go to this address, or None if it may."""
+INTERNAL_SETTING = "INGEST_INTERNAL_HOSTS"
+
+
+def _internal(host: str) -> bool:
+    """Whether the operator named this host as an in-house service (a gateway such as a
+    LiteLLM proxy) that may live on a private address."""
+    names = {name.rstrip(".").lower() for name in getattr(settings, INTERNAL_SETTING)}
+    return host.rstrip(".").lower() in names
+
+
+def _refusal(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, internal: bool = False
+) -> str | None:
+    """Why a request may not go to this address, or None if it may (a host named in
+    INGEST_INTERNAL_HOSTS may be private, never loopback, link-local or the like)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     kinds = [  # the most telling name first: 127.0.0.1 and 169.254.x are "private" too
@@ -81,16 +94,17 @@ def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | No
         ("a link-local", address.is_link_local),
         ("a multicast", address.is_multicast),
         ("a reserved", address.is_reserved),
-        ("a private", address.is_private),
-        ("a non-public", not address.is_global),
+        ("a private", address.is_private and not internal),
+        ("a non-public", not address.is_global and not internal),
     ]
     kind = next((name for name, hit in kinds if hit), None)
     return f"{address} is {kind} address" if kind else None
 
 
 def check_base_url(url: str) -> None:
-    """Raise ValueError unless a provider's base URL is https:// to a named or public host
-    (anything, with INGEST_ALLOW_PRIVATE_URLS on: tests and local fakes)."""
+    """Raise ValueError unless a provider's base URL is https:// to a named or public host,
+    or to a private one named in INGEST_INTERNAL_HOSTS (anything, with
+    INGEST_ALLOW_PRIVATE_URLS on: tests and local fakes)."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
@@ -113,7 +127,7 @@ def check_base_url(url: str) -> None:
         address = ipaddress.ip_address(host)
     except ValueError:
         return  # a host name: its addresses are checked on every request
-    if problem := _refusal(address):
+    if problem := _refusal(address, internal=_internal(host)):
         raise ValueError(f"{url!r}: {problem}; only allowed with {ALLOW_SETTING}=true")
 
 
@@ -133,11 +147,12 @@ def guard_request(request: httpx.Request) -> None:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise httpx.ConnectError(f"cannot resolve {host}: {exc}", request=request) from exc
+    internal = _internal(host)
     for info in infos:
-        if problem := _refusal(ipaddress.ip_address(info[4][0])):
+        if problem := _refusal(ipaddress.ip_address(info[4][0]), internal=internal):
+            allow = "never allowed" if internal else f"only allowed with {ALLOW_SETTING}=true"
             raise UnsafeURL(
-                f"Refused to send the key to {url}: {host} resolves to {problem}; "
-                f"only allowed with {ALLOW_SETTING}=true"
+                f"Refused to send the key to {url}: {host} resolves to {problem}; {allow}"
             )
 
 

@@ -9,6 +9,7 @@ import json
 import socket
 import time
 
+import httpx
 import pytest
 import stamina
 from werkzeug import Request, Response
@@ -18,7 +19,9 @@ from ingest.providers.http import (
     JsonClient,
     Pacer,
     ProviderUnavailable,
+    UnsafeURL,
     check_base_url,
+    guard_request,
     retry_after,
 )
 from ingest.services.connections import check_connection, connect_provider
@@ -343,3 +346,38 @@ def test_a_pull_from_a_dripping_provider_fails_within_the_bound_and_says_why(
     run = IngestRun.objects.get()
     assert run.status == IngestRun.Status.FAILED
     assert "still arriving after 1 s (INGEST_HTTP_TOTAL_TIMEOUT)" in run.error
+
+
+def guarded(url: str) -> None:
+    guard_request(httpx.Request("GET", url))
+
+
+def test_a_host_named_internal_may_resolve_to_a_private_address(
+    production, resolves_to, settings
+) -> None:
+    settings.INGEST_INTERNAL_HOSTS = ["litellm.corp.example"]
+    resolves_to["litellm.corp.example"] = "10.0.0.5"
+    resolves_to["other.corp.example"] = "10.0.0.6"
+
+    check_base_url("https://litellm.corp.example")
+    guarded("https://litellm.corp.example/user/list")
+    with pytest.raises(UnsafeURL, match="other.corp.example resolves to 10.0.0.6 is a private"):
+        guarded("https://other.corp.example/user/list")
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "169.254.169.254", "::1", "0.0.0.0"])
+def test_a_host_named_internal_still_never_reaches_loopback_or_metadata(
+    production, resolves_to, settings, address
+) -> None:
+    settings.INGEST_INTERNAL_HOSTS = ["litellm.corp.example"]
+    resolves_to["litellm.corp.example"] = address
+
+    with pytest.raises(UnsafeURL, match="never allowed"):
+        guarded("https://litellm.corp.example/user/list")
+
+
+def test_a_host_named_internal_still_needs_https(production, settings) -> None:
+    settings.INGEST_INTERNAL_HOSTS = ["litellm.corp.example"]
+
+    with pytest.raises(ValueError, match="not https"):
+        check_base_url("http://litellm.corp.example")
