@@ -365,7 +365,10 @@ def test_a_host_named_internal_may_resolve_to_a_private_address(
         guarded("https://other.corp.example/user/list")
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "169.254.169.254", "::1", "0.0.0.0"])
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "169.254.169.254", "::1", "0.0.0.0"],  # noqa: S104  # an address refused, not bound
+)
 def test_a_host_named_internal_still_never_reaches_loopback_or_metadata(
     production, resolves_to, settings, address
 ) -> None:
