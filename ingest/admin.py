@@ -24,7 +24,7 @@ from . import selectors
 from .files import FileFormatError, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow, SetAside
 from .providers import check_connection_url
-from .services import connections, deletions, uploads
+from .services import connections, deletions, receiver, uploads
 from .services.runs import PullInProgress
 from .tasks import pull_connection
 
@@ -142,8 +142,20 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in
     list_filter = ["provider", "enabled", "source__counts_toward_totals", "report_path"]
     list_select_related = ["source"]
     search_fields = ["name"]
-    readonly_fields = ["pulled_through", "last_pull_at", "report", "report_path_decided_at"]
-    actions = ["pull_now", "test_connection", "include_in_totals", "exclude_from_totals"]
+    readonly_fields = [
+        "pulled_through",
+        "last_pull_at",
+        "report",
+        "report_path_decided_at",
+        "last_received_at",
+    ]
+    actions = [
+        "pull_now",
+        "test_connection",
+        "include_in_totals",
+        "exclude_from_totals",
+        "new_receiver_token",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connection]:
         return selectors.with_pull_state(super().get_queryset(request))
@@ -188,6 +200,24 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in
             api_key=form.cleaned_data.get("new_api_key", ""),
             by=cast("User", request.user),  # the admin lets only signed-in staff in
         )
+        if obj.provider == Provider.OTLP and not obj.token_hash:
+            self.show_token(request, obj)
+
+    def show_token(self, request: HttpRequest, connection: Connection) -> None:
+        """Issue a receiver's bearer token and show it, this once."""
+        token = receiver.issue_token(connection=connection, by=cast("User", request.user))
+        self.message_user(
+            request,
+            f"Receiver {connection.name}: point exporters at /otlp/{connection.name} with "
+            f'OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer {token}". This token is shown '
+            "once and stored only as a hash; copy it now.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Issue a new receiver token (OpenTelemetry receivers)")
+    def new_receiver_token(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset.filter(provider=Provider.OTLP):
+            self.show_token(request, connection)
 
     @admin.action(description="Pull now")
     def pull_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:

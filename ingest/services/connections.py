@@ -168,6 +168,7 @@ def check_connection(*, connection: Connection) -> str:
             base_url=connection.base_url,
             api_key=connection.api_key,
             tenant=connection.tenant,
+            connection_id=connection.pk,
         )
     except CredentialError as exc:
         return str(exc)

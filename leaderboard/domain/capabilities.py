@@ -65,6 +65,15 @@ CAPABILITIES = {
         reference="https://cursor.com/docs/account/teams/admin-api",
     ),
     "demo": Capability(requests=True, cost=LIST_PRICE, cannot_report=()),
+    # https://code.claude.com/docs/en/monitoring-usage: claude_code.token.usage (by `type`
+    # and `model`) and claude_code.cost.usage ("Cost", USD, Claude Code's own estimate);
+    # no counter of API requests (those are log events, not metrics).
+    "otlp": Capability(
+        requests=False,
+        cost=PROVIDER_ESTIMATE,
+        cannot_report=("request counts", "usage of people who have not set up telemetry"),
+        reference="https://code.claude.com/docs/en/monitoring-usage",
+    ),
 }
 # Tokenboard's own file schema has a requests and a cost_usd column (ingest.files): a file
 # reports what its rows give.
