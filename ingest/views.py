@@ -37,7 +37,7 @@ def otlp_metrics(request: HttpRequest, connection: str) -> HttpResponse:
     """OTLP/HTTP metrics export (ingest.services.receiver): 200 with an
     ExportMetricsServiceResponse (partial_success when points were refused), 400 for a body
     that cannot be read (not retried by exporters), 401, 413, or 503 to retry later."""
-    kind = otlp.JSON_TYPE if "json" in request.content_type else otlp.PROTOBUF
+    kind = otlp.JSON_TYPE if "json" in (request.content_type or "") else otlp.PROTOBUF
 
     def answer(status: int, message: str, **headers: str) -> HttpResponse:
         body = otlp.status(message=message, kind=kind)

@@ -50,13 +50,12 @@ import hashlib
 import json
 import math
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
@@ -73,7 +72,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 from ingest.records import Rejection, raw_text
 from leaderboard.domain.records import MAX_COUNT
 
-TOKEN_METRIC = "claude_code.token.usage"
+TOKEN_METRIC = "claude_code.token.usage"  # noqa: S105  # a metric name, not a secret
 COST_METRIC = "claude_code.cost.usage"
 USAGE_METRICS = (TOKEN_METRIC, COST_METRIC)
 # `type` of a token point -> the fact's count it adds to
@@ -152,9 +151,7 @@ def decompress(body: bytes, encoding: str, limit: int) -> bytes:
 def media_type(content_type: str) -> str:
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind not in (PROTOBUF, JSON_TYPE):
-        raise BadPayload(
-            f"Content-Type {kind[:60]!r} is not OTLP: send {PROTOBUF} or {JSON_TYPE}"
-        )
+        raise BadPayload(f"Content-Type {kind[:60]!r} is not OTLP: send {PROTOBUF} or {JSON_TYPE}")
     return kind
 
 
@@ -166,12 +163,14 @@ def decode(data: bytes, kind: str) -> tuple[ExportMetricsServiceRequest, list[Re
         try:
             request.ParseFromString(data)
         except (DecodeError, ValueError, RecursionError) as exc:
-            raise BadPayload(f"the body is not a protobuf ExportMetricsServiceRequest: {exc}") from exc
+            raise BadPayload(
+                f"the body is not a protobuf ExportMetricsServiceRequest: {exc}"
+            ) from exc
         return request, []
     return _from_json(data)
 
 
-def _objects(value: object, where: str) -> list[dict[str, Any]]:
+def _objects(value: object, where: str) -> list[dict[str, object]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -179,7 +178,7 @@ def _objects(value: object, where: str) -> list[dict[str, Any]]:
     return value
 
 
-def _parse(obj: dict[str, Any], message: Any, where: str) -> None:
+def _parse(obj: dict[str, object], message: Message, where: str) -> None:
     try:
         json_format.ParseDict(obj, message, ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
@@ -236,7 +235,7 @@ def _from_json(data: bytes) -> tuple[ExportMetricsServiceRequest, list[Rejection
     return request, rejected
 
 
-def _metric_from_json(metric: dict[str, Any], where: str, rejected: list[Rejection]) -> Metric:
+def _metric_from_json(metric: dict[str, object], where: str, rejected: list[Rejection]) -> Metric:
     """A metric whose Sum data points are read one by one (a bad one is rejected alone)."""
     out = Metric()
     points = None
@@ -265,7 +264,7 @@ def _value(v: AnyValue) -> object:
     return getattr(v, kind)
 
 
-def attributes(pairs: Iterator[KeyValue] | Any) -> dict[str, object]:
+def attributes(pairs: Iterable[KeyValue]) -> dict[str, object]:
     return {kv.key: _value(kv.value) for kv in pairs}
 
 
@@ -405,7 +404,8 @@ def response(*, rejected: int, message: str, kind: str) -> bytes:
         out.partial_success.error_message = message
     if kind == JSON_TYPE:
         return json.dumps(json_format.MessageToDict(out)).encode()
-    return out.SerializeToString()
+    serialized: bytes = out.SerializeToString()
+    return serialized
 
 
 def status(*, message: str, kind: str) -> bytes:

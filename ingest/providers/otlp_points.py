@@ -22,7 +22,6 @@ from leaderboard.domain.records import UNATTRIBUTED, UsageRecord
 # The usage is Claude Code's: a Claude Code admin report, or Anthropic's, may list it again.
 OVERLAP = "claude_code"
 ACCOUNT_PREFIX = "account:"
-COUNTS = ("input", "output", "cache_read", "cache_write")
 
 Key = tuple[dt.date, str, str, str]  # day, account, e-mail, model
 
@@ -53,9 +52,12 @@ class ReceivedAdapter:
                     day=day,
                     account=account,
                     model=model,
-                    **{f: int(counts.get(f, 0)) for f in COUNTS},
+                    input=int(counts.get("input", 0)),
+                    output=int(counts.get("output", 0)),
+                    cache_read=int(counts.get("cache_read", 0)),
+                    cache_write=int(counts.get("cache_write", 0)),
                     requests=0,  # the counters carry no request count
-                    cost=costs[key] if key in costs else None,
+                    cost=costs.get(key),
                     account_kind="user",
                     email=email,
                     overlap=OVERLAP,
@@ -67,7 +69,7 @@ class ReceivedAdapter:
     def _amounts(self, start: dt.date, end: dt.date) -> Iterator[tuple[Key, str, Decimal]]:
         points = ReceivedPoint.objects.filter(connection_id=self.connection_id)
         fields = ("series", "start_ns", "day", "kind", "email", "account", "model", "value")
-        for series, _, day, kind, email, account, model, value in points.filter(
+        for _, _, day, kind, email, account, model, value in points.filter(
             cumulative=False, day__range=(start, end)
         ).values_list(*fields):
             yield _key(day, email, account, model), kind, value
@@ -89,7 +91,8 @@ class ReceivedAdapter:
             last = before.get((series, start_ns), Decimal(0))
             before[(series, start_ns)] = value
             if day >= start:
-                yield _key(day, email, account, model), kind, value - last if value >= last else value
+                added = value - last if value >= last else value
+                yield _key(day, email, account, model), kind, added
 
     def check(self) -> str:
         connection = Connection.objects.get(pk=self.connection_id)
@@ -106,4 +109,3 @@ def _key(day: dt.date, email: str, account: str, model: str) -> Key:
     if email:
         return day, email, email, model
     return day, ACCOUNT_PREFIX + account if account else UNATTRIBUTED, "", model
-

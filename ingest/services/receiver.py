@@ -58,7 +58,7 @@ from .runs import quarantine
 
 log = logging.getLogger(__name__)
 
-TOKEN_PREFIX = "tbo_"
+TOKEN_PREFIX = "tbo_"  # noqa: S105  # marks a token as Tokenboard's; not a secret
 # A fold queued this long ago and not started is taken for lost (a Redis restarted without
 # persistence loses its queue): the next request queues another.
 FOLD_LOST_AFTER = dt.timedelta(minutes=10)
@@ -244,9 +244,9 @@ def fold(*, connection: Connection, trigger: str = "receive") -> IngestRun:
     """Fold a receiver's points into facts from the earliest day changed since the last
     fold (the connection's pull); then forget that day, unless a request came meanwhile."""
     Connection.objects.filter(pk=connection.pk).update(fold_queued_at=None)
-    seen = Connection.objects.filter(pk=connection.pk).values_list(
-        "fold_from", "last_received_at"
-    )[0]
+    seen = Connection.objects.filter(pk=connection.pk).values_list("fold_from", "last_received_at")[
+        0
+    ]
     connection.fold_from = seen[0]
     run = pull_connection(connection=connection, trigger=trigger)
     if run.status != IngestRun.Status.FAILED:

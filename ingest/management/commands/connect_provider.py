@@ -68,12 +68,13 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"Receiver {connection.name} (otlp) takes metrics at /otlp/{connection.name}/v1/metrics."
+            f"Receiver {connection.name} (otlp) takes metrics at "
+            f"/otlp/{connection.name}/v1/metrics."
         )
         if token:
             self.stdout.write(
                 "Its bearer token, shown this once (stored only as a hash):\n"
-                f"  OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer {token}\""
+                f'  OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer {token}"'
             )
         else:
             self.stdout.write("It keeps its token; --new-token replaces it.")

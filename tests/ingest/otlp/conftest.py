@@ -67,11 +67,24 @@ class ClaudeCode:
     cost: Any
     attributes: dict[str, str] = field(default_factory=dict)
 
-    def use(self, *, model: str, email: str, input: int = 0, output: int = 0,
-            cache_read: int = 0, cache_creation: int = 0, cost: float = 0.0) -> None:
+    def use(
+        self,
+        *,
+        model: str,
+        email: str,
+        input: int = 0,
+        output: int = 0,
+        cache_read: int = 0,
+        cache_creation: int = 0,
+        cost: float = 0.0,
+    ) -> None:
         attrs = {**self.attributes, "user.email": email, "model": model}
-        for kind, n in (("input", input), ("output", output), ("cacheRead", cache_read),
-                        ("cacheCreation", cache_creation)):
+        for kind, n in (
+            ("input", input),
+            ("output", output),
+            ("cacheRead", cache_read),
+            ("cacheCreation", cache_creation),
+        ):
             if n:
                 self.tokens.add(n, {**attrs, "type": kind})
         if cost:
@@ -86,11 +99,17 @@ def claude_code(live_server, receiver) -> Iterator[Callable[..., ClaudeCode]]:
     """A factory of SDK meter providers exporting to the live app, in a chosen temporality."""
     made: list[MeterProvider] = []
 
-    def make(temporality: str = "cumulative", *, token: str | None = None,
-             gzip: bool = False, name: str | None = None) -> ClaudeCode:
+    def make(
+        temporality: str = "cumulative",
+        *,
+        token: str | None = None,
+        gzip: bool = False,
+        name: str | None = None,
+    ) -> ClaudeCode:
         session = RecordingSession()
         chosen = (
-            AggregationTemporality.DELTA if temporality == "delta"
+            AggregationTemporality.DELTA
+            if temporality == "delta"
             else AggregationTemporality.CUMULATIVE
         )
         exporter = OTLPMetricExporter(
@@ -112,8 +131,11 @@ def claude_code(live_server, receiver) -> Iterator[Callable[..., ClaudeCode]]:
             session=session,
             tokens=meter.create_counter("claude_code.token.usage", unit="tokens"),
             cost=meter.create_counter("claude_code.cost.usage", unit="USD"),
-            attributes={"session.id": "s-1", "organization.id": "org-1",
-                        "user.account_uuid": "acc-1"},
+            attributes={
+                "session.id": "s-1",
+                "organization.id": "org-1",
+                "user.account_uuid": "acc-1",
+            },
         )
 
     yield make

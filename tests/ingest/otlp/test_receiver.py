@@ -3,7 +3,6 @@ metrics to the running app; the fold turns them into daily facts, ranked on a bo
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -12,7 +11,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
 
-from ingest.models import IngestRun, ReceivedPoint, RejectedRow
+from ingest.models import IngestRun, ReceivedPoint
 from ingest.tasks import fold_received
 from leaderboard.models import UsageFact
 
@@ -41,8 +40,15 @@ def test_sdk_exports_become_daily_facts_and_a_resend_changes_nothing(
     claude_code, receiver, temporality
 ):
     cli = claude_code(temporality)
-    cli.use(model=OPUS, email="Alice@Example.com", input=1200, output=300, cache_read=5000,
-            cache_creation=700, cost=0.25)
+    cli.use(
+        model=OPUS,
+        email="Alice@Example.com",
+        input=1200,
+        output=300,
+        cache_read=5000,
+        cache_creation=700,
+        cost=0.25,
+    )
     cli.use(model=SONNET, email="bob@example.com", input=100, output=50)
     cli.export()
     cli.use(model=OPUS, email="Alice@Example.com", input=800, output=200, cost=0.5)
