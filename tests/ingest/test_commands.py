@@ -212,7 +212,7 @@ def test_seed_demo_loads_a_company_through_ingest_and_is_safe_twice(db) -> None:
         )
         == facts
     )
-    assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 8  # 4 sources, twice
+    assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 8  # 4, twice
     agents = Account.objects.filter(kind=Account.Kind.AGENT)
     assert {(a.external_id, a.person, a.owner_email) for a in agents} == {
         ("svc-nightly-evals", None, demo_people()[1].email),
