@@ -89,8 +89,10 @@ FRESHNESS = {
         "https://platform.openai.com/docs/api-reference/usage",
     ),
     "demo": Freshness(dt.timedelta(0), "generated on the spot"),
-    # https://code.claude.com/docs/en/monitoring-usage: "OTEL_METRIC_EXPORT_INTERVAL |
-    # Export interval in milliseconds (default: 60000)"; a fold follows each request.
+    # Claude Code's monitoring page (https://code.claude.com/docs/fr/monitoring-usage, the
+    # English page is not in the stored corpus): "Les intervalles d'export par défaut sont de
+    # 60 secondes pour les métriques" (OTEL_METRIC_EXPORT_INTERVAL, default 60000 ms); a fold
+    # is queued after each request that changed usage.
     "otlp": Freshness(
         dt.timedelta(minutes=5),
         "exporters send every minute by default; received usage is folded in at once",

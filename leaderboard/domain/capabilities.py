@@ -65,9 +65,10 @@ CAPABILITIES = {
         reference="https://cursor.com/docs/account/teams/admin-api",
     ),
     "demo": Capability(requests=True, cost=LIST_PRICE, cannot_report=()),
-    # https://code.claude.com/docs/en/monitoring-usage: claude_code.token.usage (by `type`
-    # and `model`) and claude_code.cost.usage ("Cost", USD, Claude Code's own estimate);
-    # no counter of API requests (those are log events, not metrics).
+    # https://code.claude.com/docs/en/monitoring-usage (issue 22's words): claude_code.token
+    # .usage by `type` and `model`, and claude_code.cost.usage (USD, computed by Claude Code:
+    # an estimate, like the admin report's estimated_cost); no request counter among the
+    # metrics we read (UNCONFIRMED: API requests are, we believe, log events, not metrics).
     "otlp": Capability(
         requests=False,
         cost=PROVIDER_ESTIMATE,

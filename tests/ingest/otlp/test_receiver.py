@@ -17,7 +17,9 @@ from leaderboard.models import UsageFact
 
 from .conftest import utc_today
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the database is restored as migrated (prices, content types) for the
+# transactional tests that follow (tests.ingest.test_worker)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 OPUS = "claude-opus-4-1-20250805"
 SONNET = "claude-sonnet-4-5-20250929"
