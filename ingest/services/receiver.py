@@ -17,9 +17,11 @@ Design.
   new start time) starts a new row. Points that cannot be read are refused alone (the
   response's partial_success counts them) and kept as rejected rows with their payload; a
   body that cannot be read at all is answered 400 and kept too.
-- Folding: the request only stores (a few small queries; measured at a few milliseconds for
-  an exporter's batch), then queues one fold per connection on commit (while one is queued,
-  further requests queue none). The fold is the connection's pull (ingest.services.pulls):
+- Folding: the request only stores, then queues one fold per connection on commit (while
+  one is queued, further requests queue none). Measured on PostgreSQL (a laptop-class
+  machine under a test run): storing a day's export of the demo's 8 users (11 kB, 80
+  points) takes ~25 ms; folding 20 days takes ~2 s, since a fold re-reads and re-records
+  its whole window. Inline, every request would wait for that: hence a task. The fold is the connection's pull (ingest.services.pulls):
   its "provider" is the stored points (providers.otlp_points), so the fold goes through the
   same record path, lock, run bookkeeping, overlap rule, deletions and usage_recorded signal
   as every pull. Its window starts at the earliest day received since the last fold. A

@@ -222,3 +222,22 @@ def test_damaged_json_is_never_a_500_and_good_points_stay(sender, path, value):
         assert RejectedRow.objects.count() >= min(refused, 1)
     else:
         assert RejectedRow.objects.filter(location="request").exists()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    cut=st.integers(0, 400),
+    flips=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=4),
+)
+def test_damaged_protobuf_is_never_a_500(sender, cut, flips):
+    from ingest.providers.demo import telemetry_export
+
+    body = bytearray(telemetry_export(dt.date(2026, 11, 3))[: 400 + cut])
+    for at, byte in flips:
+        body[at % len(body)] = byte
+    answer = sender(bytes(body), "application/x-protobuf")
+    assert answer.status_code in (200, 400), answer.content
