@@ -21,8 +21,9 @@ Design.
   one is queued, further requests queue none). Measured on PostgreSQL (a laptop-class
   machine under a test run): storing a day's export of the demo's 8 users (11 kB, 80
   points) takes ~25 ms; folding 20 days takes ~2 s, since a fold re-reads and re-records
-  its whole window. Inline, every request would wait for that: hence a task. The fold is the connection's pull (ingest.services.pulls):
-  its "provider" is the stored points (providers.otlp_points), so the fold goes through the
+  its whole window. Inline, every request would wait for that: hence a task. The fold is
+  the connection's pull (ingest.services.pulls): its "provider" is the stored points
+  (providers.otlp_points), so the fold goes through the
   same record path, lock, run bookkeeping, overlap rule, deletions and usage_recorded signal
   as every pull. Its window starts at the earliest day received since the last fold. A
   worker killed mid-fold leaves that day marked, so the next fold (the next request's, or
