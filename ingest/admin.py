@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -23,8 +23,8 @@ from leaderboard.services.usage import count_source
 from . import selectors
 from .files import FileFormatError, file_format
 from .models import Connection, IngestRun, Provider, RejectedRow, SetAside
-from .providers import check_connection_url
-from .services import connections, deletions, uploads
+from .providers import DEFAULT_BASE_URLS, check_connection_url
+from .services import connections, deletions, receiver, uploads
 from .services.runs import PullInProgress
 from .tasks import pull_connection
 
@@ -41,6 +41,15 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in t
     class Meta:
         model = Connection
         fields = ["name", "provider", "base_url", "tenant", "enabled", "pull_every_minutes"]
+        help_texts = {
+            "base_url": "Empty: the provider's own API. A self-hosted proxy gives its address; "
+            "file imports and OpenTelemetry receivers need none.",
+        }
+
+    # Passed on as they come: the admin builds the form with ModelForm's own arguments.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[explicit-any]
+        super().__init__(*args, **kwargs)
+        self.fields["base_url"].required = False  # the provider's default, where it has one
 
     def clean(self) -> dict[str, object]:
         """A stored key goes only where it was entered for: moving the connection to another
@@ -49,6 +58,10 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in t
         super().clean()
         data = self.cleaned_data
         provider, base_url = data.get("provider"), data.get("base_url")
+        if provider and not base_url:
+            base_url = data["base_url"] = DEFAULT_BASE_URLS.get(provider, "")
+            if not base_url and provider not in (Provider.FILE, Provider.OTLP):
+                self.add_error("base_url", "This provider has no default address: give its URL.")
         if data.get("name") and provider:
             try:
                 connections.check_source_name(name=data["name"], provider=provider)
@@ -142,8 +155,20 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in
     list_filter = ["provider", "enabled", "source__counts_toward_totals", "report_path"]
     list_select_related = ["source"]
     search_fields = ["name"]
-    readonly_fields = ["pulled_through", "last_pull_at", "report", "report_path_decided_at"]
-    actions = ["pull_now", "test_connection", "include_in_totals", "exclude_from_totals"]
+    readonly_fields = [
+        "pulled_through",
+        "last_pull_at",
+        "report",
+        "report_path_decided_at",
+        "last_received_at",
+    ]
+    actions = [
+        "pull_now",
+        "test_connection",
+        "include_in_totals",
+        "exclude_from_totals",
+        "new_receiver_token",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connection]:
         return selectors.with_pull_state(super().get_queryset(request))
@@ -188,6 +213,24 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic in
             api_key=form.cleaned_data.get("new_api_key", ""),
             by=cast("User", request.user),  # the admin lets only signed-in staff in
         )
+        if obj.provider == Provider.OTLP and not obj.token_hash:
+            self.show_token(request, obj)
+
+    def show_token(self, request: HttpRequest, connection: Connection) -> None:
+        """Issue a receiver's bearer token and show it, this once."""
+        token = receiver.issue_token(connection=connection, by=cast("User", request.user))
+        self.message_user(
+            request,
+            f"Receiver {connection.name}: point exporters at /otlp/{connection.name} with "
+            f'OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer {token}". This token is shown '
+            "once and stored only as a hash; copy it now.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Issue a new receiver token (OpenTelemetry receivers)")
+    def new_receiver_token(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset.filter(provider=Provider.OTLP):
+            self.show_token(request, connection)
 
     @admin.action(description="Pull now")
     def pull_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:

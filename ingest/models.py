@@ -17,6 +17,7 @@ class Provider(models.TextChoices):
     CLAUDE_CODE = "claude_code", "Claude Code analytics"
     CURSOR = "cursor", "Cursor"
     LITELLM = "litellm", "LiteLLM proxy"
+    OTLP = "otlp", "OpenTelemetry (Claude Code and CLIs like it)"
     FILE = "file", "File import"
     DEMO = "demo", "Demo (generated data)"
 
@@ -56,6 +57,13 @@ class Connection(models.Model):
         max_length=10, choices=ReportPath.choices, blank=True, editable=False
     )
     report_path_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # OpenTelemetry receivers only (ingest.services.receiver): the SHA-256 of the bearer
+    # token exporters send, the last request received, the earliest day a request changed
+    # since the last fold into facts, and when a fold was queued (one at a time).
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    last_received_at = models.DateTimeField(null=True, blank=True, editable=False)
+    fold_from = models.DateField(null=True, blank=True, editable=False)
+    fold_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -229,3 +237,43 @@ class SetAside(models.Model):
     @property
     def total_tokens(self) -> int:
         return self.input + self.cache_read + self.cache_write + self.output
+
+
+class ReceivedPoint(models.Model):
+    """A usage data point an OpenTelemetry exporter sent (ingest.providers.otlp), kept so that
+    facts can be folded from them again and a re-sent point changes nothing.
+
+    A delta point is kept by (series, start, time): sent again, it is the same row. A
+    cumulative point is the total since its start: per series, start and UTC day the latest
+    is kept (slot 0), so a day's usage is that day's last total less the day before's; a
+    counter reset is a new start time, hence a new row."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="points")
+    series = models.CharField(max_length=64)
+    start_ns = models.BigIntegerField()
+    day = models.DateField()
+    slot = models.BigIntegerField(help_text="time_ns for a delta point, 0 for a cumulative one.")
+    time_ns = models.BigIntegerField()
+    metric = models.CharField(max_length=100)
+    cumulative = models.BooleanField()
+    kind = models.CharField(max_length=20)
+    email = models.EmailField(max_length=254, blank=True)
+    account = models.CharField(max_length=200, blank=True)
+    model = models.CharField(max_length=200)
+    value = models.DecimalField(max_digits=32, decimal_places=9)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "series", "start_ns", "day", "slot"],
+                name="received_point_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0), name="received_point_non_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["connection", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} {self.metric} {self.kind} {self.day}"

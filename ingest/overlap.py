@@ -12,6 +12,13 @@ as a SetAside row with the reason and the standing source, listed in the admin, 
 total. Every pull decides again for its whole window (set-aside rows it no longer finds are
 deleted, like facts), and a Claude Code pull that changed facts queues a pull of the
 Anthropic connections over its window, so the outcome does not depend on which pulled first.
+
+Claude Code usage received over OpenTelemetry (an `otlp` receiver) is the same usage a
+Claude Code report lists: between the two, whichever has the person and day first stands
+and the other is set aside (a receiver's records and a Claude Code report's are each
+other's rivals, RIVALS); Anthropic's reports give way to either. A Claude Code pull that
+changed facts also re-folds the receivers over its window; a receiver's fold queues no pull
+of an admin API (it folds every minute): their next scheduled pull decides again.
 """
 
 from __future__ import annotations
@@ -33,7 +40,23 @@ from .models import Connection, IngestRun, Provider, SetAside
 
 # Sources of the key's provider stand for usage that connections of these providers list
 # again: a pull of the first queues a pull of the second over the same days.
-REPORTED_AGAIN_BY = {Provider.CLAUDE_CODE: [Provider.ANTHROPIC]}
+REPORTED_AGAIN_BY = {Provider.CLAUDE_CODE: [Provider.ANTHROPIC, Provider.OTLP]}
+
+# Whose facts stand for a record, by the provider of the connection recording it and the
+# record's overlap; otherwise a record's overlap names the one provider that stands for it.
+RIVALS: dict[tuple[str, str], tuple[str, ...]] = {
+    (Provider.ANTHROPIC, Provider.CLAUDE_CODE): (Provider.CLAUDE_CODE, Provider.OTLP),
+    (Provider.OTLP, Provider.CLAUDE_CODE): (Provider.CLAUDE_CODE, Provider.OTLP),
+    (Provider.CLAUDE_CODE, ""): (Provider.OTLP,),
+}
+
+
+def rivals(provider: str, record: UsageRecord) -> tuple[str, ...]:
+    """The providers whose sources, having the person and day, stand for this record."""
+    found = RIVALS.get((provider, record.overlap))
+    if found is not None:
+        return found
+    return (record.overlap,) if record.overlap else ()
 
 
 def settle(
@@ -41,7 +64,8 @@ def settle(
 ) -> tuple[list[UsageRecord], list[tuple[UsageRecord, Source, Person | None]]]:
     """Split a batch into the records to count and those to set aside (with the source
     that stands for them and the person)."""
-    candidates = [r for r in records if r.overlap]
+    provider = str(connection.provider)
+    candidates = [r for r in records if rivals(provider, r)]
     if not candidates:
         return records, []
     accounts = {
@@ -70,9 +94,9 @@ def settle(
     person_ids = {p.pk for r in candidates if (p := person_of(r)) is not None}
     sources = {s.pk: s for s in Source.objects.filter(counts_toward_totals=True)}
     standing: dict[tuple[str, dt.date, str | int], Source] = {}
-    for provider, day, email, person_id, source_id in (
+    for rival, day, email, person_id, source_id in (
         UsageFact.objects.filter(
-            source__provider__in={r.overlap for r in candidates},
+            source__provider__in={p for r in candidates for p in rivals(provider, r)},
             source__counts_toward_totals=True,
             day__in={r.day for r in candidates},
             account__kind=Account.Kind.USER,  # the people a report lists by e-mail
@@ -85,15 +109,22 @@ def settle(
     ):
         for who in (normalize_email(email), person_id):
             if who:
-                standing.setdefault((provider, day, who), sources[source_id])
+                standing.setdefault((rival, day, who), sources[source_id])
 
     counted: list[UsageRecord] = []
     aside: list[tuple[UsageRecord, Source, Person | None]] = []
     for r in records:
-        person = person_of(r) if r.overlap else None
-        keys = [*sorted(emails_of(r)), *([person.pk] if person else [])] if r.overlap else []
+        against = rivals(provider, r)
+        person = person_of(r) if against else None
+        keys = [*sorted(emails_of(r)), *([person.pk] if person else [])] if against else []
         stands = next(
-            (standing[k] for who in keys if (k := (r.overlap, r.day, who)) in standing), None
+            (
+                standing[k]
+                for rival in against
+                for who in keys
+                if (k := (rival, r.day, who)) in standing
+            ),
+            None,
         )
         if stands is None:
             counted.append(r)
@@ -155,7 +186,8 @@ def reason(
     who = person.email if person else (record.email or record.account)
     return (
         f"{who} is in source '{standing.name}' ({standing.provider}) on {record.day}, which "
-        f"lists this {record.overlap} usage again; its figures stand for that person and day, "
+        f"lists this {record.overlap or connection.provider} usage again; its figures stand "
+        "for that person and day, "
         f"so '{connection.name}' does not count it."
     )
 

@@ -200,6 +200,8 @@ class SourceStatus:
     capability: Capability
     month_tokens: int
     unowned: tuple[Unowned, ...]
+    is_receiver: bool = False  # an OpenTelemetry receiver: exporters send, nothing is pulled
+    last_received: dt.datetime | None = None  # a receiver's last request
 
     @property
     def unowned_share(self) -> Decimal | None:
@@ -274,6 +276,8 @@ def data_status(*, now: dt.datetime) -> tuple[SourceStatus, ...]:
                 capability=capability_of(source.provider),
                 month_tokens=total,
                 unowned=_unowned(by_kind, total),
+                is_receiver=provider == Provider.OTLP,
+                last_received=c.last_received_at if c else None,
             )
         )
     return tuple(statuses)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from . import selectors
 from .models import Connection, IngestRun
 from .providers.http import ProviderUnavailable
-from .services import pulls, uploads
+from .services import pulls, receiver, uploads
 from .services.runs import PullInProgress
 
 
@@ -75,3 +75,20 @@ def requeue_stale_uploads() -> list[int]:
     for run in stale:
         import_upload.delay(run.pk)
     return [run.pk for run in stale]
+
+
+@shared_task(
+    name="ingest.fold_received",
+    # a pull of the receiver (a fold, or the schedule's) is running: this one comes after it
+    autoretry_for=(PullInProgress, OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=30,
+)
+def fold_received(connection_id: int) -> int | None:
+    """Fold an OpenTelemetry receiver's new points into facts; return the IngestRun id."""
+    connection = Connection.objects.filter(pk=connection_id, enabled=True).first()
+    if connection is None:
+        return None
+    return receiver.fold(connection=connection).pk

@@ -336,6 +336,10 @@ INGEST_INTERNAL_HOSTS = env.list("INGEST_INTERNAL_HOSTS", default=[])
 # The largest usage file the admin takes (it is kept in the database until the worker has
 # imported it); larger files go through `manage.py import_usage`, which streams them.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
+# The largest OTLP/HTTP request body the OpenTelemetry receiver reads, before and after
+# gzip (the spec recommends 64 MiB; an exporter's batch of counters is kilobytes): larger
+# requests are answered 413.
+OTLP_MAX_BODY_BYTES = env.int("OTLP_MAX_BODY_BYTES", default=4 * 1024 * 1024)
 
 # --- logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from badges.models import DisplayedTitle
+from ingest.services.receiver import connect_receiver
 from leaderboard.models import Account, Flag, GamingRule, Person, User
 from tests.factories import AccountFactory, BadgeFactory, UsageFactFactory, UserFactory
 from tests.helpers import AUG
@@ -182,6 +183,7 @@ def world(alice, bob, usage, volume):
         "team_id": str(alice.team_id),
         "flag_id": str(flag.pk),
         "agent_id": str(bot.pk),
+        "connection": connect_receiver(name="claude-otel")[0].name,  # OpenTelemetry receiver
     }
     return {"alice": alice, "samples": samples, "flag": flag}
 

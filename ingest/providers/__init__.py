@@ -16,6 +16,7 @@ from ingest.records import Batch, Directory
 from . import anthropic, claude_code, cursor, litellm, openai
 from .demo import demo_adapter
 from .http import check_base_url
+from .otlp_points import ReceivedAdapter
 
 
 class Adapter(Protocol):
@@ -45,6 +46,7 @@ DEFAULT_BASE_URLS = {
     "litellm": litellm.DEFAULT_BASE_URL,  # self-hosted: a connection gives its own
     "demo": "demo://openai",
     "file": "",
+    "otlp": "",  # a receiver: exporters send to Tokenboard (ingest.services.receiver)
 }
 
 
@@ -100,6 +102,15 @@ FRESHNESS = {
         "https://github.com/BerriAI/litellm/blob/main/litellm/constants.py",
     ),
     "demo": Freshness(dt.timedelta(0), "generated on the spot"),
+    # Claude Code's monitoring page (https://code.claude.com/docs/fr/monitoring-usage, the
+    # English page is not in the stored corpus): "Les intervalles d'export par défaut sont de
+    # 60 secondes pour les métriques" (OTEL_METRIC_EXPORT_INTERVAL, default 60000 ms); a fold
+    # is queued after each request that changed usage.
+    "otlp": Freshness(
+        dt.timedelta(minutes=5),
+        "exporters send every minute by default; received usage is folded in at once",
+        "https://code.claude.com/docs/en/monitoring-usage",
+    ),
 }
 NO_DELAY_KNOWN = Freshness(None, "no reporting delay is documented")
 
@@ -114,11 +125,20 @@ TENANT_ADAPTERS: dict[str, TenantAdapterClass] = {}
 
 
 def adapter_for(
-    *, provider: str, base_url: str, api_key: str, report_path: str = "", tenant: str = ""
+    *,
+    provider: str,
+    base_url: str,
+    api_key: str,
+    report_path: str = "",
+    tenant: str = "",
+    connection_id: int = 0,
 ) -> Adapter:
     """The adapter for a connection's provider (report_path: the Anthropic report to read
     without probing the analytics endpoint first, or ""; tenant: the organisation a
-    TENANT_ADAPTERS provider reads)."""
+    TENANT_ADAPTERS provider reads; connection_id: the receiver whose kept points an otlp
+    connection reads)."""
+    if provider == "otlp":
+        return ReceivedAdapter(connection_id=connection_id)
     if provider in TENANT_ADAPTERS:
         return TENANT_ADAPTERS[provider](base_url=base_url, api_key=api_key, tenant=tenant)
     if provider == "anthropic":

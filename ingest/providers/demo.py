@@ -410,3 +410,74 @@ def demo_adapter(*, base_url: str, api_key: str = "") -> DemoAdapter | LiteLLMDe
     if base_url == DEMO_BASE_URLS["demo-litellm"]:
         return LiteLLMDemoAdapter()
     return DemoAdapter(base_url=base_url, api_key=api_key)
+
+
+# The demo's OpenTelemetry receiver: these people (by index) also run Claude Code with
+# telemetry on, each day exporting its token and cost counters (ingest.providers.otlp).
+TELEMETRY_PEOPLE = (2, 5, 8, 11, 14, 17, 20, 23)
+TELEMETRY_RECEIVER = "demo-claude-code-otel"
+TELEMETRY_MODELS = {
+    "claude-sonnet-4-5": Decimal("0.000003"),
+    "claude-opus-4-1": Decimal("0.000015"),
+}
+
+
+def telemetry_export(day: dt.date) -> bytes:
+    """One day's Claude Code telemetry of the demo's users, as an exporter sends it: an
+    ExportMetricsServiceRequest (protobuf) of delta sums, the same for the same day."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+    from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
+
+    people = demo_people()
+    rng = random.Random(f"telemetry-{day.isoformat()}")
+    end = dt.datetime.combine(day, dt.time(18), tzinfo=dt.UTC)
+    start_ns = int((end - dt.timedelta(hours=9)).timestamp()) * 10**9
+    time_ns = int(end.timestamp()) * 10**9
+    request = ExportMetricsServiceRequest()
+    resource = request.resource_metrics.add()
+    service = resource.resource.attributes.add()
+    service.key, service.value.string_value = "service.name", "claude-code"
+    scope = resource.scope_metrics.add()
+    scope.scope.name = "com.anthropic.claude_code"
+    tokens, cost = scope.metrics.add(), scope.metrics.add()
+    tokens.name, tokens.unit, cost.name, cost.unit = (
+        "claude_code.token.usage",
+        "tokens",
+        "claude_code.cost.usage",
+        "USD",
+    )
+    for metric in (tokens, cost):
+        metric.sum.aggregation_temporality = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
+        metric.sum.is_monotonic = True
+    for index in TELEMETRY_PEOPLE:
+        if day.weekday() >= 5 or rng.random() < 0.15:
+            continue  # weekends and days off
+        person = people[index]
+        for model, price in TELEMETRY_MODELS.items():
+            counts = {
+                "input": int(rng.lognormvariate(10, 0.6)),
+                "output": int(rng.lognormvariate(11, 0.6)),
+                "cacheRead": int(rng.lognormvariate(14, 0.5)),
+                "cacheCreation": int(rng.lognormvariate(11.5, 0.5)),
+            }
+            labels = {"user.email": person.email, "model": model, "session.id": f"demo-{day}"}
+            for kind, n in counts.items():
+                point = tokens.sum.data_points.add()
+                point.start_time_unix_nano, point.time_unix_nano, point.as_int = (
+                    start_ns,
+                    time_ns,
+                    n,
+                )
+                for key, value in {**labels, "type": kind}.items():
+                    attribute = point.attributes.add()
+                    attribute.key, attribute.value.string_value = key, value
+            point = cost.sum.data_points.add()
+            point.start_time_unix_nano, point.time_unix_nano = start_ns, time_ns
+            point.as_double = float(sum(counts.values()) * price)
+            for key, value in labels.items():
+                attribute = point.attributes.add()
+                attribute.key, attribute.value.string_value = key, value
+    data: bytes = request.SerializeToString()
+    return data

@@ -44,10 +44,10 @@ def connect_provider(
                 "choose another name"
             )
         new_url = base_url or connection.base_url or DEFAULT_BASE_URLS[provider]
-        if not new_url and provider != Provider.FILE:
+        if not new_url and provider not in (Provider.FILE, Provider.OTLP):
             raise ValueError(
                 f"a {provider} connection has no default address: give its base URL "
-                "(the proxy's, e.g. https://litellm.example.com)"
+                "(for a proxy, its own, e.g. https://litellm.example.com)"
             )
         check_connection_url(provider=provider, base_url=new_url)
         moved = not created and new_url != connection.base_url
@@ -173,6 +173,7 @@ def check_connection(*, connection: Connection) -> str:
             base_url=connection.base_url,
             api_key=connection.api_key,
             tenant=connection.tenant,
+            connection_id=connection.pk,
         )
     except CredentialError as exc:
         return str(exc)

@@ -42,6 +42,8 @@ def incremental_window(connection: Connection, today: dt.date) -> tuple[dt.date,
         start = today - dt.timedelta(days=settings.INGEST_BACKFILL_DAYS - 1)
     else:
         start = connection.pulled_through - dt.timedelta(days=settings.INGEST_LOOKBACK_DAYS)
+    if connection.fold_from is not None:  # a receiver: from the earliest day received since
+        start = min(start, connection.fold_from)  # its last fold (services.receiver)
     return start, today
 
 
@@ -115,6 +117,7 @@ def pull_connection(
                 api_key=connection.api_key,
                 report_path=report_path_hint(connection, now),
                 tenant=connection.tenant,
+                connection_id=connection.pk,
             )
             directory = adapter.accounts()
             _note_report_path(connection, adapter, now)

@@ -75,6 +75,16 @@ CAPABILITIES = {
         reference="https://docs.litellm.ai/docs/proxy/cost_tracking",
     ),
     "demo": Capability(requests=True, cost=LIST_PRICE, cannot_report=()),
+    # https://code.claude.com/docs/en/monitoring-usage (issue 22's words): claude_code.token
+    # .usage by `type` and `model`, and claude_code.cost.usage (USD, computed by Claude Code:
+    # an estimate, like the admin report's estimated_cost); no request counter among the
+    # metrics we read (UNCONFIRMED: API requests are, we believe, log events, not metrics).
+    "otlp": Capability(
+        requests=False,
+        cost=PROVIDER_ESTIMATE,
+        cannot_report=("request counts", "usage of people who have not set up telemetry"),
+        reference="https://code.claude.com/docs/en/monitoring-usage",
+    ),
 }
 # Tokenboard's own file schema has a requests and a cost_usd column (ingest.files): a file
 # reports what its rows give.

@@ -279,6 +279,28 @@ def test_the_admin_refuses_a_base_url_a_key_may_not_be_sent_to(
     assert not Connection.objects.filter(name="sneaky").exists()
 
 
+def test_a_connection_added_without_a_base_url_reads_its_providers_own_api(
+    manager_client, db
+) -> None:
+    add = {"provider": "openai", "pull_every_minutes": "60", "new_api_key": "sk-admin-typed"}
+
+    response = manager_client.post("/admin/ingest/connection/add/", {**add, "name": "openai-main"})
+
+    assert response.status_code == 302
+    assert Connection.objects.get(name="openai-main").base_url == "https://api.openai.com"
+
+
+def test_a_proxy_added_without_its_address_is_refused_with_why(manager_client, db) -> None:
+    response = manager_client.post(
+        "/admin/ingest/connection/add/",
+        {"name": "gateway", "provider": "litellm", "pull_every_minutes": "60"},
+    )
+
+    assert response.status_code == 200
+    assert "This provider has no default address: give its URL." in response.content.decode()
+    assert not Connection.objects.exists()
+
+
 def test_test_connection_never_shows_a_key_the_provider_echoes(
     manager_client, openai_connection, openai_api
 ) -> None:

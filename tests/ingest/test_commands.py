@@ -197,6 +197,7 @@ def test_seed_demo_loads_a_company_through_ingest_and_is_safe_twice(db) -> None:
         "demo-anthropic",
         "demo-cursor",
         "demo-litellm",
+        "demo-claude-code-otel",  # an OpenTelemetry receiver, fed the way exporters send
     }
     assert (
         list(
@@ -212,7 +213,7 @@ def test_seed_demo_loads_a_company_through_ingest_and_is_safe_twice(db) -> None:
         )
         == facts
     )
-    assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 8
+    assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 10  # 5, twice
     agents = Account.objects.filter(kind=Account.Kind.AGENT)
     assert {(a.external_id, a.person, a.owner_email) for a in agents} == {
         ("svc-nightly-evals", None, demo_people()[1].email),

@@ -5,8 +5,9 @@ import os
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingest.services.connections import connect_provider
+from ingest.services.receiver import connect_receiver
 
-PROVIDERS = ["openai", "anthropic", "claude_code", "cursor", "litellm"]
+PROVIDERS = ["openai", "anthropic", "claude_code", "cursor", "litellm", "otlp"]
 
 
 class Command(BaseCommand):
@@ -17,9 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--provider", required=True, choices=PROVIDERS)
         parser.add_argument(
             "--api-key-env",
-            required=True,
+            default="",
             metavar="VAR",
-            help="name of the environment variable holding the admin API key",
+            help="name of the environment variable holding the admin API key (not for otlp)",
+        )
+        parser.add_argument(
+            "--new-token",
+            action="store_true",
+            help="otlp: issue a new bearer token (the old one stops working)",
         )
         parser.add_argument(
             "--base-url",
@@ -34,6 +40,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: str) -> None:
+        if options["provider"] == "otlp":
+            self.receiver(options["name"], new_token=bool(options["new_token"]))
+            return
+        if not options["api_key_env"]:
+            raise CommandError("--api-key-env is required for this provider")
         api_key = os.environ.get(options["api_key_env"], "").strip()
         if not api_key:
             raise CommandError(f"environment variable {options['api_key_env']} is not set or empty")
@@ -52,3 +63,22 @@ class Command(BaseCommand):
             f"{verb} connection {connection.name} ({connection.provider}, "
             f"{connection.base_url}); key stored encrypted."
         )
+
+    def receiver(self, name: str, *, new_token: bool) -> None:
+        """An OpenTelemetry receiver: it has no key; exporters send it a bearer token, shown
+        here once."""
+        try:
+            connection, token = connect_receiver(name=name, new_token=new_token)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"Receiver {connection.name} (otlp) takes metrics at "
+            f"/otlp/{connection.name}/v1/metrics."
+        )
+        if token:
+            self.stdout.write(
+                "Its bearer token, shown this once (stored only as a hash):\n"
+                f'  OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer {token}"'
+            )
+        else:
+            self.stdout.write("It keeps its token; --new-token replaces it.")

@@ -6,9 +6,15 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from ingest.models import Provider
-from ingest.providers.demo import DEMO_BASE_URLS, demo_people
+from ingest.providers.demo import (
+    DEMO_BASE_URLS,
+    TELEMETRY_RECEIVER,
+    demo_people,
+    telemetry_export,
+)
 from ingest.services.connections import connect_provider
 from ingest.services.pulls import pull_connection
+from ingest.services.receiver import connect_receiver, fold, receive_metrics
 from leaderboard.models import Person
 from leaderboard.services.people import (
     add_person,
@@ -46,6 +52,18 @@ class Command(BaseCommand):
             connection, _ = connect_provider(name=name, provider=Provider.DEMO, base_url=base_url)
             run = pull_connection(connection=connection, start=start, end=end, trigger="demo")
             self.stdout.write(f"{name}: {run.status}, {run.rows} usage rows for {start}..{end}")
+        # Claude Code telemetry, through the receiver's own code (the endpoint calls it)
+        receiver, _ = connect_receiver(name=TELEMETRY_RECEIVER)
+        day = start
+        while day <= end:
+            receive_metrics(
+                connection=receiver,
+                body=telemetry_export(day),
+                content_type="application/x-protobuf",
+            )
+            day += dt.timedelta(days=1)
+        run = fold(connection=receiver, trigger="demo")
+        self.stdout.write(f"{TELEMETRY_RECEIVER}: {run.status}, {run.rows} usage rows received")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(people)} people. Sign in at /accounts/demo/ by picking "

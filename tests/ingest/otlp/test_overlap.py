@@ -1,0 +1,114 @@
+"""Claude Code usage received over OpenTelemetry and listed again by the Claude Code admin
+report: whichever source has the person and day first stands, the other is set aside
+(ingest.overlap), and the person is counted once on the boards, in either order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from ingest.models import SetAside
+from ingest.services.pulls import pull_connection
+from ingest.services.receiver import connect_receiver, fold, receive_metrics
+from leaderboard.selectors import usage
+
+AUG4 = dt.date(2026, 8, 4)
+AUGUST = usage.month_of(AUG4)
+ALICE = "alice.nguyen@example.com"  # in the Claude Code report on Aug 4 (tests/data/claude_code)
+ALICE_CLAUDE_CODE_AUG4 = (38_000 + 410_000 + 16_000 + 11_500) + (
+    (9_000 + 52_000 + 3_000 + 2_600) + (1_000 + 4_000 + 500 + 500)
+)
+NOON_NS = int(dt.datetime(2026, 8, 4, 12, tzinfo=dt.UTC).timestamp() * 1e9)
+
+
+def export(email: str, **counts: int) -> bytes:
+    """A delta export of Claude Code's token counter (OTLP/JSON)."""
+    points = [
+        {
+            "asInt": str(n),
+            "startTimeUnixNano": str(NOON_NS - 60_000_000_000),
+            "timeUnixNano": str(NOON_NS),
+            "attributes": [
+                {"key": "type", "value": {"stringValue": kind}},
+                {"key": "model", "value": {"stringValue": "claude-opus-4-6"}},
+                {"key": "user.email", "value": {"stringValue": email}},
+            ],
+        }
+        for kind, n in counts.items()
+    ]
+    metric = {
+        "name": "claude_code.token.usage",
+        "unit": "tokens",
+        "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": points},
+    }
+    return json.dumps({"resourceMetrics": [{"scopeMetrics": [{"metrics": [metric]}]}]}).encode()
+
+
+@pytest.fixture
+def otel(db):
+    connection, _ = connect_receiver(name="claude-otel")
+    return connection
+
+
+def receive(connection, email: str, **counts: int) -> None:
+    receive_metrics(
+        connection=connection, body=export(email, **counts), content_type="application/json"
+    )
+    fold(connection=connection)
+
+
+def totals() -> dict[str, int]:
+    return {p.email: p.total_tokens for p in usage.standings(period=AUGUST)}
+
+
+def set_aside() -> list[tuple[str, str, int]]:
+    """Tokens set aside, by person and the source standing for them (all models)."""
+    summed: dict[tuple[str, str], int] = {}
+    for r in SetAside.objects.select_related("standing"):
+        key = (r.email, r.standing.name)
+        summed[key] = summed.get(key, 0) + r.total_tokens
+    return sorted((*k, v) for k, v in summed.items())
+
+
+def test_telemetry_first_stands_and_the_claude_code_report_is_set_aside(
+    otel, claude_code_connection
+):
+    receive(otel, ALICE, input=1_000, output=200)
+    assert totals()[ALICE] == 1_200
+    pull_connection(connection=claude_code_connection, start=AUG4, end=AUG4, trigger="test")
+    assert totals()[ALICE] == 1_200  # counted once: the telemetry stands
+    assert set_aside() == [(ALICE, "claude-otel", ALICE_CLAUDE_CODE_AUG4)]
+    # folding and pulling again decide the same
+    fold(connection=otel)
+    pull_connection(connection=claude_code_connection, start=AUG4, end=AUG4, trigger="test")
+    assert totals()[ALICE] == 1_200
+    assert set_aside() == [(ALICE, "claude-otel", ALICE_CLAUDE_CODE_AUG4)]
+
+
+def test_the_claude_code_report_first_stands_and_the_telemetry_is_set_aside(
+    otel, claude_code_connection
+):
+    pull_connection(connection=claude_code_connection, start=AUG4, end=AUG4, trigger="test")
+    assert totals()[ALICE] == ALICE_CLAUDE_CODE_AUG4
+    receive(otel, ALICE, input=1_000, output=200)
+    assert totals()[ALICE] == ALICE_CLAUDE_CODE_AUG4
+    assert set_aside() == [(ALICE, "claude-code", 1_200)]
+    row = SetAside.objects.get()
+    assert "'claude-otel' does not count it" in row.reason
+    # someone the report does not list that day is counted from the telemetry
+    receive(otel, "zoe@example.com", input=10, output=5)
+    assert totals()["zoe@example.com"] == 15
+
+
+def test_the_data_status_page_shows_the_receiver(otel, employee_client):
+    receive(otel, "zoe@example.com", input=10, output=5)
+    page = employee_client.get("/data/").content.decode()
+    section = page[page.index('id="source-claude-otel"') :]
+    assert "OpenTelemetry (Claude Code and CLIs like it)" in section
+    assert "Last received" in section and "nothing yet" not in section.split("</section>")[0]
+    assert "Last fold into the boards" in section
+    assert "Exporters send every minute by default" in section
+    assert "n/a (not reported)" in section  # requests
+    assert "Estimated by the provider" in section
