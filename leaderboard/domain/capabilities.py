@@ -64,6 +64,19 @@ CAPABILITIES = {
         cannot_report=(),
         reference="https://cursor.com/docs/account/teams/admin-api",
     ),
+    # https://docs.github.com/en/copilot/reference/copilot-usage-metrics/copilot-usage-metrics:
+    # a user's day counts "user_initiated_interaction_count" ("Number of explicit prompts sent
+    # to Copilot"); tokens only under totals_by_cli.token_usage (the Copilot CLI). The premium
+    # request bill (billing/premium_request/usage?user=) has each line's "netAmount".
+    "copilot": Capability(
+        requests=True,
+        cost="billed by the provider (premium requests; seat licences are not per use)",
+        cannot_report=(
+            "token counts of IDE and chat use (only the Copilot CLI's are reported)",
+            "a split by model",
+        ),
+        reference="https://docs.github.com/en/rest/copilot/copilot-usage-metrics",
+    ),
     "demo": Capability(requests=True, cost=LIST_PRICE, cannot_report=()),
 }
 # Tokenboard's own file schema has a requests and a cost_usd column (ingest.files): a file

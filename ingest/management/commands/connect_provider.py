@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ingest.services.connections import connect_provider
 
-PROVIDERS = ["openai", "anthropic", "claude_code", "cursor"]
+PROVIDERS = ["openai", "anthropic", "claude_code", "cursor", "copilot"]
 
 
 class Command(BaseCommand):
