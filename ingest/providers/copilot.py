@@ -146,10 +146,16 @@ def read_user_day(obj: JSON, where: str, day: dt.date) -> list[UsageRecord]:
     return records
 
 
-def read_report(body: bytes, where: str, day: dt.date) -> tuple[list[UsageRecord], list[Rejection]]:
+def read_report(
+    body: bytes, where: str, day: dt.date, seen: set[str] | None = None
+) -> tuple[list[UsageRecord], list[Rejection]]:
     """Every row of one NDJSON report file: a line that is not a readable row is kept as a
     rejection with the line itself. (A line holding a JSON array is read as its rows: the
-    reference's example schema shows the rows as an array.)"""
+    reference's example schema shows the rows as an array.) The report has one row per user
+    and day ("daily records at the enterprise, organization, or user scope"): a second row of
+    a login already read (in `seen`, shared by a day's files) is kept as a rejection, never
+    counted again."""
+    seen = set() if seen is None else seen
     records: list[UsageRecord] = []
     rejected: list[Rejection] = []
     for number, line in enumerate(body.split(b"\n"), start=1):
@@ -166,9 +172,17 @@ def read_report(body: bytes, where: str, day: dt.date) -> tuple[list[UsageRecord
         for i, row in enumerate(rows, start=1):
             at = place if len(rows) == 1 else f"{place}, row {i}"
             try:
-                records += read_user_day(row, at, day)
+                found = read_user_day(row, at, day)
+                if found[0].account in seen:
+                    raise ProviderDataError(
+                        f"{at}: a second row for {found[0].account} on {day}; the report has "
+                        "one per user and day, and the first was counted"
+                    )
             except ProviderDataError as exc:
                 rejected.append(Rejection(location=at, reason=str(exc), raw=raw_text(row)))
+                continue
+            seen.add(found[0].account)
+            records += found
     return records, rejected
 
 
@@ -284,11 +298,12 @@ class CopilotAdapter:
             for n, url in enumerate(urls, start=1):
                 if not isinstance(url, str):
                     raise ProviderDataError(f"report of {day}: link {n} is not a URL")
+        seen: set[str] = set()
         for n, url in enumerate(urls, start=1):
             assert isinstance(url, str)
             shown = f"the report file {n} of {day} at {httpx.URL(url).host}"
             data = self.downloads.download(url, shown=shown)
-            records, rejected = read_report(data, f"report of {day}, file {n}", day)
+            records, rejected = read_report(data, f"report of {day}, file {n}", day, seen)
             batch.records += records
             batch.rejected += rejected
         bills = {login: self._bill(day, login) for login in {r.account for r in batch.records}}
