@@ -21,7 +21,7 @@ DAYS = 90
 
 
 class Command(BaseCommand):
-    help = "Load the demo company (60 people, 6 teams, 3 vendors, 90 days) through ingest."
+    help = "Load the demo company (60 people, 6 teams, 4 vendors, 90 days) through ingest."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=DAYS)

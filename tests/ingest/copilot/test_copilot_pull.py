@@ -8,8 +8,10 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
-from ingest.models import IngestRun
+from ingest.models import Connection, IngestRun
 from ingest.providers.copilot import CopilotAdapter, parse_tenant, report_days
 from ingest.providers.http import UnsafeURL
 from ingest.services.connections import check_connection, connect_provider
@@ -267,3 +269,15 @@ def test_without_saml_the_logins_stay_nobodys_until_the_directory_names_them(
 
     assert run.status == IngestRun.Status.SUCCEEDED
     assert fact("anguyen", AUG3).account.person is None
+
+
+def test_connect_provider_takes_a_copilot_connection_with_its_tenant(db, monkeypatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    command = ["connect_provider", "copilot-main", "--provider", "copilot"]
+
+    call_command(*command, "--api-key-env", "GITHUB_TOKEN", "--tenant", "enterprise/octo")
+    with pytest.raises(CommandError, match="enterprise/<slug> or org/<name>"):
+        call_command(*command, "--api-key-env", "GITHUB_TOKEN", "--tenant", "octo")
+
+    made = Connection.objects.get(name="copilot-main")
+    assert (made.base_url, made.tenant) == ("https://api.github.com", "enterprise/octo")
