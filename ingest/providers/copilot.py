@@ -231,7 +231,10 @@ class CopilotAdapter:
         billing = "enterprises" if self.kind == "enterprise" else "organizations"
         self.bill_path = f"/{billing}/{self.slug}/settings/billing/premium_request/usage"
         self.billing = True  # until the key turns out not to read the bill
-        self.today = lambda: dt.datetime.now(dt.UTC).date()
+
+    @staticmethod
+    def today() -> dt.date:
+        return dt.datetime.now(dt.UTC).date()
 
     def accounts(self) -> Directory:
         query = ENTERPRISE_QUERY if self.kind == "enterprise" else ORG_QUERY
