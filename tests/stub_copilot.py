@@ -83,6 +83,7 @@ class CopilotStub:
         self.identities_per_page = 2
         self.saml = True
         self.billing_status = 200  # 403: a key that cannot read the bill
+        self.billing_message = "Resource not accessible by personal access token"
         # Report files that wait until their event is set, by "<day>/<n>" (a slow host).
         self.held: dict[str, threading.Event] = {}
         self.today = dt.datetime.now(dt.UTC).date()
@@ -179,7 +180,7 @@ class CopilotStub:
         if unknown:
             return error(400, f"Unknown parameter {sorted(unknown)[0]}")
         if self.billing_status != 200:
-            return error(self.billing_status, "Resource not accessible by personal access token")
+            return error(self.billing_status, self.billing_message)
         limits = {"year": (1000, 9999), "month": (1, 12), "day": (1, 31)}
         period: dict[str, int] = {}
         for name, (low, high) in limits.items():

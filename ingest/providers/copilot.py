@@ -60,7 +60,7 @@ import httpx
 from ingest.records import Batch, Directory, Rejection, raw_text
 from leaderboard.domain.records import AccountRecord, UsageRecord
 
-from .http import JSON, JsonClient, ProviderDataError, ProviderRejected
+from .http import JSON, JsonClient, ProviderDataError, ProviderRejected, ProviderUnavailable
 from .parsing import Reader, keeping
 
 log = logging.getLogger(__name__)
@@ -323,6 +323,11 @@ class CopilotAdapter:
                 self.bill_path, user=login, year=day.year, month=day.month, day=day.day
             )
         except ProviderRejected as exc:
+            # GitHub answers an exhausted rate limit with 403 "API rate limit exceeded"
+            # (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api):
+            # that is "later", not "never", and must not turn known costs into unknown ones.
+            if "rate limit" in str(exc).lower():
+                raise ProviderUnavailable(str(exc)) from exc
             if exc.status == 401:
                 raise
             log.warning(

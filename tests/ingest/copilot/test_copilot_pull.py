@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 
 from ingest.models import Connection, IngestRun
 from ingest.providers.copilot import CopilotAdapter, parse_tenant, report_days
-from ingest.providers.http import UnsafeURL
+from ingest.providers.http import ProviderUnavailable, UnsafeURL
 from ingest.services.connections import check_connection, connect_provider
 from ingest.services.pulls import pull_connection
 from leaderboard.models import Account, UsageFact
@@ -162,6 +162,20 @@ def test_a_key_that_cannot_read_the_bill_leaves_costs_unknown(
     alice = fact("anguyen", AUG3)
     assert alice.requests == 12
     assert alice.cost is None or alice.cost_estimated  # no billed cost is claimed
+
+
+def test_a_rate_limited_bill_fails_the_pull_for_later_and_keeps_the_known_costs(
+    copilot_connection, copilot_api
+) -> None:
+    pull(copilot_connection)
+    copilot_api.billing_status = 403
+    copilot_api.billing_message = "API rate limit exceeded for user ID 1."
+
+    with pytest.raises(ProviderUnavailable):
+        pull(copilot_connection)
+
+    assert fact("anguyen", AUG3).cost == Decimal("0.4")
+    assert IngestRun.objects.order_by("-started_at").first().status == IngestRun.Status.FAILED
 
 
 def test_a_link_the_guard_refuses_is_never_fetched(copilot_connection, copilot_api) -> None:
