@@ -27,6 +27,9 @@ class Capability:
     cost: str
     cannot_report: tuple[str, ...]  # shown as "n/a" on the data status page
     reference: str = ""
+    # "": every use the source reports comes with its token counts; else which use has none
+    # (its facts hold 0 tokens, which token lenses must not read as "used nothing").
+    tokens_missing: str = ""
 
 
 CAPABILITIES = {
@@ -76,6 +79,7 @@ CAPABILITIES = {
             "a split by model",
         ),
         reference="https://docs.github.com/en/rest/copilot/copilot-usage-metrics",
+        tokens_missing="its IDE and chat use (only the Copilot CLI reports tokens)",
     ),
     "demo": Capability(requests=True, cost=LIST_PRICE, cannot_report=()),
 }
@@ -108,3 +112,10 @@ def without_requests(sources: Iterable[Source] | None = None) -> list[Source]:
     """The sources (of those given, else all) that cannot report request counts."""
     chosen = Source.objects.all() if sources is None else sources
     return [s for s in chosen if not reports_requests(s)]
+
+
+def with_tokens_missing(sources: Iterable[Source]) -> list[tuple[Source, str]]:
+    """The sources (of those given) some of whose usage has no token counts, and which."""
+    return [
+        (s, c.tokens_missing) for s in sources if (c := capability_of(s.provider)).tokens_missing
+    ]

@@ -30,3 +30,17 @@ def test_the_status_page_tells_what_copilot_reports_and_what_it_cannot(
         "Cannot report Token counts of IDE and chat use (only the Copilot CLI's are reported); "
         "A split by model" in text.replace("&#x27;", "'")
     )
+
+
+def test_a_token_lens_says_copilots_ide_use_has_no_tokens(employee_client, copilot_connection):
+    pull_connection(
+        connection=copilot_connection, start=dt.date(2026, 8, 3), end=dt.date(2026, 8, 5)
+    )
+
+    tokens = employee_client.get("/boards/token-volume/?lens=total_tokens").content.decode()
+    requests = employee_client.get("/boards/token-volume/?lens=requests").content.decode()
+
+    note = "copilot-acme has none for its IDE and chat use (only the Copilot CLI reports tokens)"
+    assert note in tokens
+    assert "n/a here, not 0" in tokens
+    assert note not in requests
