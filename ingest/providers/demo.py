@@ -141,12 +141,19 @@ class DemoAdapter:
         self.vendor = base_url.removeprefix("demo://")
         if self.vendor not in MODELS:
             raise ValueError(f"unknown demo vendor in {base_url!r}; use one of {list(MODELS)}")
-        self.users = [
-            p
-            for p in demo_people()
-            if random.Random(f"uses:{self.vendor}:{p.index}").random() < 0.75
-            or PLANTED.get(p.index, ("",))[0] == self.vendor
-        ]
+        self.users = [p for p in demo_people() if self._uses(self.vendor, p)]
+
+    @staticmethod
+    def _uses(vendor: str, person: DemoPerson) -> bool:
+        """Whether a demo person uses a vendor: three in four do, planted people their
+        planted vendor; Copilot is the IDE assistant of those who do not use Cursor (so the
+        demo's breadth of models, which badges are calibrated on, stays a company's)."""
+        if vendor == "copilot":
+            return not DemoAdapter._uses("cursor", person)
+        return (
+            random.Random(f"uses:{vendor}:{person.index}").random() < 0.75
+            or PLANTED.get(person.index, ("",))[0] == vendor
+        )
 
     def _account(self, person: DemoPerson) -> str:
         if self.vendor == "copilot":  # a GitHub login, as Copilot's reports name people
