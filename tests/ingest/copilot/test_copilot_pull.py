@@ -95,8 +95,8 @@ def test_the_directory_maps_a_github_login_saml_does_not(copilot_connection, peo
 
     assert fact("bokafor", AUG3).account.person == people["bob"]
     assert [p.reason for p in result.problems] == [
-        "github_login 'not a login!' is not a github login; dana.li@example.com was imported "
-        "without one".replace("github login", "GitHub login")
+        "github_login 'not a login!' is not a GitHub login; dana.li@example.com was imported "
+        "without one"
     ]
 
 
