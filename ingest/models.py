@@ -16,6 +16,7 @@ class Provider(models.TextChoices):
     ANTHROPIC = "anthropic", "Anthropic (Messages usage)"
     CLAUDE_CODE = "claude_code", "Claude Code analytics"
     CURSOR = "cursor", "Cursor"
+    COPILOT = "copilot", "GitHub Copilot"
     LITELLM = "litellm", "LiteLLM proxy"
     OTLP = "otlp", "OpenTelemetry (Claude Code and CLIs like it)"
     FILE = "file", "File import"

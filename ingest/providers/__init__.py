@@ -7,13 +7,13 @@ page), `check()` (one cheap authenticated call) and `close()`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 from ingest.records import Batch, Directory
 
-from . import anthropic, claude_code, cursor, litellm, openai
+from . import anthropic, claude_code, copilot, cursor, litellm, openai
 from .demo import demo_adapter
 from .http import check_base_url
 from .otlp_points import ReceivedAdapter
@@ -43,6 +43,7 @@ DEFAULT_BASE_URLS = {
     "anthropic": anthropic.DEFAULT_BASE_URL,
     "claude_code": claude_code.DEFAULT_BASE_URL,
     "cursor": cursor.DEFAULT_BASE_URL,
+    "copilot": copilot.DEFAULT_BASE_URL,
     "litellm": litellm.DEFAULT_BASE_URL,  # self-hosted: a connection gives its own
     "demo": "demo://openai",
     "file": "",
@@ -101,6 +102,14 @@ FRESHNESS = {
         "daily spend is written in batches, every PROXY_BATCH_WRITE_AT seconds (10 by default)",
         "https://github.com/BerriAI/litellm/blob/main/litellm/constants.py",
     ),
+    # https://docs.github.com/en/rest/copilot/copilot-usage-metrics (users-1-day): "The report
+    # covers a complete day for which data has been processed." No delay after the day ends is
+    # documented (UNCONFIRMED); the adapter asks only for days that have ended (UTC).
+    "copilot": Freshness(
+        None,
+        "each daily report covers a complete day for which data has been processed",
+        "https://docs.github.com/en/rest/copilot/copilot-usage-metrics",
+    ),
     "demo": Freshness(dt.timedelta(0), "generated on the spot"),
     # Claude Code's monitoring page (https://code.claude.com/docs/fr/monitoring-usage, the
     # English page is not in the stored corpus): "Les intervalles d'export par défaut sont de
@@ -121,7 +130,9 @@ class TenantAdapterClass(Protocol):
 
 # Providers whose API names the organisation in the request: their adapters take the
 # connection's `tenant`, and a connection to them needs one.
-TENANT_ADAPTERS: dict[str, TenantAdapterClass] = {}
+TENANT_ADAPTERS: dict[str, TenantAdapterClass] = {"copilot": copilot.CopilotAdapter}
+# How each of them reads its tenant: ValueError, saying the expected form, if it cannot.
+TENANT_FORMS: dict[str, Callable[[str], object]] = {"copilot": copilot.parse_tenant}
 
 
 def adapter_for(

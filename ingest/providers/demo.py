@@ -1,13 +1,15 @@
 """The demo provider: deterministic, heavy-tailed usage for a made-up company.
 
 A demo connection's base URL names the vendor it imitates (demo://openai, demo://anthropic,
-demo://cursor). The same person, day and vendor always produce the same numbers, so pulling
-again changes nothing.
+demo://cursor, demo://copilot). The same person, day and vendor always produce the same
+numbers, so pulling again changes nothing. GitHub Copilot's days are written as the NDJSON
+report files GitHub serves and read by the real adapter's parser (ingest.providers.copilot).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -15,6 +17,8 @@ from decimal import Decimal
 
 from ingest.records import Batch, Directory
 from leaderboard.domain.records import UNATTRIBUTED, AccountRecord, UsageRecord
+
+from . import copilot
 
 TEAMS = ["Platform", "Payments", "Mobile", "Data", "Design Systems", "Support Tools"]
 FIRST = [
@@ -60,6 +64,7 @@ MODELS = {
     "openai": ["gpt-5", "gpt-5-mini", "gpt-4.1", "o4-mini"],
     "anthropic": ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"],
     "cursor": ["claude-4.5-sonnet", "gpt-5", "auto"],
+    "copilot": ["copilot", "copilot-cli"],  # what ingest.providers.copilot records
 }
 DEMO_BASE_URLS = {f"demo-{vendor}": f"demo://{vendor}" for vendor in MODELS}
 # A LiteLLM proxy in front of several vendors: the real adapter reads generated answers.
@@ -69,6 +74,7 @@ DEMO_BASE_URLS["demo-litellm"] = "demo://litellm"
 AGENTS = {
     "openai": ("svc-nightly-evals", "Nightly evals", 1),
     "cursor": ("svc-bugbot", "Bugbot reviews", 4),
+    "copilot": ("review-helper[bot]", "Review helper", 2),
 }
 PEOPLE_COUNT = 60
 PAGE_DAYS = 7
@@ -127,7 +133,12 @@ def demo_people() -> list[DemoPerson]:
 
 
 def uses(vendor: str, person: DemoPerson) -> bool:
-    """Whether a demo person uses a vendor's tools."""
+    """Whether a demo person uses a vendor's tools: three in four do, planted people their
+    planted vendor; Copilot is the IDE assistant of half of those who do not use Cursor (so
+    the demo's breadth of tools, which badges are calibrated on, stays a company's)."""
+    if vendor == "copilot":
+        chance = random.Random(f"uses:copilot:{person.index}").random()
+        return not uses("cursor", person) and chance < 0.5
     return (
         random.Random(f"uses:{vendor}:{person.index}").random() < 0.75
         or PLANTED.get(person.index, ("",))[0] == vendor
@@ -149,6 +160,8 @@ class DemoAdapter:
         self.users = [p for p in demo_people() if uses(self.vendor, p)]
 
     def _account(self, person: DemoPerson) -> str:
+        if self.vendor == "copilot":  # a GitHub login, as Copilot's reports name people
+            return person.email.split("@")[0].replace(".", "-")
         return f"{self.vendor}-user-{person.index:03d}"
 
     def accounts(self) -> Directory:
@@ -169,6 +182,9 @@ class DemoAdapter:
         return directory
 
     def _day(self, day: dt.date) -> Iterator[UsageRecord]:
+        if self.vendor == "copilot":
+            yield from self._copilot_day(day)
+            return
         weekend = day.weekday() >= 5
         for person in self.users:
             rng = random.Random(f"{self.vendor}:{day.isoformat()}:{person.index}")
@@ -257,6 +273,39 @@ class DemoAdapter:
         # cost_outlier: a vendor that reports its cost (Cursor) charging 20 times the usual
         worth = usual.cost if usual.cost is not None else Decimal(tokens) * Decimal("0.000003")
         return replace(usual, cost=(worth * 20).quantize(Decimal("0.01")))
+
+    def _copilot_day(self, day: dt.date) -> Iterator[UsageRecord]:
+        """A day's users report as GitHub writes it (one NDJSON line per user), read by the
+        real parser, each person-day priced with a premium request bill."""
+        lines, bills = [], {}
+        logins = [(self._account(p), p.index) for p in self.users] + [(AGENTS["copilot"][0], -1)]
+        for login, index in logins:
+            rng = random.Random(f"copilot:{day.isoformat()}:{login}")
+            if rng.random() > (0.25 if day.weekday() >= 5 else 0.8):
+                continue
+            weight = _weight(index) if index >= 0 else 20.0
+            row: dict[str, object] = {
+                "day": day.isoformat(),
+                "user_login": login,
+                "user_id": 5000 + index,
+                "user_initiated_interaction_count": int(8 * weight**0.5 * rng.uniform(0.5, 1.5)),
+                "code_generation_activity_count": int(20 * rng.uniform(0.5, 1.5)),
+                "totals_by_model_feature": [],
+            }
+            if rng.random() < 0.3:  # Copilot CLI use: the only use with token counts
+                requests = rng.randint(2, 40)
+                row["totals_by_cli"] = {
+                    "request_count": requests,
+                    "token_usage": {
+                        "prompt_tokens_sum": requests * rng.randint(2_000, 9_000),
+                        "output_tokens_sum": requests * rng.randint(300, 1_500),
+                    },
+                }
+            lines.append(json.dumps(row))
+            bills[login] = (Decimal(rng.randint(0, 12)) * Decimal("0.04")).quantize(Decimal("0.01"))
+        records, _ = copilot.read_report("\n".join(lines).encode(), f"demo {day}", day)
+        for r in records:
+            yield replace(r, cost=bills[r.account] if r.model == "copilot" else Decimal(0))
 
     def usage(self, start: dt.date, end: dt.date) -> Iterator[Batch]:
         day = start
@@ -414,7 +463,13 @@ def demo_adapter(*, base_url: str, api_key: str = "") -> DemoAdapter | LiteLLMDe
 
 # The demo's OpenTelemetry receiver: these people (by index) also run Claude Code with
 # telemetry on, each day exporting its token and cost counters (ingest.providers.otlp).
-TELEMETRY_PEOPLE = (2, 5, 8, 11, 14, 17, 20, 23)
+def telemetry_people() -> list[DemoPerson]:
+    """Eight of the people who use Anthropic (every third from the third): the telemetry
+    repeats their Claude models, so the demo's breadth of models, which badges are
+    calibrated on, stays a company's."""
+    return [p for p in demo_people()[2::3] if uses("anthropic", p)][:8]
+
+
 TELEMETRY_RECEIVER = "demo-claude-code-otel"
 TELEMETRY_MODELS = {
     "claude-sonnet-4-5": Decimal("0.000003"),
@@ -430,7 +485,6 @@ def telemetry_export(day: dt.date) -> bytes:
     )
     from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
 
-    people = demo_people()
     rng = random.Random(f"telemetry-{day.isoformat()}")
     end = dt.datetime.combine(day, dt.time(18), tzinfo=dt.UTC)
     start_ns = int((end - dt.timedelta(hours=9)).timestamp()) * 10**9
@@ -451,10 +505,9 @@ def telemetry_export(day: dt.date) -> bytes:
     for metric in (tokens, cost):
         metric.sum.aggregation_temporality = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
         metric.sum.is_monotonic = True
-    for index in TELEMETRY_PEOPLE:
+    for person in telemetry_people():
         if day.weekday() >= 5 or rng.random() < 0.15:
             continue  # weekends and days off
-        person = people[index]
         for model, price in TELEMETRY_MODELS.items():
             counts = {
                 "input": int(rng.lognormvariate(10, 0.6)),

@@ -250,7 +250,10 @@ def _describe(response: httpx.Response) -> str:
 
 
 def _json(response: httpx.Response, method: str, path: str) -> JSON:
-    """The body as JSON, with numbers that have a fraction read exactly (money)."""
+    """The body as JSON, with numbers that have a fraction read exactly (money); None for a
+    204 ("A header with no content", GitHub's answer when a report has nothing)."""
+    if response.status_code == 204:
+        return None
     try:
         body: JSON = json.loads(response.content, parse_float=Decimal)
         return body
@@ -293,7 +296,31 @@ class JsonClient:
         self.total_timeout: float = settings.INGEST_HTTP_TOTAL_TIMEOUT
 
     def request(self, method: str, path: str, **kwargs: Unpack[RequestOptions]) -> JSON:
+        body: JSON = self._retrying(method, path, _json, **kwargs)
+        return body
+
+    def download(self, url: str, *, shown: str) -> bytes:
+        """The body of GET url as bytes (a report file, not JSON), with the same guard,
+        retries and deadline as every request; errors name it as `shown` (a signed URL's
+        query is a credential of its own and stays out of messages)."""
+
+        def raw(response: httpx.Response, method: str, path: str) -> bytes:
+            return response.content
+
+        body: bytes = self._retrying("GET", url, raw, shown=shown)
+        return body
+
+    def _retrying[T](
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response, str, str], T],
+        *,
+        shown: str = "",
+        **kwargs: Unpack[RequestOptions],
+    ) -> T:
         tries = 0
+        shown = shown or path
         try:
             for attempt in stamina.retry_context(
                 on=self._backoff,
@@ -305,10 +332,10 @@ class JsonClient:
             ):
                 with attempt:
                     tries = attempt.num
-                    return self._once(method, path, **kwargs)
+                    return self._once(method, path, parse, shown, **kwargs)
         except _Retryable as exc:
             raise ProviderUnavailable(
-                f"{method} {path} failed {tries} times; last: {exc.problem}"
+                f"{method} {shown} failed {tries} times; last: {exc.problem}"
             ) from None
         raise AssertionError("unreachable: stamina returns or raises")  # pragma: no cover
 
@@ -322,7 +349,14 @@ class JsonClient:
             return True
         return min(self.max_wait, exc.wait)
 
-    def _once(self, method: str, path: str, **kwargs: Unpack[RequestOptions]) -> JSON:
+    def _once[T](
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response, str, str], T],
+        shown: str,
+        **kwargs: Unpack[RequestOptions],
+    ) -> T:
         if self.pacer is not None:
             self.pacer.wait(path)
         try:
@@ -331,16 +365,16 @@ class JsonClient:
             raise _Retryable(self._redact(f"{type(exc).__name__}: {exc}"), None) from exc
         if response.is_redirect:
             raise ProviderRejected(
-                f"{method} {path} answered {response.status_code}, a redirect to "
+                f"{method} {shown} answered {response.status_code}, a redirect to "
                 f"{self._redact(response.headers.get('location', ''))}: redirects are "
                 "not followed; set the connection's base URL to where the API is",
                 status=response.status_code,
             )
         if response.status_code < 400:
-            return _json(response, method, path)
+            return parse(response, method, shown)
         if response.status_code not in RETRY_STATUSES:
             raise ProviderRejected(
-                f"{method} {path} answered {response.status_code}: "
+                f"{method} {shown} answered {response.status_code}: "
                 f"{self._redact(_describe(response))}",
                 status=response.status_code,
             )

@@ -12,7 +12,13 @@ from leaderboard.services import audit, usage
 
 from ..credentials import CredentialError
 from ..models import Connection, Provider
-from ..providers import DEFAULT_BASE_URLS, TENANT_ADAPTERS, adapter_for, check_connection_url
+from ..providers import (
+    DEFAULT_BASE_URLS,
+    TENANT_ADAPTERS,
+    TENANT_FORMS,
+    adapter_for,
+    check_connection_url,
+)
 from ..providers.http import ProviderError, ProviderRejected
 from ..records import storable
 from ..redaction import redact
@@ -112,6 +118,8 @@ def check_tenant(*, provider: str, tenant: str) -> None:
             f"a {provider} connection reads one organisation: give its tenant "
             "(see the README's provider table)"
         )
+    if provider in TENANT_FORMS:
+        TENANT_FORMS[provider](tenant)
 
 
 def source_for(*, name: str, provider: str) -> Source:

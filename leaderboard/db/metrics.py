@@ -28,6 +28,7 @@ from django.db.models.functions import Cast
 if TYPE_CHECKING:
     from django.db.models.sql.compiler import SQLCompiler, _AsSqlType, _ParamT
 
+from leaderboard.domain.records import NOT_MODELS
 from leaderboard.models import total_tokens
 
 
@@ -78,7 +79,15 @@ METRICS: dict[str, Metric] = {
     "requests": Metric("Requests", _sum("requests"), "COALESCE(SUM(requests), 0)"),
     # A period row keeps its active days as a bitmask (bit d-1: day d of the month or week).
     "active_days": Metric("Active days", _distinct("day"), "SUM(bit_count(days::bit(64)))"),
-    "models": Metric("Distinct models", _distinct("model"), None),
+    "models": Metric(
+        "Distinct models",
+        lambda p, where: Count(
+            f"{p}model",
+            filter=~Q(**{f"{p}model__in": NOT_MODELS}) & (where or Q()),
+            distinct=True,
+        ),
+        None,
+    ),
     # One period row per person counts its distinct sources: summed, it is right only by month.
     "sources": Metric("Distinct sources", _distinct("source"), "SUM(sources)"),
 }

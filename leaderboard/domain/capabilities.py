@@ -27,6 +27,9 @@ class Capability:
     cost: str
     cannot_report: tuple[str, ...]  # shown as "n/a" on the data status page
     reference: str = ""
+    # "": every use the source reports comes with its token counts; else which use has none
+    # (its facts hold 0 tokens, which token lenses must not read as "used nothing").
+    tokens_missing: str = ""
 
 
 CAPABILITIES = {
@@ -74,6 +77,20 @@ CAPABILITIES = {
         cannot_report=(),
         reference="https://docs.litellm.ai/docs/proxy/cost_tracking",
     ),
+    # https://docs.github.com/en/copilot/reference/copilot-usage-metrics/copilot-usage-metrics:
+    # a user's day counts "user_initiated_interaction_count" ("Number of explicit prompts sent
+    # to Copilot"); tokens only under totals_by_cli.token_usage (the Copilot CLI). The premium
+    # request bill (billing/premium_request/usage?user=) has each line's "netAmount".
+    "copilot": Capability(
+        requests=True,
+        cost="billed by the provider (premium requests; seat licences are not per use)",
+        cannot_report=(
+            "token counts of IDE and chat use (only the Copilot CLI's are reported)",
+            "a split by model",
+        ),
+        reference="https://docs.github.com/en/rest/copilot/copilot-usage-metrics",
+        tokens_missing="its IDE and chat use (only the Copilot CLI reports tokens)",
+    ),
     "demo": Capability(requests=True, cost=LIST_PRICE, cannot_report=()),
     # https://code.claude.com/docs/en/monitoring-usage (issue 22's words): claude_code.token
     # .usage by `type` and `model`, and claude_code.cost.usage (USD, computed by Claude Code:
@@ -115,3 +132,10 @@ def without_requests(sources: Iterable[Source] | None = None) -> list[Source]:
     """The sources (of those given, else all) that cannot report request counts."""
     chosen = Source.objects.all() if sources is None else sources
     return [s for s in chosen if not reports_requests(s)]
+
+
+def with_tokens_missing(sources: Iterable[Source]) -> list[tuple[Source, str]]:
+    """The sources (of those given) some of whose usage has no token counts, and which."""
+    return [
+        (s, c.tokens_missing) for s in sources if (c := capability_of(s.provider)).tokens_missing
+    ]

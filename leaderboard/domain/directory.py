@@ -1,4 +1,6 @@
-"""The company directory as a CSV file: email, name, team, manager_email (header required).
+"""The company directory as a CSV file: email, name, team, manager_email (header required),
+and optionally github_login (the person's GitHub login, for sources that name people by it:
+GitHub Copilot).
 
 A problem with one line (a bad e-mail, an overlong name or team, bytes that are not UTF-8)
 skips that line with its reason; only a file without the columns fails as a whole.
@@ -8,13 +10,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
 from leaderboard.domain.text import CONTROL, INVISIBLE, clean_text
 
-COLUMNS = ["email", "name", "team", "manager_email"]
+COLUMNS = ["email", "name", "team", "manager_email", "github_login"]
+# https://github.com/join: "Username may only contain alphanumeric characters or single hyphens,
+# and cannot begin or end with a hyphen." (39 characters at most).
+GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
 MAX_LENGTHS = {"email": 254, "name": 200, "team": 120}  # Person.email, display_name, Team.name
 
 
@@ -29,6 +35,7 @@ class DirectoryRow:
     name: str
     team: str
     manager_email: str
+    github_login: str = ""  # lower-cased; "" when the file has none for this person
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,16 @@ def read_directory(stream: IO[bytes]) -> tuple[list[DirectoryRow], list[Director
                 DirectoryProblem(line, f"manager {problem}; {email} was imported without a manager")
             )
             manager_email = ""
+        login = (raw.get("github_login") or "").strip().lower()
+        if login and not GITHUB_LOGIN.fullmatch(login):
+            problems.append(
+                DirectoryProblem(
+                    line,
+                    f"github_login {login[:80]!r} is not a GitHub login; "
+                    f"{email} was imported without one",
+                )
+            )
+            login = ""
         seen[email] = line
-        rows.append(DirectoryRow(line, email, name, team, manager_email))
+        rows.append(DirectoryRow(line, email, name, team, manager_email, login))
     return rows, problems

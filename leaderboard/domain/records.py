@@ -16,6 +16,11 @@ MAX_COUNT = 10**13
 # The account id that collects a provider's usage no person can be named for.
 UNATTRIBUTED = ""
 
+# Model names adapters record where the provider names no model: "unknown", or the product
+# (GitHub Copilot's IDE and CLI use, reported per user without a model). They are kept as
+# they are, but count as no model where distinct models are counted (a badge for breadth).
+NOT_MODELS = frozenset({"unknown", "copilot", "copilot-cli"})
+
 
 @dataclass(frozen=True, slots=True)
 class AccountRecord:

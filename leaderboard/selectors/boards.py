@@ -83,6 +83,22 @@ def requests_left_out(board: Board, every_source: list[Source]) -> list[Source]:
     return capabilities.without_requests(s for s in chosen if s.counts_toward_totals)
 
 
+# The lenses that read token counts.
+TOKEN_LENSES = {
+    Board.Lens.SCORE,
+    Board.Lens.TOTAL_TOKENS,
+    Board.Lens.OUTPUT,
+    Board.Lens.CACHE_READ_SHARE,
+}
+
+
+def tokens_missing(board: Board, every_source: list[Source]) -> list[tuple[Source, str]]:
+    """The counted sources of a board (none chosen: all) with usage that has no token counts
+    (and which usage), which its token lenses cannot weigh: n/a, not 0."""
+    chosen = list(board.sources.all()) or every_source
+    return capabilities.with_tokens_missing(s for s in chosen if s.counts_toward_totals)
+
+
 class NotFound(Exception):
     """What a URL names does not exist, or is not shown to this reader (the message says which
     to the reader, the same either way where telling would leak)."""
@@ -209,6 +225,7 @@ class BoardPage:
     neighbourhood: Neighbourhood | None  # on a top-only board, for a reader past the top
     ratio_lens: bool
     requests_left_out: list[Source]
+    tokens_missing: list[tuple[Source, str]]
 
 
 def board_page(
@@ -292,6 +309,7 @@ def board_page(
         requests_left_out=requests_left_out(board, every_source)
         if lens == Board.Lens.REQUESTS
         else [],
+        tokens_missing=tokens_missing(board, every_source) if lens in TOKEN_LENSES else [],
     )
 
 

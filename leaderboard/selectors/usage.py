@@ -137,13 +137,19 @@ def unowned_usage(*, start: dt.date, end: dt.date) -> list[UnownedUsage]:
 
 
 def unmatched_accounts() -> QuerySet[Account]:
-    """Accounts with usage but no person, biggest first (agents are nobody's by design)."""
+    """Accounts with usage but no person, biggest first (agents are nobody's by design).
+    Usage is tokens or requests: a source that reports no tokens (GitHub Copilot's IDE use)
+    still has usage someone should own."""
     return (
         Account.objects.filter(person__isnull=True)
         .exclude(kind=Account.Kind.AGENT)
-        .annotate(tokens=aggregate("total_tokens", prefix="usage__"), last_day=Max("usage__day"))
-        .filter(tokens__gt=0)
-        .order_by("-tokens")
+        .annotate(
+            tokens=aggregate("total_tokens", prefix="usage__"),
+            requests=Sum("usage__requests"),
+            last_day=Max("usage__day"),
+        )
+        .filter(Q(tokens__gt=0) | Q(requests__gt=0))
+        .order_by("-tokens", "-requests")
     )
 
 

@@ -12,13 +12,17 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from leaderboard.domain.directory import DirectoryProblem, read_directory
+from leaderboard.domain.records import AccountRecord
 from leaderboard.domain.text import PERSON_NAME_MAX, TEAM_NAME_MAX, clean_text, normalize_email
 from leaderboard.models import Person, Team, User
 from leaderboard.services import audit
-from leaderboard.services.accounts import match_accounts
+from leaderboard.services.accounts import match_accounts, sync_accounts
 from leaderboard.signals import usage_recorded
 
 MANAGERS = "Leaderboard managers"
+# The provider namespace of GitHub Copilot accounts (ingest's Provider.COPILOT, which this
+# app cannot import): its account ids are GitHub logins.
+GITHUB_PROVIDER = "copilot"
 EXCLUSION_REASON_MAX = Person._meta.get_field("exclusion_reason").max_length or 200
 
 
@@ -122,6 +126,16 @@ def import_people(*, stream: IO[bytes]) -> DirectoryImport:
                 )
                 continue
             Person.objects.filter(pk=existing[row.email].pk).update(manager=manager)
+        # A GitHub login is an account alias: the Copilot account of that login, with the
+        # person's e-mail, which match_accounts (in sync_accounts) then gives to the person.
+        sync_accounts(
+            provider=GITHUB_PROVIDER,
+            records=[
+                AccountRecord(external_id=row.github_login, email=row.email)
+                for row in rows
+                if row.github_login
+            ],
+        )
         match_accounts()
     return DirectoryImport(created, updated, sorted(problems, key=lambda p: p.line))
 

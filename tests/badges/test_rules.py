@@ -152,6 +152,19 @@ def test_breadth_counts_distinct_models_or_sources(usage, people) -> None:
     assert {q[:2] for q in found(sources)} == {(ben.pk, "gold")}
 
 
+def test_a_product_or_an_unknown_model_is_not_a_model_of_its_own(usage, people) -> None:
+    ada, ben = people[:2]
+    for model in ["gpt-5", "copilot", "copilot-cli", "unknown"]:
+        usage(ada, D(2026, 8, 3), model=model, input=1)
+    for model in ["gpt-5", "claude-sonnet-4-5"]:
+        usage(ben, D(2026, 8, 3), model=model, input=1)
+
+    models = BadgeFactory(
+        kind="breadth", period="month", params={"of": "models"}, tiers={"gold": 2}
+    )
+    assert {q[:2] for q in found(models)} == {(ben.pk, "gold")}
+
+
 def test_first_usage_is_awarded_to_everyone_with_usage(usage, people) -> None:
     ada = people[0]  # the others have no usage
     usage(ada, D(2026, 7, 3), input=1)

@@ -198,6 +198,7 @@ def test_seed_demo_loads_a_company_through_ingest_and_is_safe_twice(db) -> None:
         "demo-cursor",
         "demo-litellm",
         "demo-claude-code-otel",  # an OpenTelemetry receiver, fed the way exporters send
+        "demo-copilot",
     }
     assert (
         list(
@@ -213,11 +214,12 @@ def test_seed_demo_loads_a_company_through_ingest_and_is_safe_twice(db) -> None:
         )
         == facts
     )
-    assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 10  # 5, twice
+    assert IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).count() == 12  # 6, twice
     agents = Account.objects.filter(kind=Account.Kind.AGENT)
     assert {(a.external_id, a.person, a.owner_email) for a in agents} == {
         ("svc-nightly-evals", None, demo_people()[1].email),
         ("svc-bugbot", None, demo_people()[4].email),
+        ("review-helper[bot]", None, demo_people()[2].email),
     }
     assert UsageFact.objects.filter(account__in=agents).exists()
     manager = Person.objects.get(email=demo_people()[0].email).user

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ingest.services.connections import connect_provider
 from ingest.services.receiver import connect_receiver
 
-PROVIDERS = ["openai", "anthropic", "claude_code", "cursor", "litellm", "otlp"]
+PROVIDERS = ["openai", "anthropic", "claude_code", "cursor", "copilot", "litellm", "otlp"]
 
 
 class Command(BaseCommand):

@@ -28,8 +28,8 @@ DAYS = 90
 
 class Command(BaseCommand):
     help = (
-        "Load the demo company (60 people, 6 teams, 3 vendors and a LiteLLM proxy, 90 days) "
-        "through ingest."
+        "Load the demo company (60 people, 6 teams, 4 vendors, a LiteLLM proxy and a Claude "
+        "Code telemetry receiver, 90 days) through ingest."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

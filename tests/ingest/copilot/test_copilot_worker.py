@@ -1,0 +1,149 @@
+"""A real Celery worker pulls Copilot reports; killed while a report file is downloading, the
+next pull loses nothing and counts nothing twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.db.models import Sum
+
+from ingest.models import IngestRun
+from ingest.tasks import queue_due_pulls
+from leaderboard.models import UsageFact
+from leaderboard.selectors import usage
+from tests.factories import PersonFactory
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+ROOT = Path(__file__).resolve().parents[3]
+AUGUST = usage.month_of(dt.date(2026, 8, 3))
+# What an uninterrupted pull of the recorded reports gives (test_copilot_pull): tokens from
+# the Copilot CLI only, and every interaction as a request.
+UNINTERRUPTED = {
+    "alice.nguyen@example.com": (3_800 + 5_000, 12 + 2 + 20),
+    "carmen.diaz@example.com": (1_200 + 800, 7 + 2 + 4),
+}
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
+    """`celery worker` processes on the test database and the Redis database of the tests."""
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("needs PostgreSQL and Redis (CI runs it; set DATABASE_URL and REDIS_URL)")
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    broker.flushdb()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
+        f"{db['PORT']}/{db['NAME']}",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DEBUG": "false",
+        "INGEST_ALLOW_PRIVATE_URLS": "true",
+        "INGEST_LOOKBACK_DAYS": "3",
+    }
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        log = (tmp_path / f"worker{len(started)}.log").open("w")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "leaderboard",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+    broker.flushdb()
+
+
+def totals() -> dict[str, tuple[int, int]]:
+    tokens = {p.email: p.total_tokens for p in usage.standings(period=AUGUST)}
+    requests = dict(
+        UsageFact.objects.values_list("account__person__email")
+        .annotate(Sum("requests"))
+        .values_list("account__person__email", "requests__sum")
+    )
+    return {email: (tokens[email], requests[email]) for email in tokens}
+
+
+def test_a_worker_killed_mid_download_loses_nothing_and_counts_nothing_twice(
+    worker, copilot_connection, copilot_api
+) -> None:
+    PersonFactory(email="alice.nguyen@example.com")
+    PersonFactory(email="carmen.diaz@example.com")
+    copilot_connection.pulled_through = dt.date(2026, 8, 6)  # the window starts on Aug 3
+    copilot_connection.save()
+    second_day = copilot_api.held["2026-08-04/1"] = threading.Event()
+    first = worker()
+    queue_due_pulls.delay()
+    wait_for(lambda: IngestRun.objects.filter(pages__gte=1).exists(), "Aug 3 to be committed")
+    wait_for(
+        lambda: copilot_api.file_requests[-1:] and "08-04" in copilot_api.file_requests[-1].path,
+        "the Aug 4 file to be asked for",
+    )
+
+    os.killpg(first.pid, signal.SIGKILL)  # mid-pull: Aug 4's file was asked for, never served
+    first.wait(timeout=20)
+    second_day.set()
+    assert UsageFact.objects.filter(day=dt.date(2026, 8, 4)).count() == 0
+    assert UsageFact.objects.count() == 5  # Aug 3: four users and one CLI use
+
+    worker()
+    copilot_connection.refresh_from_db()
+    copilot_connection.last_pull_at = None
+    copilot_connection.save()
+    queue_due_pulls.delay()
+
+    wait_for(
+        lambda: IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED).exists(),
+        "the second worker to finish the pull",
+    )
+    killed = IngestRun.objects.order_by("started_at").first()
+    assert killed.status == IngestRun.Status.FAILED
+    assert killed.error.startswith("Interrupted")
+    assert UsageFact.objects.count() == 9
+    ranked = totals()
+    assert {e: ranked[e] for e in UNINTERRUPTED} == UNINTERRUPTED
