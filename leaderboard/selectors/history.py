@@ -14,7 +14,7 @@ from leaderboard.domain import capabilities
 from leaderboard.domain.periods import RANK_CHART_PERIODS, TREND_DAYS, Period, period_of
 from leaderboard.domain.pricing import cost_basis
 from leaderboard.domain.rows import Day
-from leaderboard.models import Board, Person, Team, UsageFact
+from leaderboard.models import Board, Person, Source, Team, UsageFact
 from leaderboard.selectors.rankings import places_of
 from leaderboard.services.rankings import board_scope
 
@@ -79,6 +79,9 @@ class Totals(TypedDict):
     models: int
     requests: int | None  # None: n/a, none of the usage came with a request count
     requests_partial: bool  # some of it did not: the count covers the rest only
+    # Usage a source reports without tokens (GitHub Copilot's IDE and chat use): "all" (the
+    # token figures are n/a, not 0), "some" (they cover the rest only) or "".
+    tokens_missing: str
     cost_basis: str
     cache_read_share: Decimal | None
 
@@ -97,14 +100,26 @@ def totals(*, people: People, period: Period, agent: int | None = None) -> Total
     ]
     # Requests only from sources that report them: a Claude Code day did not take 0 requests.
     blind = Q(source__in=[s.pk for s in capabilities.without_requests()] or [-1])
+    # Tokens likewise: a Copilot IDE day came with requests, not with 0 tokens.
+    tokenless = Q(
+        source__in=[s.pk for s, _ in capabilities.with_tokens_missing(Source.objects.all())]
+        or [-1],
+        input=0,
+        cache_read=0,
+        cache_write=0,
+        output=0,
+    )
     values = _facts(people=people, period=period, agent=agent).aggregate(
         **{f"m_{n}": metrics.aggregate(n) for n in names},
         **metrics.COST_PARTS,
         m_requests=metrics.aggregate("requests", filter=~blind),
         reporting=Count("pk", filter=~blind),
         not_reporting=Count("pk", filter=blind),
+        with_tokens=Count("pk", filter=~tokenless),
+        without_tokens=Count("pk", filter=tokenless),
     )
     reporting, not_reporting = values["reporting"], values["not_reporting"]
+    with_tokens, without_tokens = values["with_tokens"], values["without_tokens"]
     return {
         "total_tokens": values["m_total_tokens"],
         "input": values["m_input"],
@@ -116,6 +131,7 @@ def totals(*, people: People, period: Period, agent: int | None = None) -> Total
         "models": values["m_models"],
         "requests": None if not_reporting and not reporting else values["m_requests"],
         "requests_partial": bool(not_reporting and reporting),
+        "tokens_missing": ("some" if with_tokens else "all") if without_tokens else "",
         "cost_basis": cost_basis(
             cost=values["m_cost"], estimated=bool(values["estimated"]), unpriced=values["unpriced"]
         ),

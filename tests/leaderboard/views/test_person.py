@@ -24,6 +24,7 @@ from tests.factories import (
     AwardFactory,
     BadgeFactory,
     PersonFactory,
+    SourceFactory,
     UserFactory,
 )
 from tests.helpers import AUG, HTMX, data, elements, grant_first_badge, ranks, script_json
@@ -195,6 +196,30 @@ def test_a_persons_requests_count_only_the_sources_that_report_them(
 
     assert "<dt>Requests</dt><dd>7 <small" in page
     assert "from sources that report them" in page
+
+
+def test_tokens_are_na_for_a_person_whose_usage_reports_none(employee_client, volume, rival, usage):
+    copilot = SourceFactory(name="copilot-org", provider="copilot")
+    usage(rival, AUG, source=copilot, model="copilot", requests=9)
+
+    page = employee_client.get(f"/people/{rival.public_id}/").content.decode()
+
+    (total,) = elements(page, data_total_tokens=None)
+    assert total.attrs["data-tokens-missing"] == "all"
+    assert total.text.startswith("n/a")  # not "0": Copilot's IDE use has no tokens
+
+
+def test_tokens_cover_only_the_usage_that_reports_them(employee_client, volume, rival, usage):
+    copilot = SourceFactory(name="copilot-org", provider="copilot")
+    usage(rival, AUG, input=1_000, output=500)
+    usage(rival, AUG, source=copilot, model="copilot", requests=9)
+
+    page = employee_client.get(f"/people/{rival.public_id}/").content.decode()
+
+    (total,) = elements(page, data_total_tokens=None)
+    assert total.attrs["data-tokens-missing"] == "some"
+    assert total.attrs["data-total-tokens"] == "1500"
+    assert "from usage that reports them" in total.text
 
 
 def test_a_person_with_no_usage_made_zero_requests(employee_client, volume, employee):
