@@ -250,3 +250,13 @@ def seen() -> set[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT account_id, day, model, recorded_at FROM {facts.SEEN}")  # noqa: S608
         return set(cursor.fetchall())
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 90) -> None:
+    """Poll until condition() holds (another process's work), or fail saying what."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

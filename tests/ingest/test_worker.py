@@ -6,15 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -24,77 +18,15 @@ from ingest.tasks import queue_due_pulls
 from leaderboard.models import UsageFact
 from leaderboard.selectors import usage
 from tests.factories import AccountFactory, UsageFactFactory
+from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-ROOT = Path(__file__).resolve().parents[2]
 AUGUST = usage.month_of(dt.date(2026, 8, 3))
 UNINTERRUPTED = {  # what an uninterrupted pull of the recorded pages gives (test_openai_pull)
     "alice.nguyen@example.com": 100_500,
     "carmen.diaz@example.com": 68_800,
     "bob.okafor@example.com": 35_900,
 }
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
-    """Start `celery worker` processes on the test database and a Redis database of their own."""
-    if connection.vendor != "postgresql" or not settings.REDIS_URL:
-        pytest.skip("needs PostgreSQL and Redis (CI runs it; set DATABASE_URL and REDIS_URL)")
-    broker = redis.Redis.from_url(settings.REDIS_URL)
-    broker.flushdb()  # no message of an earlier run may reach these workers
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
-        f"{db['PORT']}/{db['NAME']}",
-        "SECRET_KEY": settings.SECRET_KEY,  # the same key decrypts the stored admin key
-        "DEBUG": "false",
-        "INGEST_ALLOW_PRIVATE_URLS": "true",  # the stubs listen on http://127.0.0.1
-    }
-    started: list[subprocess.Popen] = []
-
-    def start(**overrides: str) -> subprocess.Popen:
-        log = (tmp_path / f"worker{len(started)}.log").open("w")
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "leaderboard",
-                "worker",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env={**env, **overrides},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-    broker.flushdb()
 
 
 def totals() -> dict[str, int]:

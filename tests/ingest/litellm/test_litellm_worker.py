@@ -6,81 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
-from django.db import connection
 
 from ingest.models import IngestRun
 from ingest.tasks import queue_due_pulls
 from leaderboard.models import UsageFact
 from leaderboard.selectors import usage
+from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-ROOT = Path(__file__).resolve().parents[3]
 AUGUST = usage.month_of(dt.date(2026, 8, 3))
 UNINTERRUPTED = {  # what an uninterrupted pull gives (test_litellm_pull)
     "alice.nguyen@example.com": 12_000 + 800 + 5_000 + 1_200 + 31_000 + 2_100,
     "bob.okafor@example.com": 8_000 + 900 + 4_000 + 500,
 }
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
-    """`celery worker` processes on the test database (as tests/ingest/test_worker.py)."""
-    if connection.vendor != "postgresql" or not settings.REDIS_URL:
-        pytest.skip("needs PostgreSQL and Redis (CI runs it; set DATABASE_URL and REDIS_URL)")
-    broker = redis.Redis.from_url(settings.REDIS_URL)
-    broker.flushdb()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
-        f"{db['PORT']}/{db['NAME']}",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DEBUG": "false",
-        "INGEST_ALLOW_PRIVATE_URLS": "true",
-    }
-    started: list[subprocess.Popen] = []
-
-    def start() -> subprocess.Popen:
-        log = (tmp_path / f"worker{len(started)}.log").open("w")
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "leaderboard", "worker"),
-                *("--pool", "solo", "--loglevel", "INFO", "--without-heartbeat"),
-                *("--without-gossip", "--without-mingle"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-    broker.flushdb()
 
 
 def totals() -> dict[str, int]:

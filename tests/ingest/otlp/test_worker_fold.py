@@ -13,7 +13,7 @@ from ingest.models import Connection, IngestRun
 from ingest.services.receiver import connect_receiver, receive_metrics
 from ingest.tasks import queue_due_pulls
 from leaderboard.models import UsageFact
-from tests.ingest.test_worker import wait_for, worker  # noqa: F401  # the worker fixture
+from tests.helpers import wait_for
 
 from .test_overlap import export
 
@@ -26,7 +26,7 @@ def fact_totals() -> dict[str, int]:
     }
 
 
-def test_a_worker_folds_what_was_received(worker):  # noqa: F811
+def test_a_worker_folds_what_was_received(worker):
     worker()
     receiver, _ = connect_receiver(name="claude-otel")
     receive_metrics(
@@ -39,7 +39,7 @@ def test_a_worker_folds_what_was_received(worker):  # noqa: F811
     wait_for(lambda: Connection.objects.get(pk=receiver.pk).fold_from is None, "the mark to go")
 
 
-def test_a_worker_killed_mid_fold_loses_nothing_and_counts_nothing_twice(worker, postgres):  # noqa: F811
+def test_a_worker_killed_mid_fold_loses_nothing_and_counts_nothing_twice(worker, postgres):
     receiver, _ = connect_receiver(name="claude-otel")
     holder = postgres()
     holder.autocommit = False
