@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
+from hypothesis import strategies as st
 
 from badges.models import Badge
 from ingest.services.connections import connect_provider
@@ -260,3 +261,29 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 90) ->
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+# Any JSON value a damaged provider page could carry where a documented one stood.
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.decimals(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every place in a JSON document, as a tuple of keys and indexes."""
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += paths(value, (*prefix, i))
+    return found

@@ -19,20 +19,10 @@ from ingest.providers.cursor import CursorAdapter
 from ingest.providers.http import ProviderDataError, ProviderRejected
 from ingest.providers.openai import OpenAIAdapter
 from ingest.services.pulls import pull_connection
+from tests.helpers import json_values, paths
 from tests.stubs import analytics_row, load, user_actor
 
 DAY = dt.date(2026, 8, 5)  # the day the Claude Code sample is for
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.decimals(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
 SAMPLES = {
     "openai": load("openai/usage_completions_page2.json"),
     "anthropic": load("anthropic/messages_usage_page2.json"),
@@ -117,18 +107,6 @@ def adapter_with(provider: str, payload: Any):
     adapter = ADAPTERS[provider](base_url="http://127.0.0.1:9", api_key="k")
     adapter.client = CannedClient(provider, payload)
     return adapter
-
-
-def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    """Every place in a JSON document, as a tuple of keys and indexes."""
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += paths(value, (*prefix, i))
-    return found
 
 
 @st.composite

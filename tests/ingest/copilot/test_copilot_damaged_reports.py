@@ -7,7 +7,6 @@ import copy
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,34 +15,12 @@ from ingest.models import IngestRun, RejectedRow
 from ingest.providers.copilot import read_report
 from ingest.services.pulls import pull_connection
 from leaderboard.models import UsageFact
+from tests.helpers import json_values, paths
 from tests.stub_copilot import report_files
 
 AUG3 = dt.date(2026, 8, 3)
 RECORDED = report_files()["2026-08-03"][0]  # two users, one of them with CLI use
 ROWS = [json.loads(line) for line in RECORDED.splitlines()]
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.decimals(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-
-
-def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    """Every place in a JSON document, as a tuple of keys and indexes."""
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += paths(value, (*prefix, i))
-    return found
 
 
 @st.composite

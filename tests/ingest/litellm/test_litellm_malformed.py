@@ -17,6 +17,7 @@ from ingest.providers import litellm
 from ingest.providers.http import ProviderDataError
 from ingest.services.connections import connect_provider
 from ingest.services.pulls import pull_connection
+from tests.helpers import json_values, paths
 from tests.stub_litellm import group
 from tests.stubs import load
 
@@ -28,17 +29,6 @@ SAMPLE = {
     "metadata": {"page": 1, "total_pages": 1, "has_more": False, "total_spend": 0.1149},
 }
 USERS = load("litellm/users.json")
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.decimals(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
 
 
 class CannedClient:
@@ -62,17 +52,6 @@ def adapter_with(payload: Any) -> litellm.LiteLLMAdapter:
 
 def read_all(payload: Any) -> list:
     return list(adapter_with(payload).usage(DAY, DAY))
-
-
-def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += paths(value, (*prefix, i))
-    return found
 
 
 @st.composite
