@@ -10,8 +10,10 @@ the same person (same e-mail, or an account of the same person) on the same UTC 
 that source's figures stand for the person and day, and the record is *set aside*: stored
 as a SetAside row with the reason and the standing source, listed in the admin, never in a
 total. Every pull decides again for its whole window (set-aside rows it no longer finds are
-deleted, like facts), and a Claude Code pull that changed facts queues a pull of the
-Anthropic connections over its window, so the outcome does not depend on which pulled first.
+deleted, like facts; a fact whose usage it sets aside as a whole is deleted, never held as
+if the provider had left it out), and a Claude Code pull that changed facts queues a pull of
+the Anthropic connections over its window, so the outcome does not depend on which pulled
+first.
 
 Claude Code usage received over OpenTelemetry (an `otlp` receiver) is the same usage a
 Claude Code report lists: between the two, whichever has the person and day first stands
@@ -32,7 +34,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import replace
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 
 from leaderboard.domain.records import UsageRecord
@@ -201,6 +203,26 @@ def reason(
         f"lists this {record.overlap or connection.provider} usage again; its figures stand "
         "for that person and day, "
         f"so '{connection.name}' does not count it."
+    )
+
+
+def set_aside_facts(*, connection: Connection, run: IngestRun, ids: Iterable[int]) -> set[int]:
+    """Of the connection's facts ids, those whose usage the run set aside as a whole (the
+    provider listed it: it is no longer counted, not missing)."""
+    ids = set(ids)
+    if not ids:
+        return set()
+    aside = SetAside.objects.filter(
+        connection=connection,
+        run=run,
+        day=OuterRef("day"),
+        account=OuterRef("account__external_id"),
+        model=OuterRef("model"),
+    )
+    return set(
+        UsageFact.objects.filter(pk__in=ids, source=connection.source)
+        .filter(Exists(aside))
+        .values_list("pk", flat=True)
     )
 
 

@@ -190,3 +190,19 @@ def test_telemetry_of_someone_anthropic_does_not_count_that_day_queues_no_pull(
     assert queued.pulls() == []
     assert asked_anthropic(anthropic_api) == asked
     assert totals() == {"zoe@example.com": 10, ALICE: 20 + ALICE_CLAUDE_CODE + ALICE_CHAT}
+
+
+def test_a_person_anthropic_counts_only_for_claude_code_is_counted_once_after_the_recheck(
+    otel, anthropic_connection, anthropic_api, queued
+):
+    # her only Anthropic fact that day is Claude Code: the recheck sets all of it aside, which
+    # is the provider listing it, not leaving it out (not held as a page ended early)
+    anthropic_api.analytics_rows = {"2026-08-04": analytics_rows()["2026-08-04"][:1]}
+    pull_connection(connection=anthropic_connection, start=AUG3, end=AUG4, trigger="test")
+    assert totals()[ALICE] == ALICE_CLAUDE_CODE
+
+    receive(otel, ALICE, dt.datetime(2026, 8, 4, 15, tzinfo=dt.UTC), input=1_000, output=200)
+    queued.run_pulls()
+
+    assert totals()[ALICE] == 1_200
+    assert anthropic_connection.runs.latest("started_at").status == "succeeded"
