@@ -10,15 +10,22 @@ the same person (same e-mail, or an account of the same person) on the same UTC 
 that source's figures stand for the person and day, and the record is *set aside*: stored
 as a SetAside row with the reason and the standing source, listed in the admin, never in a
 total. Every pull decides again for its whole window (set-aside rows it no longer finds are
-deleted, like facts), and a Claude Code pull that changed facts queues a pull of the
-Anthropic connections over its window, so the outcome does not depend on which pulled first.
+deleted, like facts; a fact whose usage it sets aside as a whole is deleted, never held as
+if the provider had left it out), and a Claude Code pull that changed facts queues a pull of
+the Anthropic connections over its window, so the outcome does not depend on which pulled
+first.
 
 Claude Code usage received over OpenTelemetry (an `otlp` receiver) is the same usage a
 Claude Code report lists: between the two, whichever has the person and day first stands
 and the other is set aside (a receiver's records and a Claude Code report's are each
 other's rivals, RIVALS); Anthropic's reports give way to either. A Claude Code pull that
-changed facts also re-folds the receivers over its window; a receiver's fold queues no pull
-of an admin API (it folds every minute): their next scheduled pull decides again.
+changed facts also re-folds the receivers over its window. A receiver folds about every
+minute, so a fold does not queue a pull of the Anthropic connections over its window: only
+over the days where its source counts a person for the first time whom an Anthropic source
+already counts (NEWLY_COUNTED_RECHECKS), the one way a double count can exist after it (an
+Anthropic pull made later gives way by itself). A later fold of the same people and days
+finds no one new and queues nothing; a fold that counts someone new that day queues one pull
+of those days at most, however often it folds afterwards.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import replace
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 
 from leaderboard.domain.records import UsageRecord
@@ -41,6 +48,13 @@ from .models import Connection, IngestRun, Provider, SetAside
 # Sources of the key's provider stand for usage that connections of these providers list
 # again: a pull of the first queues a pull of the second over the same days.
 REPORTED_AGAIN_BY = {Provider.CLAUDE_CODE: [Provider.ANTHROPIC, Provider.OTLP]}
+# Sources of the key's provider also stand for usage that connections of these providers list
+# again, but are folded too often to queue those pulls after every change: only over the days
+# where the source counts a person for the first time whom one of them counts already.
+NEWLY_COUNTED_RECHECKS = {Provider.OTLP: [Provider.ANTHROPIC]}
+
+# Who a source counts on a day: (day, e-mail, person id).
+PersonDay = tuple[dt.date, str, int | None]
 
 # Whose facts stand for a record, by the provider of the connection recording it and the
 # record's overlap; otherwise a record's overlap names the one provider that stands for it.
@@ -192,6 +206,26 @@ def reason(
     )
 
 
+def set_aside_facts(*, connection: Connection, run: IngestRun, ids: Iterable[int]) -> set[int]:
+    """Of the connection's facts ids, those whose usage the run set aside as a whole (the
+    provider listed it: it is no longer counted, not missing)."""
+    ids = set(ids)
+    if not ids:
+        return set()
+    aside = SetAside.objects.filter(
+        connection=connection,
+        run=run,
+        day=OuterRef("day"),
+        account=OuterRef("account__external_id"),
+        model=OuterRef("model"),
+    )
+    return set(
+        UsageFact.objects.filter(pk__in=ids, source=connection.source)
+        .filter(Exists(aside))
+        .values_list("pk", flat=True)
+    )
+
+
 def prune(
     *, connection: Connection, start: dt.date, end: dt.date, recorded_before: dt.datetime
 ) -> int:
@@ -203,19 +237,81 @@ def prune(
     return deleted
 
 
-def queue_rechecks(*, connection: Connection, start: dt.date, end: dt.date) -> list[int]:
+def counted_people(
+    *, connection: Connection, start: dt.date, end: dt.date
+) -> set[PersonDay] | None:
+    """Who the connection's source counts on each day of [start, end], if someone new there
+    queues a recheck (NEWLY_COUNTED_RECHECKS); otherwise None (and no query)."""
+    if Provider(connection.provider) not in NEWLY_COUNTED_RECHECKS:
+        return None
+    return {
+        (day, normalize_email(email), person_id)
+        for day, email, person_id in UsageFact.objects.filter(
+            source=connection.source, day__range=(start, end), account__kind=Account.Kind.USER
+        )
+        .values_list("day", "account__email", "account__person_id")
+        .distinct()
+    }
+
+
+def queue_rechecks(
+    *,
+    connection: Connection,
+    start: dt.date,
+    end: dt.date,
+    counted_before: set[PersonDay] | None = None,
+) -> list[int]:
     """After commit, queue a pull of [start, end] of every enabled connection whose usage
-    this connection's source may stand for; return their ids."""
-    providers = REPORTED_AGAIN_BY.get(Provider(connection.provider), [])
-    if not providers:
-        return []
+    this connection's source may stand for, or, for a source in NEWLY_COUNTED_RECHECKS, of
+    the days where it counts someone new (not in counted_before) whom such a connection's
+    source counts already; return their ids."""
     from .tasks import pull_connection  # the tasks module imports the services
 
-    ids = list(
-        Connection.objects.filter(provider__in=providers, enabled=True).values_list("pk", flat=True)
-    )
-    for pk in ids:
+    windows = {
+        pk: (start, end)
+        for pk in Connection.objects.filter(
+            provider__in=REPORTED_AGAIN_BY.get(Provider(connection.provider), []), enabled=True
+        ).values_list("pk", flat=True)
+    }
+    if counted_before is not None:
+        counted = counted_people(connection=connection, start=start, end=end) or set()
+        windows |= newly_counted_windows(connection=connection, newcomers=counted - counted_before)
+    for pk, (first, last) in windows.items():
         outbox.queue_on_commit(
-            pull_connection, pk, trigger="recheck", start=start.isoformat(), end=end.isoformat()
+            pull_connection, pk, trigger="recheck", start=first.isoformat(), end=last.isoformat()
         )
-    return ids
+    return list(windows)
+
+
+def newly_counted_windows(
+    *, connection: Connection, newcomers: set[PersonDay]
+) -> dict[int, tuple[dt.date, dt.date]]:
+    """The days (first, last) of each enabled connection of NEWLY_COUNTED_RECHECKS whose
+    source counts one of the newcomers on their day, by connection id."""
+    providers = NEWLY_COUNTED_RECHECKS.get(Provider(connection.provider), [])
+    if not providers or not newcomers:
+        return {}
+    keys = {(day, who) for day, email, person in newcomers for who in (email, person) if who}
+    days: dict[int, set[dt.date]] = {}
+    for pk, day, email, person_id in (
+        Connection.objects.filter(provider__in=providers, enabled=True)
+        .filter(
+            source__counts_toward_totals=True,
+            source__usage__day__in={day for day, _, _ in newcomers},
+            source__usage__account__kind=Account.Kind.USER,
+        )
+        .filter(
+            Q(source__usage__account__email__in={e for _, e, _ in newcomers if e})
+            | Q(source__usage__account__person_id__in={p for _, _, p in newcomers if p})
+        )
+        .values_list(
+            "pk",
+            "source__usage__day",
+            "source__usage__account__email",
+            "source__usage__account__person_id",
+        )
+        .distinct()
+    ):
+        if (day, normalize_email(email)) in keys or (day, person_id) in keys:
+            days.setdefault(pk, set()).add(day)
+    return {pk: (min(found), max(found)) for pk, found in days.items()}

@@ -10,6 +10,7 @@ from django.db import transaction
 from leaderboard.models import UsageFact, User
 from leaderboard.services import audit, usage
 
+from .. import overlap
 from ..models import Connection, HeldFact, IngestRun
 from ..selectors import forget_pull_state
 from .runs import exclusive
@@ -22,7 +23,9 @@ def settle_deletions(
 
     More than INGEST_PRUNE_MAX_SHARE of the window's facts is what a provider that ends its
     pages early looks like: those are held, and the run marked for review, unless an earlier
-    held pull missed them too. Earlier holds in the window are settled either way.
+    held pull missed them too. A fact whose usage the pull set aside (ingest.overlap) was
+    listed, not missed: it is deleted, never held. Earlier holds in the window are settled
+    either way.
     """
     source, pulled_at = connection.source, run.started_at
     unseen = dict(usage.unseen_usage(source=source, start=start, end=end, pulled_at=pulled_at))
@@ -30,7 +33,8 @@ def settle_deletions(
         run__connection=connection, run__status=IngestRun.Status.HELD, day__range=(start, end)
     ).exclude(run=run)
     agreed = unseen.keys() & set(earlier.values_list("fact_id", flat=True))
-    rest = unseen.keys() - agreed
+    aside = overlap.set_aside_facts(connection=connection, run=run, ids=unseen.keys())
+    rest = unseen.keys() - agreed - aside
     window = UsageFact.objects.filter(source=source, day__range=(start, end)).count()
     held = rest if len(rest) > settings.INGEST_PRUNE_MAX_SHARE * window else set()
     deleted = usage.delete_usage(source=source, ids=unseen.keys() - held, recorded_before=pulled_at)

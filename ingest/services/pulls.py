@@ -101,6 +101,7 @@ def pull_connection(
             raise
         close_interrupted_runs(connection, now)
         usage_before = rankings.current_version()
+        counted_before = overlap.counted_people(connection=connection, start=start, end=end)
         Connection.objects.filter(pk=connection.pk).update(last_pull_at=now)
         run = IngestRun.objects.create(
             connection=connection,
@@ -189,5 +190,7 @@ def pull_connection(
             # pull changed nothing (the usage version moves with every changed fact).
             if run.rows and rankings.current_version() != usage_before:
                 usage.announce_usage(source=connection.source, start=start, end=end)
-                overlap.queue_rechecks(connection=connection, start=start, end=end)
+                overlap.queue_rechecks(
+                    connection=connection, start=start, end=end, counted_before=counted_before
+                )
     return run

@@ -31,7 +31,9 @@ Design.
   nothing counts twice.
 - Overlap (ingest.overlap): the points' usage is Claude Code usage, which a Claude Code
   admin report (and Anthropic's reports) may list again; whichever source has the person and
-  day first stands, the other is set aside.
+  day first stands, the other is set aside. A fold that counts a person for the first time on
+  a day an Anthropic source counts them already queues a pull of that Anthropic connection
+  over those days, which then sets its rows aside.
 """
 
 from __future__ import annotations
