@@ -1,6 +1,6 @@
 """Claude Code usage received over OpenTelemetry and listed again by the Claude Code admin
-report: whichever source has the person and day first stands, the other is set aside
-(ingest.overlap), and the person is counted once on the boards, in either order."""
+report: the report stands and the telemetry is set aside (ingest.overlap), in either order,
+and the person is counted once on the boards."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import json
 
 import pytest
 
+from ingest import tasks
 from ingest.models import SetAside
 from ingest.services.pulls import pull_connection
 from ingest.services.receiver import connect_receiver, fold, receive_metrics
 from leaderboard.selectors import usage
+from leaderboard.services import outbox
 
 AUG4 = dt.date(2026, 8, 4)
 AUGUST = usage.month_of(AUG4)
@@ -72,24 +74,34 @@ def set_aside() -> list[tuple[str, str, int]]:
     return sorted((*k, v) for k, v in summed.items())
 
 
-def test_telemetry_first_stands_and_the_claude_code_report_is_set_aside(
-    otel, claude_code_connection
+def test_the_claude_code_report_stands_over_telemetry_that_came_first(
+    otel, claude_code_connection, monkeypatch
 ):
+    """Telemetry is what an exporter says; the report is what the provider says: where both
+    have the person and day, the report's figures stand whichever arrived first."""
+    queued: list = []
+    monkeypatch.setattr(
+        outbox, "queue_on_commit", lambda task, *a, **kw: queued.append((task, a, kw))
+    )
     receive(otel, ALICE, input=1_000, output=200)
     assert totals()[ALICE] == 1_200
+
     pull_connection(connection=claude_code_connection, start=AUG4, end=AUG4, trigger="test")
-    assert totals()[ALICE] == 1_200  # counted once: the telemetry stands
-    assert set_aside() == [(ALICE, "claude-otel", ALICE_CLAUDE_CODE_AUG4)]
+    refolds = [(t, a, kw) for t, a, kw in queued if t is tasks.pull_connection and a == (otel.pk,)]
+    assert refolds  # the report's pull asks the receiver to decide again, as the worker runs
+    for task, args, kwargs in refolds:
+        task(*args, **kwargs)
+
+    assert totals()[ALICE] == ALICE_CLAUDE_CODE_AUG4  # counted once: the report stands
+    assert set_aside() == [(ALICE, "claude-code", 1_200)]
     # folding and pulling again decide the same
     fold(connection=otel)
     pull_connection(connection=claude_code_connection, start=AUG4, end=AUG4, trigger="test")
-    assert totals()[ALICE] == 1_200
-    assert set_aside() == [(ALICE, "claude-otel", ALICE_CLAUDE_CODE_AUG4)]
+    assert totals()[ALICE] == ALICE_CLAUDE_CODE_AUG4
+    assert set_aside() == [(ALICE, "claude-code", 1_200)]
 
 
-def test_the_claude_code_report_first_stands_and_the_telemetry_is_set_aside(
-    otel, claude_code_connection
-):
+def test_telemetry_after_the_claude_code_report_is_set_aside(otel, claude_code_connection):
     pull_connection(connection=claude_code_connection, start=AUG4, end=AUG4, trigger="test")
     assert totals()[ALICE] == ALICE_CLAUDE_CODE_AUG4
     receive(otel, ALICE, input=1_000, output=200)
