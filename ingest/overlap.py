@@ -21,8 +21,8 @@ Code report has the person and day, the report stands and the receiver's records
 aside, whichever arrived first (RIVALS); two receivers give way to each other as the first
 stands; Anthropic's reports give way to either. A Claude Code pull that changed facts
 re-folds the receivers over its window, so telemetry that came first is set aside there.
-A receiver folds about every minute, so a fold does not queue a pull of the Anthropic connections over its window: only
-over the days where its source counts a person for the first time whom an Anthropic source
+A receiver folds about every minute, so a fold does not queue a pull of the Anthropic
+connections over its window: only over the days where its source counts a person for the first time whom an Anthropic source
 already counts (NEWLY_COUNTED_RECHECKS), the one way a double count can exist after it (an
 Anthropic pull made later gives way by itself). A later fold of the same people and days
 finds no one new and queues nothing; a fold that counts someone new that day queues one pull
