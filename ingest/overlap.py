@@ -16,17 +16,17 @@ the Anthropic connections over its window, so the outcome does not depend on whi
 first.
 
 Claude Code usage received over OpenTelemetry (an `otlp` receiver) is the same usage a
-Claude Code report lists, but told by the exporter, not by the provider: where a Claude
-Code report has the person and day, the report stands and the receiver's records are set
-aside, whichever arrived first (RIVALS); two receivers give way to each other as the first
-stands; Anthropic's reports give way to either. A Claude Code pull that changed facts
-re-folds the receivers over its window, so telemetry that came first is set aside there.
-A receiver folds about every minute, so a fold does not queue a pull of the Anthropic
-connections over its window: only over the days where its source counts a person for the first time whom an Anthropic source
-already counts (NEWLY_COUNTED_RECHECKS), the one way a double count can exist after it (an
-Anthropic pull made later gives way by itself). A later fold of the same people and days
-finds no one new and queues nothing; a fold that counts someone new that day queues one pull
-of those days at most, however often it folds afterwards.
+Claude Code report lists, but told by the exporter, not by the provider: where a Claude Code
+report has the person and day, the report stands and the receiver's records are set aside,
+whichever arrived first (RIVALS); two receivers give way to each other as the first stands;
+Anthropic's reports give way to either. A Claude Code pull that changed facts re-folds the
+receivers over its window, so telemetry that came first is set aside there. A receiver folds
+about every minute, so a fold does not queue a pull of the Anthropic connections over its
+window: only over the days where its source counts a person for the first time whom an
+Anthropic source already counts (NEWLY_COUNTED_RECHECKS), the one way a double count can
+exist after it (an Anthropic pull made later gives way by itself). A later fold of the same
+people and days finds no one new and queues nothing; a fold that counts someone new that day
+queues one pull of those days at most, however often it folds afterwards.
 """
 
 from __future__ import annotations
