@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,9 @@ DATABASE = "tokenboard"
 
 def bin_dir() -> Path | None:
     """The newest PostgreSQL server binaries installed (Debian's layout), or None."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
     return Path(found[-1]).parent if found else None
 
 
@@ -84,9 +86,7 @@ class Cluster:
         target = self.primary.one("SELECT pg_current_wal_lsn()::text")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            done = self.standby.one(
-                "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", target
-            )
+            done = self.standby.one("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", target)
             if done:
                 return
             time.sleep(0.05)
@@ -117,8 +117,18 @@ def cluster() -> Iterator[Cluster]:
     made = Cluster(pg_bin, root, primary, standby)
     started: list[Server] = []
     try:
-        made.run("initdb", "-D", str(primary.data), "-U", "postgres", "--auth=trust",
-                 "-E", "UTF8", "--locale=C", "--no-sync")  # fmt: skip
+        made.run(
+            "initdb",
+            "-D",
+            str(primary.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         _configure(primary.data, primary.port, root, "wal_level = replica\nmax_wal_senders = 4\n")
         with (primary.data / "pg_hba.conf").open("a") as hba:
             hba.write("\nhost replication postgres 127.0.0.1/32 trust\n")
@@ -126,8 +136,23 @@ def cluster() -> Iterator[Cluster]:
         started.append(primary)
         with primary.connect("postgres") as conn:
             conn.execute(f"CREATE DATABASE {DATABASE}")
-        made.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
-                 "-D", str(standby.data), "-R", "-X", "stream", "-c", "fast", "--no-sync")  # fmt: skip
+        made.run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(standby.data),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        )
         _configure(standby.data, standby.port, root, "hot_standby = on\n")
         made.start(standby)
         started.append(standby)
@@ -136,8 +161,8 @@ def cluster() -> Iterator[Cluster]:
         yield made
     finally:
         for server in reversed(started):
-            try:
+            # stopped already (a test stops the standby), or not answering: the rmtree
+            # below still runs, and a server whose data directory is gone exits
+            with suppress(subprocess.SubprocessError):
                 made.stop(server)
-            except subprocess.CalledProcessError:
-                pass  # stopped already (a test stops the standby)
         shutil.rmtree(root, ignore_errors=True)

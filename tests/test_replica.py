@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import html
 import json
 import os
 import re
@@ -121,8 +120,18 @@ def server(pg: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     port = free_port()
     log = (tmp_path_factory.mktemp("replica") / "gunicorn.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "leaderboard.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--access-logfile", "-"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "leaderboard.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--access-logfile",
+            "-",
+        ],
         cwd=ROOT,
         env=app_env(pg, DATABASE_REPLICA_URL=pg.standby.url),
         stdout=log,
@@ -210,7 +219,9 @@ def test_pages_read_the_replica_and_write_the_primary(pg: Cluster, server: str) 
     assert "django_session" in primary  # the session: read where it was written
 
     # (c) the writes landed on the primary: the sign-in's session, the page-view log
-    assert pg.primary.one("SELECT count(*) FROM django_session WHERE session_key = %s", session) == 1
+    assert (
+        pg.primary.one("SELECT count(*) FROM django_session WHERE session_key = %s", session) == 1
+    )
     viewed = pg.primary.one(
         f"SELECT count(*) FROM {VIEWS} v JOIN leaderboard_user u ON u.id = v.viewer_id "  # noqa: S608
         "JOIN leaderboard_person p ON p.user_id = u.id WHERE p.id = %s",
@@ -240,6 +251,7 @@ def test_pages_read_the_replica_and_write_the_primary(pg: Cluster, server: str) 
     assert new_places[0] == (second, 1, places[1][2] + gap)
     rows = page_rows(board.text)
     assert rows == new_places[: len(rows)]
+
 
 def test_a_scope_the_replica_lacks_is_ranked_on_the_primary(pg: Cluster, server: str) -> None:
     """Nobody stored a team's view of a board: the page ranks it on the primary (a write on
