@@ -253,18 +253,63 @@ def test_pages_read_the_replica_and_write_the_primary(pg: Cluster, server: str) 
     assert rows == new_places[: len(rows)]
 
 
-def test_a_scope_the_replica_lacks_is_ranked_on_the_primary(pg: Cluster, server: str) -> None:
-    """Nobody stored a team's view of a board: the page ranks it on the primary (a write on
-    the standby would fail: it is read-only) and shows it."""
+def import_tokens(pg: Cluster, email: str, tokens: int) -> None:
+    """A usage file with one day of tokens for a person, imported on the primary (half input,
+    half output: a modest day no gaming rule holds)."""
+    usage = Path(pg.root) / "usage.csv"
+    with usage.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["day", "email", "model", "input", "output"])
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        writer.writerow([today, email, "gateway-model", tokens - tokens // 2, tokens // 2])
+    manage(pg, "import_usage", str(usage), "--source", "gateway")
+
+
+def test_a_ranking_a_lagging_replica_lacks_is_ranked_on_the_primary_at_its_version(
+    pg: Cluster, server: str
+) -> None:
+    """The standby stops replaying; an import moves the primary's usage version on. A team's
+    view of the board, which nobody has stored, is ranked and stored on the primary (the
+    standby is read-only) under the primary's version, not the standby's older one, and the
+    page shows the new usage."""
     client, _ = signed_in(server)
-    index = client.get("/")
-    slug = re.findall(r'href="/boards/([\w-]+)/"', index.text)[0]
-    team = pg.primary.one("SELECT name FROM leaderboard_team ORDER BY id LIMIT 1")
-    before = pg.primary.one("SELECT count(*) FROM leaderboard_rankedscope")
-    page = client.get(f"/boards/{slug}/", params={"lens": "total_tokens", "team": team})
-    assert page.status_code == 200, page.text[:500]
-    assert page_rows(page.text)
-    assert pg.primary.one("SELECT count(*) FROM leaderboard_rankedscope") > before
+    manage(pg, "shell", "-c", RANK_BOARDS)
+    pg.caught_up()
+    slug = re.findall(r'href="/boards/([\w-]+)/"', client.get("/").text)[0]
+    _, places = stored_places(pg, slug)
+    totals = {public_id: tokens for public_id, _, tokens in places}
+    who, email, team = next(
+        row
+        for row in psycopg_rows(
+            pg,
+            "SELECT p.public_id, p.email, t.name FROM leaderboard_person p"
+            " JOIN leaderboard_team t ON t.id = p.team_id WHERE p.visibility = 'name'",
+        )
+        if row[0] in totals
+    )
+    version = "SELECT number FROM leaderboard_usageversion WHERE id = 1"
+    pg.standby.one("SELECT pg_wal_replay_pause()")
+    try:
+        import_tokens(pg, email, 2_000)
+        assert pg.standby.one(version) < pg.primary.one(version)  # type: ignore[operator]
+        page = client.get(f"/boards/{slug}/", params={"lens": "total_tokens", "team": team})
+        assert page.status_code == 200, page.text[:500]
+        assert (who, totals[who] + 2_000) in [(p, tokens) for p, _, tokens in page_rows(page.text)]
+        current = pg.primary.one(version)
+        assert (
+            pg.primary.one(
+                "SELECT count(*) FROM leaderboard_rankedscope WHERE version <> %s", current
+            )
+            == 0
+        )
+    finally:
+        pg.standby.one("SELECT pg_wal_replay_resume()")
+    pg.caught_up()
+
+
+def psycopg_rows(pg: Cluster, sql: str) -> list[tuple[str, str, str]]:
+    with pg.primary.connect() as conn:
+        return conn.execute(sql).fetchall()  # type: ignore[return-value]
 
 
 def test_a_stopped_replica_fails_pages_but_not_a_client_that_just_wrote(

@@ -9,8 +9,9 @@ switch is off outside such a request).
 
 The first write of a request, or `use_primary()`, turns the switch off for the rest of it,
 so a query that must see a write made in this request reads the primary. The stored-ranking
-fill calls `use_primary()` when the replica has no ranking of a scope at its version yet
-(lag, or nobody ranked it): it ranks and stores on the primary and the page reads that.
+fill calls `use_primary()` when a request that read the replica finds no ranking of a scope
+at its version (lag, or nobody ranked it): it reads the primary's own usage version, and
+uses or ranks and stores the scope there, never under the replica's older version.
 
 Raw SQL reads honour the router through `read_connection(Model)`.
 """
@@ -18,6 +19,7 @@ Raw SQL reads honour the router through `read_connection(Model)`.
 from __future__ import annotations
 
 from contextvars import ContextVar, Token
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, router
@@ -28,35 +30,52 @@ REPLICA = "replica"
 # The apps whose tables pages read; the user model is read on the primary (sign-in).
 REPLICA_APPS = frozenset({"leaderboard", "badges"})
 
-_replica_reads: ContextVar[bool] = ContextVar("tokenboard_replica_reads", default=False)
+
+@dataclass
+class _Request:
+    replica: bool = False  # page reads go to the replica now
+    read_replica: bool = False  # some read of this request went there
+
+
+_request: ContextVar[_Request | None] = ContextVar("tokenboard_replica_reads", default=None)
 
 
 def replica_configured() -> bool:
     return REPLICA in settings.DATABASES
 
 
-def begin_request() -> Token[bool]:
+def begin_request() -> Token[_Request | None]:
     """Reads go to the primary until `use_replica()`; `end_request(token)` restores."""
-    return _replica_reads.set(False)
+    return _request.set(_Request())
 
 
-def end_request(token: Token[bool]) -> None:
-    _replica_reads.reset(token)
+def end_request(token: Token[_Request | None]) -> None:
+    _request.reset(token)
 
 
 def use_replica() -> None:
     """Send this request's page reads to the replica (when one is configured)."""
-    _replica_reads.set(replica_configured())
+    if (state := _request.get()) is not None:
+        state.replica = replica_configured()
 
 
 def replica_reads() -> bool:
-    """Whether this context's page reads go to the replica now."""
-    return _replica_reads.get()
+    """Whether this request's page reads go to the replica now."""
+    state = _request.get()
+    return state is not None and state.replica
+
+
+def read_replica() -> bool:
+    """Whether some read of this request went to the replica (what it read, a usage version
+    say, may be behind the primary)."""
+    state = _request.get()
+    return state is not None and state.read_replica
 
 
 def use_primary() -> None:
     """Read the primary for the rest of this request: it wrote, or must see a write."""
-    _replica_reads.set(False)
+    if (state := _request.get()) is not None:
+        state.replica = False
 
 
 def read_connection(model: type[Model]) -> BaseDatabaseWrapper:
@@ -68,12 +87,15 @@ class ReplicaRouter:
     """Page reads to the replica while `replica_reads()`, everything else to the primary."""
 
     def db_for_read(self, model: type[Model], **hints: object) -> str:
+        state = _request.get()
         if (
-            _replica_reads.get()
+            state is not None
+            and state.replica
             and model._meta.app_label in REPLICA_APPS
             and model._meta.label != settings.AUTH_USER_MODEL
             and not connections[DEFAULT_DB_ALIAS].in_atomic_block
         ):
+            state.read_replica = True
             return REPLICA
         return DEFAULT_DB_ALIAS
 

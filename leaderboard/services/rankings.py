@@ -112,11 +112,12 @@ def stored(
     version = current_version() if version is None else version
     key = scope_key(scope)
     found = ranking_sql.lookup(key, version, reader)
-    if found is None and routers.replica_reads():
-        # The replica has no ranking of the scope at its version: not replayed yet, or
-        # nobody ranked it. Rank nothing on a copy that cannot take the write: the rest of
-        # the request reads the primary, whose own current version labels what it stores
-        # (the replica's may be behind the facts the primary would rank).
+    if found is None and routers.read_replica():
+        # This request read the replica, which has no ranking of the scope at its version
+        # (not replayed yet, or nobody ranked it), and the version may be the replica's,
+        # behind the primary's facts. Rank nothing on a copy that cannot take the write, nor
+        # under a version whose facts are not the ones ranked: the rest of the request reads
+        # the primary, and its own current version labels what it finds or stores.
         routers.use_primary()
         version = current_version()
         found = ranking_sql.lookup(key, version, reader)
