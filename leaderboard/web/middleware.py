@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 
 from leaderboard.db import routers
@@ -70,7 +71,7 @@ class PresentationMode:
 
 
 # A client that wrote (a POST: sign-in, privacy, a flag's note) reads the primary for this
-# long: the page it is sent to next must show its write, however far the replica lags.
+# long: the page it is sent to next shows its write unless the replica lags by more.
 PRIMARY_COOKIE = "tb_primary"
 PRIMARY_AFTER_WRITE_SECONDS = 10
 REPLICA_NAMESPACES = frozenset({"leaderboard", "badges"})
@@ -93,7 +94,12 @@ class ReplicaReads:
             routers.end_request(token)
         if routers.replica_configured() and request.method not in ("GET", "HEAD"):
             response.set_cookie(
-                PRIMARY_COOKIE, "1", max_age=PRIMARY_AFTER_WRITE_SECONDS, samesite="Lax"
+                PRIMARY_COOKIE,
+                "1",
+                max_age=PRIMARY_AFTER_WRITE_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
             )
         return response
 
