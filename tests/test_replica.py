@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import elements, rows, script_json
 from tests.replica_cluster import Cluster, bin_dir, cluster, free_port
 
 pytestmark = pytest.mark.slow
@@ -99,16 +100,18 @@ def stored_places(
     return found["version"], [tuple(p) for p in found["places"]]
 
 
-ROW = re.compile(
-    r'<tr data-person="(?P<who>[^"]+)">\s*<td class="num" data-rank="(?P<rank>\d+)">.*?'
-    r'<td class="num" title="(?P<value>[^"]+)">',
-    re.S,
-)
-
-
 def page_rows(body: str) -> list[tuple[str, int, int]]:
-    table = body.split("<tbody", 1)[1].split("</tbody>", 1)[0]
-    return [(m["who"], int(m["rank"]), int(m["value"])) for m in ROW.finditer(table)]
+    """(public id, rank, value) of each ranked row of a board page, the reader's pinned copy
+    of their own left out; the value is the cell's exact title (total tokens in that lens)."""
+    return [
+        (
+            row.person,
+            int(row.rank),
+            int(elements(row.html, "td", title=None)[0].attrs["title"] or ""),
+        )
+        for row in rows(body)
+        if not row.pinned
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -209,8 +212,7 @@ def test_pages_read_the_replica_and_write_the_primary(pg: Cluster, server: str) 
     assert rows == places[: len(rows)]
     # the person page's rank chart ends at their stored place on the board's own lens
     _, own_lens = stored_places(pg, slug, lens="")
-    chart = person_page.text.split('<script id="chart-rank" type="application/json">', 1)[1]
-    ranks = json.loads(chart.split("</script>", 1)[0])["data"][0]["y"]
+    ranks = script_json(person_page.text, "chart-rank")["data"][0]["y"]
     assert ranks[-1] == next(rank for public_id, rank, _ in own_lens if public_id == who)
 
     # (b) the board's reads (usage version, stored ranking, places) went to the standby,
