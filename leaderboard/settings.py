@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "leaderboard.web.middleware.RejectUnstorableInput",
     "leaderboard.web.middleware.PresentationMode",
+    "leaderboard.web.middleware.ReplicaReads",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -91,6 +92,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"]["options"] = (
         f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT', default=10_000)}"
     )
+# A read replica (PostgreSQL streaming standby) for pages: GETs of the leaderboard's pages
+# read from it, everything else from the primary (leaderboard.db.routers). Unset: one database.
+if replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    # The primary's limits and timeouts, the replica's address (and its own OPTIONS too).
+    replica = env.db_url_config(replica_url)
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **replica,
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})},
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["leaderboard.db.routers.ReplicaRouter"]
 # A worker's SQL runs longer (a prune of a 90-day backfill), but never forever; a session
 # left idle inside a transaction is ended; and a backend whose worker was killed notices the
 # dropped connection within the check interval, ending its query and releasing the pull lock.

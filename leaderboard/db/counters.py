@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import connection, models
 
+from leaderboard.db.routers import read_connection
 from leaderboard.models import SiteSwitch
 
 
@@ -11,7 +12,7 @@ def version_number(model: type[models.Model]) -> int:
     """The number of a one-row version counter (id 1) that database triggers bump, read in
     plain SQL: pages read such counters on every request, and building the ORM query cost
     more than running it."""
-    with connection.cursor() as cursor:
+    with read_connection(model).cursor() as cursor:
         cursor.execute(f"SELECT number FROM {model._meta.db_table} WHERE id = 1")  # noqa: S608 - table name from the model
         row = cursor.fetchone()
     return row[0] if row else 0
@@ -32,7 +33,7 @@ def site_state(counters: list[type[models.Model]]) -> tuple[bool, int | None, li
         f"(SELECT number FROM {model._meta.db_table} WHERE id = 1)"  # noqa: S608 - table names from the models
         for model in counters
     )
-    with connection.cursor() as cursor:
+    with read_connection(SiteSwitch).cursor() as cursor:
         cursor.execute(
             f"SELECT s.boards_visible, s.boards_version, {numbers} "  # noqa: S608 - table names from the models
             f"FROM {SiteSwitch._meta.db_table} s WHERE s.id = 1"

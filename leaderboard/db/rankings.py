@@ -284,7 +284,7 @@ def lookup(key: str, version: int, reader: int | None) -> tuple[RankedScope, Pla
     if found is None:
         return None
     ranked_scope = RankedScope.from_db(
-        connection.alias,
+        found._state.db,  # where the router sent the read
         ["id", "key", "version", "size"],
         # the raw query's own columns, and its LEFT JOIN's place with no pk: not the model's
         [found.ranked_id, key, version, found.ranked_size],  # type: ignore[attr-defined]

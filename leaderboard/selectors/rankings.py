@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from leaderboard.db import rankings as ranking_sql
+from leaderboard.db.routers import read_replica, use_primary
 from leaderboard.domain.periods import Scope
 from leaderboard.domain.rows import Row, row_of
 from leaderboard.models import Place, RankedScope
@@ -84,6 +85,12 @@ def places_of(person_id: int, scopes: list[Scope]) -> list[Row | None]:
     version = current_version()
     keys = [scope_key(scope) for scope in scopes]
     found = {r.key: r for r in RankedScope.objects.filter(key__in=set(keys), version=version)}
+    if len(found) < len(set(keys)) and read_replica():
+        # The replica lacks some: all of them from the primary, at its version, so the
+        # places below are read where their rankings are.
+        use_primary()
+        version = current_version()
+        found = {r.key: r for r in RankedScope.objects.filter(key__in=set(keys), version=version)}
     by_scope = [
         found.get(key) or stored(scope).ranked_scope
         for key, scope in zip(keys, scopes, strict=True)

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leaderboard.db import rankings as ranking_sql
+from leaderboard.db import routers
 from leaderboard.db.counters import analyze, version_number
 from leaderboard.domain import capabilities
 from leaderboard.domain.periods import RANK_CHART_PERIODS, Lens, Period, Scope, period_of, scope_end
@@ -111,6 +112,15 @@ def stored(
     version = current_version() if version is None else version
     key = scope_key(scope)
     found = ranking_sql.lookup(key, version, reader)
+    if found is None and routers.read_replica():
+        # This request read the replica, which has no ranking of the scope at its version
+        # (not replayed yet, or nobody ranked it), and the version may be the replica's,
+        # behind the primary's facts. Rank nothing on a copy that cannot take the write, nor
+        # under a version whose facts are not the ones ranked: the rest of the request reads
+        # the primary, and its own current version labels what it finds or stores.
+        routers.use_primary()
+        version = current_version()
+        found = ranking_sql.lookup(key, version, reader)
     if found is not None:
         ranked_scope, place = found
         return Stored(ranked_scope, reader, place)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+
+from leaderboard.db import routers
 
 # PostgreSQL cannot hold NUL in text ("A string literal cannot contain NUL"), so a NUL in a
 # search, a filter or a form field failed as a 500 the moment a view compared it with a
@@ -65,3 +68,53 @@ class PresentationMode:
         # the session is the signed-in user's, already read by the sign-in check
         request.presenting = bool(request.session.get("present", False))  # type: ignore[attr-defined]  # our own attribute
         return self.get_response(request)
+
+
+# A client that wrote (a POST: sign-in, privacy, a flag's note) reads the primary for this
+# long: the page it is sent to next shows its write unless the replica lags by more.
+PRIMARY_COOKIE = "tb_primary"
+PRIMARY_AFTER_WRITE_SECONDS = 10
+REPLICA_NAMESPACES = frozenset({"leaderboard", "badges"})
+
+
+class ReplicaReads:
+    """With a read replica (DATABASE_REPLICA_URL), a GET or HEAD of a leaderboard or badges
+    page reads its tables from the replica (leaderboard.db.routers); every other request,
+    and a client that wrote within PRIMARY_AFTER_WRITE_SECONDS, reads the primary. It runs
+    after the sign-in check, so the session and the user are read on the primary."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = routers.begin_request()
+        try:
+            response = self.get_response(request)
+        finally:
+            routers.end_request(token)
+        if routers.replica_configured() and request.method not in ("GET", "HEAD"):
+            response.set_cookie(
+                PRIMARY_COOKIE,
+                "1",
+                max_age=PRIMARY_AFTER_WRITE_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: object,  # never called here
+        args: Sequence[object],
+        kwargs: Mapping[str, object],
+    ) -> None:
+        match = request.resolver_match
+        if (
+            request.method in ("GET", "HEAD")
+            and match is not None
+            and match.namespace in REPLICA_NAMESPACES
+            and PRIMARY_COOKIE not in request.COOKIES
+        ):
+            routers.use_replica()
