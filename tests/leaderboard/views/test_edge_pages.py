@@ -36,6 +36,13 @@ def test_a_failing_view_gets_the_sites_500_page_without_touching_the_database(se
     assert "Traceback" not in body
 
 
+def test_the_admin_links_the_favicon_too(manager_client) -> None:
+    """Without it a browser asks for /favicon.ico on every admin page, and gets a 404."""
+    page = manager_client.get("/admin/ingest/connection/").content.decode()
+
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+
+
 def test_the_favicon_is_linked_from_every_page_and_served(employee_client) -> None:
     page = employee_client.get("/")
     link = re.search(r'<link rel="icon" href="([^"]+)"', page.content.decode())
