@@ -30,11 +30,13 @@ from leaderboard.models import Board, Place, RankedScope, Source, Team, UsageVer
 @dataclass(frozen=True)
 class Stored:
     """A scope's stored ranking, and the reader's place in it when a reader was given
-    (read in the same query: every page asks both). None: the reader is not ranked."""
+    (read in the same query: every page asks both). None: the reader is not ranked.
+    ranked_now: this call ranked the scope (nobody had at its version)."""
 
     ranked_scope: RankedScope
     reader: int | None = None
     reader_place: Place | None = None
+    ranked_now: bool = False
 
 
 def board_scope(
@@ -102,22 +104,23 @@ def analyze_places() -> None:
     analyze(Place)
 
 
-def stored(
-    scope: Scope, *, analyze: bool = True, version: int | None = None, reader: int | None = None
-) -> Stored:
-    """The scope's ranking at the usage version (the current one if not given), computed
-    now if nobody has yet (analyze=False leaves the statistics of a large one to the
-    caller). With a reader (a person's pk), their place is read with a stored ranking."""
-    version = current_version() if version is None else version
-    key = scope_key(scope)
-    found = ranking_sql.lookup(key, version, reader)
+def stored(scope: Scope, *, analyze: bool = True, reader: int | None = None) -> Stored:
+    """The scope's ranking at its days' usage version, computed now if nobody has yet
+    (analyze=False leaves the statistics of a large one to the caller). With a reader (a
+    person's pk), their place is read with a stored ranking."""
+    key, first_day, last_day = scope_key(scope), scope.period.start, scope_end(scope)
+    version, found = ranking_sql.lookup(key, first_day, last_day, reader)
     if found is not None:
         ranked_scope, place = found
         return Stored(ranked_scope, reader, place)
     try:
         with transaction.atomic():
             ranked_scope = RankedScope.objects.create(
-                key=key, version=version, computed_at=timezone.now()
+                key=key,
+                version=version,
+                first_day=first_day,
+                last_day=last_day,
+                computed_at=timezone.now(),
             )
             ranked_scope.size = ranking_sql.insert_places(ranked_scope.pk, scope)
             ranked_scope.save(update_fields=["size"])
@@ -125,7 +128,7 @@ def stored(
         return Stored(RankedScope.objects.get(key=key, version=version))
     if analyze and ranked_scope.size >= ANALYZE_FROM:
         analyze_places()
-    return Stored(ranked_scope)
+    return Stored(ranked_scope, ranked_now=True)
 
 
 def board_scopes(board: Board, today: dt.date) -> list[Scope]:
@@ -146,24 +149,22 @@ def board_scopes(board: Board, today: dt.date) -> list[Scope]:
 
 
 def rank_boards(*, today: dt.date | None = None) -> int:
-    """Store the scopes every live board's pages open first, and drop rankings of older
-    versions. Returns how many scopes were ranked now rather than found stored."""
+    """Store the scopes every live board's pages open first, and drop stored rankings whose
+    days' usage version has moved on. Returns how many scopes were ranked now rather than
+    found stored."""
     today = today or timezone.now().date()
     version = current_version()
-    RankedScope.objects.filter(version__lt=version).delete()
-    done = set(RankedScope.objects.filter(version=version).values_list("key", flat=True))
+    RankedScope.objects.filter(pk__in=ranking_sql.stale_ranked_scopes()).delete()
     computed = 0
     try:
         for board in Board.objects.exclude(status=Board.Status.RETIRED).prefetch_related(
             "teams", "sources"
         ):
             for scope in board_scopes(board, today):
-                if scope_key(scope) in done:
-                    continue
                 if current_version() != version:
                     return computed  # usage moved on: the run queued by that change takes over
-                done.add(stored(scope, analyze=False).ranked_scope.key)
-                computed += 1
+                if stored(scope, analyze=False).ranked_now:
+                    computed += 1
     finally:
         if computed:
             analyze_places()  # once for all of them
