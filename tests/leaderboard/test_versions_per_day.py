@@ -168,8 +168,12 @@ def test_stored_rankings_equal_rankings_from_scratch_through_every_kind_of_chang
     month = period_of("month", TODAY)
     expected = plain_places(month.start, month.end)
     names = dict(Person.objects.values_list("pk", "display_name"))
-    order = [names[pk] for pk, _ in sorted(expected.items(), key=lambda kv: (kv[1][0], names[kv[0]]))]
-    assert [name for _, name in ranks(client.get("/boards/token-volume/").content.decode())] == order
+    order = [
+        names[pk] for pk, _ in sorted(expected.items(), key=lambda kv: (kv[1][0], names[kv[0]]))
+    ]
+    assert [
+        name for _, name in ranks(client.get("/boards/token-volume/").content.decode())
+    ] == order
 
 
 def test_a_pull_of_today_leaves_last_months_stored_ranking_in_place(
@@ -200,6 +204,7 @@ def test_a_pull_of_today_leaves_last_months_stored_ranking_in_place(
     stored = RankedScope.objects.count()
     assert client.get(f"/boards/{board.slug}/", {"back": 1}).status_code == 200
     assert RankedScope.objects.count() == stored
-    assert Ranking(board_scope(board, lens=board.metric, period=august)).page(limit=1)[
-        0
-    ].person_id == Account.objects.get(external_id="user-3").person_id
+    assert (
+        Ranking(board_scope(board, lens=board.metric, period=august)).page(limit=1)[0].person_id
+        == Account.objects.get(external_id="user-3").person_id
+    )
