@@ -5,9 +5,20 @@ each ingest. Also which scopes a board opens, as the fill and the pages need the
 `leaderboard.db.rankings.ranking_sql` ranks everyone in a scope in one SQL query (over usage
 months when the scope is whole months, over facts otherwise). Running it per request would
 aggregate months of usage for every page view; every later page, search and "where am I"
-reads the stored places through an index (`leaderboard.selectors.rankings`). Database
-triggers bump the usage version whenever facts, accounts, people, teams or sources change,
-so a stored ranking is never read once stale.
+reads the stored places through an index (`leaderboard.selectors.rankings`).
+
+Versions per day (issue 23). A stored ranking is keyed by its scope and the usage version of
+the days it counts (first_day..last_day: its period, cut at a paused board's pause), so a pull
+that changed only today leaves last month's and last year's rankings, and the pages cached by
+them, valid. Database triggers take every version from one counter (UsageVersion.number): a
+statement that changed facts notes the new number against each day it touched (UsageDay); a
+statement on accounts, people, teams or sources, which can move usage of any day (an account
+given to someone else, a hidden person, an excluded source), sets UsageVersion.everything to
+it. A scope's version is the greater of `everything` and the largest number of its days, read
+in the same query as its stored ranking; a ranking stored at a lower one is stale, is never
+read, and `rank_boards` drops it. All-time scopes count every day, so any change to usage moves
+them; a month, week or day that does not contain a changed day keeps its version. (SQLite keeps
+one version for everything: there every scope's version is the counter's number.)
 """
 
 from __future__ import annotations
