@@ -38,6 +38,8 @@ def span_versions(spans: Sequence[tuple[dt.date, dt.date]]) -> list[int]:
     """The usage version of each span of days (first day, last day), in one query."""
     if not spans:
         return []
+    if connection.vendor != "postgresql":
+        return [version_number(UsageVersion)] * len(spans)
     values = ", ".join(["(%s, CAST(%s AS date), CAST(%s AS date))"] * len(spans))
     params: list[int | dt.date] = []
     for n, (start, end) in enumerate(spans):

@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="usageversion",
             name="everything",
-            field=models.BigIntegerField(default=0),
+            field=models.BigIntegerField(null=True),
         ),
         migrations.CreateModel(
             name="UsageDay",

@@ -12,7 +12,9 @@ class UsageVersion(models.Model):
     is at least that (see `leaderboard.services.rankings`)."""
 
     number = models.BigIntegerField(default=0)
-    everything = models.BigIntegerField(default=0)
+    # Nullable so that SQLite adds the column in place: rebuilding the table would break the
+    # triggers that name it. SQLite leaves it null (one version for everything there).
+    everything = models.BigIntegerField(null=True)
 
     def __str__(self) -> str:
         return f"usage version {self.number}"

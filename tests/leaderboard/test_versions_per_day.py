@@ -14,7 +14,15 @@ from django.db import transaction
 
 from leaderboard.domain.periods import Scope, period_of
 from leaderboard.domain.rows import Row
-from leaderboard.models import Account, Board, Person, RankedScope
+from leaderboard.models import (
+    Account,
+    Board,
+    Person,
+    RankedScope,
+    UsageDay,
+    UsageFact,
+    UsageVersion,
+)
 from leaderboard.selectors.rankings import Ranking
 from leaderboard.services import accounts, people, usage
 from leaderboard.services import rankings as service_rankings
@@ -37,9 +45,10 @@ def staff(db):
 
 
 @pytest.fixture
-def boards(openai, staff, seeded_boards) -> list[Board]:
+def boards(postgres, openai, staff, seeded_boards) -> list[Board]:
     """The seeded boards (month and week) and a day, quarter and all-time board, over usage
-    in June, July, early August and the day before today."""
+    in June, July, early August and the day before today (PostgreSQL: SQLite keeps one
+    version for everything)."""
     for position, period in enumerate(("day", "quarter", "all_time"), start=10):
         Board.objects.create(
             slug=f"by-{period}", name=f"By {period}", metric="total_tokens", period=period,
@@ -208,3 +217,21 @@ def test_a_pull_of_today_leaves_last_months_stored_ranking_in_place(
         Ranking(board_scope(board, lens=board.metric, period=august)).page(limit=1)[0].person_id
         == Account.objects.get(external_id="user-3").person_id
     )
+
+
+def test_a_fact_moved_to_another_day_moves_both_days_and_nothing_else(boards) -> None:
+    """An update notes the day a fact had and the day it has; other days keep their number."""
+    june = dt.date(2026, 6, 2)
+    before = dict(UsageDay.objects.values_list("day", "number"))
+    everything = UsageVersion.objects.get(pk=1).everything
+
+    UsageFact.objects.filter(day=JULY).update(day=JULY + dt.timedelta(days=1))
+
+    after = dict(UsageDay.objects.values_list("day", "number"))
+    bumped = service_rankings.current_version()
+    assert after[JULY] == after[JULY + dt.timedelta(days=1)] == bumped > before[JULY]
+    assert after[june] == before[june] and after[AUG] == before[AUG]
+    assert UsageVersion.objects.get(pk=1).everything == everything  # not a change of everyone
+    # An update that changes no row moves nothing.
+    UsageFact.objects.filter(day=dt.date(2020, 1, 1)).update(output=1)
+    assert service_rankings.current_version() == bumped
