@@ -6,8 +6,11 @@ remembers to. Alive at head on PostgreSQL, by what they keep, with the migration
 them (a trigger "on" a table fires on that table):
 
 The usage version (leaderboard_usageversion: stored rankings and cached pages are keyed by
-it) moves after any statement on accounts, people, teams or sources, and after a statement
-on the facts that changed a row.
+it) moves after any statement on accounts, people, teams or sources (which also sets its
+`everything` to the new number), and after a statement on the facts that changed a row
+(which notes the new number against each day it touched, in leaderboard_usageday: a scope's
+version is the greater of `everything` and its days' numbers; 0033_versions_per_day replaced
+both functions' bodies, names kept, and the update trigger, to read the old rows' days too).
     leaderboard.0009_ranked_scopes: function leaderboard_bump_usage_version; triggers
         leaderboard_account_bumps_version      on leaderboard_account
         leaderboard_person_bumps_version       on leaderboard_person
@@ -16,8 +19,9 @@ on the facts that changed a row.
     leaderboard.0016_usage_version_moves_on_changed_facts: function
     leaderboard_bump_usage_version_if_changed; triggers
         leaderboard_usagefact_insert_bumps_version  on leaderboard_usagefact
-        leaderboard_usagefact_update_bumps_version  on leaderboard_usagefact
         leaderboard_usagefact_delete_bumps_version  on leaderboard_usagefact
+    leaderboard.0033_versions_per_day: trigger
+        leaderboard_usagefact_update_bumps_version  on leaderboard_usagefact
 
 The monthly totals (leaderboard_usagemonth) follow the facts not held for gaming review,
 statement by statement (0028_usage_fact_held_gaming_flags replaced the three functions'
@@ -85,7 +89,7 @@ TRIGGERS: dict[tuple[str, str], str] = {
     (
         "leaderboard_usagefact",
         "leaderboard_usagefact_update_bumps_version",
-    ): "leaderboard.0016_usage_version_moves_on_changed_facts",
+    ): "leaderboard.0033_versions_per_day",
     (
         "leaderboard_usagefact",
         "leaderboard_usagefact_delete_bumps_version",

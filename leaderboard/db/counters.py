@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from django.db import connection, models
 
 from leaderboard.db.routers import read_connection
-from leaderboard.models import SiteSwitch
+from leaderboard.models import SiteSwitch, UsageDay, UsageVersion
 
 
 def version_number(model: type[models.Model]) -> int:
@@ -16,6 +19,39 @@ def version_number(model: type[models.Model]) -> int:
         cursor.execute(f"SELECT number FROM {model._meta.db_table} WHERE id = 1")  # noqa: S608 - table name from the model
         row = cursor.fetchone()
     return row[0] if row else 0
+
+
+def span_version_sql(start: str, end: str) -> str:
+    """SQL for the usage version of the days start..end (SQL expressions): the last change
+    that was not about days, or the last change to one of those days, whichever is later
+    (PostgreSQL; see `leaderboard.services.rankings`). On SQLite: the counter's number."""
+    version, days = UsageVersion._meta.db_table, UsageDay._meta.db_table
+    if connection.vendor != "postgresql":
+        return f"COALESCE((SELECT number FROM {version} WHERE id = 1), 0)"  # noqa: S608 - table name from the model
+    return (
+        f"GREATEST(COALESCE((SELECT everything FROM {version} WHERE id = 1), 0), "  # noqa: S608 - table names from the models
+        f"COALESCE((SELECT MAX(d.number) FROM {days} d "
+        f"WHERE d.day BETWEEN {start} AND {end}), 0))"
+    )
+
+
+def span_versions(spans: Sequence[tuple[dt.date, dt.date]]) -> list[int]:
+    """The usage version of each span of days (first day, last day), in one query."""
+    if not spans:
+        return []
+    if connection.vendor != "postgresql":
+        return [version_number(UsageVersion)] * len(spans)
+    values = ", ".join(["(%s, CAST(%s AS date), CAST(%s AS date))"] * len(spans))
+    params: list[int | dt.date] = []
+    for n, (start, end) in enumerate(spans):
+        params += [n, start, end]
+    with read_connection(UsageDay).cursor() as cursor:
+        cursor.execute(
+            f"SELECT n, {span_version_sql('s.first_day', 's.last_day')} "  # noqa: S608 - table names from the models
+            f"FROM (VALUES {values}) AS s (n, first_day, last_day) ORDER BY n",
+            params,
+        )
+        return [int(version) for _, version in cursor.fetchall()]
 
 
 def analyze(model: type[models.Model]) -> None:

@@ -29,7 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, NullIf, Rank
 from django.db.models.query import RawQuerySet
 
-from leaderboard.db import metrics
+from leaderboard.db import counters, metrics
 from leaderboard.db.metrics import OVER_PERIODS, PERIOD_COLUMNS
 from leaderboard.domain.periods import Lens, Scope, scope_end
 from leaderboard.models import Account, Person, Place, RankedScope, Source, Team, UsageMonth
@@ -267,29 +267,45 @@ def insert_places(ranked_scope_id: int, scope: Scope) -> int:
         return inserted
 
 
-def lookup(key: str, version: int, reader: int | None) -> tuple[RankedScope, Place | None] | None:
-    """The stored ranking of a scope key at a version, with the reader's place in it (None:
-    not ranked, or no reader), in one plain query; None if nobody has stored it yet."""
+def lookup(
+    key: str, first_day: dt.date, last_day: dt.date, reader: int | None
+) -> tuple[int, tuple[RankedScope, Place | None] | None]:
+    """The usage version of a scope's days (see `counters.span_version_sql`) and the scope's
+    stored ranking at it, with the reader's place in it (None: not ranked, or no reader), in
+    one plain query; the ranking is None if nobody has stored it at that version yet."""
+    version_sql = counters.span_version_sql("%s", "%s")
     found = next(
         iter(
             Place.objects.raw(
-                f"SELECT p.*, s.id AS ranked_id, s.size AS ranked_size "  # noqa: S608 - table names from the models
-                f"FROM {RankedScope._meta.db_table} s LEFT JOIN {Place._meta.db_table} p "
-                "ON p.scope_id = s.id AND p.person_id = %s WHERE s.key = %s AND s.version = %s",
-                [reader, key, version],
+                f"SELECT p.*, s.id AS ranked_id, s.size AS ranked_size, v.version AS at_version "  # noqa: S608 - table names from the models
+                f"FROM (SELECT {version_sql} AS version) v "
+                f"LEFT JOIN {RankedScope._meta.db_table} s ON s.key = %s AND s.version = v.version "
+                f"LEFT JOIN {Place._meta.db_table} p ON p.scope_id = s.id AND p.person_id = %s",
+                [*([first_day, last_day] if "%s" in version_sql else []), key, reader],
             )
-        ),
-        None,
+        )
     )
-    if found is None:
-        return None
+    version = int(found.at_version)  # type: ignore[attr-defined]
+    if found.ranked_id is None:  # type: ignore[attr-defined]
+        return version, None
     ranked_scope = RankedScope.from_db(
         found._state.db,  # where the router sent the read
-        ["id", "key", "version", "size"],
+        ["id", "key", "version", "first_day", "last_day", "size"],  # in the model's order
         # the raw query's own columns, and its LEFT JOIN's place with no pk: not the model's
-        [found.ranked_id, key, version, found.ranked_size],  # type: ignore[attr-defined]
+        [found.ranked_id, key, version, first_day, last_day, found.ranked_size],  # type: ignore[attr-defined]
     )
-    return ranked_scope, (found if found.pk is not None else None)  # type: ignore[redundant-expr]
+    return version, (ranked_scope, found if found.pk is not None else None)  # type: ignore[redundant-expr]
+
+
+def stale_ranked_scopes() -> list[int]:
+    """The stored rankings whose days' usage version has moved past theirs."""
+    version_sql = counters.span_version_sql("s.first_day", "s.last_day")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.id FROM {RankedScope._meta.db_table} s "  # noqa: S608 - table names from the models
+            f"WHERE s.version < {version_sql}"
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def places_of_people(ranked_scope_id: int, person_ids: list[int]) -> RawQuerySet[Place]:

@@ -2,7 +2,7 @@
 
 people: User, Team, Person. usage: Source, Account, UsageFact, UsageMonth, ModelPrice.
 boards: Board, BoardSnapshot, BoardStatusChange, SiteSwitch, AuditEvent, PageView.
-rankings: UsageVersion, RankedScope, Place. outbox: PendingTask. review: GamingRule, Flag.
+rankings: UsageVersion, UsageDay, RankedScope, Place. outbox: PendingTask. review: GamingRule, Flag.
 """
 
 from .boards import AuditEvent, Board, BoardSnapshot, BoardStatusChange, PageView, SiteSwitch
@@ -15,7 +15,7 @@ from .people import (
     new_pseudonym,
     new_public_id,
 )
-from .rankings import Place, RankedScope, UsageVersion
+from .rankings import Place, RankedScope, UsageDay, UsageVersion
 from .review import Flag, GamingRule
 from .usage import Account, ModelPrice, Source, UsageFact, UsageMonth, total_tokens
 
@@ -36,6 +36,7 @@ __all__ = [
     "SiteSwitch",
     "Source",
     "Team",
+    "UsageDay",
     "UsageFact",
     "UsageMonth",
     "UsageVersion",

@@ -7,20 +7,39 @@ from django.db import models
 
 class UsageVersion(models.Model):
     """A counter that database triggers bump whenever usage, accounts, people, teams or
-    sources change (migration 0009): rankings computed at an older number are stale."""
+    sources change (migration 0009). On PostgreSQL `everything` is the number of the last
+    change that was not about days (accounts, people, teams, sources): every scope's version
+    is at least that (see `leaderboard.services.rankings`)."""
 
     number = models.BigIntegerField(default=0)
+    # Nullable so that SQLite adds the column in place: rebuilding the table would break the
+    # triggers that name it. SQLite leaves it null (one version for everything there).
+    everything = models.BigIntegerField(null=True)
 
     def __str__(self) -> str:
         return f"usage version {self.number}"
 
 
+class UsageDay(models.Model):
+    """The usage version at which a day's facts last changed (PostgreSQL: the facts'
+    triggers keep it, migration 0033)."""
+
+    day = models.DateField(primary_key=True)
+    number = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.day} at version {self.number}"
+
+
 class RankedScope(models.Model):
-    """One scope's ranking (see standings.Scope), computed once at a usage version and read
-    a page or a person at a time until the version moves on."""
+    """One scope's ranking (see standings.Scope), computed once at the scope's usage version
+    and read a page or a person at a time until that version moves on. first_day..last_day:
+    the days the scope counts, whose changes move its version."""
 
     key = models.CharField(max_length=64)
     version = models.BigIntegerField()
+    first_day = models.DateField()
+    last_day = models.DateField()
     size = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 

@@ -149,7 +149,6 @@ def boards_page(*, reader: Person | None, show_cost: bool, today: dt.date) -> Bo
         period = period_of(board.period, day, default_back(board.period, day))
         ranking = Ranking(
             board_scope(board, lens=board.metric, period=period, as_of=as_of),
-            version=state.usage_version,
             reader=reader.pk if reader else None,
         )
         mine = ranking.positions([reader.pk]).get(reader.pk) if reader else None
@@ -251,7 +250,7 @@ def board_page(
     scope = board_scope(
         board, lens=lens, period=period, team=team, as_of=as_of, every_source=every_source
     )
-    ranking = Ranking(scope, version=state.usage_version, reader=reader.pk if reader else None)
+    ranking = Ranking(scope, reader=reader.pk if reader else None)
     top_n = board.top_n if board.top_only else 0
     if top_n:
         # One page, the top: no page and no search reaches the tail.
@@ -271,7 +270,6 @@ def board_page(
             board_scope(
                 board, lens=lens, period=before, team=team, as_of=as_of, every_source=every_source
             ),
-            version=state.usage_version,
         )
     near = None
     if top_n and mine and mine.rank > top_n and not query.search:

@@ -7,29 +7,28 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from leaderboard.db import counters
 from leaderboard.db import rankings as ranking_sql
 from leaderboard.db.routers import read_replica, use_primary
-from leaderboard.domain.periods import Scope
+from leaderboard.domain.periods import Scope, scope_end
 from leaderboard.domain.rows import Row, row_of
 from leaderboard.models import Place, RankedScope
-from leaderboard.services.rankings import Stored, current_version, scope_key, stored
+from leaderboard.services.rankings import Stored, scope_key, stored
 
 
 class Ranking:
     """A scope's ranking, read a page or a person at a time."""
 
-    def __init__(
-        self, scope: Scope, *, version: int | None = None, reader: int | None = None
-    ) -> None:
-        """version: the usage version the caller has read already (else read on use);
-        reader: the person reading, whose place is read with the stored ranking."""
-        self.scope, self.version, self.reader = scope, version, reader
+    def __init__(self, scope: Scope, *, reader: int | None = None) -> None:
+        """reader: the person reading, whose place is read with the stored ranking (in the
+        same query, which also reads the usage version of the scope's days)."""
+        self.scope, self.reader = scope, reader
         self._found: Stored | None = None
 
     @property
     def found(self) -> Stored:
         if self._found is None:
-            self._found = stored(self.scope, version=self.version, reader=self.reader)
+            self._found = stored(self.scope, reader=self.reader)
         return self._found
 
     @property
@@ -82,18 +81,25 @@ class Ranking:
 def places_of(person_id: int, scopes: list[Scope]) -> list[Row | None]:
     """A person's row in each of many scopes (None where not ranked), in three queries when
     the rankings are stored already."""
-    version = current_version()
     keys = [scope_key(scope) for scope in scopes]
-    found = {r.key: r for r in RankedScope.objects.filter(key__in=set(keys), version=version)}
-    if len(found) < len(set(keys)) and read_replica():
-        # The replica lacks some: all of them from the primary, at its version, so the
+    spans = [(s.period.start, scope_end(s)) for s in scopes]
+    versions = counters.span_versions(spans)
+    found = {
+        (r.key, r.version): r
+        for r in RankedScope.objects.filter(key__in=set(keys), version__in=set(versions))
+    }
+    if len(found) < len(set(zip(keys, versions, strict=True))) and read_replica():
+        # The replica lacks some: all of them from the primary, at its versions, so the
         # places below are read where their rankings are.
         use_primary()
-        version = current_version()
-        found = {r.key: r for r in RankedScope.objects.filter(key__in=set(keys), version=version)}
+        versions = counters.span_versions(spans)
+        found = {
+            (r.key, r.version): r
+            for r in RankedScope.objects.filter(key__in=set(keys), version__in=set(versions))
+        }
     by_scope = [
-        found.get(key) or stored(scope).ranked_scope
-        for key, scope in zip(keys, scopes, strict=True)
+        found.get((key, version)) or stored(scope).ranked_scope
+        for key, version, scope in zip(keys, versions, scopes, strict=True)
     ]
     places = {
         p.scope_id: p

@@ -5,9 +5,20 @@ each ingest. Also which scopes a board opens, as the fill and the pages need the
 `leaderboard.db.rankings.ranking_sql` ranks everyone in a scope in one SQL query (over usage
 months when the scope is whole months, over facts otherwise). Running it per request would
 aggregate months of usage for every page view; every later page, search and "where am I"
-reads the stored places through an index (`leaderboard.selectors.rankings`). Database
-triggers bump the usage version whenever facts, accounts, people, teams or sources change,
-so a stored ranking is never read once stale.
+reads the stored places through an index (`leaderboard.selectors.rankings`).
+
+Versions per day (issue 23). A stored ranking is keyed by its scope and the usage version of
+the days it counts (first_day..last_day: its period, cut at a paused board's pause), so a pull
+that changed only today leaves last month's and last year's rankings, and the pages cached by
+them, valid. Database triggers take every version from one counter (UsageVersion.number): a
+statement that changed facts notes the new number against each day it touched (UsageDay); a
+statement on accounts, people, teams or sources, which can move usage of any day (an account
+given to someone else, a hidden person, an excluded source), sets UsageVersion.everything to
+it. A scope's version is the greater of `everything` and the largest number of its days, read
+in the same query as its stored ranking; a ranking stored at a lower one is stale, is never
+read, and `rank_boards` drops it. All-time scopes count every day, so any change to usage moves
+them; a month, week or day that does not contain a changed day keeps its version. (SQLite keeps
+one version for everything: there every scope's version is the counter's number.)
 """
 
 from __future__ import annotations
@@ -31,11 +42,13 @@ from leaderboard.models import Board, Place, RankedScope, Source, Team, UsageVer
 @dataclass(frozen=True)
 class Stored:
     """A scope's stored ranking, and the reader's place in it when a reader was given
-    (read in the same query: every page asks both). None: the reader is not ranked."""
+    (read in the same query: every page asks both). None: the reader is not ranked.
+    ranked_now: this call ranked the scope (nobody had at its version)."""
 
     ranked_scope: RankedScope
     reader: int | None = None
     reader_place: Place | None = None
+    ranked_now: bool = False
 
 
 def board_scope(
@@ -103,31 +116,31 @@ def analyze_places() -> None:
     analyze(Place)
 
 
-def stored(
-    scope: Scope, *, analyze: bool = True, version: int | None = None, reader: int | None = None
-) -> Stored:
-    """The scope's ranking at the usage version (the current one if not given), computed
-    now if nobody has yet (analyze=False leaves the statistics of a large one to the
-    caller). With a reader (a person's pk), their place is read with a stored ranking."""
-    version = current_version() if version is None else version
-    key = scope_key(scope)
-    found = ranking_sql.lookup(key, version, reader)
+def stored(scope: Scope, *, analyze: bool = True, reader: int | None = None) -> Stored:
+    """The scope's ranking at its days' usage version, computed now if nobody has yet
+    (analyze=False leaves the statistics of a large one to the caller). With a reader (a
+    person's pk), their place is read with a stored ranking."""
+    key, first_day, last_day = scope_key(scope), scope.period.start, scope_end(scope)
+    version, found = ranking_sql.lookup(key, first_day, last_day, reader)
     if found is None and routers.read_replica():
         # This request read the replica, which has no ranking of the scope at its version
         # (not replayed yet, or nobody ranked it), and the version may be the replica's,
         # behind the primary's facts. Rank nothing on a copy that cannot take the write, nor
         # under a version whose facts are not the ones ranked: the rest of the request reads
-        # the primary, and its own current version labels what it finds or stores.
+        # the primary, and its own version of the scope's days labels what it finds or stores.
         routers.use_primary()
-        version = current_version()
-        found = ranking_sql.lookup(key, version, reader)
+        version, found = ranking_sql.lookup(key, first_day, last_day, reader)
     if found is not None:
         ranked_scope, place = found
         return Stored(ranked_scope, reader, place)
     try:
         with transaction.atomic():
             ranked_scope = RankedScope.objects.create(
-                key=key, version=version, computed_at=timezone.now()
+                key=key,
+                version=version,
+                first_day=first_day,
+                last_day=last_day,
+                computed_at=timezone.now(),
             )
             ranked_scope.size = ranking_sql.insert_places(ranked_scope.pk, scope)
             ranked_scope.save(update_fields=["size"])
@@ -135,7 +148,7 @@ def stored(
         return Stored(RankedScope.objects.get(key=key, version=version))
     if analyze and ranked_scope.size >= ANALYZE_FROM:
         analyze_places()
-    return Stored(ranked_scope)
+    return Stored(ranked_scope, ranked_now=True)
 
 
 def board_scopes(board: Board, today: dt.date) -> list[Scope]:
@@ -156,24 +169,22 @@ def board_scopes(board: Board, today: dt.date) -> list[Scope]:
 
 
 def rank_boards(*, today: dt.date | None = None) -> int:
-    """Store the scopes every live board's pages open first, and drop rankings of older
-    versions. Returns how many scopes were ranked now rather than found stored."""
+    """Store the scopes every live board's pages open first, and drop stored rankings whose
+    days' usage version has moved on. Returns how many scopes were ranked now rather than
+    found stored."""
     today = today or timezone.now().date()
     version = current_version()
-    RankedScope.objects.filter(version__lt=version).delete()
-    done = set(RankedScope.objects.filter(version=version).values_list("key", flat=True))
+    RankedScope.objects.filter(pk__in=ranking_sql.stale_ranked_scopes()).delete()
     computed = 0
     try:
         for board in Board.objects.exclude(status=Board.Status.RETIRED).prefetch_related(
             "teams", "sources"
         ):
             for scope in board_scopes(board, today):
-                if scope_key(scope) in done:
-                    continue
                 if current_version() != version:
                     return computed  # usage moved on: the run queued by that change takes over
-                done.add(stored(scope, analyze=False).ranked_scope.key)
-                computed += 1
+                if stored(scope, analyze=False).ranked_now:
+                    computed += 1
     finally:
         if computed:
             analyze_places()  # once for all of them

@@ -245,7 +245,9 @@ def test_where_am_i_seeks_my_place_in_a_ranking_stored_after_the_last_analyze(
     noon = dt.datetime(2026, 8, 20, 12, tzinfo=dt.UTC)
     with connection.cursor() as cursor:  # earlier rankings of the same 10,000 people
         for n in range(20):
-            old = RankedScope.objects.create(key=n, version=0, computed_at=noon, size=10_000)
+            old = RankedScope.objects.create(
+                key=n, version=0, first_day=AUG, last_day=AUG, computed_at=noon, size=10_000
+            )
             cursor.execute(
                 "INSERT INTO leaderboard_place (scope_id, position, rank, person_id, name, team,"
                 " total_tokens, cost_estimated) SELECT %s, n, n, n, 'x', '', 1, false"
@@ -289,16 +291,15 @@ def test_a_readers_place_comes_with_the_stored_ranking(ingested, staff) -> None:
     """Every board page asks for the stored ranking and where its reader stands: one query,
     which gives the same row as asking for the place alone."""
     scope = board_scope(ingested, lens=ingested.metric, period=period_of("month", AUG))
-    version = service_rankings.current_version()
+    outsider = PersonFactory()  # a new person moves every scope's version: first
     service_rankings.stored(scope)
-    alone = Ranking(scope, version=version).positions([staff[2].pk])
-    outsider = PersonFactory()
+    alone = Ranking(scope).positions([staff[2].pk])
 
     with CaptureQueriesContext(connection) as read:
-        ranking = Ranking(scope, version=version, reader=staff[2].pk)
+        ranking = Ranking(scope, reader=staff[2].pk)
         total, mine = ranking.count(), ranking.positions([staff[2].pk])
     with CaptureQueriesContext(connection) as read_unranked:
-        unranked = Ranking(scope, version=version, reader=outsider.pk)
+        unranked = Ranking(scope, reader=outsider.pk)
         nowhere = unranked.positions([outsider.pk])
 
     assert len(read) == 1 and len(read_unranked) == 1
