@@ -287,3 +287,28 @@ def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
         for i, value in enumerate(node):
             found += paths(value, (*prefix, i))
     return found
+
+
+def claude_code_export(email: str, at: dt.datetime, **counts: int) -> bytes:
+    """A delta export of Claude Code's token counter (OTLP/JSON) ending at a time: one point a
+    token type (input=..., output=..., cacheRead=...), for one person on claude-opus-4-6."""
+    end_ns = int(at.timestamp() * 1e9)
+    points = [
+        {
+            "asInt": str(n),
+            "startTimeUnixNano": str(end_ns - 60_000_000_000),
+            "timeUnixNano": str(end_ns),
+            "attributes": [
+                {"key": "type", "value": {"stringValue": kind}},
+                {"key": "model", "value": {"stringValue": "claude-opus-4-6"}},
+                {"key": "user.email", "value": {"stringValue": email}},
+            ],
+        }
+        for kind, n in counts.items()
+    ]
+    metric = {
+        "name": "claude_code.token.usage",
+        "unit": "tokens",
+        "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": points},
+    }
+    return json.dumps({"resourceMetrics": [{"scopeMetrics": [{"metrics": [metric]}]}]}).encode()

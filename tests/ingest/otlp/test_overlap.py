@@ -5,7 +5,6 @@ and the person is counted once on the boards."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
@@ -15,6 +14,7 @@ from ingest.services.pulls import pull_connection
 from ingest.services.receiver import connect_receiver, fold, receive_metrics
 from leaderboard.selectors import usage
 from leaderboard.services import outbox
+from tests.helpers import claude_code_export
 
 AUG4 = dt.date(2026, 8, 4)
 AUGUST = usage.month_of(AUG4)
@@ -22,30 +22,7 @@ ALICE = "alice.nguyen@example.com"  # in the Claude Code report on Aug 4 (tests/
 ALICE_CLAUDE_CODE_AUG4 = (38_000 + 410_000 + 16_000 + 11_500) + (
     (9_000 + 52_000 + 3_000 + 2_600) + (1_000 + 4_000 + 500 + 500)
 )
-NOON_NS = int(dt.datetime(2026, 8, 4, 12, tzinfo=dt.UTC).timestamp() * 1e9)
-
-
-def export(email: str, **counts: int) -> bytes:
-    """A delta export of Claude Code's token counter (OTLP/JSON)."""
-    points = [
-        {
-            "asInt": str(n),
-            "startTimeUnixNano": str(NOON_NS - 60_000_000_000),
-            "timeUnixNano": str(NOON_NS),
-            "attributes": [
-                {"key": "type", "value": {"stringValue": kind}},
-                {"key": "model", "value": {"stringValue": "claude-opus-4-6"}},
-                {"key": "user.email", "value": {"stringValue": email}},
-            ],
-        }
-        for kind, n in counts.items()
-    ]
-    metric = {
-        "name": "claude_code.token.usage",
-        "unit": "tokens",
-        "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": points},
-    }
-    return json.dumps({"resourceMetrics": [{"scopeMetrics": [{"metrics": [metric]}]}]}).encode()
+NOON = dt.datetime(2026, 8, 4, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -56,7 +33,9 @@ def otel(db):
 
 def receive(connection, email: str, **counts: int) -> None:
     receive_metrics(
-        connection=connection, body=export(email, **counts), content_type="application/json"
+        connection=connection,
+        body=claude_code_export(email, NOON, **counts),
+        content_type="application/json",
     )
     fold(connection=connection)
 

@@ -6,7 +6,6 @@ of the Anthropic connection over those days, which sets its Claude Code rows asi
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
@@ -16,6 +15,7 @@ from ingest.services.pulls import pull_connection
 from ingest.services.receiver import connect_receiver, fold, receive_metrics
 from leaderboard.selectors import usage
 from leaderboard.services import outbox
+from tests.helpers import claude_code_export
 from tests.stubs import analytics_row, user_actor
 
 AUG3, AUG4 = dt.date(2026, 8, 3), dt.date(2026, 8, 4)
@@ -53,30 +53,6 @@ def analytics_rows() -> dict[str, list[dict]]:
             ),
         ]
     }
-
-
-def export(email: str, at: dt.datetime, **counts: int) -> bytes:
-    """A delta export of Claude Code's token counter at a time (OTLP/JSON)."""
-    end_ns = int(at.timestamp() * 1e9)
-    points = [
-        {
-            "asInt": str(n),
-            "startTimeUnixNano": str(end_ns - 60_000_000_000),
-            "timeUnixNano": str(end_ns),
-            "attributes": [
-                {"key": "type", "value": {"stringValue": kind}},
-                {"key": "model", "value": {"stringValue": "claude-opus-4-6"}},
-                {"key": "user.email", "value": {"stringValue": email}},
-            ],
-        }
-        for kind, n in counts.items()
-    ]
-    metric = {
-        "name": "claude_code.token.usage",
-        "unit": "tokens",
-        "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": points},
-    }
-    return json.dumps({"resourceMetrics": [{"scopeMetrics": [{"metrics": [metric]}]}]}).encode()
 
 
 class Queued:
@@ -120,7 +96,9 @@ def anthropic_pulled(anthropic_connection, anthropic_api):
 
 def receive(connection, email: str, at: dt.datetime, **counts: int) -> None:
     receive_metrics(
-        connection=connection, body=export(email, at, **counts), content_type="application/json"
+        connection=connection,
+        body=claude_code_export(email, at, **counts),
+        content_type="application/json",
     )
     fold(connection=connection)
 

@@ -3,6 +3,7 @@ nothing twice (tests.ingest.test_worker's worker processes, PostgreSQL and Redis
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 
@@ -13,9 +14,11 @@ from ingest.models import Connection, IngestRun
 from ingest.services.receiver import connect_receiver, receive_metrics
 from ingest.tasks import queue_due_pulls
 from leaderboard.models import UsageFact
-from tests.helpers import wait_for
+from tests.helpers import claude_code_export, wait_for
 
-from .test_overlap import export
+# The day of the Claude Code report the receiver tests read (tests/data/claude_code).
+NOON = dt.datetime(2026, 8, 4, 12, tzinfo=dt.UTC)
+
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -31,7 +34,7 @@ def test_a_worker_folds_what_was_received(worker):
     receiver, _ = connect_receiver(name="claude-otel")
     receive_metrics(
         connection=receiver,
-        body=export("ann@example.com", input=300, output=30),
+        body=claude_code_export("ann@example.com", NOON, input=300, output=30),
         content_type="application/json",
     )  # queues the fold after commit
     wait_for(lambda: UsageFact.objects.exists(), "the worker to fold the points")
@@ -48,7 +51,7 @@ def test_a_worker_killed_mid_fold_loses_nothing_and_counts_nothing_twice(worker,
     first = worker(DB_WORKER_CONNECTION_CHECK_INTERVAL="500")
     receive_metrics(
         connection=receiver,
-        body=export("ann@example.com", input=300, output=30),
+        body=claude_code_export("ann@example.com", NOON, input=300, output=30),
         content_type="application/json",
     )
 
@@ -71,7 +74,7 @@ def test_a_worker_killed_mid_fold_loses_nothing_and_counts_nothing_twice(worker,
     # fold), and the schedule's pull of the receiver folds from the day still marked
     receive_metrics(
         connection=receiver,
-        body=export("ann@example.com", input=300, output=30),
+        body=claude_code_export("ann@example.com", NOON, input=300, output=30),
         content_type="application/json",
     )
     worker()
